@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* Limits, frames and pixel operations shared by the image decoders. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+
+void limits_default(struct limits *lim)
+{
+	/*
+	 * The only place defaults live; docs/api.md and docs/airlock.1 list
+	 * them. Images: Pillow's and vLLM's MAX_IMAGE_PIXELS. Audio: vLLM's caps.
+	 */
+	*lim = (struct limits){
+		.max_input_bytes = 64u << 20,
+		.max_width = 65535,
+		.max_height = 65535,
+		.max_pixels = 178956970,
+		.memory_bytes = 2048ull << 20,
+		.max_jpeg_scans = 100,
+		.allowed_types = AIRLOCK_TYPES_IMAGE,
+		.expect = AIRLOCK_TYPE_NONE,
+		.keep_alpha = 0,
+		.background = 0xFFFFFF,
+		.max_seconds = 600,
+		.max_decoded_bytes = 256u << 20,
+		.min_rate = 8000,
+		.max_rate = 192000,
+		.max_channels = 8,
+		.out_rate = 0,
+		.mono = 0,
+		.sample_format = FRAME_FORMAT_F32,
+		.allow_adpcm = 0,
+	};
+}
+
+int type_check(const struct limits *lim, uint32_t type)
+{
+	if (type == AIRLOCK_TYPE_NONE || type >= AIRLOCK_TYPE_COUNT_)
+		return AIRLOCK_E_TYPE;
+	if (lim->expect != AIRLOCK_TYPE_NONE && lim->expect != type)
+		return AIRLOCK_E_TYPE_MISMATCH;
+	if (!(lim->allowed_types & AIRLOCK_TYPE_BIT(type)))
+		return AIRLOCK_E_TYPE;
+	return AIRLOCK_OK;
+}
+
+void frame_free(struct frame *f)
+{
+	if (!f)
+		return;
+	free(f->pixels);
+	f->pixels = NULL;
+	f->size = 0;
+}
+
+int image_size(uint32_t w, uint32_t h, uint32_t ch, size_t *out)
+{
+	if (w == 0 || h == 0 || ch == 0)
+		return AIRLOCK_E_MALFORMED;
+	if ((size_t)h > SIZE_MAX / ch / w)
+		return AIRLOCK_E_TOO_LARGE;
+	*out = (size_t)w * h * ch;
+	return AIRLOCK_OK;
+}
+
+int image_check_dims(const struct limits *lim, uint32_t w, uint32_t h, struct frame *f)
+{
+	if (w == 0 || h == 0)
+		return AIRLOCK_E_MALFORMED;
+	if (w > lim->max_width) {
+		f->limit = AIRLOCK_MAX_WIDTH;
+		return AIRLOCK_E_TOO_LARGE;
+	}
+	if (h > lim->max_height) {
+		f->limit = AIRLOCK_MAX_HEIGHT;
+		return AIRLOCK_E_TOO_LARGE;
+	}
+	if ((uint64_t)w * h > lim->max_pixels) {
+		f->limit = AIRLOCK_MAX_PIXELS;
+		return AIRLOCK_E_TOO_LARGE;
+	}
+	return AIRLOCK_OK;
+}
+
+static inline uint8_t blend(uint32_t s, uint32_t a, uint32_t b)
+{
+	/* Exact rounding of (s*a + b*(255-a)) / 255, as Pillow's alpha_composite. */
+	uint32_t v = s * a + b * (255 - a) + 128;
+	return (uint8_t)((v + (v >> 8)) >> 8);
+}
+
+void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg)
+{
+	const uint32_t br = (bg >> 16) & 0xff, bgc = (bg >> 8) & 0xff, bb = bg & 0xff;
+	const uint8_t *in = px;
+	uint8_t *o = px;
+
+	for (size_t i = 0; i < npix; i++, in += 4, o += 3) {
+		uint32_t a = in[3];
+		uint8_t r = blend(in[0], a, br), g = blend(in[1], a, bgc), b = blend(in[2], a, bb);
+		o[0] = r;
+		o[1] = g;
+		o[2] = b;
+	}
+}
+
+int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out,
+		  uint32_t *ow, uint32_t *oh)
+{
+	size_t size;
+	int rc = image_size(w, h, ch, &size);
+	if (rc)
+		return rc;
+	const int swap = orientation >= 5 && orientation <= 8;
+	const uint32_t dw = swap ? h : w, dh = swap ? w : h;
+	uint8_t *dst = malloc(size);
+	if (!dst)
+		return AIRLOCK_E_MEMORY;
+
+	/*
+	 * For each destination pixel, the source pixel it comes from. The
+	 * mapping is Pillow's ImageOps.exif_transpose: 2 mirror, 3 rotate 180,
+	 * 4 flip, 5 transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate
+	 * 90 anticlockwise.
+	 */
+	for (uint32_t y = 0; y < dh; y++) {
+		uint8_t *d = dst + (size_t)y * dw * ch;
+		for (uint32_t x = 0; x < dw; x++, d += ch) {
+			uint32_t sx, sy;
+			switch (orientation) {
+			case 2: sx = w - 1 - x; sy = y; break;
+			case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+			case 4: sx = x; sy = h - 1 - y; break;
+			case 5: sx = y; sy = x; break;
+			case 6: sx = y; sy = h - 1 - x; break;
+			case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+			case 8: sx = w - 1 - y; sy = x; break;
+			default: sx = x; sy = y; break;
+			}
+			memcpy(d, src + ((size_t)sy * w + sx) * ch, ch);
+		}
+	}
+	*out = dst;
+	*ow = dw;
+	*oh = dh;
+	return AIRLOCK_OK;
+}

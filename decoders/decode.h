@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The decoders: pure functions from an untrusted buffer and limits to a frame.
+ * No fork, no globals, no I/O; the worker, the tests and the fuzzers call
+ * them in-process. Return values are airlock_error codes.
+ */
+#ifndef AIRLOCK_DECODE_H
+#define AIRLOCK_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "airlock.h"
+
+/* Every airlock_key value is below this. */
+#define KEY_LIMIT 64
+
+/* Everything a decoder needs to know about the request. */
+struct limits {
+	uint64_t max_input_bytes;
+	uint32_t max_width;
+	uint32_t max_height;
+	uint64_t max_pixels;
+	uint64_t memory_bytes; /* a soft budget for the decoder's own big allocations */
+	uint32_t max_jpeg_scans;
+	uint32_t allowed_types; /* mask of AIRLOCK_TYPE_BIT() */
+	uint32_t expect;        /* airlock_type, or AIRLOCK_TYPE_NONE */
+	uint32_t keep_alpha;    /* 1: RGBA8 always; 0: RGB8, alpha composited */
+	uint32_t background;    /* 0xRRGGBB */
+	/* audio */
+	uint32_t max_seconds;        /* decoded duration cap */
+	uint64_t max_decoded_bytes;  /* cap on output bytes, counted as produced */
+	uint32_t min_rate, max_rate; /* accepted source sample rates, Hz */
+	uint32_t max_channels;
+	uint32_t out_rate;      /* 0: source rate; else resample to this rate */
+	uint32_t mono;          /* 1: downmix to one channel */
+	uint32_t sample_format; /* enum frame_format: FRAME_FORMAT_S16 or FRAME_FORMAT_F32 */
+	uint32_t allow_adpcm;   /* 1: accept ADPCM and other non-default codecs */
+};
+
+/* Fills lim with the library defaults (the single place they are set). */
+void limits_default(struct limits *lim);
+
+enum frame_kind { FRAME_KIND_IMAGE = 1, FRAME_KIND_AUDIO = 2 };
+enum frame_format { FRAME_FORMAT_U8 = 1, FRAME_FORMAT_S16 = 2, FRAME_FORMAT_F32 = 3 };
+
+/*
+ * A decoded image or audio clip. pixels is malloc'd and owned by the frame
+ * (for audio it holds the interleaved samples).
+ */
+struct frame {
+	uint32_t kind;   /* enum frame_kind */
+	uint32_t format; /* enum frame_format */
+	uint32_t type;   /* airlock_type detected */
+	uint32_t width;  /* image only */
+	uint32_t height; /* image only */
+	uint32_t channels; /* image: 3 or 4; audio: 1..max_channels */
+	uint32_t rate;     /* audio only, Hz */
+	uint64_t frames;   /* audio only: samples per channel */
+	uint32_t changes;  /* airlock_change bits */
+	uint32_t limit;    /* on failure: the airlock_key that tripped, or 0 */
+	uint8_t *pixels;
+	size_t size; /* width * height * channels */
+};
+
+void frame_free(struct frame *f);
+
+/*
+ * Output bytes for an image: 0 and AIRLOCK_E_TOO_LARGE when w*h*ch does not
+ * fit the address space. Overflow-checked.
+ */
+int image_size(uint32_t w, uint32_t h, uint32_t ch, size_t *out);
+
+/* Header dimension checks shared by the decoders; sets f->limit on failure. */
+int image_check_dims(const struct limits *lim, uint32_t w, uint32_t h, struct frame *f);
+
+/* A libmagic cookie with airlock's flags and limits and the system database loaded, or NULL. */
+void *detect_open(void);
+void detect_close(void *magic);
+
+/*
+ * Type detection from magic bytes. magic is a loaded libmagic cookie
+ * (magic_t), or NULL to use airlock's own signature check alone. Returns
+ * AIRLOCK_OK with *type set, or AIRLOCK_E_TYPE when the bytes are no type
+ * airlock knows.
+ */
+int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type);
+
+/* Applies the allowlist and the expectation to a detected type. */
+int type_check(const struct limits *lim, uint32_t type);
+
+int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
+int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
+
+/*
+ * Detect, check and decode: what a worker does with its input. On failure
+ * out->type and out->limit still say what was learned.
+ */
+int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
+
+/* Converts interleaved RGBA8 in place: composite onto bg (RGB8 out) as Pillow's alpha_composite rounds. */
+void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg);
+
+/* EXIF orientation 1..8 (Pillow's exif_transpose mapping); new buffer in *out. */
+int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out,
+		  uint32_t *ow, uint32_t *oh);
+
+#endif

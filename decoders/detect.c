@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Type detection from magic bytes. libmagic decides; names and extensions
+ * are never seen here. The Ogg container is split into Vorbis and Opus by
+ * the codec header in its first page, which libmagic reports only as text.
+ */
+#include <magic.h>
+#include <string.h>
+
+#include "decode.h"
+
+static const struct {
+	const char *mime;
+	uint32_t type;
+} mime_types[] = {
+	{ "image/png", AIRLOCK_TYPE_PNG },
+	{ "image/apng", AIRLOCK_TYPE_PNG },
+	{ "image/jpeg", AIRLOCK_TYPE_JPEG },
+	{ "audio/x-wav", AIRLOCK_TYPE_WAV },
+	{ "audio/wav", AIRLOCK_TYPE_WAV },
+	{ "audio/vnd.wave", AIRLOCK_TYPE_WAV },
+	{ "audio/flac", AIRLOCK_TYPE_FLAC },
+	{ "audio/x-flac", AIRLOCK_TYPE_FLAC },
+	{ "audio/mpeg", AIRLOCK_TYPE_MP3 },
+	{ "audio/x-aiff", AIRLOCK_TYPE_AIFF },
+	{ "audio/aiff", AIRLOCK_TYPE_AIFF },
+};
+
+static int has_prefix(const uint8_t *buf, size_t len, size_t off, const char *sig, size_t n)
+{
+	return len >= off + n && memcmp(buf + off, sig, n) == 0;
+}
+
+/* The first Ogg page of a single logical stream carries the codec's ID header at byte 28. */
+static uint32_t ogg_codec(const uint8_t *buf, size_t len)
+{
+	if (has_prefix(buf, len, 28, "OpusHead", 8))
+		return AIRLOCK_TYPE_OPUS;
+	if (has_prefix(buf, len, 28, "\x01vorbis", 7))
+		return AIRLOCK_TYPE_VORBIS;
+	return AIRLOCK_TYPE_NONE;
+}
+
+/* Signature check used when no libmagic cookie is given (in-process tests and fuzzers). */
+static uint32_t signature_type(const uint8_t *buf, size_t len)
+{
+	if (has_prefix(buf, len, 0, "\x89PNG\r\n\x1a\n", 8))
+		return AIRLOCK_TYPE_PNG;
+	if (has_prefix(buf, len, 0, "\xff\xd8\xff", 3))
+		return AIRLOCK_TYPE_JPEG;
+	if (has_prefix(buf, len, 0, "RIFF", 4) && has_prefix(buf, len, 8, "WAVE", 4))
+		return AIRLOCK_TYPE_WAV;
+	if (has_prefix(buf, len, 0, "fLaC", 4))
+		return AIRLOCK_TYPE_FLAC;
+	if (has_prefix(buf, len, 0, "OggS", 4))
+		return ogg_codec(buf, len);
+	if (has_prefix(buf, len, 0, "FORM", 4) && (has_prefix(buf, len, 8, "AIFF", 4) || has_prefix(buf, len, 8, "AIFC", 4)))
+		return AIRLOCK_TYPE_AIFF;
+	if (has_prefix(buf, len, 0, "ID3", 3) || (len >= 2 && buf[0] == 0xff && (buf[1] & 0xe0) == 0xe0))
+		return AIRLOCK_TYPE_MP3;
+	return AIRLOCK_TYPE_NONE;
+}
+
+void *detect_open(void)
+{
+	/* MIME type only; no decompression, no archive, ELF, CDF, JSON, CSV or text-encoding checks. */
+	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_ELF |
+			       MAGIC_NO_CHECK_CDF | MAGIC_NO_CHECK_ENCODING | MAGIC_NO_CHECK_JSON | MAGIC_NO_CHECK_CSV);
+	if (!m)
+		return NULL;
+	/* Tight parameters: libmagic errors on hitting one, and that rejects the input. */
+	size_t bytes_max = 256 << 10, indir_max = 8, name_max = 32, regex_max = 4096;
+	if (magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &bytes_max) || magic_setparam(m, MAGIC_PARAM_INDIR_MAX, &indir_max) ||
+	    magic_setparam(m, MAGIC_PARAM_NAME_MAX, &name_max) || magic_setparam(m, MAGIC_PARAM_REGEX_MAX, &regex_max) ||
+	    magic_load(m, NULL) != 0) {
+		magic_close(m);
+		return NULL;
+	}
+	return m;
+}
+
+void detect_close(void *magic)
+{
+	if (magic)
+		magic_close((magic_t)magic);
+}
+
+int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type)
+{
+	if (len == 0)
+		return AIRLOCK_E_EMPTY;
+	if (!magic) {
+		*type = signature_type(buf, len);
+		return *type == AIRLOCK_TYPE_NONE ? AIRLOCK_E_TYPE : AIRLOCK_OK;
+	}
+
+	/* libmagic errors (a limit hit, an internal failure) reject the input. */
+	const char *mime = magic_buffer((magic_t)magic, buf, len);
+	if (!mime)
+		return AIRLOCK_E_TYPE;
+	if (strcmp(mime, "audio/ogg") == 0 || strcmp(mime, "application/ogg") == 0 ||
+	    strcmp(mime, "audio/x-vorbis+ogg") == 0 || strcmp(mime, "audio/x-opus+ogg") == 0) {
+		*type = ogg_codec(buf, len);
+		return *type == AIRLOCK_TYPE_NONE ? AIRLOCK_E_TYPE : AIRLOCK_OK;
+	}
+	for (size_t i = 0; i < sizeof(mime_types) / sizeof(mime_types[0]); i++) {
+		if (strcmp(mime, mime_types[i].mime) == 0) {
+			*type = mime_types[i].type;
+			return AIRLOCK_OK;
+		}
+	}
+	return AIRLOCK_E_TYPE;
+}
+
+int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
+{
+	uint32_t type = AIRLOCK_TYPE_NONE;
+
+	*out = (struct frame){ 0 };
+	if (len > lim->max_input_bytes) {
+		out->limit = AIRLOCK_MAX_INPUT_BYTES;
+		return AIRLOCK_E_INPUT_TOO_BIG;
+	}
+	int rc = detect_type(magic, buf, len, &type);
+	out->type = type;
+	if (rc)
+		return rc;
+	rc = type_check(lim, type);
+	if (rc) {
+		if (rc == AIRLOCK_E_TYPE)
+			out->limit = AIRLOCK_ALLOWED_TYPES;
+		return rc;
+	}
+	switch (type) {
+	case AIRLOCK_TYPE_PNG:
+		rc = png_decode(buf, len, lim, out);
+		break;
+	case AIRLOCK_TYPE_JPEG:
+		rc = jpeg_decode(buf, len, lim, out);
+		break;
+	default:
+		rc = AIRLOCK_E_UNSUPPORTED;
+		break;
+	}
+	out->type = type;
+	return rc;
+}

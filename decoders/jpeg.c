@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * JPEG via libjpeg-turbo: baseline, progressive, arithmetic, greyscale, any
+ * subsampling, restart markers; Adobe CMYK and YCCK converted to RGB; the
+ * EXIF orientation applied. Warnings are errors. Dimensions are checked after
+ * the header and before anything image-sized is allocated; progressive scans
+ * are capped so a scan bomb stops early, not at the CPU limit.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jpeglib.h>
+#include <jerror.h>
+
+#include "decode.h"
+
+struct jpeg_state {
+	struct jpeg_error_mgr pub;
+	struct jpeg_progress_mgr progress;
+	jmp_buf jmp;
+	int err;            /* airlock_error to report after the longjmp */
+	uint32_t max_scans;
+	int orientation;    /* from the first EXIF APP1, 1 when absent */
+	int saw_exif;
+	uint32_t changes;
+};
+
+static void on_error_exit(j_common_ptr cinfo)
+{
+	struct jpeg_state *st = (struct jpeg_state *)cinfo->err;
+	if (!st->err) {
+		switch (cinfo->err->msg_code) {
+		case JERR_OUT_OF_MEMORY:
+		case JERR_NO_BACKING_STORE:
+		case JERR_VIRTUAL_BUG:
+			st->err = AIRLOCK_E_MEMORY;
+			break;
+		case JERR_BAD_PRECISION:
+		case JERR_NOT_COMPILED:
+			st->err = AIRLOCK_E_UNSUPPORTED;
+			break;
+		case JERR_IMAGE_TOO_BIG:
+			st->err = AIRLOCK_E_TOO_LARGE;
+			break;
+		default:
+			st->err = AIRLOCK_E_MALFORMED;
+			break;
+		}
+	}
+	longjmp(st->jmp, 1);
+}
+
+static void on_message(j_common_ptr cinfo, int level)
+{
+	/* level -1 is a warning (corrupt data, premature end): an error here. */
+	if (level < 0) {
+		struct jpeg_state *st = (struct jpeg_state *)cinfo->err;
+		if (!st->err)
+			st->err = AIRLOCK_E_MALFORMED;
+		longjmp(st->jmp, 1);
+	}
+}
+
+static void on_progress(j_common_ptr cinfo)
+{
+	struct jpeg_state *st = (struct jpeg_state *)cinfo->err;
+	j_decompress_ptr d = (j_decompress_ptr)cinfo;
+	if (cinfo->is_decompressor && d->input_scan_number > 0 && (uint32_t)d->input_scan_number > st->max_scans) {
+		st->err = AIRLOCK_E_TOO_COMPLEX;
+		longjmp(st->jmp, 1);
+	}
+}
+
+static uint32_t rd16(const uint8_t *p, int le)
+{
+	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 : (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t rd32(const uint8_t *p, int le)
+{
+	return le ? rd16(p, 1) | rd16(p + 2, 1) << 16 : rd16(p, 0) << 16 | rd16(p + 2, 0);
+}
+
+/* The Orientation tag (0x0112) of IFD0 in a TIFF-structured EXIF block; 1 when absent or bad. */
+static int exif_orientation(const uint8_t *p, size_t n)
+{
+	if (n < 8)
+		return 1;
+	int le;
+	if (p[0] == 'I' && p[1] == 'I')
+		le = 1;
+	else if (p[0] == 'M' && p[1] == 'M')
+		le = 0;
+	else
+		return 1;
+	if (rd16(p + 2, le) != 42)
+		return 1;
+	uint32_t ifd = rd32(p + 4, le);
+	if (ifd < 8 || ifd > n - 2)
+		return 1;
+	uint32_t count = rd16(p + ifd, le);
+	for (uint32_t i = 0; i < count; i++) {
+		size_t e = (size_t)ifd + 2 + (size_t)i * 12;
+		if (e + 12 > n)
+			break;
+		if (rd16(p + e, le) != 0x0112)
+			continue;
+		/* SHORT, count 1: the value sits in the first two bytes of the value field. */
+		if (rd16(p + e + 2, le) != 3 || rd32(p + e + 4, le) != 1)
+			return 1;
+		uint32_t v = rd16(p + e + 8, le);
+		return v >= 1 && v <= 8 ? (int)v : 1;
+	}
+	return 1;
+}
+
+/*
+ * Marker processor for APP1..APP13, APP15 and COM: skips the segment, notes
+ * that metadata was dropped, and reads the orientation from the first EXIF
+ * APP1. The source is jpeg_mem_src, so the whole segment is in the buffer.
+ */
+static boolean skip_marker(j_decompress_ptr cinfo)
+{
+	struct jpeg_state *st = (struct jpeg_state *)cinfo->err;
+	struct jpeg_source_mgr *src = cinfo->src;
+
+	if (src->bytes_in_buffer < 2u)
+		ERREXIT(cinfo, JERR_INPUT_EOF);
+	size_t n = (size_t)src->next_input_byte[0] << 8 | src->next_input_byte[1];
+	if (n < 2 || n > (size_t)src->bytes_in_buffer)
+		ERREXIT(cinfo, JERR_INPUT_EOF);
+	const uint8_t *body = src->next_input_byte + 2;
+	size_t body_len = n - 2;
+
+	st->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+	if (cinfo->unread_marker == JPEG_APP0 + 1 && !st->saw_exif && body_len >= 6 &&
+	    memcmp(body, "Exif\0\0", 6) == 0) {
+		st->saw_exif = 1;
+		st->orientation = exif_orientation(body + 6, body_len - 6);
+	}
+	src->next_input_byte += n;
+	src->bytes_in_buffer -= n;
+	return TRUE;
+}
+
+static void cmyk_to_rgb(uint8_t *px, size_t npix, int inverted)
+{
+	const uint8_t *in = px;
+	uint8_t *o = px;
+	for (size_t i = 0; i < npix; i++, in += 4, o += 3) {
+		/* libjpeg hands back the stored values; Adobe files store them inverted. */
+		uint32_t c = inverted ? 255u - in[0] : in[0], m = inverted ? 255u - in[1] : in[1];
+		uint32_t y = inverted ? 255u - in[2] : in[2], k = inverted ? 255u - in[3] : in[3];
+		o[0] = (uint8_t)(((255 - c) * (255 - k) + 127) / 255);
+		o[1] = (uint8_t)(((255 - m) * (255 - k) + 127) / 255);
+		o[2] = (uint8_t)(((255 - y) * (255 - k) + 127) / 255);
+	}
+}
+
+static void add_alpha(uint8_t *px, size_t npix)
+{
+	/* In place, from the end: RGB at 3i moves to RGBA at 4i. */
+	for (size_t i = npix; i-- > 0;) {
+		px[4 * i + 3] = 0xff;
+		px[4 * i + 2] = px[3 * i + 2];
+		px[4 * i + 1] = px[3 * i + 1];
+		px[4 * i + 0] = px[3 * i + 0];
+	}
+}
+
+int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
+{
+	struct jpeg_decompress_struct cinfo;
+	struct jpeg_state st = { .max_scans = lim->max_jpeg_scans, .orientation = 1 };
+	uint8_t *volatile pixels = NULL;
+	uint8_t *volatile rotated = NULL;
+	volatile int created = 0;
+	int rc;
+
+	*out = (struct frame){ .type = AIRLOCK_TYPE_JPEG };
+	if (len < 3)
+		return AIRLOCK_E_MALFORMED;
+
+	cinfo.err = jpeg_std_error(&st.pub);
+	st.pub.error_exit = on_error_exit;
+	st.pub.emit_message = on_message;
+	if (setjmp(st.jmp)) {
+		rc = st.err ? st.err : AIRLOCK_E_MALFORMED;
+		goto out;
+	}
+	jpeg_create_decompress(&cinfo);
+	created = 1;
+	st.progress.progress_monitor = on_progress;
+	cinfo.progress = &st.progress;
+	/* Image-sized buffers are budgeted here; libjpeg errors out rather than exceed the rest. */
+	cinfo.mem->max_memory_to_use = (long)(lim->memory_bytes / 2 > 0x7fffffff ? 0x7fffffff : lim->memory_bytes / 2);
+
+	jpeg_mem_src(&cinfo, buf, (unsigned long)len);
+	for (int m = 1; m < 16; m++)
+		if (m != 14)
+			jpeg_set_marker_processor(&cinfo, JPEG_APP0 + m, skip_marker);
+	jpeg_set_marker_processor(&cinfo, JPEG_COM, skip_marker);
+
+	if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+		rc = AIRLOCK_E_MALFORMED;
+		goto out;
+	}
+	rc = image_check_dims(lim, cinfo.image_width, cinfo.image_height, out);
+	if (rc)
+		goto out;
+
+	int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+	cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+	cinfo.dct_method = JDCT_ISLOW;
+	if (cinfo.jpeg_color_space == JCS_GRAYSCALE)
+		st.changes |= AIRLOCK_CHANGE_GREY_EXPANDED;
+	if (cmyk)
+		st.changes |= AIRLOCK_CHANGE_CMYK_CONVERTED;
+
+	jpeg_start_decompress(&cinfo);
+	uint32_t w = cinfo.output_width, h = cinfo.output_height, comps = (uint32_t)cinfo.output_components;
+	rc = image_check_dims(lim, w, h, out);
+	if (rc)
+		goto out;
+	if (comps != (cmyk ? 4u : 3u)) {
+		rc = AIRLOCK_E_INTERNAL;
+		goto out;
+	}
+	/* Room for the widest form the pixels take: CMYK or RGBA. */
+	const uint32_t channels = lim->keep_alpha ? 4 : 3;
+	size_t size, work;
+	rc = image_size(w, h, channels, &size);
+	if (!rc)
+		rc = image_size(w, h, comps > channels ? comps : channels, &work);
+	if (rc)
+		goto out;
+	if (work > lim->memory_bytes / 2) {
+		out->limit = AIRLOCK_MEMORY_BYTES;
+		rc = AIRLOCK_E_MEMORY;
+		goto out;
+	}
+	pixels = malloc(work);
+	if (!pixels) {
+		rc = AIRLOCK_E_MEMORY;
+		goto out;
+	}
+	const size_t stride = (size_t)w * comps;
+	while (cinfo.output_scanline < h) {
+		JSAMPROW row = pixels + (size_t)cinfo.output_scanline * stride;
+		if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
+			rc = AIRLOCK_E_MALFORMED;
+			goto out;
+		}
+	}
+	jpeg_finish_decompress(&cinfo);
+	/* The source stops at EOI; whatever is left over is dropped. */
+	if (cinfo.src->bytes_in_buffer > 0)
+		st.changes |= AIRLOCK_CHANGE_TRAILING_DROPPED;
+
+	const size_t npix = (size_t)w * h;
+	if (cmyk)
+		cmyk_to_rgb(pixels, npix, cinfo.saw_Adobe_marker);
+	if (channels == 4) {
+		add_alpha(pixels, npix);
+		st.changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
+	}
+	if (st.orientation != 1) {
+		uint8_t *o;
+		rc = pixels_orient(pixels, w, h, channels, st.orientation, &o, &w, &h);
+		if (rc)
+			goto out;
+		rotated = o;
+		free(pixels);
+		pixels = rotated;
+		rotated = NULL;
+		st.changes |= AIRLOCK_CHANGE_ROTATED;
+	}
+
+	out->kind = FRAME_KIND_IMAGE;
+	out->format = FRAME_FORMAT_U8;
+	out->width = w;
+	out->height = h;
+	out->channels = channels;
+	out->changes = st.changes;
+	out->pixels = pixels;
+	out->size = size;
+	pixels = NULL;
+	rc = AIRLOCK_OK;
+out:
+	if (created)
+		jpeg_destroy_decompress(&cinfo);
+	free(rotated);
+	free(pixels);
+	return rc;
+}

@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * airlock: untrusted image bytes in, clean canonical pixels out.
+ *
+ * Every byte of the input is parsed in a fresh, seccomp-confined worker
+ * process forked from a small exec'd helper (the zygote). The caller's
+ * process only ever parses a fixed-size frame header, checked field by field.
+ *
+ * Thread safety: an airlock_ctx may be shared by any number of threads once
+ * it is configured. Setters take effect for requests that start after them.
+ * Results are independent of the context and of each other.
+ *
+ * Ownership: every pointer parameter is borrowed for the duration of the
+ * call unless its comment says otherwise.
+ */
+#ifndef AIRLOCK_H
+#define AIRLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(AIRLOCK_BUILDING) && defined(__GNUC__)
+#define AIRLOCK_API __attribute__((visibility("default")))
+#else
+#define AIRLOCK_API
+#endif
+
+#define AIRLOCK_VERSION_MAJOR 0
+#define AIRLOCK_VERSION_MINOR 1
+#define AIRLOCK_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library actually loaded; never NULL. */
+AIRLOCK_API const char *airlock_version_string(void);
+
+/*
+ * Error codes. The values are API: they are never renumbered, and new codes
+ * only take unused values. The ranges tell the class of a failure.
+ */
+typedef enum airlock_error {
+	AIRLOCK_OK = 0,
+
+	/* 1..19: the input was rejected (its fault, nothing went wrong). */
+	AIRLOCK_E_MALFORMED = 1,      /* not a valid file of its type */
+	AIRLOCK_E_TYPE = 2,           /* type unknown or not on the allowlist */
+	AIRLOCK_E_TYPE_MISMATCH = 3,  /* detected type differs from the expected one */
+	AIRLOCK_E_TOO_LARGE = 4,      /* width, height or pixel count over a limit */
+	AIRLOCK_E_INPUT_TOO_BIG = 5,  /* more input bytes than max_input_bytes */
+	AIRLOCK_E_UNSUPPORTED = 6,    /* valid, but a variant airlock does not decode */
+	AIRLOCK_E_EMPTY = 7,          /* zero-length input */
+	AIRLOCK_E_TOO_COMPLEX = 8,    /* over a work limit (JPEG scan count) */
+	AIRLOCK_E_TOO_LONG = 9,       /* audio: decoded duration or bytes over a limit */
+	AIRLOCK_E_OUT_OF_RANGE = 10,  /* audio: sample rate or channel count not allowed */
+
+	/* 20..39: a sandbox event caused by the input. */
+	AIRLOCK_E_WORKER_CRASH = 20,  /* worker died on a signal or exited badly */
+	AIRLOCK_E_TIMEOUT = 21,       /* wall-clock timeout; the worker was killed */
+	AIRLOCK_E_MEMORY = 22,        /* worker memory cap reached */
+	AIRLOCK_E_SECCOMP = 23,       /* worker made a forbidden system call */
+	AIRLOCK_E_CPU_LIMIT = 24,     /* worker CPU-time cap reached */
+	AIRLOCK_E_PROTOCOL = 25,      /* worker sent a frame that failed validation */
+
+	/* 40..59: the caller's mistake. */
+	AIRLOCK_E_INVALID_ARG = 40,   /* NULL where a pointer is needed, bad value */
+	AIRLOCK_E_BAD_OPTION = 41,    /* unknown limit or option key */
+
+	/* 60..79: internal failure; not the input's fault. */
+	AIRLOCK_E_SANDBOX_UNAVAILABLE = 60, /* seccomp, rlimits or no_new_privs could not be applied */
+	AIRLOCK_E_HELPER = 61,        /* the zygote helper could not be started or was lost */
+	AIRLOCK_E_NOMEM = 62,         /* host-side allocation failed */
+	AIRLOCK_E_IO = 63,            /* host-side write or pipe failure */
+	AIRLOCK_E_INTERNAL = 64,      /* anything else that should not happen */
+} airlock_error;
+
+typedef enum airlock_error_class {
+	AIRLOCK_CLASS_OK = 0,
+	AIRLOCK_CLASS_REJECTED = 1,
+	AIRLOCK_CLASS_SANDBOX = 2,
+	AIRLOCK_CLASS_CALLER = 3,
+	AIRLOCK_CLASS_INTERNAL = 4,
+} airlock_error_class;
+
+/* One human-readable sentence; never NULL, never echoes input. */
+AIRLOCK_API const char *airlock_strerror(int err);
+/* Stable snake_case name ("malformed", "seccomp", ...); never NULL. */
+AIRLOCK_API const char *airlock_error_name(int err);
+AIRLOCK_API airlock_error_class airlock_error_classify(int err);
+
+/* Detected or expected input types. Values are API. */
+typedef enum airlock_type {
+	AIRLOCK_TYPE_NONE = 0, /* as an expectation: accept any allowed type */
+	AIRLOCK_TYPE_PNG = 1,
+	AIRLOCK_TYPE_JPEG = 2,
+	AIRLOCK_TYPE_WAV = 3,
+	AIRLOCK_TYPE_FLAC = 4,
+	AIRLOCK_TYPE_VORBIS = 5, /* Ogg Vorbis */
+	AIRLOCK_TYPE_OPUS = 6,   /* Ogg Opus */
+	AIRLOCK_TYPE_MP3 = 7,
+	AIRLOCK_TYPE_AIFF = 8,
+	AIRLOCK_TYPE_COUNT_ = 9, /* not a type: one past the last */
+} airlock_type;
+
+#define AIRLOCK_TYPE_BIT(t) (1u << (t))
+#define AIRLOCK_TYPES_IMAGE (AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_PNG) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG))
+#define AIRLOCK_TYPES_AUDIO                                                                                  \
+	(AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WAV) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_FLAC) |                            \
+	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_VORBIS) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_OPUS) |                         \
+	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_MP3) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_AIFF))
+
+/* Short name ("png", "jpeg") and MIME type ("image/png"); never NULL. */
+AIRLOCK_API const char *airlock_type_name(airlock_type t);
+AIRLOCK_API const char *airlock_type_mime(airlock_type t);
+/* Parses a short name; returns AIRLOCK_TYPE_NONE when unknown. */
+AIRLOCK_API airlock_type airlock_type_from_name(const char *name);
+
+/*
+ * Limits and options. Each key has a safe, finite default (see docs/api.md);
+ * airlock_set() changes it for requests started afterwards.
+ */
+typedef enum airlock_key {
+	AIRLOCK_MAX_INPUT_BYTES = 1, /* default 64 MiB */
+	AIRLOCK_MAX_WIDTH = 2,       /* default 65535 */
+	AIRLOCK_MAX_HEIGHT = 3,      /* default 65535 */
+	AIRLOCK_MAX_PIXELS = 4,      /* default 178956970, as Pillow and vLLM */
+	AIRLOCK_MEMORY_BYTES = 5,    /* worker address-space cap, default 2 GiB */
+	AIRLOCK_CPU_MS = 6,          /* worker CPU-time cap, default 10000 */
+	AIRLOCK_TIMEOUT_MS = 7,      /* wall clock per request, default 15000 */
+	AIRLOCK_MAX_JPEG_SCANS = 8,  /* progressive scans, default 100 */
+	AIRLOCK_ALLOWED_TYPES = 9,   /* mask of AIRLOCK_TYPE_BIT(), default images */
+	AIRLOCK_KEEP_ALPHA = 10,     /* 0: RGB8 flattened; 1: always RGBA8. default 0 */
+	AIRLOCK_BACKGROUND = 11,     /* 0xRRGGBB under transparent pixels, default 0xFFFFFF */
+	AIRLOCK_JPEG_QUALITY = 12,   /* canonical JPEG quality 1..100, default 92 */
+} airlock_key;
+
+/* Opaque context: owns one zygote helper. */
+typedef struct airlock_ctx airlock_ctx;
+
+/*
+ * Creates a context with default limits and starts its zygote. Fails closed:
+ * AIRLOCK_E_HELPER when the helper cannot be started, and
+ * AIRLOCK_E_SANDBOX_UNAVAILABLE when the helper reports that it cannot
+ * confine a worker on this kernel. *out is set only on success; the caller
+ * frees it with airlock_close().
+ */
+AIRLOCK_API int airlock_open(airlock_ctx **out);
+
+/* Ends the zygote and reaps it; accepts NULL. No request may be running. */
+AIRLOCK_API void airlock_close(airlock_ctx *ctx);
+
+/* AIRLOCK_E_BAD_OPTION for an unknown key, AIRLOCK_E_INVALID_ARG for a value out of range. */
+AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t value);
+AIRLOCK_API int airlock_get(const airlock_ctx *ctx, airlock_key key, uint64_t *value);
+
+/* What sanitizing changed; a result's changes are a mask of these bits. */
+typedef enum airlock_change {
+	AIRLOCK_CHANGE_METADATA_DROPPED = 1u << 0, /* ancillary chunks, APPn, COM */
+	AIRLOCK_CHANGE_ROTATED = 1u << 1,          /* EXIF orientation applied */
+	AIRLOCK_CHANGE_ALPHA_FLATTENED = 1u << 2,  /* composited onto the background */
+	AIRLOCK_CHANGE_DEPTH_REDUCED = 1u << 3,    /* 16-bit samples reduced to 8 */
+	AIRLOCK_CHANGE_CMYK_CONVERTED = 1u << 4,   /* CMYK or YCCK converted to RGB */
+	AIRLOCK_CHANGE_PALETTE_EXPANDED = 1u << 5,
+	AIRLOCK_CHANGE_GREY_EXPANDED = 1u << 6,
+	AIRLOCK_CHANGE_ALPHA_ADDED = 1u << 7,      /* opaque alpha added (KEEP_ALPHA) */
+	AIRLOCK_CHANGE_TRAILING_DROPPED = 1u << 8, /* bytes after IEND / EOI ignored */
+	AIRLOCK_CHANGE_ANIMATION_DROPPED = 1u << 9,/* APNG: default image only */
+	AIRLOCK_CHANGE_INTERLACE_REMOVED = 1u << 10,
+	AIRLOCK_CHANGE_TRUNCATED = 1u << 11,       /* audio: fewer frames than the header said */
+	AIRLOCK_CHANGE_DOWNMIXED = 1u << 12,       /* audio: mixed down to mono */
+	AIRLOCK_CHANGE_RESAMPLED = 1u << 13,       /* audio: converted to another rate */
+	AIRLOCK_CHANGE_FORMAT_CONVERTED = 1u << 14,/* audio: sample format changed */
+} airlock_change;
+
+/* Name of one change bit ("rotated", ...), or NULL for an unknown bit. */
+AIRLOCK_API const char *airlock_change_name(uint32_t bit);
+
+/* Opaque result: the clean pixels and what was done to get them. */
+typedef struct airlock_result airlock_result;
+
+/*
+ * Sanitizes len bytes at buf in a fresh sandboxed worker. expect is
+ * AIRLOCK_TYPE_NONE or the type the caller believes the bytes are; a
+ * different detected type is AIRLOCK_E_TYPE_MISMATCH. On success *out
+ * receives a result the caller frees with airlock_result_free(); on failure
+ * *out is left untouched. buf is borrowed (copied before the worker starts).
+ */
+AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+				 airlock_result **out);
+
+/*
+ * Like airlock_sanitize(), and on failure also reports what was known: the
+ * detected type (AIRLOCK_TYPE_NONE if none) and elapsed microseconds. Either
+ * pointer may be NULL.
+ */
+typedef struct airlock_report {
+	airlock_type type;
+	uint64_t elapsed_us;
+	uint32_t limit; /* the airlock_key that tripped, or 0 */
+} airlock_report;
+AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+					airlock_result **out, airlock_report *report);
+
+AIRLOCK_API void airlock_result_free(airlock_result *r); /* accepts NULL */
+AIRLOCK_API airlock_type airlock_result_type(const airlock_result *r);
+AIRLOCK_API uint32_t airlock_result_width(const airlock_result *r);
+AIRLOCK_API uint32_t airlock_result_height(const airlock_result *r);
+AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r); /* 3 or 4 */
+AIRLOCK_API uint32_t airlock_result_changes(const airlock_result *r);
+/* Pixels, height x width x channels, row-major, no padding; owned by r. */
+AIRLOCK_API const uint8_t *airlock_result_pixels(const airlock_result *r, size_t *len);
+
+/* Canonical encodings, written by the host from the validated pixels. */
+typedef enum airlock_format {
+	AIRLOCK_FORMAT_PNG = 1,  /* IHDR, IDAT, IEND only; fixed settings */
+	AIRLOCK_FORMAT_JPEG = 2, /* baseline, no APPn except JFIF APP0, no COM */
+	AIRLOCK_FORMAT_RAW = 3,  /* the bare pixels */
+} airlock_format;
+
+/*
+ * Receives encoded bytes in order, in chunks. Returns 0 to go on, anything
+ * else to stop the encode with AIRLOCK_E_IO.
+ */
+typedef int (*airlock_write_fn)(void *user, const void *buf, size_t len);
+
+/*
+ * Encodes r as fmt through write. The JPEG quality comes from ctx
+ * (AIRLOCK_JPEG_QUALITY); ctx may be NULL for the defaults. The same pixels
+ * and settings always give the same bytes.
+ */
+AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
+			       airlock_write_fn write, void *user);
+
+/* Same, into a buffer the caller frees with free(). *out is set only on success. */
+AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
+					 uint8_t **out, size_t *out_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AIRLOCK_H */

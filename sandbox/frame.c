@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* The frame header: packing, and validation on the host, the trust boundary. */
+#include <string.h>
+
+#include "proto.h"
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+void frame_header_pack(const struct frame_header *h, uint8_t o[FRAME_HEADER_SIZE])
+{
+	put32(o + 0, h->magic);
+	put16(o + 4, h->version);
+	put16(o + 6, h->status);
+	put16(o + 8, h->kind);
+	put16(o + 10, h->format);
+	put32(o + 12, h->type);
+	put32(o + 16, h->width);
+	put32(o + 20, h->height);
+	put32(o + 24, h->channels);
+	put32(o + 28, h->rate);
+	put64(o + 32, h->frames);
+	put32(o + 40, h->changes);
+	put32(o + 44, h->limit);
+	put64(o + 48, h->payload_len);
+	put64(o + 56, h->reserved);
+}
+
+void frame_header_unpack(const uint8_t in[FRAME_HEADER_SIZE], struct frame_header *h)
+{
+	h->magic = get32(in + 0);
+	h->version = get16(in + 4);
+	h->status = get16(in + 6);
+	h->kind = get16(in + 8);
+	h->format = get16(in + 10);
+	h->type = get32(in + 12);
+	h->width = get32(in + 16);
+	h->height = get32(in + 20);
+	h->channels = get32(in + 24);
+	h->rate = get32(in + 28);
+	h->frames = get64(in + 32);
+	h->changes = get32(in + 40);
+	h->limit = get32(in + 44);
+	h->payload_len = get64(in + 48);
+	h->reserved = get64(in + 56);
+}
+
+void frame_header_from(const struct frame *f, int status, struct frame_header *h)
+{
+	*h = (struct frame_header){ .magic = FRAME_MAGIC, .version = FRAME_VERSION, .status = (uint16_t)status };
+	h->type = f->type;
+	if (status != AIRLOCK_OK) {
+		h->limit = f->limit;
+		return;
+	}
+	h->kind = (uint16_t)f->kind;
+	h->format = (uint16_t)f->format;
+	h->width = f->width;
+	h->height = f->height;
+	h->channels = f->channels;
+	h->rate = f->rate;
+	h->frames = f->frames;
+	h->changes = f->changes;
+	h->payload_len = f->size;
+}
+
+/* Errors a worker may legitimately report; anything else is a protocol violation. */
+static int worker_status_ok(uint32_t s)
+{
+	return (s >= AIRLOCK_E_MALFORMED && s <= AIRLOCK_E_OUT_OF_RANGE) || s == AIRLOCK_E_MEMORY ||
+	       s == AIRLOCK_E_SANDBOX_UNAVAILABLE || s == AIRLOCK_E_INTERNAL;
+}
+
+#define IMAGE_CHANGES                                                                                        \
+	(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_ROTATED | AIRLOCK_CHANGE_ALPHA_FLATTENED |           \
+	 AIRLOCK_CHANGE_DEPTH_REDUCED | AIRLOCK_CHANGE_CMYK_CONVERTED | AIRLOCK_CHANGE_PALETTE_EXPANDED |       \
+	 AIRLOCK_CHANGE_GREY_EXPANDED | AIRLOCK_CHANGE_ALPHA_ADDED | AIRLOCK_CHANGE_TRAILING_DROPPED |          \
+	 AIRLOCK_CHANGE_ANIMATION_DROPPED | AIRLOCK_CHANGE_INTERLACE_REMOVED)
+
+static int validate_image(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
+{
+	if (h->type != AIRLOCK_TYPE_PNG && h->type != AIRLOCK_TYPE_JPEG)
+		return AIRLOCK_E_PROTOCOL;
+	if (h->format != FRAME_FORMAT_U8 || h->channels != (lim->keep_alpha ? 4u : 3u))
+		return AIRLOCK_E_PROTOCOL;
+	if (h->width == 0 || h->height == 0 || h->width > lim->max_width || h->height > lim->max_height)
+		return AIRLOCK_E_PROTOCOL;
+	if ((uint64_t)h->width * h->height > lim->max_pixels) /* both < 2^32: no overflow */
+		return AIRLOCK_E_PROTOCOL;
+	if (h->rate != 0 || h->frames != 0 || (h->changes & ~(uint32_t)IMAGE_CHANGES))
+		return AIRLOCK_E_PROTOCOL;
+	uint64_t px = (uint64_t)h->width * h->height;
+	if (px > UINT64_MAX / h->channels)
+		return AIRLOCK_E_PROTOCOL;
+	if (h->payload_len != px * h->channels || h->payload_len > SIZE_MAX)
+		return AIRLOCK_E_PROTOCOL;
+	*payload_len = h->payload_len;
+	return AIRLOCK_OK;
+}
+
+int frame_validate(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
+{
+	*payload_len = 0;
+	if (h->magic != FRAME_MAGIC || h->version != FRAME_VERSION || h->reserved != 0)
+		return AIRLOCK_E_PROTOCOL;
+	if (h->type >= AIRLOCK_TYPE_COUNT_)
+		return AIRLOCK_E_PROTOCOL;
+
+	if (h->status != AIRLOCK_OK) {
+		if (!worker_status_ok(h->status) || h->limit >= KEY_LIMIT)
+			return AIRLOCK_E_PROTOCOL;
+		if (h->kind || h->format || h->width || h->height || h->channels || h->rate || h->frames ||
+		    h->changes || h->payload_len)
+			return AIRLOCK_E_PROTOCOL;
+		return h->status;
+	}
+
+	/* A success frame must be of a type the request allowed, and the expected one. */
+	if (h->limit != 0 || type_check(lim, h->type) != AIRLOCK_OK)
+		return AIRLOCK_E_PROTOCOL;
+	switch (h->kind) {
+	case FRAME_KIND_IMAGE:
+		return validate_image(h, lim, payload_len);
+	default:
+		return AIRLOCK_E_PROTOCOL;
+	}
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* Worker confinement, the zygote, and the worker's life. */
+#ifndef AIRLOCK_SANDBOX_H
+#define AIRLOCK_SANDBOX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "decode.h"
+
+/* The steps of sandbox_enter(), in order; reported when one fails. */
+enum sandbox_step {
+	STEP_NONE = 0,
+	STEP_PDEATHSIG = 1,
+	STEP_FDS = 2,
+	STEP_RLIMITS = 3,
+	STEP_NO_NEW_PRIVS = 4,
+	STEP_SECCOMP = 5,
+};
+
+const char *sandbox_step_name(int step);
+
+/*
+ * Confines the calling process for decoding: rlimits (address space, CPU, no
+ * file writes, no core dumps, no new fds), then PR_SET_NO_NEW_PRIVS, then the
+ * seccomp allowlist, whose default action kills the process. Before this,
+ * the caller keeps only fds 0 (input) and 1 (frame pipe). Returns STEP_NONE,
+ * or the failed step with *err set to its errno.
+ */
+int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int *err);
+
+/* Loads the allowlist; exposed for the probe and for tests. 0 or -errno. */
+int policy_load(void);
+
+/* What a worker does with its input once confined. The production one is decode_any. */
+typedef int (*worker_decode_fn)(void *magic, const uint8_t *buf, size_t len, const struct limits *lim,
+				struct frame *out);
+
+/*
+ * The zygote's main loop on the control socket ZYGOTE_CTL_FD: answers hello,
+ * then forks one worker per request. Returns the process exit status.
+ */
+int zygote_main(worker_decode_fn decode);
+
+#endif

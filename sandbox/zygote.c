@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The zygote and its workers. The zygote is exec'd by the host with an empty
+ * environment and only the control socket (fd 3); it loads libmagic, checks
+ * once that it can confine a worker, and then forks one fresh worker per
+ * request. It never reads an untrusted byte. Workers are its children: it
+ * reaps them and reports each wait status on the request's status socket,
+ * and it kills a worker when the host asks or hangs up.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "proto.h"
+#include "sandbox.h"
+
+#define MAX_WORKERS 512
+
+const char *sandbox_step_name(int step)
+{
+	switch (step) {
+	case STEP_PDEATHSIG: return "parent-death signal";
+	case STEP_FDS: return "closing descriptors";
+	case STEP_RLIMITS: return "resource limits";
+	case STEP_NO_NEW_PRIVS: return "no_new_privs";
+	case STEP_SECCOMP: return "seccomp filter";
+	default: return "none";
+	}
+}
+
+static int set_limit(int res, rlim_t soft, rlim_t hard)
+{
+	struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
+	return setrlimit(res, &rl);
+}
+
+int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int *err)
+{
+	rlim_t cpu_s = (cpu_ms + 999) / 1000;
+	if (cpu_s == 0)
+		cpu_s = 1;
+	/*
+	 * CPU: SIGXCPU at the soft limit, SIGKILL a second later. NOFILE 2:
+	 * fds 0 and 1 stay usable, no new one can be made even if the filter
+	 * had a hole.
+	 */
+	if (set_limit(RLIMIT_AS, memory_bytes, memory_bytes) || set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1) ||
+	    set_limit(RLIMIT_FSIZE, 0, 0) || set_limit(RLIMIT_CORE, 0, 0) || set_limit(RLIMIT_NOFILE, 2, 2) ||
+	    set_limit(RLIMIT_MEMLOCK, 0, 0)) {
+		*err = errno;
+		return STEP_RLIMITS;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+		*err = errno;
+		return STEP_NO_NEW_PRIVS;
+	}
+	int rc = policy_load();
+	if (rc) {
+		*err = -rc;
+		return STEP_SECCOMP;
+	}
+	return STEP_NONE;
+}
+
+static void write_status_frame(int status, uint32_t type, uint32_t limit)
+{
+	struct frame f = { .type = type, .limit = limit };
+	struct frame_header h;
+	uint8_t hdr[FRAME_HEADER_SIZE];
+	frame_header_from(&f, status, &h);
+	frame_header_pack(&h, hdr);
+	io_write_all(1, hdr, sizeof(hdr));
+}
+
+/*
+ * The worker, in the order STYLE.md and DESIGN.md fix: everything acquired
+ * (libmagic is loaded in the zygote), other fds closed, rlimits,
+ * no_new_privs, seccomp, and only then the first untrusted byte.
+ */
+static _Noreturn void worker_run(const struct ctl_request *req, int in_fd, int out_fd, pid_t zygote, void *magic,
+				 worker_decode_fn decode)
+{
+	int err = 0, step = STEP_NONE;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != zygote)
+		_exit(2);
+	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+		_exit(2);
+	if (close_range(2, ~0u, 0) != 0) {
+		/* Older kernels: close them one by one. */
+		for (int fd = 2; fd < 65536; fd++)
+			close(fd);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+
+	step = sandbox_enter(req->lim.memory_bytes, req->cpu_ms, &err);
+	if (step != STEP_NONE) {
+		/* Fail closed: say why, and never look at the input. */
+		write_status_frame(AIRLOCK_E_SANDBOX_UNAVAILABLE, AIRLOCK_TYPE_NONE, (uint32_t)step);
+		_exit(3);
+	}
+
+	/* Confined from here on. The input is a sealed memfd of exactly input_len bytes. */
+	const uint8_t *buf = NULL;
+	size_t len = (size_t)req->input_len;
+	if (len > 0) {
+		void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, 0, 0);
+		if (m == MAP_FAILED) {
+			write_status_frame(AIRLOCK_E_MEMORY, AIRLOCK_TYPE_NONE, AIRLOCK_MEMORY_BYTES);
+			_exit(0);
+		}
+		buf = m;
+	}
+	struct frame f = { 0 };
+	int rc = decode(magic, buf, len, &req->lim, &f);
+	struct frame_header h;
+	uint8_t hdr[FRAME_HEADER_SIZE];
+	frame_header_from(&f, rc, &h);
+	frame_header_pack(&h, hdr);
+	if (io_write_all(1, hdr, sizeof(hdr)) == 0 && rc == AIRLOCK_OK)
+		io_write_all(1, f.pixels, f.size);
+	_exit(0);
+}
+
+struct worker {
+	pid_t pid;
+	int status_fd;
+	int killed;
+};
+
+struct zygote {
+	struct worker w[MAX_WORKERS];
+	size_t n;
+	void *magic;
+	worker_decode_fn decode;
+};
+
+static void send_status(int fd, uint32_t kind, pid_t pid, int wstatus)
+{
+	struct ctl_status m = { .magic = CTL_MAGIC, .kind = kind, .pid = pid, .wstatus = wstatus };
+	io_send_fds(fd, &m, sizeof(m), NULL, 0);
+}
+
+static void handle_request(struct zygote *z, int ctl)
+{
+	struct ctl_request req;
+	int fds[3];
+	int rc = io_recv_fds(ctl, &req, sizeof(req), fds, 3);
+	if (rc == -EPIPE || rc == -ECONNRESET) {
+		/* The host closed its context or died: nothing to serve any more. */
+		for (size_t i = 0; i < z->n; i++)
+			kill(z->w[i].pid, SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+			;
+		_exit(0);
+	}
+	if (rc)
+		return;
+	if (req.magic != CTL_MAGIC || req.version != CTL_VERSION || z->n == MAX_WORKERS) {
+		/* Closing the status socket without STARTED tells the host the request failed. */
+		for (int i = 0; i < 3; i++)
+			close(fds[i]);
+		return;
+	}
+
+	pid_t self = getpid();
+	pid_t pid = fork();
+	if (pid == 0)
+		worker_run(&req, fds[0], fds[1], self, z->magic, z->decode);
+	close(fds[0]);
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[2]);
+		return;
+	}
+	z->w[z->n++] = (struct worker){ .pid = pid, .status_fd = fds[2] };
+	send_status(fds[2], STATUS_STARTED, pid, 0);
+}
+
+static void reap(struct zygote *z)
+{
+	int ws;
+	pid_t pid;
+	while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+		for (size_t i = 0; i < z->n; i++) {
+			if (z->w[i].pid != pid)
+				continue;
+			send_status(z->w[i].status_fd, STATUS_ENDED, pid, ws);
+			close(z->w[i].status_fd);
+			z->w[i] = z->w[--z->n];
+			break;
+		}
+	}
+}
+
+static void handle_status(struct worker *w)
+{
+	char c;
+	ssize_t r = recv(w->status_fd, &c, 1, MSG_DONTWAIT);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	/* STATUS_KILL, a hang-up or an error: the host is done with this worker. */
+	kill(w->pid, SIGKILL);
+	w->killed = 1;
+}
+
+/*
+ * Forks a throwaway child that confines itself exactly as a worker does and
+ * then makes a system call outside the policy: the kernel must kill it with
+ * SIGSYS. Anything else means this machine cannot confine a worker.
+ */
+static int probe(int *step, int *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		int e = 0;
+		int s = sandbox_enter(512u << 20, 1000, &e);
+		if (s != STEP_NONE) {
+			int msg[2] = { s, e };
+			(void)!write(p[1], msg, sizeof(msg));
+			_exit(1);
+		}
+		(void)getppid(); /* not in the policy: must never return */
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	int msg[2] = { 0, 0 }, ws = 0;
+	(void)!read(p[0], msg, sizeof(msg));
+	close(p[0]);
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(ws) && WTERMSIG(ws) == SIGSYS)
+		return 0;
+	*step = msg[0] ? msg[0] : STEP_SECCOMP;
+	*err = msg[0] ? msg[1] : ENOSYS;
+	return -1;
+}
+
+int zygote_main(worker_decode_fn decode)
+{
+	static struct zygote z;
+	const int ctl = ZYGOTE_CTL_FD;
+	struct ctl_hello hello = { .magic = CTL_MAGIC, .version = CTL_VERSION };
+
+	/* Nothing from the host but the control socket; default signal handling. */
+	close_range(ctl + 1, ~0u, 0);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);
+	prctl(PR_SET_NAME, "airlock-zygote", 0, 0, 0);
+
+	z.decode = decode;
+	z.magic = detect_open();
+
+	int step = STEP_NONE, err = 0;
+	if (!z.magic) {
+		hello.status = AIRLOCK_E_INTERNAL;
+	} else if (probe(&step, &err) != 0) {
+		hello.status = AIRLOCK_E_SANDBOX_UNAVAILABLE;
+		hello.step = step;
+		hello.err = err;
+	}
+	if (io_send_fds(ctl, &hello, sizeof(hello), NULL, 0) != 0 || hello.status != AIRLOCK_OK)
+		return 1;
+
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		return 1;
+
+	for (;;) {
+		struct pollfd pfd[MAX_WORKERS + 2];
+		size_t idx[MAX_WORKERS];
+		nfds_t n = 0;
+		pfd[n++] = (struct pollfd){ .fd = ctl, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		for (size_t i = 0; i < z.n; i++) {
+			if (z.w[i].killed)
+				continue;
+			idx[n - 2] = i;
+			pfd[n++] = (struct pollfd){ .fd = z.w[i].status_fd, .events = POLLIN };
+		}
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		for (nfds_t i = 2; i < n; i++)
+			if (pfd[i].revents)
+				handle_status(&z.w[idx[i - 2]]);
+		if (pfd[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				;
+			reap(&z);
+		}
+		if (pfd[0].revents)
+			handle_request(&z, ctl);
+	}
+}

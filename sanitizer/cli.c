@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * airlock [OPTIONS] [INPUT] [-o OUTPUT]. The parser is a pure function of
+ * argv (no getopt globals) so tests and the fuzzer can call it freely. On
+ * rejection nothing reaches stdout and OUTPUT is never created or touched:
+ * output goes to a temporary file beside it, renamed into place on success.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+enum opt_kind { OPT_NUM, OPT_FLAG_KEY, OPT_TYPES, OPT_COLOR, OPT_TO, OPT_EXPECT, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_OUTPUT };
+
+static const struct opt {
+	const char *name;
+	enum opt_kind kind;
+	airlock_key key;
+	uint64_t min, max, scale;
+	const char *help;
+} opts[] = {
+	{ "max-bytes", OPT_NUM, AIRLOCK_MAX_INPUT_BYTES, 1, 1ull << 40, 1, "N     reject inputs over N bytes (67108864)" },
+	{ "max-width", OPT_NUM, AIRLOCK_MAX_WIDTH, 1, 0x7fffffff, 1, "N     reject images wider than N (65535)" },
+	{ "max-height", OPT_NUM, AIRLOCK_MAX_HEIGHT, 1, 0x7fffffff, 1, "N    reject images taller than N (65535)" },
+	{ "max-pixels", OPT_NUM, AIRLOCK_MAX_PIXELS, 1, 1ull << 34, 1, "N    reject images over N pixels (178956970)" },
+	{ "max-scans", OPT_NUM, AIRLOCK_MAX_JPEG_SCANS, 1, 100000, 1, "N     reject JPEGs with more scans (100)" },
+	{ "timeout-ms", OPT_NUM, AIRLOCK_TIMEOUT_MS, 1, 3600000, 1, "N    wall-clock limit per input (15000)" },
+	{ "cpu-ms", OPT_NUM, AIRLOCK_CPU_MS, 1, 3600000, 1, "N        worker CPU-time limit, whole seconds (10000)" },
+	{ "memory-mb", OPT_NUM, AIRLOCK_MEMORY_BYTES, 64, 1u << 20, 1u << 20, "N     worker address-space limit (2048)" },
+	{ "quality", OPT_NUM, AIRLOCK_JPEG_QUALITY, 1, 100, 1, "N       JPEG output quality (92)" },
+	{ "allow", OPT_TYPES, 0, 0, 0, 0, "LIST      allowed input types: png,jpeg (both)" },
+	{ "expect", OPT_EXPECT, 0, 0, 0, 0, "TYPE     reject input of any other detected type" },
+	{ "keep-alpha", OPT_FLAG_KEY, AIRLOCK_KEEP_ALPHA, 0, 0, 0, "       output RGBA instead of flattening" },
+	{ "background", OPT_COLOR, AIRLOCK_BACKGROUND, 0, 0, 0, "RRGGBB colour under transparency (ffffff)" },
+	{ "to", OPT_TO, 0, 0, 0, 0, "FORMAT       png, jpeg or raw (default: as the input)" },
+	{ "output", OPT_OUTPUT, 0, 0, 0, 0, "FILE     write here (also -o); default stdout" },
+	{ "json", OPT_JSON, 0, 0, 0, 0, "             one JSON report line per input on stderr" },
+	{ "help", OPT_HELP, 0, 0, 0, 0, "             this text" },
+	{ "version", OPT_VERSION, 0, 0, 0, 0, "          print the version" },
+};
+
+void cli_usage(FILE *f)
+{
+	fputs("Usage: airlock [OPTIONS] [INPUT] [-o OUTPUT]\n"
+	      "Decode an untrusted PNG or JPEG in a seccomp sandbox and write a clean re-encoding.\n"
+	      "INPUT and OUTPUT default to stdin and stdout ('-' also means them).\n\n",
+	      f);
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		fprintf(f, "  --%s %s\n", opts[i].name, opts[i].help);
+	fputs("\nExit status: 0 written, 65 input rejected, 64 usage, 70 internal error.\n", f);
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long x = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int parse_types(const char *s, uint64_t *mask)
+{
+	char buf[128];
+	if (!s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*mask = 0;
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		airlock_type ty = airlock_type_from_name(t);
+		if (ty == AIRLOCK_TYPE_NONE || !(AIRLOCK_TYPE_BIT(ty) & AIRLOCK_TYPES_IMAGE))
+			return -1;
+		*mask |= AIRLOCK_TYPE_BIT(ty);
+	}
+	return *mask ? 0 : -1;
+}
+
+static int parse_color(const char *s, uint64_t *v)
+{
+	if (!s)
+		return -1;
+	if (*s == '#')
+		s++;
+	if (strlen(s) != 6)
+		return -1;
+	uint64_t x = 0;
+	for (int i = 0; i < 6; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		x = x << 4 | (uint64_t)d;
+	}
+	*v = x;
+	return 0;
+}
+
+static int add_set(struct cli_options *o, airlock_key key, uint64_t v)
+{
+	if (o->nsets == CLI_MAX_SETS)
+		return -1;
+	o->sets[o->nsets].key = key;
+	o->sets[o->nsets].value = v;
+	o->nsets++;
+	return 0;
+}
+
+#define FAIL(...)                                       \
+	do {                                            \
+		snprintf(err, errlen, __VA_ARGS__);     \
+		return CLI_EXIT_USAGE;                  \
+	} while (0)
+
+int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, size_t errlen)
+{
+	int only_positional = 0;
+
+	*o = (struct cli_options){ 0 };
+	if (errlen)
+		err[0] = '\0';
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!a)
+			FAIL("null argument");
+		if (only_positional || a[0] != '-' || strcmp(a, "-") == 0) {
+			if (o->input)
+				FAIL("more than one INPUT");
+			o->input = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_positional = 1;
+			continue;
+		}
+		const struct opt *opt = NULL;
+		const char *val = NULL;
+		char name[32];
+		if (strcmp(a, "-o") == 0) {
+			opt = &opts[14];
+		} else if (strcmp(a, "-h") == 0) {
+			opt = &opts[16];
+		} else if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+			if (n >= sizeof(name))
+				FAIL("unknown option");
+			memcpy(name, a + 2, n);
+			name[n] = '\0';
+			if (eq)
+				val = eq + 1;
+			for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
+				if (strcmp(opts[k].name, name) == 0)
+					opt = &opts[k];
+		}
+		if (!opt)
+			FAIL("unknown option '%.40s'", a);
+
+		int takes_value = opt->kind != OPT_FLAG_KEY && opt->kind != OPT_JSON && opt->kind != OPT_HELP &&
+				  opt->kind != OPT_VERSION;
+		if (takes_value && !val) {
+			if (i + 1 >= argc || !argv[i + 1])
+				FAIL("option --%s needs a value", opt->name);
+			val = argv[++i];
+		} else if (!takes_value && val) {
+			FAIL("option --%s takes no value", opt->name);
+		}
+
+		uint64_t v = 0;
+		switch (opt->kind) {
+		case OPT_NUM:
+			if (parse_u64(val, &v) || v < opt->min || v > opt->max)
+				FAIL("--%s needs a whole number from %" PRIu64 " to %" PRIu64, opt->name, opt->min,
+				     opt->max);
+			if (add_set(o, opt->key, v * opt->scale))
+				FAIL("too many options");
+			break;
+		case OPT_FLAG_KEY:
+			if (add_set(o, opt->key, 1))
+				FAIL("too many options");
+			break;
+		case OPT_TYPES:
+			if (parse_types(val, &v))
+				FAIL("--allow needs a list of png and jpeg");
+			if (add_set(o, AIRLOCK_ALLOWED_TYPES, v))
+				FAIL("too many options");
+			break;
+		case OPT_COLOR:
+			if (parse_color(val, &v))
+				FAIL("--background needs a colour as RRGGBB");
+			if (add_set(o, opt->key, v))
+				FAIL("too many options");
+			break;
+		case OPT_TO:
+			if (strcmp(val, "png") == 0)
+				o->to = AIRLOCK_FORMAT_PNG;
+			else if (strcmp(val, "jpeg") == 0 || strcmp(val, "jpg") == 0)
+				o->to = AIRLOCK_FORMAT_JPEG;
+			else if (strcmp(val, "raw") == 0)
+				o->to = AIRLOCK_FORMAT_RAW;
+			else
+				FAIL("--to needs png, jpeg or raw");
+			break;
+		case OPT_EXPECT:
+			o->expect = airlock_type_from_name(val);
+			if (o->expect == AIRLOCK_TYPE_NONE || !(AIRLOCK_TYPE_BIT(o->expect) & AIRLOCK_TYPES_IMAGE))
+				FAIL("--expect needs png or jpeg");
+			break;
+		case OPT_OUTPUT:
+			if (o->output)
+				FAIL("more than one OUTPUT");
+			if (!*val)
+				FAIL("empty OUTPUT name");
+			o->output = val;
+			break;
+		case OPT_JSON:
+			o->json = 1;
+			break;
+		case OPT_HELP:
+			o->help = 1;
+			break;
+		case OPT_VERSION:
+			o->version = 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ---- running ---- */
+
+static int is_std(const char *name)
+{
+	return !name || strcmp(name, "-") == 0;
+}
+
+/* JSON string: escapes quotes, backslashes and controls; invalid UTF-8 becomes U+FFFD. */
+static void json_str(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', f);
+	while (*p) {
+		unsigned c = *p;
+		if (c == '"' || c == '\\') {
+			fprintf(f, "\\%c", c);
+			p++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			fputc((int)c, f);
+			p++;
+		} else {
+			size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+			size_t k = 1;
+			while (n && k < n && (p[k] & 0xc0) == 0x80)
+				k++;
+			if (n && k == n) {
+				fwrite(p, 1, n, f);
+				p += n;
+			} else {
+				fputs("\\ufffd", f);
+				p++;
+			}
+		}
+	}
+	fputc('"', f);
+}
+
+static const char *key_name(uint32_t key)
+{
+	switch (key) {
+	case AIRLOCK_MAX_INPUT_BYTES: return "max_bytes";
+	case AIRLOCK_MAX_WIDTH: return "max_width";
+	case AIRLOCK_MAX_HEIGHT: return "max_height";
+	case AIRLOCK_MAX_PIXELS: return "max_pixels";
+	case AIRLOCK_MEMORY_BYTES: return "memory";
+	case AIRLOCK_CPU_MS: return "cpu";
+	case AIRLOCK_TIMEOUT_MS: return "timeout";
+	case AIRLOCK_MAX_JPEG_SCANS: return "max_scans";
+	case AIRLOCK_ALLOWED_TYPES: return "allow";
+	default: return NULL;
+	}
+}
+
+static void report_json(FILE *f, const struct cli_options *o, int rc, const airlock_report *rep,
+			const airlock_result *r)
+{
+	const char *status = rc == AIRLOCK_OK ? "ok"
+			     : (airlock_error_classify(rc) == AIRLOCK_CLASS_REJECTED ||
+				airlock_error_classify(rc) == AIRLOCK_CLASS_SANDBOX)
+				     ? "rejected"
+				     : "error";
+	fprintf(f, "{\"input\":");
+	json_str(f, is_std(o->input) ? "-" : o->input);
+	fprintf(f, ",\"status\":\"%s\",\"error\":", status);
+	if (rc == AIRLOCK_OK)
+		fputs("null", f);
+	else
+		fprintf(f, "\"%s\"", airlock_error_name(rc));
+	airlock_type t = r ? airlock_result_type(r) : rep->type;
+	if (t == AIRLOCK_TYPE_NONE)
+		fputs(",\"type\":null", f);
+	else
+		fprintf(f, ",\"type\":\"%s\"", airlock_type_mime(t));
+	if (r)
+		fprintf(f, ",\"width\":%" PRIu32 ",\"height\":%" PRIu32 ",\"channels\":%" PRIu32, airlock_result_width(r),
+			airlock_result_height(r), airlock_result_channels(r));
+	else
+		fputs(",\"width\":null,\"height\":null,\"channels\":null", f);
+	fputs(",\"changes\":[", f);
+	uint32_t ch = r ? airlock_result_changes(r) : 0;
+	int first = 1;
+	for (uint32_t bit = 1; bit; bit <<= 1) {
+		const char *n = (ch & bit) ? airlock_change_name(bit) : NULL;
+		if (n) {
+			fprintf(f, "%s\"%s\"", first ? "" : ",", n);
+			first = 0;
+		}
+	}
+	fputc(']', f);
+	const char *lim = key_name(rep->limit);
+	if (lim && rc != AIRLOCK_OK)
+		fprintf(f, ",\"limit\":\"%s\"", lim);
+	fprintf(f, ",\"elapsed_ms\":%.3f}\n", (double)rep->elapsed_us / 1000.0);
+	fflush(f);
+}
+
+static int exit_for(int rc)
+{
+	switch (airlock_error_classify(rc)) {
+	case AIRLOCK_CLASS_OK: return CLI_EXIT_OK;
+	case AIRLOCK_CLASS_REJECTED:
+	case AIRLOCK_CLASS_SANDBOX: return CLI_EXIT_REJECTED;
+	default: return CLI_EXIT_INTERNAL;
+	}
+}
+
+/* Reads at most max+1 bytes, so an oversized input is known without reading it all. */
+static int read_input(int fd, uint64_t max, uint8_t **out, size_t *len)
+{
+	size_t cap = 64 * 1024, n = 0;
+	uint8_t *buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		if (n == cap) {
+			if ((uint64_t)cap > max) /* already past the limit */
+				break;
+			uint8_t *p = realloc(buf, cap * 2);
+			if (!p) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = p;
+			cap *= 2;
+		}
+		size_t want = cap - n;
+		if ((uint64_t)(n + want) > max + 1)
+			want = (size_t)(max + 1 - n);
+		if (want == 0)
+			break;
+		ssize_t r = read(fd, buf + n, want);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			free(buf);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int fd_write(void *user, const void *buf, size_t n)
+{
+	int fd = *(int *)user;
+	const uint8_t *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Encodes into a temporary file beside path and renames it over path only when complete. */
+static int write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path)
+{
+	size_t n = strlen(path);
+	char *tmp = malloc(n + 16);
+	if (!tmp)
+		return AIRLOCK_E_NOMEM;
+	const char *slash = strrchr(path, '/');
+	size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
+	memcpy(tmp, path, dir);
+	strcpy(tmp + dir, ".airlock-XXXXXX");
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		free(tmp);
+		return AIRLOCK_E_IO;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	int rc = airlock_encode(ctx, r, fmt, fd_write, &fd);
+	if (rc == AIRLOCK_OK && (fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0))
+		rc = AIRLOCK_E_IO;
+	if (close(fd) != 0 && rc == AIRLOCK_OK)
+		rc = AIRLOCK_E_IO;
+	if (rc == AIRLOCK_OK && rename(tmp, path) != 0)
+		rc = AIRLOCK_E_IO;
+	if (rc != AIRLOCK_OK)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
+{
+	airlock_ctx *ctx = NULL;
+	airlock_result *r = NULL;
+	airlock_report rep = { 0 };
+	uint8_t *in = NULL, *enc = NULL;
+	size_t in_len = 0, enc_len = 0;
+	int in_fd = -1, rc, status;
+
+	if (o->help) {
+		cli_usage(out_msgs);
+		return CLI_EXIT_OK;
+	}
+	if (o->version) {
+		fprintf(out_msgs, "airlock %s\n", airlock_version_string());
+		return CLI_EXIT_OK;
+	}
+
+	rc = airlock_open(&ctx);
+	if (rc != AIRLOCK_OK)
+		goto report;
+	for (size_t i = 0; i < o->nsets; i++) {
+		rc = airlock_set(ctx, o->sets[i].key, o->sets[i].value);
+		if (rc != AIRLOCK_OK)
+			goto report;
+	}
+
+	in_fd = is_std(o->input) ? 0 : open(o->input, O_RDONLY | O_CLOEXEC);
+	if (in_fd < 0) {
+		fprintf(err, "airlock: cannot open ");
+		json_str(err, o->input);
+		fprintf(err, ": %s\n", strerror(errno));
+		status = CLI_EXIT_USAGE;
+		goto out;
+	}
+	uint64_t max_bytes = 0;
+	airlock_get(ctx, AIRLOCK_MAX_INPUT_BYTES, &max_bytes);
+	int e = read_input(in_fd, max_bytes, &in, &in_len);
+	if (e) {
+		fprintf(err, "airlock: cannot read input: %s\n", strerror(-e));
+		status = e == -ENOMEM ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
+		goto out;
+	}
+	rc = airlock_sanitize_report(ctx, in, in_len, o->expect, &r, &rep);
+	if (rc != AIRLOCK_OK)
+		goto report;
+
+	airlock_format fmt = (airlock_format)o->to;
+	if (!fmt)
+		fmt = airlock_result_type(r) == AIRLOCK_TYPE_JPEG ? AIRLOCK_FORMAT_JPEG : AIRLOCK_FORMAT_PNG;
+	if (is_std(o->output)) {
+		/* Encoded whole before the first byte goes out: a failure leaves stdout empty. */
+		rc = airlock_encode_to_memory(ctx, r, fmt, &enc, &enc_len);
+		if (rc == AIRLOCK_OK) {
+			int one = 1;
+			(void)one;
+			int fd = 1;
+			if (fd_write(&fd, enc, enc_len) != 0)
+				rc = AIRLOCK_E_IO;
+		}
+	} else {
+		rc = write_file(ctx, r, fmt, o->output);
+	}
+
+report:
+	status = exit_for(rc);
+	if (o->json) {
+		report_json(err, o, rc, &rep, r);
+	} else if (rc != AIRLOCK_OK) {
+		fprintf(err, "airlock: ");
+		if (status == CLI_EXIT_REJECTED) {
+			json_str(err, is_std(o->input) ? "-" : o->input);
+			fprintf(err, ": rejected: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
+		} else {
+			fprintf(err, "error: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
+		}
+	}
+out:
+	if (in_fd > 0)
+		close(in_fd);
+	free(in);
+	free(enc);
+	airlock_result_free(r);
+	airlock_close(ctx);
+	return status;
+}

@@ -1,0 +1,726 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host side of a request: the context and its zygote, one fresh worker
+ * per input, and the frame read back under a deadline. Nothing the worker
+ * sends is trusted: the header goes through frame_validate() before any
+ * payload byte is read, and the payload must have exactly the length the
+ * header's shape implies.
+ *
+ * The zygote is started with clone() and an exit signal of 0, so the host
+ * never receives SIGCHLD for it, a host that ignores SIGCHLD cannot have it
+ * reaped away, and waitpid(-1) in the host's own code never sees it. Workers
+ * are the zygote's children, never the host's.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "io.h"
+#include "proto.h"
+
+#define HELLO_TIMEOUT_MS 10000
+#define KILL_GRACE_MS 2000
+#define SPAWN_STACK (64 * 1024)
+
+#ifndef AIRLOCK_LIBEXECDIR
+#error "AIRLOCK_LIBEXECDIR must be defined by the build"
+#endif
+
+/* ---- finding and starting the zygote ---- */
+
+static void resolve_helper(airlock_ctx *ctx)
+{
+	const char *env = secure_getenv("AIRLOCK_ZYGOTE");
+	if (env && *env) {
+		snprintf(ctx->helper, sizeof(ctx->helper), "%s", env);
+		return;
+	}
+#ifdef AIRLOCK_BUILD_ROOT
+	/* A library loaded from its build tree uses the zygote built beside it. */
+	static const char anchor = 0;
+	Dl_info info;
+	size_t n = strlen(AIRLOCK_BUILD_ROOT);
+	if (dladdr(&anchor, &info) && info.dli_fname &&
+	    strncmp(info.dli_fname, AIRLOCK_BUILD_ROOT "/", n + 1) == 0) {
+		snprintf(ctx->helper, sizeof(ctx->helper), "%s", AIRLOCK_BUILD_ZYGOTE);
+		return;
+	}
+#endif
+	snprintf(ctx->helper, sizeof(ctx->helper), "%s/airlock-zygote", AIRLOCK_LIBEXECDIR);
+}
+
+struct spawn_args {
+	const char *path;
+	int ctl;
+	int devnull;
+};
+
+/* Runs in the clone()d child, sharing the parent's memory until execve. */
+static int spawn_child(void *p)
+{
+	const struct spawn_args *a = p;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	/* No host handler may run here: reset them, then unblock. */
+	for (int s = 1; s < NSIG; s++) {
+		struct sigaction old;
+		if (sigaction(s, NULL, &old) == 0 && old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)
+			sigaction(s, &dfl, NULL);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (dup2(a->devnull, 0) < 0 || dup2(a->devnull, 1) < 0 || dup2(a->devnull, 2) < 0 ||
+	    dup2(a->ctl, ZYGOTE_CTL_FD) < 0)
+		_exit(127);
+	/* An empty environment: host secrets never reach the zygote or its workers. */
+	char *argv[] = { (char *)"airlock-zygote", NULL };
+	char *envp[] = { NULL };
+	execve(a->path, argv, envp);
+	_exit(127);
+}
+
+static void reap_zygote(pid_t pid)
+{
+	int ws;
+	while (waitpid(pid, &ws, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+static int wait_readable(int fd, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - io_now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* Starts the zygote and reads its hello. Called with ctx->lock held (or before ctx is shared). */
+static int spawn_zygote(airlock_ctx *ctx)
+{
+	int sv[2] = { -1, -1 }, child_ctl = -1, devnull = -1, rc = AIRLOCK_E_HELPER;
+	void *stack = MAP_FAILED;
+	pid_t pid = -1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		goto out;
+	/* Above the fds the child overwrites, so each dup2 in the child is a real copy. */
+	child_ctl = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (child_ctl < 0 || devnull < 0)
+		goto out;
+	int dn = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
+	close(devnull);
+	devnull = dn;
+	if (devnull < 0)
+		goto out;
+	stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		goto out;
+
+	struct spawn_args args = { .path = ctx->helper, .ctl = child_ctl, .devnull = devnull };
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(spawn_child, (char *)stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK, &args);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		goto out;
+
+	close(sv[1]);
+	sv[1] = -1;
+	struct ctl_hello hello;
+	int r = wait_readable(sv[0], io_now_ms() + HELLO_TIMEOUT_MS);
+	if (r == 0)
+		r = io_recv_fds(sv[0], &hello, sizeof(hello), NULL, 0);
+	if (r != 0 || hello.magic != CTL_MAGIC || hello.version != CTL_VERSION) {
+		kill(pid, SIGKILL);
+		reap_zygote(pid);
+		goto out;
+	}
+	if (hello.status != AIRLOCK_OK) {
+		rc = hello.status == AIRLOCK_E_SANDBOX_UNAVAILABLE ? AIRLOCK_E_SANDBOX_UNAVAILABLE : AIRLOCK_E_HELPER;
+		reap_zygote(pid);
+		goto out;
+	}
+	ctx->zygote = pid;
+	ctx->ctl = sv[0];
+	ctx->generation++;
+	sv[0] = -1;
+	rc = AIRLOCK_OK;
+out:
+	if (stack != MAP_FAILED)
+		munmap(stack, SPAWN_STACK);
+	for (int i = 0; i < 2; i++)
+		if (sv[i] >= 0)
+			close(sv[i]);
+	if (child_ctl >= 0)
+		close(child_ctl);
+	if (devnull >= 0)
+		close(devnull);
+	return rc;
+}
+
+/* Ends the zygote of generation gen, if it is still the current one. Takes the lock. */
+static void zygote_lost(airlock_ctx *ctx, unsigned gen)
+{
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->generation == gen && ctx->ctl >= 0) {
+		close(ctx->ctl);
+		ctx->ctl = -1;
+		kill(ctx->zygote, SIGKILL);
+		reap_zygote(ctx->zygote);
+		ctx->zygote = -1;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+}
+
+AIRLOCK_API int airlock_open(airlock_ctx **out)
+{
+	if (!out)
+		return AIRLOCK_E_INVALID_ARG;
+	airlock_ctx *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return AIRLOCK_E_NOMEM;
+	if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+		free(ctx);
+		return AIRLOCK_E_INTERNAL;
+	}
+	limits_default(&ctx->lim);
+	ctx->timeout_ms = 15000;
+	ctx->cpu_ms = 10000;
+	ctx->quality = 92;
+	ctx->zygote = -1;
+	ctx->ctl = -1;
+	resolve_helper(ctx);
+	int rc = spawn_zygote(ctx);
+	if (rc != AIRLOCK_OK) {
+		pthread_mutex_destroy(&ctx->lock);
+		free(ctx);
+		return rc;
+	}
+	*out = ctx;
+	return AIRLOCK_OK;
+}
+
+AIRLOCK_API void airlock_close(airlock_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->ctl >= 0) {
+		/* EOF on its control socket makes the zygote kill its workers and exit. */
+		close(ctx->ctl);
+		ctx->ctl = -1;
+		int ws;
+		pid_t r = 0;
+		for (int i = 0; i < 200 && (r = waitpid(ctx->zygote, &ws, __WALL | WNOHANG)) == 0; i++)
+			usleep(5000);
+		if (r == 0) {
+			kill(ctx->zygote, SIGKILL);
+			reap_zygote(ctx->zygote);
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx);
+}
+
+/* ---- limits and options ---- */
+
+AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
+{
+	if (!ctx)
+		return AIRLOCK_E_INVALID_ARG;
+	int rc = AIRLOCK_OK;
+	pthread_mutex_lock(&ctx->lock);
+	struct limits *l = &ctx->lim;
+	switch (key) {
+	case AIRLOCK_MAX_INPUT_BYTES:
+		if (v == 0 || v > (1ull << 40))
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->max_input_bytes = v;
+		break;
+	case AIRLOCK_MAX_WIDTH:
+	case AIRLOCK_MAX_HEIGHT:
+		if (v == 0 || v > 0x7fffffff)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else if (key == AIRLOCK_MAX_WIDTH)
+			l->max_width = (uint32_t)v;
+		else
+			l->max_height = (uint32_t)v;
+		break;
+	case AIRLOCK_MAX_PIXELS:
+		if (v == 0 || v > (1ull << 34))
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->max_pixels = v;
+		break;
+	case AIRLOCK_MEMORY_BYTES:
+		if (v < (64u << 20) || v > (1ull << 40))
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->memory_bytes = v;
+		break;
+	case AIRLOCK_CPU_MS:
+		if (v == 0 || v > 3600000)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			ctx->cpu_ms = (uint32_t)v;
+		break;
+	case AIRLOCK_TIMEOUT_MS:
+		if (v == 0 || v > 3600000)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			ctx->timeout_ms = (uint32_t)v;
+		break;
+	case AIRLOCK_MAX_JPEG_SCANS:
+		if (v == 0 || v > 100000)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->max_jpeg_scans = (uint32_t)v;
+		break;
+	case AIRLOCK_ALLOWED_TYPES:
+		if (v == 0 || (v & ~(uint64_t)(AIRLOCK_TYPES_IMAGE)))
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->allowed_types = (uint32_t)v;
+		break;
+	case AIRLOCK_KEEP_ALPHA:
+		if (v > 1)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->keep_alpha = (uint32_t)v;
+		break;
+	case AIRLOCK_BACKGROUND:
+		if (v > 0xFFFFFF)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->background = (uint32_t)v;
+		break;
+	case AIRLOCK_JPEG_QUALITY:
+		if (v < 1 || v > 100)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			ctx->quality = (uint32_t)v;
+		break;
+	default:
+		rc = AIRLOCK_E_BAD_OPTION;
+		break;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+AIRLOCK_API int airlock_get(const airlock_ctx *cctx, airlock_key key, uint64_t *v)
+{
+	if (!cctx || !v)
+		return AIRLOCK_E_INVALID_ARG;
+	airlock_ctx *ctx = (airlock_ctx *)cctx; /* the lock is the only thing touched */
+	int rc = AIRLOCK_OK;
+	pthread_mutex_lock(&ctx->lock);
+	const struct limits *l = &ctx->lim;
+	switch (key) {
+	case AIRLOCK_MAX_INPUT_BYTES: *v = l->max_input_bytes; break;
+	case AIRLOCK_MAX_WIDTH: *v = l->max_width; break;
+	case AIRLOCK_MAX_HEIGHT: *v = l->max_height; break;
+	case AIRLOCK_MAX_PIXELS: *v = l->max_pixels; break;
+	case AIRLOCK_MEMORY_BYTES: *v = l->memory_bytes; break;
+	case AIRLOCK_CPU_MS: *v = ctx->cpu_ms; break;
+	case AIRLOCK_TIMEOUT_MS: *v = ctx->timeout_ms; break;
+	case AIRLOCK_MAX_JPEG_SCANS: *v = l->max_jpeg_scans; break;
+	case AIRLOCK_ALLOWED_TYPES: *v = l->allowed_types; break;
+	case AIRLOCK_KEEP_ALPHA: *v = l->keep_alpha; break;
+	case AIRLOCK_BACKGROUND: *v = l->background; break;
+	case AIRLOCK_JPEG_QUALITY: *v = ctx->quality; break;
+	default: rc = AIRLOCK_E_BAD_OPTION; break;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+/* ---- one request ---- */
+
+struct xfer {
+	int out_r, st;
+	const struct limits *lim;
+	uint8_t hdr[FRAME_HEADER_SIZE];
+	size_t hdr_got;
+	struct frame_header h;
+	int frame_rc; /* frame_validate() once the header is in */
+	uint8_t *payload;
+	uint64_t plen, pgot;
+	int bad;      /* header invalid, extra bytes, or no memory for the payload */
+	int pipe_eof;
+	int started, ended, lost, killed, timed_out;
+	int wstatus;
+	int64_t grace; /* once killed: when to give up on hearing from the zygote */
+};
+
+/* Reads what the pipe has now. Sets x->bad on anything the protocol does not allow. */
+static void pump(struct xfer *x)
+{
+	while (!x->pipe_eof && !x->bad) {
+		uint8_t *dst;
+		size_t want;
+		if (x->hdr_got < FRAME_HEADER_SIZE) {
+			dst = x->hdr + x->hdr_got;
+			want = FRAME_HEADER_SIZE - x->hdr_got;
+		} else if (x->pgot < x->plen) {
+			dst = x->payload + x->pgot;
+			want = (size_t)(x->plen - x->pgot);
+		} else {
+			uint8_t one;
+			ssize_t r = read(x->out_r, &one, 1);
+			if (r == 0)
+				x->pipe_eof = 1;
+			else if (r > 0)
+				x->bad = 1; /* bytes beyond the frame */
+			else if (errno != EINTR && errno != EAGAIN)
+				x->bad = 1;
+			if (r < 0 && errno == EAGAIN)
+				return;
+			continue;
+		}
+		ssize_t r = read(x->out_r, dst, want);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				x->bad = 1;
+			return;
+		}
+		if (r == 0) {
+			x->pipe_eof = 1;
+			return;
+		}
+		if (x->hdr_got < FRAME_HEADER_SIZE) {
+			x->hdr_got += (size_t)r;
+			if (x->hdr_got < FRAME_HEADER_SIZE)
+				continue;
+			frame_header_unpack(x->hdr, &x->h);
+			x->frame_rc = frame_validate(&x->h, x->lim, &x->plen);
+			if (x->frame_rc == AIRLOCK_E_PROTOCOL) {
+				x->bad = 1;
+			} else if (x->plen > 0) {
+				x->payload = malloc((size_t)x->plen);
+				if (!x->payload)
+					x->bad = 1;
+			}
+		} else {
+			x->pgot += (uint64_t)r;
+		}
+	}
+}
+
+static void kill_worker(struct xfer *x)
+{
+	if (x->killed)
+		return;
+	char k = STATUS_KILL;
+	send(x->st, &k, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	x->killed = 1;
+	x->grace = io_now_ms() + KILL_GRACE_MS;
+}
+
+/* Reads the status socket: STARTED, ENDED, or the zygote gone. */
+static void read_status(struct xfer *x)
+{
+	struct ctl_status m;
+	int r = io_recv_fds(x->st, &m, sizeof(m), NULL, 0);
+	if (r == -EAGAIN || r == -EINTR)
+		return;
+	if (r != 0 || m.magic != CTL_MAGIC) {
+		x->lost = 1;
+		return;
+	}
+	if (m.kind == STATUS_STARTED)
+		x->started = 1;
+	else if (m.kind == STATUS_ENDED) {
+		x->ended = 1;
+		x->wstatus = m.wstatus;
+	}
+}
+
+/* Drives one started request until the worker has ended (or the zygote is lost). */
+static void run(struct xfer *x, int64_t deadline)
+{
+	while (!x->ended && !x->lost) {
+		int64_t now = io_now_ms();
+		if (x->killed && now >= x->grace) {
+			x->lost = 1; /* the zygote did not report a killed worker in time */
+			break;
+		}
+		if (!x->killed && now >= deadline) {
+			x->timed_out = 1;
+			kill_worker(x);
+		}
+		int64_t until = x->killed ? x->grace : deadline;
+		struct pollfd p[2] = { { .fd = x->st, .events = POLLIN }, { .fd = x->out_r, .events = POLLIN } };
+		nfds_t n = (x->pipe_eof || x->bad) ? 1 : 2;
+		int r = poll(p, n, (int)(until - now));
+		if (r < 0 && errno != EINTR) {
+			x->lost = 1;
+			break;
+		}
+		if (r <= 0)
+			continue;
+		if (n == 2 && p[1].revents)
+			pump(x);
+		if (x->bad)
+			kill_worker(x);
+		if (p[0].revents)
+			read_status(x);
+	}
+	/* The worker is gone: everything it wrote is in the pipe now. */
+	if (x->ended)
+		pump(x);
+}
+
+static int outcome(const struct xfer *x)
+{
+	if (x->timed_out)
+		return AIRLOCK_E_TIMEOUT;
+	if (x->lost)
+		return AIRLOCK_E_HELPER;
+	if (WIFSIGNALED(x->wstatus)) {
+		switch (WTERMSIG(x->wstatus)) {
+		case SIGSYS: return AIRLOCK_E_SECCOMP;
+		case SIGXCPU: return AIRLOCK_E_CPU_LIMIT;
+		case SIGKILL: return x->killed ? AIRLOCK_E_PROTOCOL : AIRLOCK_E_WORKER_CRASH;
+		default: return AIRLOCK_E_WORKER_CRASH;
+		}
+	}
+	if (!WIFEXITED(x->wstatus))
+		return AIRLOCK_E_WORKER_CRASH;
+	if (WEXITSTATUS(x->wstatus) == 3)
+		return AIRLOCK_E_SANDBOX_UNAVAILABLE;
+	if (WEXITSTATUS(x->wstatus) != 0)
+		return AIRLOCK_E_WORKER_CRASH;
+	if (x->bad || x->hdr_got < FRAME_HEADER_SIZE)
+		return AIRLOCK_E_PROTOCOL;
+	if (x->frame_rc != AIRLOCK_OK)
+		return x->frame_rc;
+	if (x->pgot != x->plen || !x->pipe_eof)
+		return AIRLOCK_E_PROTOCOL;
+	return AIRLOCK_OK;
+}
+
+static int make_input(const void *buf, size_t len)
+{
+	int fd = memfd_create("airlock-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -1;
+	if (io_write_all(fd, buf, len) != 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Hands the request to the zygote and waits for STARTED. A zygote found dead
+ * before the worker started is replaced and the request sent once more.
+ */
+static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, struct xfer *x, int64_t deadline)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int pp[2], ss[2];
+		if (pipe2(pp, O_CLOEXEC) != 0)
+			return AIRLOCK_E_IO;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ss) != 0) {
+			close(pp[0]);
+			close(pp[1]);
+			return AIRLOCK_E_IO;
+		}
+		fcntl(pp[0], F_SETFL, O_NONBLOCK);
+
+		pthread_mutex_lock(&ctx->lock);
+		int rc = ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx);
+		unsigned gen = ctx->generation;
+		if (rc == AIRLOCK_OK) {
+			int fds[3] = { memfd, pp[1], ss[1] };
+			if (io_send_fds(ctx->ctl, req, sizeof(*req), fds, 3) != 0)
+				rc = AIRLOCK_E_HELPER;
+		}
+		pthread_mutex_unlock(&ctx->lock);
+		close(pp[1]);
+		close(ss[1]);
+		x->out_r = pp[0];
+		x->st = ss[0];
+		if (rc == AIRLOCK_OK) {
+			while (!x->started && !x->lost) {
+				int w = wait_readable(x->st, deadline);
+				if (w == -ETIMEDOUT)
+					return AIRLOCK_E_TIMEOUT; /* x's fds are closed by the caller */
+				if (w != 0)
+					x->lost = 1;
+				else
+					read_status(x);
+			}
+			if (x->started)
+				return AIRLOCK_OK;
+		}
+		close(x->out_r);
+		close(x->st);
+		x->out_r = x->st = -1;
+		x->lost = 0;
+		if (rc == AIRLOCK_E_SANDBOX_UNAVAILABLE)
+			return rc;
+		zygote_lost(ctx, gen);
+	}
+	return AIRLOCK_E_HELPER;
+}
+
+AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+					airlock_result **out, airlock_report *report)
+{
+	struct timespec ts0;
+	clock_gettime(CLOCK_MONOTONIC, &ts0);
+	const int64_t t0 = (int64_t)ts0.tv_sec * 1000 + ts0.tv_nsec / 1000000;
+	struct ctl_request req = { .magic = CTL_MAGIC, .version = CTL_VERSION, .input_len = len };
+	struct xfer x = { .out_r = -1, .st = -1, .lim = &req.lim };
+	int memfd = -1, rc;
+	uint32_t timeout_ms;
+
+	if (report)
+		*report = (airlock_report){ 0 };
+	if (!ctx || !out || (!buf && len > 0) || (unsigned)expect >= AIRLOCK_TYPE_COUNT_)
+		return AIRLOCK_E_INVALID_ARG;
+
+	pthread_mutex_lock(&ctx->lock);
+	req.lim = ctx->lim;
+	req.cpu_ms = ctx->cpu_ms;
+	timeout_ms = ctx->timeout_ms;
+	pthread_mutex_unlock(&ctx->lock);
+	req.lim.expect = expect;
+
+	/* The two checks that need no parsing are made before any process is involved. */
+	if (len == 0) {
+		rc = AIRLOCK_E_EMPTY;
+		goto out;
+	}
+	if (len > req.lim.max_input_bytes) {
+		if (report)
+			report->limit = AIRLOCK_MAX_INPUT_BYTES;
+		rc = AIRLOCK_E_INPUT_TOO_BIG;
+		goto out;
+	}
+	memfd = make_input(buf, len);
+	if (memfd < 0) {
+		rc = errno == EMFILE || errno == ENFILE ? AIRLOCK_E_IO : AIRLOCK_E_NOMEM;
+		goto out;
+	}
+	const int64_t deadline = t0 + timeout_ms;
+	rc = submit(ctx, &req, memfd, &x, deadline);
+	if (rc != AIRLOCK_OK)
+		goto out;
+	run(&x, deadline);
+	rc = outcome(&x);
+	if (x.hdr_got == FRAME_HEADER_SIZE && x.frame_rc != AIRLOCK_E_PROTOCOL && report) {
+		report->type = (airlock_type)x.h.type;
+		report->limit = rc == x.frame_rc ? x.h.limit : 0;
+	}
+	if (rc == AIRLOCK_E_TIMEOUT && report)
+		report->limit = AIRLOCK_TIMEOUT_MS;
+	if (rc != AIRLOCK_OK)
+		goto out;
+
+	airlock_result *r = calloc(1, sizeof(*r));
+	if (!r) {
+		rc = AIRLOCK_E_NOMEM;
+		goto out;
+	}
+	r->type = (airlock_type)x.h.type;
+	r->width = x.h.width;
+	r->height = x.h.height;
+	r->channels = x.h.channels;
+	r->changes = x.h.changes;
+	r->pixels = x.payload;
+	r->size = (size_t)x.plen;
+	x.payload = NULL;
+	*out = r;
+out:
+	if (report) {
+		struct timespec ts1;
+		clock_gettime(CLOCK_MONOTONIC, &ts1);
+		report->elapsed_us = (uint64_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000);
+	}
+	free(x.payload);
+	if (x.out_r >= 0)
+		close(x.out_r);
+	if (x.st >= 0)
+		close(x.st);
+	if (memfd >= 0)
+		close(memfd);
+	return rc;
+}
+
+AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+				 airlock_result **out)
+{
+	return airlock_sanitize_report(ctx, buf, len, expect, out, NULL);
+}
+
+/* ---- results ---- */
+
+AIRLOCK_API void airlock_result_free(airlock_result *r)
+{
+	if (!r)
+		return;
+	free(r->pixels);
+	free(r);
+}
+
+AIRLOCK_API airlock_type airlock_result_type(const airlock_result *r)
+{
+	return r ? r->type : AIRLOCK_TYPE_NONE;
+}
+
+AIRLOCK_API uint32_t airlock_result_width(const airlock_result *r)
+{
+	return r ? r->width : 0;
+}
+
+AIRLOCK_API uint32_t airlock_result_height(const airlock_result *r)
+{
+	return r ? r->height : 0;
+}
+
+AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r)
+{
+	return r ? r->channels : 0;
+}
+
+AIRLOCK_API uint32_t airlock_result_changes(const airlock_result *r)
+{
+	return r ? r->changes : 0;
+}
+
+AIRLOCK_API const uint8_t *airlock_result_pixels(const airlock_result *r, size_t *len)
+{
+	if (len)
+		*len = r ? r->size : 0;
+	return r ? r->pixels : NULL;
+}

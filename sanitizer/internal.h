@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Host-side internals shared by the library's files. */
+#ifndef AIRLOCK_INTERNAL_H
+#define AIRLOCK_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "airlock.h"
+#include "decode.h"
+
+struct airlock_ctx {
+	pthread_mutex_t lock; /* guards everything below */
+	struct limits lim;
+	uint32_t timeout_ms;
+	uint32_t cpu_ms;
+	uint32_t quality;
+	pid_t zygote; /* -1 when none */
+	int ctl;      /* control socket to the zygote, -1 when none */
+	unsigned generation;
+	char helper[4096];
+};
+
+struct airlock_result {
+	airlock_type type;
+	uint32_t width, height, channels, changes;
+	uint8_t *pixels;
+	size_t size;
+};
+
+#endif
