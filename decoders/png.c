@@ -17,6 +17,7 @@ struct png_src {
 	size_t len, pos;
 	uint64_t budget; /* bytes libpng may still allocate */
 	int err;         /* airlock_error to report after the longjmp */
+	uint32_t limit;  /* airlock_key that tripped */
 };
 
 static void src_read(png_structp png, png_bytep data, size_t n)
@@ -32,8 +33,13 @@ static void on_error(png_structp png, png_const_charp msg)
 {
 	struct png_src *s = png_get_error_ptr(png);
 	/* Keep the first cause: a failed allocation surfaces as a later error too. */
+	if (!s->err && strstr(msg, "exceeds user limit")) {
+		/* png_set_user_limits() tripped in IHDR: "Image width/height exceeds user limit". */
+		s->err = AIRLOCK_E_TOO_LARGE;
+		s->limit = strstr(msg, "width") ? AIRLOCK_MAX_WIDTH : AIRLOCK_MAX_HEIGHT;
+	}
 	if (!s->err)
-		s->err = strstr(msg, "user limit") ? AIRLOCK_E_TOO_LARGE : AIRLOCK_E_MALFORMED;
+		s->err = AIRLOCK_E_MALFORMED;
 	png_longjmp(png, 1);
 }
 
@@ -133,6 +139,7 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 	}
 	if (setjmp(png_jmpbuf(png))) {
 		rc = src.err ? src.err : AIRLOCK_E_MALFORMED;
+		out->limit = src.limit;
 		goto out;
 	}
 

@@ -56,7 +56,7 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
 #define CTL_VERSION 1
 #define ZYGOTE_CTL_FD 3
 
-/* zygote -> host on the control socket, once, at start. */
+/* zygote -> host on the control socket, once, at start, with a pidfd of the zygote. */
 struct ctl_hello {
 	uint32_t magic;
 	uint32_t version;

@@ -18,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -281,8 +282,13 @@ int zygote_main(worker_decode_fn decode)
 		hello.step = step;
 		hello.err = err;
 	}
-	if (io_send_fds(ctl, &hello, sizeof(hello), NULL, 0) != 0 || hello.status != AIRLOCK_OK)
+	/* The hello carries a pidfd of this process, so the host never signals a recycled pid. */
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0)
 		return 1;
+	if (io_send_fds(ctl, &hello, sizeof(hello), &self, 1) != 0 || hello.status != AIRLOCK_OK)
+		return 1;
+	close(self);
 
 	sigset_t chld;
 	sigemptyset(&chld);

@@ -6,22 +6,24 @@
  * payload byte is read, and the payload must have exactly the length the
  * header's shape implies.
  *
- * The zygote is started with clone() and an exit signal of 0, so the host
- * never receives SIGCHLD for it, a host that ignores SIGCHLD cannot have it
- * reaped away, and waitpid(-1) in the host's own code never sees it. Workers
- * are the zygote's children, never the host's.
+ * Workers are the zygote's children, never the host's, so the host gets no
+ * SIGCHLD per request; it gets one when a zygote ends. The zygote sends a
+ * pidfd of itself in its hello, and every kill and reap goes through that
+ * pidfd: a host that ignores SIGCHLD (so the kernel reaps the zygote for it)
+ * can never make airlock signal a recycled pid.
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +34,6 @@
 
 #define HELLO_TIMEOUT_MS 10000
 #define KILL_GRACE_MS 2000
-#define SPAWN_STACK (64 * 1024)
 
 #ifndef AIRLOCK_LIBEXECDIR
 #error "AIRLOCK_LIBEXECDIR must be defined by the build"
@@ -61,41 +62,16 @@ static void resolve_helper(airlock_ctx *ctx)
 	snprintf(ctx->helper, sizeof(ctx->helper), "%s/airlock-zygote", AIRLOCK_LIBEXECDIR);
 }
 
-struct spawn_args {
-	const char *path;
-	int ctl;
-	int devnull;
-};
-
-/* Runs in the clone()d child, sharing the parent's memory until execve. */
-static int spawn_child(void *p)
+static void kill_zygote(int pidfd)
 {
-	const struct spawn_args *a = p;
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-	/* No host handler may run here: reset them, then unblock. */
-	for (int s = 1; s < NSIG; s++) {
-		struct sigaction old;
-		if (sigaction(s, NULL, &old) == 0 && old.sa_handler != SIG_IGN && old.sa_handler != SIG_DFL)
-			sigaction(s, &dfl, NULL);
-	}
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(a->devnull, 0) < 0 || dup2(a->devnull, 1) < 0 || dup2(a->devnull, 2) < 0 ||
-	    dup2(a->ctl, ZYGOTE_CTL_FD) < 0)
-		_exit(127);
-	/* An empty environment: host secrets never reach the zygote or its workers. */
-	char *argv[] = { (char *)"airlock-zygote", NULL };
-	char *envp[] = { NULL };
-	execve(a->path, argv, envp);
-	_exit(127);
+	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 }
 
-static void reap_zygote(pid_t pid)
+/* Waits for the zygote to end; ECHILD means the host's SIG_IGN reaped it already. */
+static void reap_zygote(int pidfd)
 {
-	int ws;
-	while (waitpid(pid, &ws, __WALL) < 0 && errno == EINTR)
+	siginfo_t si;
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
 }
 
@@ -117,62 +93,77 @@ static int wait_readable(int fd, int64_t deadline)
 /* Starts the zygote and reads its hello. Called with ctx->lock held (or before ctx is shared). */
 static int spawn_zygote(airlock_ctx *ctx)
 {
-	int sv[2] = { -1, -1 }, child_ctl = -1, devnull = -1, rc = AIRLOCK_E_HELPER;
-	void *stack = MAP_FAILED;
+	int sv[2] = { -1, -1 }, child_ctl = -1, devnull = -1, pidfd = -1, rc = AIRLOCK_E_HELPER;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
 	pid_t pid = -1;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		goto out;
+		return rc;
 	/* Above the fds the child overwrites, so each dup2 in the child is a real copy. */
 	child_ctl = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (child_ctl < 0 || devnull < 0)
-		goto out;
-	int dn = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
-	close(devnull);
-	devnull = dn;
-	if (devnull < 0)
-		goto out;
-	stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		goto out;
-
-	struct spawn_args args = { .path = ctx->helper, .ctl = child_ctl, .devnull = devnull };
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = clone(spawn_child, (char *)stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK, &args);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0)
-		goto out;
-
+	int dn = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (dn >= 0) {
+		devnull = fcntl(dn, F_DUPFD_CLOEXEC, 10);
+		close(dn);
+	}
 	close(sv[1]);
 	sv[1] = -1;
+	if (child_ctl < 0 || devnull < 0)
+		goto out;
+
+	/* Default signal handling and mask, /dev/null for stdio, the control socket as fd 3. */
+	sigset_t all, none;
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawn_file_actions_adddup2(&fa, devnull, 0);
+	posix_spawn_file_actions_adddup2(&fa, devnull, 1);
+	posix_spawn_file_actions_adddup2(&fa, devnull, 2);
+	posix_spawn_file_actions_adddup2(&fa, child_ctl, ZYGOTE_CTL_FD);
+	/* An empty environment: host secrets never reach the zygote or its workers. */
+	char *argv[] = { (char *)"airlock-zygote", NULL };
+	char *envp[] = { NULL };
+	int e = posix_spawn(&pid, ctx->helper, &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	/* Only the child may hold the other end now, so its exit is EOF here. */
+	close(child_ctl);
+	child_ctl = -1;
+	if (e != 0)
+		goto out;
+
 	struct ctl_hello hello;
 	int r = wait_readable(sv[0], io_now_ms() + HELLO_TIMEOUT_MS);
 	if (r == 0)
-		r = io_recv_fds(sv[0], &hello, sizeof(hello), NULL, 0);
+		r = io_recv_fds(sv[0], &hello, sizeof(hello), &pidfd, 1);
 	if (r != 0 || hello.magic != CTL_MAGIC || hello.version != CTL_VERSION) {
+		/* No pidfd: the child is ours and not yet reaped by us, so its pid is still its own. */
 		kill(pid, SIGKILL);
-		reap_zygote(pid);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (pidfd >= 0)
+			close(pidfd);
 		goto out;
 	}
 	if (hello.status != AIRLOCK_OK) {
 		rc = hello.status == AIRLOCK_E_SANDBOX_UNAVAILABLE ? AIRLOCK_E_SANDBOX_UNAVAILABLE : AIRLOCK_E_HELPER;
-		reap_zygote(pid);
+		reap_zygote(pidfd);
+		close(pidfd);
 		goto out;
 	}
-	ctx->zygote = pid;
+	ctx->zygote = pidfd;
 	ctx->ctl = sv[0];
 	ctx->generation++;
 	sv[0] = -1;
 	rc = AIRLOCK_OK;
 out:
-	if (stack != MAP_FAILED)
-		munmap(stack, SPAWN_STACK);
-	for (int i = 0; i < 2; i++)
-		if (sv[i] >= 0)
-			close(sv[i]);
+	if (sv[0] >= 0)
+		close(sv[0]);
 	if (child_ctl >= 0)
 		close(child_ctl);
 	if (devnull >= 0)
@@ -187,8 +178,9 @@ static void zygote_lost(airlock_ctx *ctx, unsigned gen)
 	if (ctx->generation == gen && ctx->ctl >= 0) {
 		close(ctx->ctl);
 		ctx->ctl = -1;
-		kill(ctx->zygote, SIGKILL);
+		kill_zygote(ctx->zygote);
 		reap_zygote(ctx->zygote);
+		close(ctx->zygote);
 		ctx->zygote = -1;
 	}
 	pthread_mutex_unlock(&ctx->lock);
@@ -231,14 +223,14 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 		/* EOF on its control socket makes the zygote kill its workers and exit. */
 		close(ctx->ctl);
 		ctx->ctl = -1;
-		int ws;
-		pid_t r = 0;
-		for (int i = 0; i < 200 && (r = waitpid(ctx->zygote, &ws, __WALL | WNOHANG)) == 0; i++)
-			usleep(5000);
-		if (r == 0) {
-			kill(ctx->zygote, SIGKILL);
-			reap_zygote(ctx->zygote);
-		}
+		/* It normally exits at once; a pidfd turns readable when it has. */
+		struct pollfd p = { .fd = ctx->zygote, .events = POLLIN };
+		while (poll(&p, 1, 1000) < 0 && errno == EINTR)
+			;
+		kill_zygote(ctx->zygote);
+		reap_zygote(ctx->zygote);
+		close(ctx->zygote);
+		ctx->zygote = -1;
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	pthread_mutex_destroy(&ctx->lock);

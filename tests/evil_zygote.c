@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A zygote for tests only: the production zygote, rlimits and seccomp
+ * policy, with a "decoder" that misbehaves as its input tells it to. The
+ * production binaries carry no test hook; tests point AIRLOCK_ZYGOTE here.
+ * Inputs that are not a command go to the real decoders.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "proto.h"
+#include "sandbox.h"
+
+static int is(const uint8_t *buf, size_t len, const char *cmd)
+{
+	size_t n = strlen(cmd);
+	return len == n && memcmp(buf, cmd, n) == 0;
+}
+
+/* A header for a w x h RGB image of type PNG, claiming payload bytes. */
+static void send_header(uint32_t w, uint32_t h, uint32_t type, uint64_t payload)
+{
+	struct frame_header hd = { .magic = FRAME_MAGIC,
+				   .version = FRAME_VERSION,
+				   .kind = FRAME_KIND_IMAGE,
+				   .format = FRAME_FORMAT_U8,
+				   .type = type,
+				   .width = w,
+				   .height = h,
+				   .channels = 3,
+				   .payload_len = payload };
+	uint8_t b[FRAME_HEADER_SIZE];
+	frame_header_pack(&hd, b);
+	io_write_all(1, b, sizeof(b));
+}
+
+static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
+{
+	static uint8_t zeros[4096];
+
+	if (is(buf, len, "open"))
+		open("/etc/passwd", O_RDONLY);
+	else if (is(buf, len, "socket"))
+		socket(AF_INET, SOCK_STREAM, 0);
+	else if (is(buf, len, "fork"))
+		syscall(SYS_fork);
+	else if (is(buf, len, "exec"))
+		execl("/bin/true", "true", (char *)NULL);
+	else if (is(buf, len, "write-fd0"))
+		(void)!write(0, "x", 1);
+	else if (is(buf, len, "mmap-exec"))
+		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else if (is(buf, len, "segv")) {
+		int *volatile bad = NULL;
+		*bad = 1;
+	}
+	else if (is(buf, len, "abort"))
+		abort();
+	else if (is(buf, len, "loop"))
+		for (volatile unsigned long i = 0;; i++)
+			;
+	else if (is(buf, len, "alloc")) {
+		/* Grow until the address-space cap says no, touching every page. */
+		for (;;) {
+			uint8_t *p = malloc(64u << 20);
+			if (!p) {
+				out->limit = AIRLOCK_MEMORY_BYTES;
+				return AIRLOCK_E_MEMORY;
+			}
+			memset(p, 1, 64u << 20);
+		}
+	} else if (is(buf, len, "garbage")) {
+		io_write_all(1, "this is not a frame header, it is just text sent by a liar....!!", 64);
+		_exit(0);
+	} else if (is(buf, len, "short-header")) {
+		io_write_all(1, "ALRF", 4);
+		_exit(0);
+	} else if (is(buf, len, "short-payload")) {
+		send_header(2, 2, AIRLOCK_TYPE_PNG, 12);
+		io_write_all(1, zeros, 5);
+		_exit(0);
+	} else if (is(buf, len, "long-payload")) {
+		send_header(2, 2, AIRLOCK_TYPE_PNG, 12);
+		io_write_all(1, zeros, 12 + 7);
+		_exit(0);
+	} else if (is(buf, len, "lying-length")) {
+		send_header(2, 2, AIRLOCK_TYPE_PNG, 1ull << 40);
+		_exit(0);
+	} else if (is(buf, len, "huge-dims")) {
+		send_header(100000, 100000, AIRLOCK_TYPE_PNG, 30000000000ull);
+		_exit(0);
+	} else if (is(buf, len, "overflow-dims")) {
+		/* w*h*3 wraps to a small number in 32-bit arithmetic. */
+		send_header(0x80000000u, 2, AIRLOCK_TYPE_PNG, 0);
+		_exit(0);
+	} else if (is(buf, len, "wrong-type")) {
+		send_header(2, 2, AIRLOCK_TYPE_FLAC, 12);
+		io_write_all(1, zeros, 12);
+		_exit(0);
+	} else if (is(buf, len, "silent")) {
+		_exit(0);
+	} else if (is(buf, len, "exit1")) {
+		_exit(1);
+	} else if (is(buf, len, "stall-after-header")) {
+		send_header(2, 2, AIRLOCK_TYPE_PNG, 12);
+		for (volatile unsigned long i = 0;; i++)
+			;
+	} else if (is(buf, len, "flood")) {
+		for (;;)
+			io_write_all(1, zeros, sizeof(zeros));
+	} else {
+		return decode_any(magic, buf, len, lim, out);
+	}
+	/* A forbidden call that returned: the policy has a hole. Say so loudly. */
+	_exit(42);
+}
+
+int main(void)
+{
+	return zygote_main(evil_decode);
+}

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sandbox events, each caused by a worker that really does the thing: the
+ * test zygote (evil_zygote.c) runs the production sandbox with a decoder that
+ * misbehaves on command. Each case asserts the exact error code, and that the
+ * host kept no fd and no extra child. Then the zygote's own life: killed
+ * between requests and during one, and a helper that cannot start.
+ *
+ * usage: test-sandbox EVIL_ZYGOTE SOURCE_ROOT
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "airlock.h"
+#include "manifest.h"
+#include "proc.h"
+#include "tap.h"
+
+static const struct {
+	const char *cmd;
+	int expect;
+	uint32_t timeout_ms, cpu_ms;
+	const char *why;
+} cases[] = {
+	{ "open", AIRLOCK_E_SECCOMP, 0, 0, "opening a file kills the worker" },
+	{ "socket", AIRLOCK_E_SECCOMP, 0, 0, "creating a socket kills the worker" },
+	{ "fork", AIRLOCK_E_SECCOMP, 0, 0, "forking kills the worker" },
+	{ "exec", AIRLOCK_E_SECCOMP, 0, 0, "exec kills the worker" },
+	{ "write-fd0", AIRLOCK_E_SECCOMP, 0, 0, "writing anywhere but the frame pipe kills the worker" },
+	{ "mmap-exec", AIRLOCK_E_SECCOMP, 0, 0, "mapping executable memory kills the worker" },
+	{ "segv", AIRLOCK_E_WORKER_CRASH, 0, 0, "a segfault is a crash" },
+	{ "abort", AIRLOCK_E_WORKER_CRASH, 0, 0, "abort() is a crash, not a policy kill" },
+	{ "exit1", AIRLOCK_E_WORKER_CRASH, 0, 0, "a non-zero exit is a crash" },
+	{ "alloc", AIRLOCK_E_MEMORY, 0, 0, "allocating past the cap is a memory error" },
+	{ "loop", AIRLOCK_E_TIMEOUT, 300, 10000, "an endless loop hits the wall-clock timeout" },
+	{ "loop", AIRLOCK_E_CPU_LIMIT, 10000, 1000, "an endless loop hits the CPU limit" },
+	{ "stall-after-header", AIRLOCK_E_TIMEOUT, 300, 10000, "a worker that stops talking times out" },
+	{ "garbage", AIRLOCK_E_PROTOCOL, 0, 0, "a garbage header is rejected" },
+	{ "short-header", AIRLOCK_E_PROTOCOL, 0, 0, "a truncated header is rejected" },
+	{ "short-payload", AIRLOCK_E_PROTOCOL, 0, 0, "a short payload is rejected" },
+	{ "long-payload", AIRLOCK_E_PROTOCOL, 0, 0, "bytes after the payload are rejected" },
+	{ "lying-length", AIRLOCK_E_PROTOCOL, 0, 0, "a payload length that disagrees with the shape is rejected" },
+	{ "huge-dims", AIRLOCK_E_PROTOCOL, 0, 0, "dimensions over the limits are rejected" },
+	{ "overflow-dims", AIRLOCK_E_PROTOCOL, 0, 0, "dimensions whose product overflows are rejected" },
+	{ "wrong-type", AIRLOCK_E_PROTOCOL, 0, 0, "a type outside the allowlist is rejected" },
+	{ "silent", AIRLOCK_E_PROTOCOL, 0, 0, "exiting without a frame is rejected" },
+	{ "flood", AIRLOCK_E_PROTOCOL, 0, 0, "a worker flooding the pipe is cut off" },
+};
+
+static pid_t the_zygote(void)
+{
+	pid_t p[8];
+	return proc_children(p, 8) == 1 ? p[0] : -1;
+}
+
+struct slow_req {
+	airlock_ctx *ctx;
+	int rc;
+};
+
+static void *slow_request(void *arg)
+{
+	struct slow_req *s = arg;
+	airlock_result *r = NULL;
+	s->rc = airlock_sanitize(s->ctx, "loop", 4, AIRLOCK_TYPE_NONE, &r);
+	airlock_result_free(r);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s EVIL_ZYGOTE SOURCE_ROOT\n", argv[0]);
+		return 2;
+	}
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/corpus/images/rgb8.png", argv[2]);
+	size_t png_len = 0;
+	uint8_t *png = slurp(path, &png_len);
+	tap_ok(png != NULL, "fixture rgb8.png readable");
+
+	/* A helper that does not exist: fail closed, nothing left behind. */
+	int fds0 = proc_fd_count();
+	setenv("AIRLOCK_ZYGOTE", "/nonexistent/airlock-zygote", 1);
+	airlock_ctx *ctx = NULL;
+	int rc = airlock_open(&ctx);
+	tap_ok(rc == AIRLOCK_E_HELPER && ctx == NULL, "missing helper: airlock_open fails with helper (got %s)",
+	       airlock_error_name(rc));
+	tap_ok(proc_fd_count() == fds0 && proc_children(NULL, 0) == 0, "missing helper: no fd or child left");
+
+	setenv("AIRLOCK_ZYGOTE", argv[1], 1);
+	rc = airlock_open(&ctx);
+	if (!tap_ok(rc == AIRLOCK_OK, "airlock_open with the test zygote"))
+		return tap_done();
+	const int fds = proc_fd_count();
+	tap_ok(proc_children(NULL, 0) == 1, "one child while open: the zygote");
+
+	airlock_result *r = NULL;
+	rc = airlock_sanitize(ctx, png, png_len, AIRLOCK_TYPE_NONE, &r);
+	tap_ok(rc == AIRLOCK_OK && airlock_result_width(r) == 11, "a real PNG still decodes under the test zygote");
+	airlock_result_free(r);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t t0 = 0, c0 = 0;
+		airlock_get(ctx, AIRLOCK_TIMEOUT_MS, &t0);
+		airlock_get(ctx, AIRLOCK_CPU_MS, &c0);
+		if (cases[i].timeout_ms)
+			airlock_set(ctx, AIRLOCK_TIMEOUT_MS, cases[i].timeout_ms);
+		if (cases[i].cpu_ms)
+			airlock_set(ctx, AIRLOCK_CPU_MS, cases[i].cpu_ms);
+		if (strcmp(cases[i].cmd, "alloc") == 0)
+			airlock_set(ctx, AIRLOCK_MEMORY_BYTES, 256u << 20);
+		r = NULL;
+		rc = airlock_sanitize(ctx, cases[i].cmd, strlen(cases[i].cmd), AIRLOCK_TYPE_NONE, &r);
+		if (!tap_ok(rc == cases[i].expect && r == NULL, "%s: %s", cases[i].cmd, cases[i].why))
+			tap_diag("expected %s, got %s", airlock_error_name(cases[i].expect), airlock_error_name(rc));
+		tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1, "%s: no fd leaked, no child left",
+		       cases[i].cmd);
+		airlock_set(ctx, AIRLOCK_TIMEOUT_MS, t0);
+		airlock_set(ctx, AIRLOCK_CPU_MS, c0);
+		airlock_set(ctx, AIRLOCK_MEMORY_BYTES, 2048ull << 20);
+		airlock_result_free(r);
+	}
+
+	/* The zygote killed between requests: the next request notices and respawns it. */
+	pid_t z = the_zygote();
+	tap_ok(z > 0 && kill(z, SIGKILL) == 0, "zygote killed between requests");
+	usleep(20000);
+	r = NULL;
+	rc = airlock_sanitize(ctx, png, png_len, AIRLOCK_TYPE_NONE, &r);
+	tap_ok(rc == AIRLOCK_OK, "after a zygote kill the next request succeeds (got %s)", airlock_error_name(rc));
+	airlock_result_free(r);
+	pid_t z2 = the_zygote();
+	tap_ok(z2 > 0 && z2 != z, "a new zygote replaced the old one, which was reaped");
+	tap_ok(proc_fd_count() == fds, "respawn leaked no fd");
+
+	/* The zygote killed during a request: that request fails as an internal error, the next works. */
+	struct slow_req s = { .ctx = ctx, .rc = -1 };
+	pthread_t th;
+	airlock_set(ctx, AIRLOCK_TIMEOUT_MS, 5000);
+	pthread_create(&th, NULL, slow_request, &s);
+	usleep(100000);
+	kill(the_zygote(), SIGKILL);
+	pthread_join(th, NULL);
+	tap_ok(s.rc == AIRLOCK_E_HELPER, "zygote killed mid-request: that request reports helper (got %s)",
+	       airlock_error_name(s.rc));
+	r = NULL;
+	rc = airlock_sanitize(ctx, png, png_len, AIRLOCK_TYPE_NONE, &r);
+	tap_ok(rc == AIRLOCK_OK, "zygote killed mid-request: the next request succeeds");
+	airlock_result_free(r);
+	tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1, "after both kills: no fd leaked, one child");
+
+	airlock_close(ctx);
+	tap_ok(proc_children(NULL, 0) == 0, "airlock_close ends and reaps the zygote");
+	tap_ok(proc_fd_count() == fds0, "airlock_close releases every fd");
+	free(png);
+	return tap_done();
+}
