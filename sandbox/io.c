@@ -115,7 +115,8 @@ int io_recv_fds(int sock, void *buf, size_t n, int *fds, size_t nfds)
 			close(tmp[i]);
 		return -EPROTO;
 	}
-	memcpy(fds, tmp, sizeof(int) * got);
+	if (got > 0)
+		memcpy(fds, tmp, sizeof(int) * got);
 	return 0;
 }
 

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+# Sourced by demo.sh and test.sh: installs what a fresh Debian 12 lacks, then nothing.
+airlock_deps() {
+	local pkgs=(gcc libc6-dev pkg-config meson ninja-build libpng-dev libjpeg62-turbo-dev libseccomp-dev
+		libmagic-dev libmagic-mgc python3 "$@")
+	local missing=()
+	for p in "${pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	local sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	echo "airlock: installing ${missing[*]}" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+airlock_build() {
+	local dir=$1
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	ninja -C "$dir" >/dev/null
+}
