@@ -105,8 +105,8 @@ void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg)
 	}
 }
 
-int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out,
-		  uint32_t *ow, uint32_t *oh)
+int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out, uint32_t *ow,
+		  uint32_t *oh)
 {
 	size_t size;
 	int rc = image_size(w, h, ch, &size);
@@ -129,14 +129,38 @@ int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int o
 		for (uint32_t x = 0; x < dw; x++, d += ch) {
 			uint32_t sx, sy;
 			switch (orientation) {
-			case 2: sx = w - 1 - x; sy = y; break;
-			case 3: sx = w - 1 - x; sy = h - 1 - y; break;
-			case 4: sx = x; sy = h - 1 - y; break;
-			case 5: sx = y; sy = x; break;
-			case 6: sx = y; sy = h - 1 - x; break;
-			case 7: sx = w - 1 - y; sy = h - 1 - x; break;
-			case 8: sx = w - 1 - y; sy = x; break;
-			default: sx = x; sy = y; break;
+			case 2:
+				sx = w - 1 - x;
+				sy = y;
+				break;
+			case 3:
+				sx = w - 1 - x;
+				sy = h - 1 - y;
+				break;
+			case 4:
+				sx = x;
+				sy = h - 1 - y;
+				break;
+			case 5:
+				sx = y;
+				sy = x;
+				break;
+			case 6:
+				sx = y;
+				sy = h - 1 - x;
+				break;
+			case 7:
+				sx = w - 1 - y;
+				sy = h - 1 - x;
+				break;
+			case 8:
+				sx = w - 1 - y;
+				sy = x;
+				break;
+			default:
+				sx = x;
+				sy = y;
+				break;
 			}
 			memcpy(d, src + ((size_t)sy * w + sx) * ch, ch);
 		}

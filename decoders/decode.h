@@ -24,18 +24,18 @@ struct limits {
 	uint64_t memory_bytes; /* a soft budget for the decoder's own big allocations */
 	uint32_t max_jpeg_scans;
 	uint32_t allowed_types; /* mask of AIRLOCK_TYPE_BIT() */
-	uint32_t expect;        /* airlock_type, or AIRLOCK_TYPE_NONE */
-	uint32_t keep_alpha;    /* 1: RGBA8 always; 0: RGB8, alpha composited */
-	uint32_t background;    /* 0xRRGGBB */
+	uint32_t expect;	/* airlock_type, or AIRLOCK_TYPE_NONE */
+	uint32_t keep_alpha;	/* 1: RGBA8 always; 0: RGB8, alpha composited */
+	uint32_t background;	/* 0xRRGGBB */
 	/* audio */
-	uint32_t max_seconds;        /* decoded duration cap */
+	uint32_t max_seconds;	     /* decoded duration cap */
 	uint64_t max_decoded_bytes;  /* cap on output bytes, counted as produced */
 	uint32_t min_rate, max_rate; /* accepted source sample rates, Hz */
 	uint32_t max_channels;
-	uint32_t out_rate;      /* 0: source rate; else resample to this rate */
-	uint32_t mono;          /* 1: downmix to one channel */
+	uint32_t out_rate;	/* 0: source rate; else resample to this rate */
+	uint32_t mono;		/* 1: downmix to one channel */
 	uint32_t sample_format; /* enum frame_format: FRAME_FORMAT_S16 or FRAME_FORMAT_F32 */
-	uint32_t allow_adpcm;   /* 1: accept ADPCM and other non-default codecs */
+	uint32_t allow_adpcm;	/* 1: accept ADPCM and other non-default codecs */
 };
 
 /* Fills lim with the library defaults (the single place they are set). */
@@ -49,16 +49,16 @@ enum frame_format { FRAME_FORMAT_U8 = 1, FRAME_FORMAT_S16 = 2, FRAME_FORMAT_F32 
  * (for audio it holds the interleaved samples).
  */
 struct frame {
-	uint32_t kind;   /* enum frame_kind */
-	uint32_t format; /* enum frame_format */
-	uint32_t type;   /* airlock_type detected */
-	uint32_t width;  /* image only */
-	uint32_t height; /* image only */
+	uint32_t kind;	   /* enum frame_kind */
+	uint32_t format;   /* enum frame_format */
+	uint32_t type;	   /* airlock_type detected */
+	uint32_t width;	   /* image only */
+	uint32_t height;   /* image only */
 	uint32_t channels; /* image: 3 or 4; audio: 1..max_channels */
-	uint32_t rate;     /* audio only, Hz */
+	uint32_t rate;	   /* audio only, Hz */
 	uint64_t frames;   /* audio only: samples per channel */
 	uint32_t changes;  /* airlock_change bits */
-	uint32_t limit;    /* on failure: the airlock_key that tripped, or 0 */
+	uint32_t limit;	   /* on failure: the airlock_key that tripped, or 0 */
 	uint8_t *pixels;
 	size_t size; /* width * height * channels */
 };
@@ -102,7 +102,7 @@ int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits 
 void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg);
 
 /* EXIF orientation 1..8 (Pillow's exif_transpose mapping); new buffer in *out. */
-int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out,
-		  uint32_t *ow, uint32_t *oh);
+int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out, uint32_t *ow,
+		  uint32_t *oh);
 
 #endif

@@ -13,16 +13,11 @@ static const struct {
 	const char *mime;
 	uint32_t type;
 } mime_types[] = {
-	{ "image/png", AIRLOCK_TYPE_PNG },
-	{ "image/apng", AIRLOCK_TYPE_PNG },
-	{ "image/jpeg", AIRLOCK_TYPE_JPEG },
-	{ "audio/x-wav", AIRLOCK_TYPE_WAV },
-	{ "audio/wav", AIRLOCK_TYPE_WAV },
-	{ "audio/vnd.wave", AIRLOCK_TYPE_WAV },
-	{ "audio/flac", AIRLOCK_TYPE_FLAC },
-	{ "audio/x-flac", AIRLOCK_TYPE_FLAC },
-	{ "audio/mpeg", AIRLOCK_TYPE_MP3 },
-	{ "audio/x-aiff", AIRLOCK_TYPE_AIFF },
+	{ "image/png", AIRLOCK_TYPE_PNG },   { "image/apng", AIRLOCK_TYPE_PNG },
+	{ "image/jpeg", AIRLOCK_TYPE_JPEG }, { "audio/x-wav", AIRLOCK_TYPE_WAV },
+	{ "audio/wav", AIRLOCK_TYPE_WAV },   { "audio/vnd.wave", AIRLOCK_TYPE_WAV },
+	{ "audio/flac", AIRLOCK_TYPE_FLAC }, { "audio/x-flac", AIRLOCK_TYPE_FLAC },
+	{ "audio/mpeg", AIRLOCK_TYPE_MP3 },  { "audio/x-aiff", AIRLOCK_TYPE_AIFF },
 	{ "audio/aiff", AIRLOCK_TYPE_AIFF },
 };
 
@@ -54,7 +49,8 @@ static uint32_t signature_type(const uint8_t *buf, size_t len)
 		return AIRLOCK_TYPE_FLAC;
 	if (has_prefix(buf, len, 0, "OggS", 4))
 		return ogg_codec(buf, len);
-	if (has_prefix(buf, len, 0, "FORM", 4) && (has_prefix(buf, len, 8, "AIFF", 4) || has_prefix(buf, len, 8, "AIFC", 4)))
+	if (has_prefix(buf, len, 0, "FORM", 4) &&
+	    (has_prefix(buf, len, 8, "AIFF", 4) || has_prefix(buf, len, 8, "AIFC", 4)))
 		return AIRLOCK_TYPE_AIFF;
 	if (has_prefix(buf, len, 0, "ID3", 3) || (len >= 2 && buf[0] == 0xff && (buf[1] & 0xe0) == 0xe0))
 		return AIRLOCK_TYPE_MP3;
@@ -70,9 +66,10 @@ void *detect_open(void)
 		return NULL;
 	/* Tight parameters: libmagic errors on hitting one, and that rejects the input. */
 	size_t bytes_max = 256 << 10, indir_max = 8, name_max = 32, regex_max = 4096;
-	if (magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &bytes_max) || magic_setparam(m, MAGIC_PARAM_INDIR_MAX, &indir_max) ||
-	    magic_setparam(m, MAGIC_PARAM_NAME_MAX, &name_max) || magic_setparam(m, MAGIC_PARAM_REGEX_MAX, &regex_max) ||
-	    magic_load(m, NULL) != 0) {
+	if (magic_setparam(m, MAGIC_PARAM_BYTES_MAX, &bytes_max) ||
+	    magic_setparam(m, MAGIC_PARAM_INDIR_MAX, &indir_max) ||
+	    magic_setparam(m, MAGIC_PARAM_NAME_MAX, &name_max) ||
+	    magic_setparam(m, MAGIC_PARAM_REGEX_MAX, &regex_max) || magic_load(m, NULL) != 0) {
 		magic_close(m);
 		return NULL;
 	}
@@ -132,15 +129,9 @@ int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits 
 		return rc;
 	}
 	switch (type) {
-	case AIRLOCK_TYPE_PNG:
-		rc = png_decode(buf, len, lim, out);
-		break;
-	case AIRLOCK_TYPE_JPEG:
-		rc = jpeg_decode(buf, len, lim, out);
-		break;
-	default:
-		rc = AIRLOCK_E_UNSUPPORTED;
-		break;
+	case AIRLOCK_TYPE_PNG: rc = png_decode(buf, len, lim, out); break;
+	case AIRLOCK_TYPE_JPEG: rc = jpeg_decode(buf, len, lim, out); break;
+	default: rc = AIRLOCK_E_UNSUPPORTED; break;
 	}
 	out->type = type;
 	return rc;

@@ -20,9 +20,9 @@ struct jpeg_state {
 	struct jpeg_error_mgr pub;
 	struct jpeg_progress_mgr progress;
 	jmp_buf jmp;
-	int err;            /* airlock_error to report after the longjmp */
+	int err; /* airlock_error to report after the longjmp */
 	uint32_t max_scans;
-	int orientation;    /* from the first EXIF APP1, 1 when absent */
+	int orientation; /* from the first EXIF APP1, 1 when absent */
 	int saw_exif;
 	uint32_t changes;
 };
@@ -34,19 +34,11 @@ static void on_error_exit(j_common_ptr cinfo)
 		switch (cinfo->err->msg_code) {
 		case JERR_OUT_OF_MEMORY:
 		case JERR_NO_BACKING_STORE:
-		case JERR_VIRTUAL_BUG:
-			st->err = AIRLOCK_E_MEMORY;
-			break;
+		case JERR_VIRTUAL_BUG: st->err = AIRLOCK_E_MEMORY; break;
 		case JERR_BAD_PRECISION:
-		case JERR_NOT_COMPILED:
-			st->err = AIRLOCK_E_UNSUPPORTED;
-			break;
-		case JERR_IMAGE_TOO_BIG:
-			st->err = AIRLOCK_E_TOO_LARGE;
-			break;
-		default:
-			st->err = AIRLOCK_E_MALFORMED;
-			break;
+		case JERR_NOT_COMPILED: st->err = AIRLOCK_E_UNSUPPORTED; break;
+		case JERR_IMAGE_TOO_BIG: st->err = AIRLOCK_E_TOO_LARGE; break;
+		default: st->err = AIRLOCK_E_MALFORMED; break;
 		}
 	}
 	longjmp(st->jmp, 1);

@@ -16,8 +16,8 @@ struct png_src {
 	const uint8_t *buf;
 	size_t len, pos;
 	uint64_t budget; /* bytes libpng may still allocate */
-	int err;         /* airlock_error to report after the longjmp */
-	uint32_t limit;  /* airlock_key that tripped */
+	int err;	 /* airlock_error to report after the longjmp */
+	uint32_t limit;	 /* airlock_key that tripped */
 };
 
 static void src_read(png_structp png, png_bytep data, size_t n)

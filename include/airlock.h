@@ -44,35 +44,35 @@ typedef enum airlock_error {
 	AIRLOCK_OK = 0,
 
 	/* 1..19: the input was rejected (its fault, nothing went wrong). */
-	AIRLOCK_E_MALFORMED = 1,      /* not a valid file of its type */
-	AIRLOCK_E_TYPE = 2,           /* type unknown or not on the allowlist */
-	AIRLOCK_E_TYPE_MISMATCH = 3,  /* detected type differs from the expected one */
-	AIRLOCK_E_TOO_LARGE = 4,      /* width, height or pixel count over a limit */
-	AIRLOCK_E_INPUT_TOO_BIG = 5,  /* more input bytes than max_input_bytes */
-	AIRLOCK_E_UNSUPPORTED = 6,    /* valid, but a variant airlock does not decode */
-	AIRLOCK_E_EMPTY = 7,          /* zero-length input */
-	AIRLOCK_E_TOO_COMPLEX = 8,    /* over a work limit (JPEG scan count) */
-	AIRLOCK_E_TOO_LONG = 9,       /* audio: decoded duration or bytes over a limit */
-	AIRLOCK_E_OUT_OF_RANGE = 10,  /* audio: sample rate or channel count not allowed */
+	AIRLOCK_E_MALFORMED = 1,     /* not a valid file of its type */
+	AIRLOCK_E_TYPE = 2,	     /* type unknown or not on the allowlist */
+	AIRLOCK_E_TYPE_MISMATCH = 3, /* detected type differs from the expected one */
+	AIRLOCK_E_TOO_LARGE = 4,     /* width, height or pixel count over a limit */
+	AIRLOCK_E_INPUT_TOO_BIG = 5, /* more input bytes than max_input_bytes */
+	AIRLOCK_E_UNSUPPORTED = 6,   /* valid, but a variant airlock does not decode */
+	AIRLOCK_E_EMPTY = 7,	     /* zero-length input */
+	AIRLOCK_E_TOO_COMPLEX = 8,   /* over a work limit (JPEG scan count) */
+	AIRLOCK_E_TOO_LONG = 9,	     /* audio: decoded duration or bytes over a limit */
+	AIRLOCK_E_OUT_OF_RANGE = 10, /* audio: sample rate or channel count not allowed */
 
 	/* 20..39: a sandbox event caused by the input. */
-	AIRLOCK_E_WORKER_CRASH = 20,  /* worker died on a signal or exited badly */
-	AIRLOCK_E_TIMEOUT = 21,       /* wall-clock timeout; the worker was killed */
-	AIRLOCK_E_MEMORY = 22,        /* worker memory cap reached */
-	AIRLOCK_E_SECCOMP = 23,       /* worker made a forbidden system call */
-	AIRLOCK_E_CPU_LIMIT = 24,     /* worker CPU-time cap reached */
-	AIRLOCK_E_PROTOCOL = 25,      /* worker sent a frame that failed validation */
+	AIRLOCK_E_WORKER_CRASH = 20, /* worker died on a signal or exited badly */
+	AIRLOCK_E_TIMEOUT = 21,	     /* wall-clock timeout; the worker was killed */
+	AIRLOCK_E_MEMORY = 22,	     /* worker memory cap reached */
+	AIRLOCK_E_SECCOMP = 23,	     /* worker made a forbidden system call */
+	AIRLOCK_E_CPU_LIMIT = 24,    /* worker CPU-time cap reached */
+	AIRLOCK_E_PROTOCOL = 25,     /* worker sent a frame that failed validation */
 
 	/* 40..59: the caller's mistake. */
-	AIRLOCK_E_INVALID_ARG = 40,   /* NULL where a pointer is needed, bad value */
-	AIRLOCK_E_BAD_OPTION = 41,    /* unknown limit or option key */
+	AIRLOCK_E_INVALID_ARG = 40, /* NULL where a pointer is needed, bad value */
+	AIRLOCK_E_BAD_OPTION = 41,  /* unknown limit or option key */
 
 	/* 60..79: internal failure; not the input's fault. */
 	AIRLOCK_E_SANDBOX_UNAVAILABLE = 60, /* seccomp, rlimits or no_new_privs could not be applied */
-	AIRLOCK_E_HELPER = 61,        /* the zygote helper could not be started or was lost */
-	AIRLOCK_E_NOMEM = 62,         /* host-side allocation failed */
-	AIRLOCK_E_IO = 63,            /* host-side write or pipe failure */
-	AIRLOCK_E_INTERNAL = 64,      /* anything else that should not happen */
+	AIRLOCK_E_HELPER = 61,		    /* the zygote helper could not be started or was lost */
+	AIRLOCK_E_NOMEM = 62,		    /* host-side allocation failed */
+	AIRLOCK_E_IO = 63,		    /* host-side write or pipe failure */
+	AIRLOCK_E_INTERNAL = 64,	    /* anything else that should not happen */
 } airlock_error;
 
 typedef enum airlock_error_class {
@@ -97,7 +97,7 @@ typedef enum airlock_type {
 	AIRLOCK_TYPE_WAV = 3,
 	AIRLOCK_TYPE_FLAC = 4,
 	AIRLOCK_TYPE_VORBIS = 5, /* Ogg Vorbis */
-	AIRLOCK_TYPE_OPUS = 6,   /* Ogg Opus */
+	AIRLOCK_TYPE_OPUS = 6,	 /* Ogg Opus */
 	AIRLOCK_TYPE_MP3 = 7,
 	AIRLOCK_TYPE_AIFF = 8,
 	AIRLOCK_TYPE_COUNT_ = 9, /* not a type: one past the last */
@@ -105,9 +105,9 @@ typedef enum airlock_type {
 
 #define AIRLOCK_TYPE_BIT(t) (1u << (t))
 #define AIRLOCK_TYPES_IMAGE (AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_PNG) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG))
-#define AIRLOCK_TYPES_AUDIO                                                                                  \
-	(AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WAV) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_FLAC) |                            \
-	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_VORBIS) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_OPUS) |                         \
+#define AIRLOCK_TYPES_AUDIO                                                            \
+	(AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WAV) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_FLAC) |    \
+	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_VORBIS) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_OPUS) | \
 	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_MP3) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_AIFF))
 
 /* Short name ("png", "jpeg") and MIME type ("image/png"); never NULL. */
@@ -122,12 +122,12 @@ AIRLOCK_API airlock_type airlock_type_from_name(const char *name);
  */
 typedef enum airlock_key {
 	AIRLOCK_MAX_INPUT_BYTES = 1, /* default 64 MiB */
-	AIRLOCK_MAX_WIDTH = 2,       /* default 65535 */
-	AIRLOCK_MAX_HEIGHT = 3,      /* default 65535 */
-	AIRLOCK_MAX_PIXELS = 4,      /* default 178956970, as Pillow and vLLM */
+	AIRLOCK_MAX_WIDTH = 2,	     /* default 65535 */
+	AIRLOCK_MAX_HEIGHT = 3,	     /* default 65535 */
+	AIRLOCK_MAX_PIXELS = 4,	     /* default 178956970, as Pillow and vLLM */
 	AIRLOCK_MEMORY_BYTES = 5,    /* worker address-space cap, default 2 GiB */
-	AIRLOCK_CPU_MS = 6,          /* worker CPU-time cap, default 10000 */
-	AIRLOCK_TIMEOUT_MS = 7,      /* wall clock per request, default 15000 */
+	AIRLOCK_CPU_MS = 6,	     /* worker CPU-time cap, default 10000 */
+	AIRLOCK_TIMEOUT_MS = 7,	     /* wall clock per request, default 15000 */
 	AIRLOCK_MAX_JPEG_SCANS = 8,  /* progressive scans, default 100 */
 	AIRLOCK_ALLOWED_TYPES = 9,   /* mask of AIRLOCK_TYPE_BIT(), default images */
 	AIRLOCK_KEEP_ALPHA = 10,     /* 0: RGB8 flattened; 1: always RGBA8. default 0 */
@@ -157,20 +157,20 @@ AIRLOCK_API int airlock_get(const airlock_ctx *ctx, airlock_key key, uint64_t *v
 /* What sanitizing changed; a result's changes are a mask of these bits. */
 typedef enum airlock_change {
 	AIRLOCK_CHANGE_METADATA_DROPPED = 1u << 0, /* ancillary chunks, APPn, COM */
-	AIRLOCK_CHANGE_ROTATED = 1u << 1,          /* EXIF orientation applied */
+	AIRLOCK_CHANGE_ROTATED = 1u << 1,	   /* EXIF orientation applied */
 	AIRLOCK_CHANGE_ALPHA_FLATTENED = 1u << 2,  /* composited onto the background */
-	AIRLOCK_CHANGE_DEPTH_REDUCED = 1u << 3,    /* 16-bit samples reduced to 8 */
+	AIRLOCK_CHANGE_DEPTH_REDUCED = 1u << 3,	   /* 16-bit samples reduced to 8 */
 	AIRLOCK_CHANGE_CMYK_CONVERTED = 1u << 4,   /* CMYK or YCCK converted to RGB */
 	AIRLOCK_CHANGE_PALETTE_EXPANDED = 1u << 5,
 	AIRLOCK_CHANGE_GREY_EXPANDED = 1u << 6,
-	AIRLOCK_CHANGE_ALPHA_ADDED = 1u << 7,      /* opaque alpha added (KEEP_ALPHA) */
-	AIRLOCK_CHANGE_TRAILING_DROPPED = 1u << 8, /* bytes after IEND / EOI ignored */
-	AIRLOCK_CHANGE_ANIMATION_DROPPED = 1u << 9,/* APNG: default image only */
+	AIRLOCK_CHANGE_ALPHA_ADDED = 1u << 7,	    /* opaque alpha added (KEEP_ALPHA) */
+	AIRLOCK_CHANGE_TRAILING_DROPPED = 1u << 8,  /* bytes after IEND / EOI ignored */
+	AIRLOCK_CHANGE_ANIMATION_DROPPED = 1u << 9, /* APNG: default image only */
 	AIRLOCK_CHANGE_INTERLACE_REMOVED = 1u << 10,
-	AIRLOCK_CHANGE_TRUNCATED = 1u << 11,       /* audio: fewer frames than the header said */
-	AIRLOCK_CHANGE_DOWNMIXED = 1u << 12,       /* audio: mixed down to mono */
-	AIRLOCK_CHANGE_RESAMPLED = 1u << 13,       /* audio: converted to another rate */
-	AIRLOCK_CHANGE_FORMAT_CONVERTED = 1u << 14,/* audio: sample format changed */
+	AIRLOCK_CHANGE_TRUNCATED = 1u << 11,	    /* audio: fewer frames than the header said */
+	AIRLOCK_CHANGE_DOWNMIXED = 1u << 12,	    /* audio: mixed down to mono */
+	AIRLOCK_CHANGE_RESAMPLED = 1u << 13,	    /* audio: converted to another rate */
+	AIRLOCK_CHANGE_FORMAT_CONVERTED = 1u << 14, /* audio: sample format changed */
 } airlock_change;
 
 /* Name of one change bit ("rotated", ...), or NULL for an unknown bit. */
@@ -213,9 +213,9 @@ AIRLOCK_API const uint8_t *airlock_result_pixels(const airlock_result *r, size_t
 
 /* Canonical encodings, written by the host from the validated pixels. */
 typedef enum airlock_format {
-	AIRLOCK_FORMAT_PNG = 1,  /* IHDR, IDAT, IEND only; fixed settings */
+	AIRLOCK_FORMAT_PNG = 1,	 /* IHDR, IDAT, IEND only; fixed settings */
 	AIRLOCK_FORMAT_JPEG = 2, /* baseline, no APPn except JFIF APP0, no COM */
-	AIRLOCK_FORMAT_RAW = 3,  /* the bare pixels */
+	AIRLOCK_FORMAT_RAW = 3,	 /* the bare pixels */
 } airlock_format;
 
 /*

@@ -101,10 +101,10 @@ static int worker_status_ok(uint32_t s)
 	       s == AIRLOCK_E_SANDBOX_UNAVAILABLE || s == AIRLOCK_E_INTERNAL;
 }
 
-#define IMAGE_CHANGES                                                                                        \
-	(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_ROTATED | AIRLOCK_CHANGE_ALPHA_FLATTENED |           \
-	 AIRLOCK_CHANGE_DEPTH_REDUCED | AIRLOCK_CHANGE_CMYK_CONVERTED | AIRLOCK_CHANGE_PALETTE_EXPANDED |       \
-	 AIRLOCK_CHANGE_GREY_EXPANDED | AIRLOCK_CHANGE_ALPHA_ADDED | AIRLOCK_CHANGE_TRAILING_DROPPED |          \
+#define IMAGE_CHANGES                                                                                     \
+	(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_ROTATED | AIRLOCK_CHANGE_ALPHA_FLATTENED |      \
+	 AIRLOCK_CHANGE_DEPTH_REDUCED | AIRLOCK_CHANGE_CMYK_CONVERTED | AIRLOCK_CHANGE_PALETTE_EXPANDED | \
+	 AIRLOCK_CHANGE_GREY_EXPANDED | AIRLOCK_CHANGE_ALPHA_ADDED | AIRLOCK_CHANGE_TRAILING_DROPPED |    \
 	 AIRLOCK_CHANGE_ANIMATION_DROPPED | AIRLOCK_CHANGE_INTERLACE_REMOVED)
 
 static int validate_image(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
@@ -149,9 +149,7 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
 	if (h->limit != 0 || type_check(lim, h->type) != AIRLOCK_OK)
 		return AIRLOCK_E_PROTOCOL;
 	switch (h->kind) {
-	case FRAME_KIND_IMAGE:
-		return validate_image(h, lim, payload_len);
-	default:
-		return AIRLOCK_E_PROTOCOL;
+	case FRAME_KIND_IMAGE: return validate_image(h, lim, payload_len);
+	default: return AIRLOCK_E_PROTOCOL;
 	}
 }

@@ -33,12 +33,16 @@ struct syscall_group {
 	struct syscall_rule rules[8];
 };
 
+/* clang-format off */
 #define END { -1, ARG_ANY }
+/* clang-format on */
 
 static const struct syscall_group groups[] = {
-	{ "@io", "the input on fd 0 and the frame on fd 1, nothing else",
+	{ "@io",
+	  "the input on fd 0 and the frame on fd 1, nothing else",
 	  { { SCMP_SYS(read), ARG_FD0 }, { SCMP_SYS(write), ARG_FD1 }, END } },
-	{ "@memory", "malloc and the input mapping; never executable memory",
+	{ "@memory",
+	  "malloc and the input mapping; never executable memory",
 	  { { SCMP_SYS(brk), ARG_ANY },
 	    { SCMP_SYS(mmap), ARG_NO_EXEC2 },
 	    { SCMP_SYS(mprotect), ARG_NO_EXEC2 },
@@ -47,7 +51,8 @@ static const struct syscall_group groups[] = {
 	    { SCMP_SYS(madvise), ARG_ANY },
 	    END } },
 	{ "@exit", "ending the process", { { SCMP_SYS(exit_group), ARG_ANY }, { SCMP_SYS(exit), ARG_ANY }, END } },
-	{ "@abort", "abort() in a library reports a crash, not a policy kill",
+	{ "@abort",
+	  "abort() in a library reports a crash, not a policy kill",
 	  { { SCMP_SYS(rt_sigprocmask), ARG_ANY },
 	    { SCMP_SYS(rt_sigreturn), ARG_ANY },
 	    { SCMP_SYS(getpid), ARG_ANY },
@@ -60,16 +65,12 @@ static const struct syscall_group groups[] = {
 static int add_rule(scmp_filter_ctx f, const struct syscall_rule *r, pid_t self)
 {
 	switch (r->arg) {
-	case ARG_FD0:
-		return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, 0));
-	case ARG_FD1:
-		return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, 1));
+	case ARG_FD0: return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, 0));
+	case ARG_FD1: return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, 1));
 	case ARG_NO_EXEC2:
 		return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	case ARG_SELF:
-		return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
-	case ARG_ANY:
-		break;
+	case ARG_SELF: return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	case ARG_ANY: break;
 	}
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 0);
 }

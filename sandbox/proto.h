@@ -14,24 +14,24 @@
 
 /* ---- Frame: worker -> host over a pipe. Little-endian, 64 bytes. ---- */
 
-#define FRAME_MAGIC 0x4652414cu /* "LARF" read little-endian: bytes 'L' 'A' 'R' 'F' */
-#define FRAME_VERSION 1
+#define FRAME_MAGIC	  0x4652414cu /* "LARF" read little-endian: bytes 'L' 'A' 'R' 'F' */
+#define FRAME_VERSION	  1
 #define FRAME_HEADER_SIZE 64
 
 struct frame_header {
 	uint32_t magic;
 	uint16_t version;
-	uint16_t status;  /* AIRLOCK_OK or the worker's airlock_error */
-	uint16_t kind;    /* enum frame_kind; 0 when status != 0 */
-	uint16_t format;  /* enum frame_format; 0 when status != 0 */
-	uint32_t type;    /* detected airlock_type, also on errors */
+	uint16_t status; /* AIRLOCK_OK or the worker's airlock_error */
+	uint16_t kind;	 /* enum frame_kind; 0 when status != 0 */
+	uint16_t format; /* enum frame_format; 0 when status != 0 */
+	uint32_t type;	 /* detected airlock_type, also on errors */
 	uint32_t width;
 	uint32_t height;
 	uint32_t channels;
 	uint32_t rate;
 	uint64_t frames;
 	uint32_t changes;
-	uint32_t limit;   /* airlock_key that tripped, on errors */
+	uint32_t limit; /* airlock_key that tripped, on errors */
 	uint64_t payload_len;
 	uint64_t reserved; /* must be 0 */
 };
@@ -52,8 +52,8 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
 
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 
-#define CTL_MAGIC 0x414c4b5au
-#define CTL_VERSION 1
+#define CTL_MAGIC     0x414c4b5au
+#define CTL_VERSION   1
 #define ZYGOTE_CTL_FD 3
 
 /* zygote -> host on the control socket, once, at start, with a pidfd of the zygote. */
@@ -61,8 +61,8 @@ struct ctl_hello {
 	uint32_t magic;
 	uint32_t version;
 	int32_t status; /* AIRLOCK_OK or AIRLOCK_E_SANDBOX_UNAVAILABLE */
-	int32_t step;   /* enum sandbox_step that failed, 0 when none */
-	int32_t err;    /* errno of that step */
+	int32_t step;	/* enum sandbox_step that failed, 0 when none */
+	int32_t err;	/* errno of that step */
 };
 
 /* host -> zygote on the control socket, with three fds: input memfd, frame pipe, status socket. */

@@ -16,7 +16,18 @@
 
 #include "cli.h"
 
-enum opt_kind { OPT_NUM, OPT_FLAG_KEY, OPT_TYPES, OPT_COLOR, OPT_TO, OPT_EXPECT, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_OUTPUT };
+enum opt_kind {
+	OPT_NUM,
+	OPT_FLAG_KEY,
+	OPT_TYPES,
+	OPT_COLOR,
+	OPT_TO,
+	OPT_EXPECT,
+	OPT_JSON,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_OUTPUT
+};
 
 static const struct opt {
 	const char *name;
@@ -25,14 +36,16 @@ static const struct opt {
 	uint64_t min, max, scale;
 	const char *help;
 } opts[] = {
-	{ "max-bytes", OPT_NUM, AIRLOCK_MAX_INPUT_BYTES, 1, 1ull << 40, 1, "N     reject inputs over N bytes (67108864)" },
+	{ "max-bytes", OPT_NUM, AIRLOCK_MAX_INPUT_BYTES, 1, 1ull << 40, 1,
+	  "N     reject inputs over N bytes (67108864)" },
 	{ "max-width", OPT_NUM, AIRLOCK_MAX_WIDTH, 1, 0x7fffffff, 1, "N     reject images wider than N (65535)" },
 	{ "max-height", OPT_NUM, AIRLOCK_MAX_HEIGHT, 1, 0x7fffffff, 1, "N    reject images taller than N (65535)" },
 	{ "max-pixels", OPT_NUM, AIRLOCK_MAX_PIXELS, 1, 1ull << 34, 1, "N    reject images over N pixels (178956970)" },
 	{ "max-scans", OPT_NUM, AIRLOCK_MAX_JPEG_SCANS, 1, 100000, 1, "N     reject JPEGs with more scans (100)" },
 	{ "timeout-ms", OPT_NUM, AIRLOCK_TIMEOUT_MS, 1, 3600000, 1, "N    wall-clock limit per input (15000)" },
 	{ "cpu-ms", OPT_NUM, AIRLOCK_CPU_MS, 1, 3600000, 1, "N        worker CPU-time limit, whole seconds (10000)" },
-	{ "memory-mb", OPT_NUM, AIRLOCK_MEMORY_BYTES, 64, 1u << 20, 1u << 20, "N     worker address-space limit (2048)" },
+	{ "memory-mb", OPT_NUM, AIRLOCK_MEMORY_BYTES, 64, 1u << 20, 1u << 20,
+	  "N     worker address-space limit (2048)" },
 	{ "quality", OPT_NUM, AIRLOCK_JPEG_QUALITY, 1, 100, 1, "N       JPEG output quality (92)" },
 	{ "allow", OPT_TYPES, 0, 0, 0, 0, "LIST      allowed input types: png,jpeg (both)" },
 	{ "expect", OPT_EXPECT, 0, 0, 0, 0, "TYPE     reject input of any other detected type" },
@@ -96,7 +109,10 @@ static int parse_color(const char *s, uint64_t *v)
 	uint64_t x = 0;
 	for (int i = 0; i < 6; i++) {
 		char c = s[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
 		if (d < 0)
 			return -1;
 		x = x << 4 | (uint64_t)d;
@@ -115,10 +131,10 @@ static int add_set(struct cli_options *o, airlock_key key, uint64_t v)
 	return 0;
 }
 
-#define FAIL(...)                                       \
-	do {                                            \
-		snprintf(err, errlen, __VA_ARGS__);     \
-		return CLI_EXIT_USAGE;                  \
+#define FAIL(...)                                   \
+	do {                                        \
+		snprintf(err, errlen, __VA_ARGS__); \
+		return CLI_EXIT_USAGE;              \
 	} while (0)
 
 int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, size_t errlen)
@@ -222,15 +238,9 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				FAIL("empty OUTPUT name");
 			o->output = val;
 			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case OPT_HELP:
-			o->help = 1;
-			break;
-		case OPT_VERSION:
-			o->version = 1;
-			break;
+		case OPT_JSON: o->json = 1; break;
+		case OPT_HELP: o->help = 1; break;
+		case OPT_VERSION: o->version = 1; break;
 		}
 	}
 	return 0;
@@ -313,8 +323,8 @@ static void report_json(FILE *f, const struct cli_options *o, int rc, const airl
 	else
 		fprintf(f, ",\"type\":\"%s\"", airlock_type_mime(t));
 	if (r)
-		fprintf(f, ",\"width\":%" PRIu32 ",\"height\":%" PRIu32 ",\"channels\":%" PRIu32, airlock_result_width(r),
-			airlock_result_height(r), airlock_result_channels(r));
+		fprintf(f, ",\"width\":%" PRIu32 ",\"height\":%" PRIu32 ",\"channels\":%" PRIu32,
+			airlock_result_width(r), airlock_result_height(r), airlock_result_channels(r));
 	else
 		fputs(",\"width\":null,\"height\":null,\"channels\":null", f);
 	fputs(",\"changes\":[", f);

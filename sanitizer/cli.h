@@ -12,7 +12,7 @@
 /* Exit statuses: the contract scripts rely on (docs/airlock.1). */
 enum {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_USAGE = 64,    /* bad options, unreadable INPUT */
+	CLI_EXIT_USAGE = 64,	/* bad options, unreadable INPUT */
 	CLI_EXIT_REJECTED = 65, /* the input's fault, sandbox events included */
 	CLI_EXIT_INTERNAL = 70, /* sandbox unavailable, output failures, bugs */
 };
@@ -22,7 +22,7 @@ enum {
 struct cli_options {
 	const char *input;  /* NULL or "-": stdin; borrowed from argv */
 	const char *output; /* NULL or "-": stdout; borrowed from argv */
-	int to;             /* 0: follow the input type; else airlock_format */
+	int to;		    /* 0: follow the input type; else airlock_format */
 	int json;
 	int help;
 	int version;

@@ -33,7 +33,7 @@
 #include "proto.h"
 
 #define HELLO_TIMEOUT_MS 10000
-#define KILL_GRACE_MS 2000
+#define KILL_GRACE_MS	 2000
 
 #ifndef AIRLOCK_LIBEXECDIR
 #error "AIRLOCK_LIBEXECDIR must be defined by the build"
@@ -53,8 +53,7 @@ static void resolve_helper(airlock_ctx *ctx)
 	static const char anchor = 0;
 	Dl_info info;
 	size_t n = strlen(AIRLOCK_BUILD_ROOT);
-	if (dladdr(&anchor, &info) && info.dli_fname &&
-	    strncmp(info.dli_fname, AIRLOCK_BUILD_ROOT "/", n + 1) == 0) {
+	if (dladdr(&anchor, &info) && info.dli_fname && strncmp(info.dli_fname, AIRLOCK_BUILD_ROOT "/", n + 1) == 0) {
 		snprintf(ctx->helper, sizeof(ctx->helper), "%s", AIRLOCK_BUILD_ZYGOTE);
 		return;
 	}
@@ -316,9 +315,7 @@ AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
 		else
 			ctx->quality = (uint32_t)v;
 		break;
-	default:
-		rc = AIRLOCK_E_BAD_OPTION;
-		break;
+	default: rc = AIRLOCK_E_BAD_OPTION; break;
 	}
 	pthread_mutex_unlock(&ctx->lock);
 	return rc;
@@ -362,7 +359,7 @@ struct xfer {
 	int frame_rc; /* frame_validate() once the header is in */
 	uint8_t *payload;
 	uint64_t plen, pgot;
-	int bad;      /* header invalid, extra bytes, or no memory for the payload */
+	int bad; /* header invalid, extra bytes, or no memory for the payload */
 	int pipe_eof;
 	int started, ended, lost, killed, timed_out;
 	int wstatus;
@@ -657,7 +654,8 @@ out:
 	if (report) {
 		struct timespec ts1;
 		clock_gettime(CLOCK_MONOTONIC, &ts1);
-		report->elapsed_us = (uint64_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000);
+		report->elapsed_us =
+			(uint64_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000);
 	}
 	free(x.payload);
 	if (x.out_r >= 0)

@@ -15,8 +15,8 @@ struct airlock_ctx {
 	uint32_t timeout_ms;
 	uint32_t cpu_ms;
 	uint32_t quality;
-	int zygote;   /* pidfd of the zygote, -1 when none */
-	int ctl;      /* control socket to the zygote, -1 when none */
+	int zygote; /* pidfd of the zygote, -1 when none */
+	int ctl;    /* control socket to the zygote, -1 when none */
 	unsigned generation;
 	char helper[4096];
 };

@@ -5,7 +5,7 @@
 #include "airlock.h"
 
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)	STR_(x)
 
 AIRLOCK_API const char *airlock_version_string(void)
 {

@@ -61,8 +61,7 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 	else if (is(buf, len, "segv")) {
 		int *volatile bad = NULL;
 		*bad = 1;
-	}
-	else if (is(buf, len, "abort"))
+	} else if (is(buf, len, "abort"))
 		abort();
 	else if (is(buf, len, "loop"))
 		for (volatile unsigned long i = 0;; i++)

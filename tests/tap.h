@@ -22,11 +22,11 @@ __attribute__((format(printf, 2, 3))) static int tap_ok(int cond, const char *fm
 	return cond;
 }
 
-#define tap_diag(...)                 \
-	do {                          \
-		printf("# ");         \
-		printf(__VA_ARGS__);  \
-		printf("\n");         \
+#define tap_diag(...)                \
+	do {                         \
+		printf("# ");        \
+		printf(__VA_ARGS__); \
+		printf("\n");        \
 	} while (0)
 
 static int tap_done(void)

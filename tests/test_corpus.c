@@ -40,7 +40,8 @@ static void one(const char *path)
 		if (rc == AIRLOCK_OK) {
 			size_t n;
 			airlock_result_pixels(r, &n);
-			if (n != (size_t)airlock_result_width(r) * airlock_result_height(r) * airlock_result_channels(r))
+			if (n !=
+			    (size_t)airlock_result_width(r) * airlock_result_height(r) * airlock_result_channels(r))
 				tap_ok(0, "%s: result size matches its shape", path);
 		}
 		airlock_result_free(r);
@@ -102,7 +103,8 @@ int main(int argc, char **argv)
 		if (counts[c])
 			tap_diag("%-14s %d", airlock_error_name(c), counts[c]);
 	if (sandbox)
-		tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1, "after %d files: no fd leaked, one child", files);
+		tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1, "after %d files: no fd leaked, one child",
+		       files);
 	airlock_close(ctx);
 	detect_close(magic);
 	return tap_done();

@@ -19,11 +19,13 @@
 #include "proc.h"
 #include "tap.h"
 
-#define THREADS 8
+#define THREADS	   8
 #define PER_THREAD 200
 
-static const char *inputs[] = { "rgb8.png", "jpeg_420.jpg", "bad_crc_idat.png", "pal8_trns_partial.png",
-				"jpeg_exif_orientation6.jpg", "truncated_idat.png" };
+static const char *inputs[] = {
+	"rgb8.png",	     "jpeg_420.jpg", "bad_crc_idat.png", "pal8_trns_partial.png", "jpeg_exif_orientation6.jpg",
+	"truncated_idat.png"
+};
 #define NIN (sizeof(inputs) / sizeof(inputs[0]))
 
 static uint8_t *buf[NIN];
@@ -135,7 +137,8 @@ int main(int argc, char **argv)
 		}
 		tap_ok(bad == 0, "with SIGCHLD ignored every result is still right");
 		airlock_close(ctx);
-		tap_ok(proc_children(NULL, 0) == 0 && proc_fd_count() == fds0, "with SIGCHLD ignored: no child or fd left");
+		tap_ok(proc_children(NULL, 0) == 0 && proc_fd_count() == fds0,
+		       "with SIGCHLD ignored: no child or fd left");
 		sigaction(SIGCHLD, NULL, &cur);
 		tap_ok(cur.sa_handler == SIG_IGN, "SIG_IGN for SIGCHLD is left as the host set it");
 	}

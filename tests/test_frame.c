@@ -31,13 +31,13 @@ static int v(const struct frame_header *h)
 	return frame_validate(h, &lim, &n);
 }
 
-#define BAD(field_expr, why)                                                                  \
-	do {                                                                                  \
-		struct frame_header h = good();                                               \
-		field_expr;                                                                   \
-		int rc_ = v(&h);                                                              \
-		if (!tap_ok(rc_ == AIRLOCK_E_PROTOCOL, "rejected: %s", why))                  \
-			tap_diag("got %s", airlock_error_name(rc_));                          \
+#define BAD(field_expr, why)                                                 \
+	do {                                                                 \
+		struct frame_header h = good();                              \
+		field_expr;                                                  \
+		int rc_ = v(&h);                                             \
+		if (!tap_ok(rc_ == AIRLOCK_E_PROTOCOL, "rejected: %s", why)) \
+			tap_diag("got %s", airlock_error_name(rc_));         \
 	} while (0)
 
 static void bad_fields(void)
@@ -67,7 +67,6 @@ static void bad_fields(void)
 	BAD(h.frames = 1, "a frame count on an image");
 	BAD(h.changes = 1u << 31, "an unknown change bit");
 	BAD(h.limit = AIRLOCK_MAX_PIXELS, "a tripped limit on a success frame");
-
 }
 
 int main(void)
@@ -76,7 +75,8 @@ int main(void)
 
 	struct frame_header h = good();
 	uint64_t n = 0;
-	tap_ok(frame_validate(&h, &lim, &n) == AIRLOCK_OK && n == 640u * 480 * 3, "a valid header passes with its payload length");
+	tap_ok(frame_validate(&h, &lim, &n) == AIRLOCK_OK && n == 640u * 480 * 3,
+	       "a valid header passes with its payload length");
 
 	uint8_t b[FRAME_HEADER_SIZE];
 	struct frame_header back;
@@ -84,7 +84,8 @@ int main(void)
 	frame_header_pack(&h, b);
 	frame_header_unpack(b, &back);
 	tap_ok(memcmp(&h, &back, sizeof(h)) == 0, "pack and unpack round-trip every field");
-	tap_ok(b[0] == 'L' && b[1] == 'A' && b[2] == 'R' && b[3] == 'F' && b[32] == 0x08, "the wire format is little-endian");
+	tap_ok(b[0] == 'L' && b[1] == 'A' && b[2] == 'R' && b[3] == 'F' && b[32] == 0x08,
+	       "the wire format is little-endian");
 
 	bad_fields();
 
@@ -101,7 +102,9 @@ int main(void)
 	lim.keep_alpha = 0;
 
 	/* Error frames: the worker's code comes through, with nothing else in them. */
-	struct frame_header e = { .magic = FRAME_MAGIC, .version = FRAME_VERSION, .status = AIRLOCK_E_MALFORMED, .type = AIRLOCK_TYPE_PNG };
+	struct frame_header e = {
+		.magic = FRAME_MAGIC, .version = FRAME_VERSION, .status = AIRLOCK_E_MALFORMED, .type = AIRLOCK_TYPE_PNG
+	};
 	tap_ok(v(&e) == AIRLOCK_E_MALFORMED, "an error frame yields the worker's code");
 	e.limit = AIRLOCK_MAX_PIXELS;
 	e.status = AIRLOCK_E_TOO_LARGE;
