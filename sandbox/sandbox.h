@@ -21,13 +21,13 @@ enum sandbox_step {
 const char *sandbox_step_name(int step);
 
 /*
- * Confines the calling process for decoding: rlimits (address space, CPU, no
- * file writes, no core dumps, no new fds), then PR_SET_NO_NEW_PRIVS, then the
- * seccomp allowlist, whose default action kills the process. Before this,
- * the caller keeps only fds 0 (input) and 1 (frame pipe). Returns STEP_NONE,
- * or the failed step with *err set to its errno.
+ * Confines the calling process for decoding, in this order: rlimits (address
+ * space, CPU, no file writes, no core dumps, no new fds, no locked memory);
+ * in_fd moved to 0 (unless negative) and out_fd to 1, every other fd closed;
+ * PR_SET_NO_NEW_PRIVS; the seccomp allowlist, whose default action kills the
+ * process. Returns STEP_NONE, or the failed step with *err set to its errno.
  */
-int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int *err);
+int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd, int *err);
 
 /* Loads the allowlist; exposed for the probe and for tests. 0 or -errno. */
 int policy_load(void);

@@ -46,7 +46,7 @@ static int set_limit(int res, rlim_t soft, rlim_t hard)
 	return setrlimit(res, &rl);
 }
 
-int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int *err)
+int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd, int *err)
 {
 	rlim_t cpu_s = (cpu_ms + 999) / 1000;
 	if (cpu_s == 0)
@@ -61,6 +61,11 @@ int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int *err)
 	    set_limit(RLIMIT_MEMLOCK, 0, 0)) {
 		*err = errno;
 		return STEP_RLIMITS;
+	}
+	/* Input on 0, frame on 1, nothing else: not even the zygote's control socket. */
+	if ((in_fd >= 0 && dup2(in_fd, 0) < 0) || dup2(out_fd, 1) < 0 || close_range(2, ~0u, 0) != 0) {
+		*err = errno;
+		return STEP_FDS;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
 		*err = errno;
@@ -85,9 +90,9 @@ static void write_status_frame(int status, uint32_t type, uint32_t limit)
 }
 
 /*
- * The worker, in the order STYLE.md and DESIGN.md fix: everything acquired
- * (libmagic is loaded in the zygote), other fds closed, rlimits,
- * no_new_privs, seccomp, and only then the first untrusted byte.
+ * The worker, in the order DESIGN.md fixes: everything acquired (libmagic is
+ * loaded in the zygote), rlimits, every fd but the input and the frame pipe
+ * closed, no_new_privs, seccomp, and only then the first untrusted byte.
  */
 static _Noreturn void worker_run(const struct ctl_request *req, int in_fd, int out_fd, pid_t zygote, void *magic,
 				 worker_decode_fn decode)
@@ -96,22 +101,15 @@ static _Noreturn void worker_run(const struct ctl_request *req, int in_fd, int o
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != zygote)
 		_exit(2);
-	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
-		_exit(2);
-	if (close_range(2, ~0u, 0) != 0) {
-		/* Older kernels: close them one by one. */
-		for (int fd = 2; fd < 65536; fd++)
-			close(fd);
-	}
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 
-	step = sandbox_enter(req->lim.memory_bytes, req->cpu_ms, &err);
+	step = sandbox_enter(req->lim.memory_bytes, req->cpu_ms, in_fd, out_fd, &err);
 	if (step != STEP_NONE) {
-		/* Fail closed: say why, and never look at the input. */
-		write_status_frame(AIRLOCK_E_SANDBOX_UNAVAILABLE, AIRLOCK_TYPE_NONE, (uint32_t)step);
+		/* Fail closed: say why (if fd 1 is in place), and never look at the input. */
+		write_status_frame(AIRLOCK_E_SANDBOX_UNAVAILABLE, AIRLOCK_TYPE_NONE, 0);
 		_exit(3);
 	}
 
@@ -232,9 +230,10 @@ static int probe(int *step, int *err)
 	pid_t pid = fork();
 	if (pid == 0) {
 		int e = 0;
-		int s = sandbox_enter(512u << 20, 1000, &e);
+		int s = sandbox_enter(512u << 20, 1000, -1, p[1], &e);
 		if (s != STEP_NONE) {
 			int msg[2] = { s, e };
+			(void)!write(1, msg, sizeof(msg)); /* fd 1 is p[1] from STEP_FDS on */
 			(void)!write(p[1], msg, sizeof(msg));
 			_exit(1);
 		}

@@ -125,6 +125,35 @@ int main(int argc, char **argv)
 		airlock_result_free(r);
 	}
 
+	/* Work and memory limits, reached by the real decoders through the test zygote. */
+	size_t plen = 0, blen = 0;
+	snprintf(path, sizeof(path), "%s/corpus/images/jpeg_progressive.jpg", argv[2]);
+	uint8_t *prog = slurp(path, &plen);
+	snprintf(path, sizeof(path), "%s/corpus/images/too_large_20000x20000.png", argv[2]);
+	uint8_t *big = slurp(path, &blen);
+	airlock_report rep;
+	airlock_set(ctx, AIRLOCK_MAX_JPEG_SCANS, 2);
+	rc = airlock_sanitize_report(ctx, prog, plen, AIRLOCK_TYPE_NONE, &r, &rep);
+	tap_ok(rc == AIRLOCK_E_TOO_COMPLEX, "a progressive JPEG over the scan cap is too_complex (got %s)",
+	       airlock_error_name(rc));
+	airlock_set(ctx, AIRLOCK_MAX_JPEG_SCANS, 100);
+	rc = airlock_sanitize(ctx, prog, plen, AIRLOCK_TYPE_NONE, &r);
+	tap_ok(rc == AIRLOCK_OK, "the same JPEG under the default scan cap decodes");
+	airlock_result_free(r);
+	airlock_set(ctx, AIRLOCK_MAX_PIXELS, 1000000000);
+	airlock_set(ctx, AIRLOCK_MEMORY_BYTES, 64u << 20);
+	rc = airlock_sanitize_report(ctx, big, blen, AIRLOCK_TYPE_NONE, &r, &rep);
+	tap_ok(rc == AIRLOCK_E_MEMORY && rep.limit == AIRLOCK_MEMORY_BYTES,
+	       "a 20000x20000 PNG within the pixel limit but over the memory cap is refused before allocating (got %s)",
+	       airlock_error_name(rc));
+	airlock_set(ctx, AIRLOCK_MAX_PIXELS, 178956970);
+	airlock_set(ctx, AIRLOCK_MEMORY_BYTES, 2048ull << 20);
+	rc = airlock_sanitize_report(ctx, big, blen, AIRLOCK_TYPE_NONE, &r, &rep);
+	tap_ok(rc == AIRLOCK_E_TOO_LARGE && rep.limit == AIRLOCK_MAX_PIXELS,
+	       "the same PNG under default limits is too_large, max_pixels");
+	free(prog);
+	free(big);
+
 	/* The zygote killed between requests: the next request notices and respawns it. */
 	pid_t z = the_zygote();
 	tap_ok(z > 0 && kill(z, SIGKILL) == 0, "zygote killed between requests");
