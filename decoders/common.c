@@ -31,6 +31,9 @@ void limits_default(struct limits *lim)
 		.mono = 0,
 		.sample_format = FRAME_FORMAT_F32,
 		.allow_adpcm = 0,
+		.cpu_ms = 10000,
+		.timeout_ms = 15000,
+		.jpeg_quality = 92,
 	};
 }
 

@@ -36,6 +36,10 @@ struct limits {
 	uint32_t mono;		/* 1: downmix to one channel */
 	uint32_t sample_format; /* enum frame_format: FRAME_FORMAT_S16 or FRAME_FORMAT_F32 */
 	uint32_t allow_adpcm;	/* 1: accept ADPCM and other non-default codecs */
+	/* host side only; the worker never looks at these */
+	uint32_t cpu_ms;
+	uint32_t timeout_ms;
+	uint32_t jpeg_quality;
 };
 
 /* Fills lim with the library defaults (the single place they are set). */

@@ -25,6 +25,7 @@ struct jpeg_state {
 	int orientation; /* from the first EXIF APP1, 1 when absent */
 	int saw_exif;
 	uint32_t changes;
+	uint32_t limit; /* airlock_key that tripped */
 };
 
 static void on_error_exit(j_common_ptr cinfo)
@@ -61,6 +62,7 @@ static void on_progress(j_common_ptr cinfo)
 	j_decompress_ptr d = (j_decompress_ptr)cinfo;
 	if (cinfo->is_decompressor && d->input_scan_number > 0 && (uint32_t)d->input_scan_number > st->max_scans) {
 		st->err = AIRLOCK_E_TOO_COMPLEX;
+		st->limit = AIRLOCK_MAX_JPEG_SCANS;
 		longjmp(st->jmp, 1);
 	}
 }
@@ -180,6 +182,7 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 	st.pub.emit_message = on_message;
 	if (setjmp(st.jmp)) {
 		rc = st.err ? st.err : AIRLOCK_E_MALFORMED;
+		out->limit = st.limit;
 		goto out;
 	}
 	jpeg_create_decompress(&cinfo);
@@ -199,7 +202,10 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 		rc = AIRLOCK_E_MALFORMED;
 		goto out;
 	}
-	rc = image_check_dims(lim, cinfo.image_width, cinfo.image_height, out);
+	/* The limits apply to the image as output: orientations 5..8 swap width and height. */
+	const int swap = st.orientation >= 5;
+	rc = image_check_dims(lim, swap ? cinfo.image_height : cinfo.image_width,
+			      swap ? cinfo.image_width : cinfo.image_height, out);
 	if (rc)
 		goto out;
 
@@ -213,11 +219,11 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 
 	jpeg_start_decompress(&cinfo);
 	uint32_t w = cinfo.output_width, h = cinfo.output_height, comps = (uint32_t)cinfo.output_components;
-	rc = image_check_dims(lim, w, h, out);
+	rc = image_check_dims(lim, swap ? h : w, swap ? w : h, out);
 	if (rc)
 		goto out;
 	if (comps != (cmyk ? 4u : 3u)) {
-		rc = AIRLOCK_E_INTERNAL;
+		rc = AIRLOCK_E_MALFORMED;
 		goto out;
 	}
 	/* Room for the widest form the pixels take: CMYK or RGBA. */

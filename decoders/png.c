@@ -186,7 +186,7 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 	if (rc)
 		goto out;
 	if (png_get_rowbytes(png, info) != stride || png_get_channels(png, info) != channels) {
-		rc = AIRLOCK_E_INTERNAL;
+		rc = AIRLOCK_E_MALFORMED; /* libpng disagrees with itself: never trust the rows */
 		goto out;
 	}
 	if (size > lim->memory_bytes) {

@@ -73,6 +73,7 @@ typedef enum airlock_error {
 	AIRLOCK_E_NOMEM = 62,		    /* host-side allocation failed */
 	AIRLOCK_E_IO = 63,		    /* host-side write or pipe failure */
 	AIRLOCK_E_INTERNAL = 64,	    /* anything else that should not happen */
+	AIRLOCK_E_BUSY = 65,		    /* the helper could not fork a worker (process limit, 512 in flight) */
 } airlock_error;
 
 typedef enum airlock_error_class {

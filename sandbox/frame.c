@@ -98,7 +98,7 @@ void frame_header_from(const struct frame *f, int status, struct frame_header *h
 static int worker_status_ok(uint32_t s)
 {
 	return (s >= AIRLOCK_E_MALFORMED && s <= AIRLOCK_E_OUT_OF_RANGE) || s == AIRLOCK_E_MEMORY ||
-	       s == AIRLOCK_E_SANDBOX_UNAVAILABLE || s == AIRLOCK_E_INTERNAL;
+	       s == AIRLOCK_E_SANDBOX_UNAVAILABLE;
 }
 
 #define IMAGE_CHANGES                                                                                     \

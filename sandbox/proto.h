@@ -75,7 +75,8 @@ struct ctl_request {
 	struct limits lim;
 };
 
-enum { STATUS_STARTED = 1, STATUS_ENDED = 2 };
+/* STARTED then ENDED; or REFUSED alone when no worker could be forked (wstatus: errno). */
+enum { STATUS_STARTED = 1, STATUS_ENDED = 2, STATUS_REFUSED = 3 };
 
 /* zygote -> host on a request's status socket: STARTED, then ENDED with the wait status. */
 struct ctl_status {

@@ -170,7 +170,7 @@ static void handle_request(struct zygote *z, int ctl)
 	if (rc)
 		return;
 	if (req.magic != CTL_MAGIC || req.version != CTL_VERSION || z->n == MAX_WORKERS) {
-		/* Closing the status socket without STARTED tells the host the request failed. */
+		send_status(fds[2], STATUS_REFUSED, 0, EAGAIN);
 		for (int i = 0; i < 3; i++)
 			close(fds[i]);
 		return;
@@ -183,6 +183,7 @@ static void handle_request(struct zygote *z, int ctl)
 	close(fds[0]);
 	close(fds[1]);
 	if (pid < 0) {
+		send_status(fds[2], STATUS_REFUSED, 0, errno);
 		close(fds[2]);
 		return;
 	}

@@ -43,7 +43,8 @@ static const struct opt {
 	{ "max-pixels", OPT_NUM, AIRLOCK_MAX_PIXELS, 1, 1ull << 34, 1, "N    reject images over N pixels (178956970)" },
 	{ "max-scans", OPT_NUM, AIRLOCK_MAX_JPEG_SCANS, 1, 100000, 1, "N     reject JPEGs with more scans (100)" },
 	{ "timeout-ms", OPT_NUM, AIRLOCK_TIMEOUT_MS, 1, 3600000, 1, "N    wall-clock limit per input (15000)" },
-	{ "cpu-ms", OPT_NUM, AIRLOCK_CPU_MS, 1, 3600000, 1, "N        worker CPU-time limit, whole seconds (10000)" },
+	{ "cpu-ms", OPT_NUM, AIRLOCK_CPU_MS, 1, 3600000, 1,
+	  "N        worker CPU-time limit, rounded up to whole seconds (10000)" },
 	{ "memory-mb", OPT_NUM, AIRLOCK_MEMORY_BYTES, 64, 1u << 20, 1u << 20,
 	  "N     worker address-space limit (2048)" },
 	{ "quality", OPT_NUM, AIRLOCK_JPEG_QUALITY, 1, 100, 1, "N       JPEG output quality (92)" },
@@ -413,34 +414,75 @@ static int fd_write(void *user, const void *buf, size_t n)
 	return 0;
 }
 
-/* Encodes into a temporary file beside path and renames it over path only when complete. */
+/* Encodes whole into memory, then writes to fd: a failure leaves the destination untouched. */
+static int write_stream(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, int fd)
+{
+	uint8_t *enc = NULL;
+	size_t len = 0;
+	int rc = airlock_encode_to_memory(ctx, r, fmt, &enc, &len);
+	if (rc == AIRLOCK_OK && fd_write(&fd, enc, len) != 0)
+		rc = AIRLOCK_E_IO;
+	free(enc);
+	return rc;
+}
+
+/*
+ * Regular files (and new ones) are written to a temporary file beside the
+ * target and renamed over it only when complete; a symlink's target is what
+ * gets replaced, and an existing file keeps its mode. Anything else (a
+ * device, a FIFO) is written in place, after the encode has succeeded.
+ */
 static int write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path)
 {
-	size_t n = strlen(path);
+	struct stat st;
+	int exists = stat(path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode)) {
+		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return AIRLOCK_E_IO;
+		int rc = write_stream(ctx, r, fmt, fd);
+		if (close(fd) != 0 && rc == AIRLOCK_OK)
+			rc = AIRLOCK_E_IO;
+		return rc;
+	}
+	char *target = exists ? realpath(path, NULL) : strdup(path);
+	if (!target)
+		return exists ? AIRLOCK_E_IO : AIRLOCK_E_NOMEM;
+	size_t n = strlen(target);
 	char *tmp = malloc(n + 16);
-	if (!tmp)
+	if (!tmp) {
+		free(target);
 		return AIRLOCK_E_NOMEM;
-	const char *slash = strrchr(path, '/');
-	size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
-	memcpy(tmp, path, dir);
+	}
+	const char *slash = strrchr(target, '/');
+	size_t dir = slash ? (size_t)(slash - target) + 1 : 0;
+	memcpy(tmp, target, dir);
 	strcpy(tmp + dir, ".airlock-XXXXXX");
 	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		free(tmp);
+		free(target);
 		return AIRLOCK_E_IO;
 	}
-	mode_t mask = umask(0);
-	umask(mask);
+	mode_t mode;
+	if (exists) {
+		mode = st.st_mode & 07777;
+	} else {
+		mode_t mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
 	int rc = airlock_encode(ctx, r, fmt, fd_write, &fd);
-	if (rc == AIRLOCK_OK && (fchmod(fd, 0666 & ~mask) != 0 || fsync(fd) != 0))
+	if (rc == AIRLOCK_OK && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
 		rc = AIRLOCK_E_IO;
 	if (close(fd) != 0 && rc == AIRLOCK_OK)
 		rc = AIRLOCK_E_IO;
-	if (rc == AIRLOCK_OK && rename(tmp, path) != 0)
+	if (rc == AIRLOCK_OK && rename(tmp, target) != 0)
 		rc = AIRLOCK_E_IO;
 	if (rc != AIRLOCK_OK)
 		unlink(tmp);
 	free(tmp);
+	free(target);
 	return rc;
 }
 
@@ -449,8 +491,8 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	airlock_ctx *ctx = NULL;
 	airlock_result *r = NULL;
 	airlock_report rep = { 0 };
-	uint8_t *in = NULL, *enc = NULL;
-	size_t in_len = 0, enc_len = 0;
+	uint8_t *in = NULL;
+	size_t in_len = 0;
 	int in_fd = -1, rc, status;
 
 	if (o->help) {
@@ -496,14 +538,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 		fmt = airlock_result_type(r) == AIRLOCK_TYPE_JPEG ? AIRLOCK_FORMAT_JPEG : AIRLOCK_FORMAT_PNG;
 	if (is_std(o->output)) {
 		/* Encoded whole before the first byte goes out: a failure leaves stdout empty. */
-		rc = airlock_encode_to_memory(ctx, r, fmt, &enc, &enc_len);
-		if (rc == AIRLOCK_OK) {
-			int one = 1;
-			(void)one;
-			int fd = 1;
-			if (fd_write(&fd, enc, enc_len) != 0)
-				rc = AIRLOCK_E_IO;
-		}
+		rc = write_stream(ctx, r, fmt, 1);
 	} else {
 		rc = write_file(ctx, r, fmt, o->output);
 	}
@@ -525,7 +560,6 @@ out:
 	if (in_fd > 0)
 		close(in_fd);
 	free(in);
-	free(enc);
 	airlock_result_free(r);
 	airlock_close(ctx);
 	return status;

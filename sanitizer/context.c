@@ -197,9 +197,6 @@ AIRLOCK_API int airlock_open(airlock_ctx **out)
 		return AIRLOCK_E_INTERNAL;
 	}
 	limits_default(&ctx->lim);
-	ctx->timeout_ms = 15000;
-	ctx->cpu_ms = 10000;
-	ctx->quality = 92;
 	ctx->zygote = -1;
 	ctx->ctl = -1;
 	resolve_helper(ctx);
@@ -277,13 +274,13 @@ AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
 		if (v == 0 || v > 3600000)
 			rc = AIRLOCK_E_INVALID_ARG;
 		else
-			ctx->cpu_ms = (uint32_t)v;
+			l->cpu_ms = (uint32_t)v;
 		break;
 	case AIRLOCK_TIMEOUT_MS:
 		if (v == 0 || v > 3600000)
 			rc = AIRLOCK_E_INVALID_ARG;
 		else
-			ctx->timeout_ms = (uint32_t)v;
+			l->timeout_ms = (uint32_t)v;
 		break;
 	case AIRLOCK_MAX_JPEG_SCANS:
 		if (v == 0 || v > 100000)
@@ -313,7 +310,7 @@ AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
 		if (v < 1 || v > 100)
 			rc = AIRLOCK_E_INVALID_ARG;
 		else
-			ctx->quality = (uint32_t)v;
+			l->jpeg_quality = (uint32_t)v;
 		break;
 	default: rc = AIRLOCK_E_BAD_OPTION; break;
 	}
@@ -335,13 +332,13 @@ AIRLOCK_API int airlock_get(const airlock_ctx *cctx, airlock_key key, uint64_t *
 	case AIRLOCK_MAX_HEIGHT: *v = l->max_height; break;
 	case AIRLOCK_MAX_PIXELS: *v = l->max_pixels; break;
 	case AIRLOCK_MEMORY_BYTES: *v = l->memory_bytes; break;
-	case AIRLOCK_CPU_MS: *v = ctx->cpu_ms; break;
-	case AIRLOCK_TIMEOUT_MS: *v = ctx->timeout_ms; break;
+	case AIRLOCK_CPU_MS: *v = l->cpu_ms; break;
+	case AIRLOCK_TIMEOUT_MS: *v = l->timeout_ms; break;
 	case AIRLOCK_MAX_JPEG_SCANS: *v = l->max_jpeg_scans; break;
 	case AIRLOCK_ALLOWED_TYPES: *v = l->allowed_types; break;
 	case AIRLOCK_KEEP_ALPHA: *v = l->keep_alpha; break;
 	case AIRLOCK_BACKGROUND: *v = l->background; break;
-	case AIRLOCK_JPEG_QUALITY: *v = ctx->quality; break;
+	case AIRLOCK_JPEG_QUALITY: *v = l->jpeg_quality; break;
 	default: rc = AIRLOCK_E_BAD_OPTION; break;
 	}
 	pthread_mutex_unlock(&ctx->lock);
@@ -361,7 +358,7 @@ struct xfer {
 	uint64_t plen, pgot;
 	int bad; /* header invalid, extra bytes, or no memory for the payload */
 	int pipe_eof;
-	int started, ended, lost, killed, timed_out;
+	int started, ended, lost, killed, timed_out, refused, nomem;
 	int wstatus;
 	int64_t grace; /* once killed: when to give up on hearing from the zygote */
 };
@@ -414,7 +411,7 @@ static void pump(struct xfer *x)
 			} else if (x->plen > 0) {
 				x->payload = malloc((size_t)x->plen);
 				if (!x->payload)
-					x->bad = 1;
+					x->bad = x->nomem = 1;
 			}
 		} else {
 			x->pgot += (uint64_t)r;
@@ -445,6 +442,8 @@ static void read_status(struct xfer *x)
 	}
 	if (m.kind == STATUS_STARTED)
 		x->started = 1;
+	else if (m.kind == STATUS_REFUSED)
+		x->refused = 1;
 	else if (m.kind == STATUS_ENDED) {
 		x->ended = 1;
 		x->wstatus = m.wstatus;
@@ -492,6 +491,8 @@ static int outcome(const struct xfer *x)
 		return AIRLOCK_E_TIMEOUT;
 	if (x->lost)
 		return AIRLOCK_E_HELPER;
+	if (x->nomem)
+		return AIRLOCK_E_NOMEM;
 	if (WIFSIGNALED(x->wstatus)) {
 		switch (WTERMSIG(x->wstatus)) {
 		case SIGSYS: return AIRLOCK_E_SECCOMP;
@@ -502,12 +503,15 @@ static int outcome(const struct xfer *x)
 	}
 	if (!WIFEXITED(x->wstatus))
 		return AIRLOCK_E_WORKER_CRASH;
+	/* Exit 3 is the worker failing to confine itself, before it read any input. */
 	if (WEXITSTATUS(x->wstatus) == 3)
 		return AIRLOCK_E_SANDBOX_UNAVAILABLE;
 	if (WEXITSTATUS(x->wstatus) != 0)
 		return AIRLOCK_E_WORKER_CRASH;
 	if (x->bad || x->hdr_got < FRAME_HEADER_SIZE)
 		return AIRLOCK_E_PROTOCOL;
+	if (x->frame_rc == AIRLOCK_E_SANDBOX_UNAVAILABLE)
+		return AIRLOCK_E_PROTOCOL; /* claimed without exit 3: not from the setup path */
 	if (x->frame_rc != AIRLOCK_OK)
 		return x->frame_rc;
 	if (x->pgot != x->plen || !x->pipe_eof)
@@ -559,7 +563,7 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		x->out_r = pp[0];
 		x->st = ss[0];
 		if (rc == AIRLOCK_OK) {
-			while (!x->started && !x->lost) {
+			while (!x->started && !x->lost && !x->refused) {
 				int w = wait_readable(x->st, deadline);
 				if (w == -ETIMEDOUT)
 					return AIRLOCK_E_TIMEOUT; /* x's fds are closed by the caller */
@@ -570,6 +574,8 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 			}
 			if (x->started)
 				return AIRLOCK_OK;
+			if (x->refused)
+				return AIRLOCK_E_BUSY; /* the zygote is fine: no reason to replace it */
 		}
 		close(x->out_r);
 		close(x->st);
@@ -600,8 +606,8 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 
 	pthread_mutex_lock(&ctx->lock);
 	req.lim = ctx->lim;
-	req.cpu_ms = ctx->cpu_ms;
-	timeout_ms = ctx->timeout_ms;
+	req.cpu_ms = ctx->lim.cpu_ms;
+	timeout_ms = ctx->lim.timeout_ms;
 	pthread_mutex_unlock(&ctx->lock);
 	req.lim.expect = expect;
 
@@ -631,8 +637,6 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 		report->type = (airlock_type)x.h.type;
 		report->limit = rc == x.frame_rc ? x.h.limit : 0;
 	}
-	if (rc == AIRLOCK_E_TIMEOUT && report)
-		report->limit = AIRLOCK_TIMEOUT_MS;
 	if (rc != AIRLOCK_OK)
 		goto out;
 
@@ -651,6 +655,12 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 	x.payload = NULL;
 	*out = r;
 out:
+	if (report && rc == AIRLOCK_E_TIMEOUT)
+		report->limit = AIRLOCK_TIMEOUT_MS;
+	if (report && rc == AIRLOCK_E_CPU_LIMIT)
+		report->limit = AIRLOCK_CPU_MS;
+	if (report && rc == AIRLOCK_E_MEMORY && !report->limit)
+		report->limit = AIRLOCK_MEMORY_BYTES;
 	if (report) {
 		struct timespec ts1;
 		clock_gettime(CLOCK_MONOTONIC, &ts1);

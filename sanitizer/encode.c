@@ -220,7 +220,9 @@ static int encode_raw(const airlock_result *r, airlock_write_fn write, void *use
 AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
 			       airlock_write_fn write, void *user)
 {
-	uint64_t quality = 92, background = 0xFFFFFF;
+	struct limits def;
+	limits_default(&def);
+	uint64_t quality = def.jpeg_quality, background = def.background;
 	if (!r || !write || !r->pixels)
 		return AIRLOCK_E_INVALID_ARG;
 	if (ctx) {

@@ -12,9 +12,6 @@
 struct airlock_ctx {
 	pthread_mutex_t lock; /* guards everything below */
 	struct limits lim;
-	uint32_t timeout_ms;
-	uint32_t cpu_ms;
-	uint32_t quality;
 	int zygote; /* pidfd of the zygote, -1 when none */
 	int ctl;    /* control socket to the zygote, -1 when none */
 	unsigned generation;

@@ -42,6 +42,7 @@ static const struct {
 	{ AIRLOCK_E_NOMEM, "nomem", "out of memory in the host process" },
 	{ AIRLOCK_E_IO, "io", "I/O error in the host process" },
 	{ AIRLOCK_E_INTERNAL, "internal", "internal error" },
+	{ AIRLOCK_E_BUSY, "busy", "no worker could be started for this request (too many in flight); retry later" },
 };
 
 static int find_error(int err)
