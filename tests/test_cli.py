@@ -1048,6 +1048,44 @@ def _():
     check(q50 == run_ok("--quality", "50", img("jpeg_444.jpg")).out, "quality 50 not deterministic")
 
 
+@test("-o /dev/null writes into the device and leaves it a device")
+def _():
+    r = run("-o", "/dev/null", img("rgb8.png"))
+    check(r.rc == 0, "exit %r" % r)
+    check(stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null is no longer a character device")
+
+
+@test("-o through a symlink replaces the target, keeps the link and the target's mode")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        real, link = os.path.join(d, "real.png"), os.path.join(d, "link.png")
+        write(real, b"old")
+        os.chmod(real, 0o640)
+        os.symlink("real.png", link)
+        r = run("-o", link, img("rgb8.png"))
+        check(r.rc == 0, "exit %r" % r)
+        check(os.path.islink(link) and os.readlink(link) == "real.png", "the symlink was replaced")
+        check(read(real)[:8] == b"\x89PNG\r\n\x1a\n", "the target does not hold the PNG")
+        check(stat.S_IMODE(os.stat(real).st_mode) == 0o640, "mode %o" % stat.S_IMODE(os.stat(real).st_mode))
+        check(temp_names(d) == [], "temp files left: %r" % temp_names(d))
+
+
+@test("--max-height applies to the rotated JPEG: a 24x16 image shown 16x24 passes 24, fails 20 with limit max_height")
+def _():
+    ok = run("--json", "--max-height", "24", "--max-width", "16", img("jpeg_exif_orientation6.jpg"))
+    check(ok.rc == 0, "height 24 as output should pass: %r" % ok)
+    bad = run("--json", "--max-height", "20", img("jpeg_exif_orientation6.jpg"))
+    j = report(bad)
+    check(bad.rc == 65 and j["error"] == "too_large" and j.get("limit") == "max_height", "%r" % bad)
+
+
+@test("--max-scans 2 on a progressive JPEG: too_complex with limit max_scans")
+def _():
+    r = run("--json", "--max-scans", "2", img("jpeg_progressive.jpg"))
+    j = report(r)
+    check(r.rc == 65 and j["error"] == "too_complex" and j.get("limit") == "max_scans", "%r" % r)
+
+
 # ---- runner ----
 
 def main():
