@@ -70,8 +70,6 @@ struct ctl_request {
 	uint32_t magic;
 	uint32_t version;
 	uint64_t input_len;
-	uint32_t cpu_ms;
-	uint32_t pad;
 	struct limits lim;
 };
 

@@ -106,7 +106,7 @@ static _Noreturn void worker_run(const struct ctl_request *req, int in_fd, int o
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 
-	step = sandbox_enter(req->lim.memory_bytes, req->cpu_ms, in_fd, out_fd, &err);
+	step = sandbox_enter(req->lim.memory_bytes, req->lim.cpu_ms, in_fd, out_fd, &err);
 	if (step != STEP_NONE) {
 		/* Fail closed: say why (if fd 1 is in place), and never look at the input. */
 		write_status_frame(AIRLOCK_E_SANDBOX_UNAVAILABLE, AIRLOCK_TYPE_NONE, 0);

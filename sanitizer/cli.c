@@ -3,7 +3,8 @@
  * airlock [OPTIONS] [INPUT] [-o OUTPUT]. The parser is a pure function of
  * argv (no getopt globals) so tests and the fuzzer can call it freely. On
  * rejection nothing reaches stdout and OUTPUT is never created or touched:
- * output goes to a temporary file beside it, renamed into place on success.
+ * output goes to a temporary file beside it, renamed into place on success;
+ * a device or FIFO named as OUTPUT is written only after the encode succeeded.
  */
 #include <errno.h>
 #include <fcntl.h>

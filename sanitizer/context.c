@@ -92,7 +92,7 @@ static int wait_readable(int fd, int64_t deadline)
 /* Starts the zygote and reads its hello. Called with ctx->lock held (or before ctx is shared). */
 static int spawn_zygote(airlock_ctx *ctx)
 {
-	int sv[2] = { -1, -1 }, child_ctl = -1, devnull = -1, pidfd = -1, rc = AIRLOCK_E_HELPER;
+	int sv[2] = { -1, -1 }, child_ctl = -1, devnull = -1, pidfd = -1, early = -1, rc = AIRLOCK_E_HELPER;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	pid_t pid = -1;
@@ -134,17 +134,22 @@ static int spawn_zygote(airlock_ctx *ctx)
 	close(child_ctl);
 	child_ctl = -1;
 	if (e != 0)
-		goto out;
+		goto out; /* glibc has reaped the child that failed to exec */
+	/*
+	 * Until the hello brings the zygote's own pidfd, hold one taken now: the
+	 * child has just exec'd and is ours, so this pid is still its own.
+	 */
+	early = (int)syscall(SYS_pidfd_open, pid, 0);
 
 	struct ctl_hello hello;
 	int r = wait_readable(sv[0], io_now_ms() + HELLO_TIMEOUT_MS);
 	if (r == 0)
 		r = io_recv_fds(sv[0], &hello, sizeof(hello), &pidfd, 1);
 	if (r != 0 || hello.magic != CTL_MAGIC || hello.version != CTL_VERSION) {
-		/* No pidfd: the child is ours and not yet reaped by us, so its pid is still its own. */
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+		if (early >= 0) {
+			kill_zygote(early);
+			reap_zygote(early);
+		}
 		if (pidfd >= 0)
 			close(pidfd);
 		goto out;
@@ -161,6 +166,8 @@ static int spawn_zygote(airlock_ctx *ctx)
 	sv[0] = -1;
 	rc = AIRLOCK_OK;
 out:
+	if (early >= 0)
+		close(early);
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (child_ctl >= 0)
@@ -606,7 +613,6 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 
 	pthread_mutex_lock(&ctx->lock);
 	req.lim = ctx->lim;
-	req.cpu_ms = ctx->lim.cpu_ms;
 	timeout_ms = ctx->lim.timeout_ms;
 	pthread_mutex_unlock(&ctx->lock);
 	req.lim.expect = expect;
