@@ -1,0 +1,1086 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Audio: untrusted bytes to interleaved float32 or s16 samples.
+ *
+ * libsndfile does all the codec work, reading the buffer through its virtual
+ * I/O; libsamplerate resamples. What this file adds is policy: the container
+ * must be the type libmagic saw, only a small set of codecs is decoded by
+ * default, rate and channel count are checked from the header, and duration
+ * and output size are counted from what is really decoded, chunk by chunk,
+ * never from what a header claims. A few bounded walks over the raw bytes
+ * find what libsndfile does not report: metadata it skips silently, and FLAC
+ * frames whose sample rate or depth disagree with STREAMINFO.
+ *
+ * Everything here runs inside the seccomp-confined worker: no files, no
+ * threads, no globals, no output; memory comes from malloc alone.
+ */
+#include "audio.h"
+
+#include <math.h>
+#include <samplerate.h>
+#include <sndfile.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Frames per sf_readf_float() call, and per resampler output block. */
+#define CHUNK_FRAMES 4096
+/* First size of the output buffer; it doubles from there. */
+#define OUT_INITIAL_BYTES ((size_t)64 * 1024)
+
+/*
+ * libsndfile's private error numbers (SFE_* in its src/common.h) that
+ * sf_error(NULL) returns after a failed open. They have kept their values
+ * since 1.0; tests/test_audio_decode.c checks the messages still match.
+ */
+#define SNDFILE_E_MALLOC_FAILED 17
+#define SNDFILE_E_UNIMPLEMENTED 18
+
+/* ------------------------------------------------------------------------ */
+/* The input buffer as libsndfile virtual I/O: read-only, seekable like a file. */
+
+/*
+ * libsndfile 1.2 recognises a bare MPEG stream only after probing for a Mac
+ * resource fork, which open()s "/..namedfork/rsrc", "._" and ".AppleDouble/"
+ * (sndfile.c, guess_file_type), and it probes the same way for anything
+ * whose magic it does not know: file system calls the worker must not make.
+ * check_magic() lets only known magic through, and every MP3 is shown to
+ * libsndfile behind this empty ID3v2 tag, behind which it recognises MPEG
+ * first. Ten bytes of padding: id3_skip() only lands on the byte after tags
+ * of 12 bytes or more, and mpg123 warns on stderr about bodies under 10.
+ */
+static const uint8_t empty_id3v2[20] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 0, 10 };
+
+/* The input, optionally behind a prefix, as one read-only file. */
+struct membuf {
+	const uint8_t *pre;
+	sf_count_t pre_len;
+	const uint8_t *buf;
+	sf_count_t len; /* pre_len + the input's length */
+	sf_count_t pos;
+};
+
+static sf_count_t mem_get_filelen(void *user)
+{
+	const struct membuf *m = user;
+
+	return m->len;
+}
+
+static sf_count_t mem_seek(sf_count_t offset, int whence, void *user)
+{
+	struct membuf *m = user;
+	sf_count_t base;
+
+	switch (whence) {
+	case SEEK_SET: base = 0; break;
+	case SEEK_CUR: base = m->pos; break;
+	case SEEK_END: base = m->len; break;
+	default: return -1;
+	}
+	/* As lseek(): before the start is an error, past the end reads nothing. */
+	if (offset < -base || (offset > 0 && offset > SF_COUNT_MAX - base))
+		return -1;
+	m->pos = base + offset;
+	return m->pos;
+}
+
+static sf_count_t mem_read(void *ptr, sf_count_t count, void *user)
+{
+	struct membuf *m = user;
+	uint8_t *dst = ptr;
+	sf_count_t done = 0;
+
+	while (count > done && m->pos < m->len) {
+		sf_count_t n = count - done;
+
+		if (m->pos < m->pre_len) {
+			if (n > m->pre_len - m->pos)
+				n = m->pre_len - m->pos;
+			memcpy(dst + done, m->pre + m->pos, (size_t)n);
+		} else {
+			if (n > m->len - m->pos)
+				n = m->len - m->pos;
+			memcpy(dst + done, m->buf + (m->pos - m->pre_len), (size_t)n);
+		}
+		m->pos += n;
+		done += n;
+	}
+	return done;
+}
+
+static sf_count_t mem_write(const void *ptr, sf_count_t count, void *user)
+{
+	(void)ptr;
+	(void)count;
+	(void)user;
+	return 0;
+}
+
+static sf_count_t mem_tell(void *user)
+{
+	const struct membuf *m = user;
+
+	return m->pos;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Bounded walks over the raw container, for what libsndfile does not say. */
+
+static uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* Bytes taken by an ID3v2 tag at the start of p (header, body, footer), or 0; at most n. */
+static size_t id3v2_size(const uint8_t *p, size_t n)
+{
+	size_t size;
+
+	if (n < 10 || memcmp(p, "ID3", 3) != 0 || p[3] == 0xFF || p[4] == 0xFF)
+		return 0;
+	if ((p[6] | p[7] | p[8] | p[9]) & 0x80)
+		return 0;
+	size = 10 + ((size_t)p[6] << 21 | (size_t)p[7] << 14 | (size_t)p[8] << 7 | p[9]);
+	if (p[5] & 0x10)
+		size += 10;
+	return size < n ? size : n;
+}
+
+/* ID3v1 or APEv2 tags at the end: MP3's ways to carry text, which FLAC files wear too. */
+static bool has_trailing_tags(const uint8_t *buf, size_t len)
+{
+	if (len >= 128 && memcmp(buf + len - 128, "TAG", 3) == 0)
+		return true;
+	if (len >= 32 && memcmp(buf + len - 32, "APETAGEX", 8) == 0)
+		return true;
+	if (len >= 160 && memcmp(buf + len - 160, "APETAGEX", 8) == 0)
+		return true;
+	return false;
+}
+
+/* Bytes taken by the ID3v2 tags at the start of buf, one after another. */
+static size_t leading_id3v2(const uint8_t *buf, size_t len)
+{
+	size_t skip = 0, n;
+
+	while ((n = id3v2_size(buf + skip, len - skip)) > 0)
+		skip += n;
+	return skip;
+}
+
+/* An MPEG audio frame header, as libsndfile's identify_mpeg() accepts one. */
+static bool mpeg_sync(const uint8_t *p, size_t n)
+{
+	return n >= 4 && p[0] == 0xFF && (p[1] & 0xE0) == 0xE0 && (p[1] & 0x18) != 0x08 && (p[1] & 0x06) != 0 &&
+	       (p[2] & 0xF0) != 0xF0 && (p[2] & 0x0C) != 0x0C;
+}
+
+/* The airlock type whose magic starts buf (Ogg as AIRLOCK_TYPE_VORBIS), or AIRLOCK_TYPE_NONE. */
+static uint32_t magic_type(const uint8_t *buf, size_t len)
+{
+	if (len >= 12 && (memcmp(buf, "RIFF", 4) == 0 || memcmp(buf, "RIFX", 4) == 0) &&
+	    memcmp(buf + 8, "WAVE", 4) == 0)
+		return AIRLOCK_TYPE_WAV;
+	if (len >= 12 && memcmp(buf, "FORM", 4) == 0 &&
+	    (memcmp(buf + 8, "AIFF", 4) == 0 || memcmp(buf + 8, "AIFC", 4) == 0))
+		return AIRLOCK_TYPE_AIFF;
+	if (len >= 4 && memcmp(buf, "fLaC", 4) == 0)
+		return AIRLOCK_TYPE_FLAC;
+	if (len >= 4 && memcmp(buf, "OggS", 4) == 0)
+		return AIRLOCK_TYPE_VORBIS;
+	if (mpeg_sync(buf, len))
+		return AIRLOCK_TYPE_MP3;
+	return AIRLOCK_TYPE_NONE;
+}
+
+/*
+ * The input (after any ID3v2 tags) must start with the magic of the type
+ * libmagic saw: another known container is a mismatch, anything else is
+ * malformed. Past this check libsndfile recognises the container from its
+ * first bytes and never goes probing the file system for it.
+ */
+static int check_magic(uint32_t type, const uint8_t *buf, size_t len)
+{
+	uint32_t found = magic_type(buf, len);
+
+	if (found == AIRLOCK_TYPE_NONE)
+		return AIRLOCK_E_MALFORMED;
+	if (found == AIRLOCK_TYPE_VORBIS && type == AIRLOCK_TYPE_OPUS)
+		return AIRLOCK_OK;
+	return found == type ? AIRLOCK_OK : AIRLOCK_E_TYPE_MISMATCH;
+}
+
+/*
+ * RIFF/WAVE and FORM/AIFF. Any chunk that is not sound, format or padding is
+ * metadata (LIST/INFO, id3, bext, cue, smpl, NAME, ANNO, ...). A sound chunk
+ * that claims more bytes than the input holds means a cut file: libsndfile
+ * quietly shortens its frame count to what is there, so this is the only
+ * place the truncation shows. The walk stops at the first chunk that runs
+ * past the end; libsndfile judges the damage.
+ */
+static void iff_walk(const uint8_t *buf, size_t len, bool big_endian, const char *sound, const char *const *plain,
+		     uint32_t *changes)
+{
+	size_t p = 12;
+
+	while (len - p >= 8) {
+		const uint8_t *id = buf + p;
+		uint32_t size = big_endian ? be32(buf + p + 4) : le32(buf + p + 4);
+		bool known = memcmp(id, sound, 4) == 0;
+
+		for (size_t i = 0; plain[i] != NULL; i++)
+			if (memcmp(id, plain[i], 4) == 0)
+				known = true;
+		if (!known)
+			*changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+		p += 8;
+		if (size > len - p) {
+			if (memcmp(id, sound, 4) == 0)
+				*changes |= AIRLOCK_CHANGE_TRUNCATED;
+			break;
+		}
+		p += size;
+		if ((size & 1) && p < len)
+			p++;
+	}
+}
+
+static void wav_walk(const uint8_t *buf, size_t len, uint32_t *changes)
+{
+	static const char *const plain[] = { "fmt ", "fact", "PEAK", "JUNK", "junk", "PAD ", "FLLR", NULL };
+
+	if (len >= 12 && memcmp(buf, "RIFF", 4) == 0 && memcmp(buf + 8, "WAVE", 4) == 0)
+		iff_walk(buf, len, false, "data", plain, changes);
+}
+
+static void aiff_walk(const uint8_t *buf, size_t len, uint32_t *changes)
+{
+	static const char *const plain[] = { "COMM", "FVER", "PEAK", NULL };
+
+	if (len >= 12 && memcmp(buf, "FORM", 4) == 0 &&
+	    (memcmp(buf + 8, "AIFF", 4) == 0 || memcmp(buf + 8, "AIFC", 4) == 0))
+		iff_walk(buf, len, true, "SSND", plain, changes);
+}
+
+/*
+ * A Vorbis comment block (FLAC VORBIS_COMMENT, Vorbis and Opus comment
+ * packets after their magic) counts as metadata when it holds any comment;
+ * the vendor string alone is the encoder's name and every file has one. A
+ * block too short to tell is counted as metadata.
+ */
+static bool vorbis_comments_present(const uint8_t *p, size_t n)
+{
+	uint32_t vendor;
+
+	if (n < 4)
+		return true;
+	vendor = le32(p);
+	if (vendor > n - 4 || n - 4 - vendor < 4)
+		return true;
+	return le32(p + 4 + vendor) != 0;
+}
+
+/*
+ * Copies up to want bytes of the start of the second packet (the comment
+ * header) of the first logical stream of an Ogg file. Returns the number of
+ * bytes copied: fewer than want when the packet or the input ends first.
+ */
+static size_t ogg_second_packet(const uint8_t *buf, size_t len, uint8_t *dst, size_t want)
+{
+	size_t p = 0, got = 0;
+	unsigned packet = 0;
+	uint32_t serial = 0;
+
+	while (len - p >= 27 && memcmp(buf + p, "OggS", 4) == 0) {
+		unsigned nseg = buf[p + 26];
+		size_t body = p + 27 + nseg, off;
+
+		if (nseg > len - p - 27)
+			break;
+		if (p == 0)
+			serial = le32(buf + 14);
+		off = body;
+		for (unsigned i = 0; i < nseg; i++) {
+			unsigned seg = buf[p + 27 + i];
+
+			if (le32(buf + p + 14) == serial && packet == 1) {
+				size_t take = seg;
+
+				if (off >= len)
+					return got;
+				if (take > len - off)
+					take = len - off;
+				if (take > want - got)
+					take = want - got;
+				memcpy(dst + got, buf + off, take);
+				got += take;
+				if (got == want)
+					return got;
+			}
+			off += seg;
+			if (le32(buf + p + 14) == serial && seg < 255 && ++packet == 2)
+				return got;
+		}
+		if (off > len)
+			break;
+		p = off;
+	}
+	return got;
+}
+
+static bool ogg_has_metadata(const uint8_t *buf, size_t len)
+{
+	uint8_t head[512];
+	size_t n = ogg_second_packet(buf, len, head, sizeof head);
+
+	if (n >= 7 && memcmp(head, "\x03vorbis", 7) == 0)
+		return vorbis_comments_present(head + 7, n - 7);
+	if (n >= 8 && memcmp(head, "OpusTags", 8) == 0)
+		return vorbis_comments_present(head + 8, n - 8);
+	return false;
+}
+
+/*
+ * One logical stream only. libsndfile decodes the first link of a chained
+ * Ogg file and drops the rest without a word, and later links may change
+ * rate or channels: chained and multiplexed files are not decoded. Garbage
+ * between pages is skipped up to the next capture pattern, as libogg does.
+ */
+static int ogg_check_links(const uint8_t *buf, size_t len)
+{
+	size_t p = 0;
+
+	if (len < 27 || memcmp(buf, "OggS", 4) != 0)
+		return AIRLOCK_OK;
+	while (len - p >= 27) {
+		unsigned nseg;
+		size_t body = 0;
+
+		if (memcmp(buf + p, "OggS", 4) != 0) {
+			p++;
+			continue;
+		}
+		if (le32(buf + p + 14) != le32(buf + 14) || (p > 0 && (buf[p + 5] & 2) != 0))
+			return AIRLOCK_E_UNSUPPORTED;
+		nseg = buf[p + 26];
+		if (nseg > len - p - 27)
+			break;
+		for (unsigned i = 0; i < nseg; i++)
+			body += buf[p + 27 + i];
+		if (body > len - p - 27 - nseg)
+			break;
+		p += 27 + nseg + body;
+	}
+	return AIRLOCK_OK;
+}
+
+/* FLAC: RFC 9639. */
+
+struct flac_info {
+	uint32_t rate;
+	uint32_t channels;
+	uint32_t bits;
+};
+
+static uint8_t crc8(const uint8_t *p, size_t n)
+{
+	uint8_t crc = 0;
+
+	while (n-- > 0) {
+		crc ^= *p++;
+		for (int i = 0; i < 8; i++)
+			crc = (uint8_t)(crc & 0x80 ? (crc << 1) ^ 0x07 : crc << 1);
+	}
+	return crc;
+}
+
+/*
+ * Parses the frame header at p. Returns its length in bytes (CRC-8 included)
+ * and fills *fi with what the frame says, taking "as in STREAMINFO" from si;
+ * returns 0 when p holds no valid frame header.
+ */
+static size_t flac_frame_header(const uint8_t *p, size_t n, const struct flac_info *si, struct flac_info *fi)
+{
+	static const uint32_t rates[12] = { 0,	   88200, 176400, 192000, 8000,	 16000,
+					    22050, 24000, 32000,  44100,  48000, 96000 };
+	static const uint32_t bits[8] = { 0, 8, 12, 0, 16, 20, 24, 32 };
+	unsigned bs_code, sr_code, ch_code, ss_code, extra;
+	size_t i = 5;
+
+	if (n < 6 || p[0] != 0xFF || (p[1] & 0xFE) != 0xF8 || (p[3] & 1) != 0)
+		return 0;
+	bs_code = p[2] >> 4;
+	sr_code = p[2] & 15;
+	ch_code = p[3] >> 4;
+	ss_code = (p[3] >> 1) & 7;
+	if (bs_code == 0 || sr_code == 15 || ch_code > 10 || ss_code == 3)
+		return 0;
+	/* The coded frame or sample number: UTF-8 style, 1 to 7 bytes. */
+	if (p[4] >= 0x80) {
+		unsigned more = 0;
+
+		if (p[4] < 0xC0 || p[4] == 0xFF)
+			return 0;
+		for (unsigned b = p[4]; b & 0x40; b <<= 1)
+			more++;
+		if (n < 5 + more + 1)
+			return 0;
+		for (unsigned k = 0; k < more; k++)
+			if ((p[5 + k] & 0xC0) != 0x80)
+				return 0;
+		i += more;
+	}
+	extra = (bs_code == 6 ? 1 : bs_code == 7 ? 2 : 0) + (sr_code == 12 ? 1 : sr_code >= 13 ? 2 : 0);
+	if (n < i + extra + 1)
+		return 0;
+	if (bs_code == 6)
+		i += 1;
+	else if (bs_code == 7)
+		i += 2;
+	if (sr_code < 12)
+		fi->rate = sr_code == 0 ? si->rate : rates[sr_code];
+	else if (sr_code == 12)
+		fi->rate = p[i++] * 1000u;
+	else {
+		fi->rate = be16(p + i) * (sr_code == 14 ? 10u : 1u);
+		i += 2;
+	}
+	fi->bits = ss_code == 0 ? si->bits : bits[ss_code];
+	fi->channels = ch_code < 8 ? ch_code + 1 : 2;
+	if (crc8(p, i) != p[i])
+		return 0;
+	return i + 1;
+}
+
+/*
+ * Follows the chain of FLAC frames from the first one at buf + p and checks
+ * each frame header against STREAMINFO. libsndfile errors out on a change of
+ * channel count but decodes a change of sample rate or bit depth silently,
+ * labelling everything with the first rate: such files are rejected here.
+ *
+ * The next frame starts at the first frame sync after which the CRC-16 of
+ * the bytes so far is zero and a header with a valid CRC-8 follows, so no
+ * subframe is decoded. A crafted file can hide a frame from this walk, but
+ * all it gains is audio it could have encoded directly; benign encoders
+ * that switch parameters are caught. The walk ends quietly where the chain
+ * breaks and leaves damaged frames to libFLAC.
+ */
+static int flac_check_frames(const uint8_t *buf, size_t len, size_t p, const struct flac_info *si)
+{
+	uint16_t table[256];
+	struct flac_info fi;
+	size_t hlen;
+
+	for (unsigned b = 0; b < 256; b++) {
+		uint16_t c = (uint16_t)(b << 8);
+
+		for (int k = 0; k < 8; k++)
+			c = (uint16_t)(c & 0x8000 ? (c << 1) ^ 0x8005 : c << 1);
+		table[b] = c;
+	}
+	hlen = flac_frame_header(buf + p, len - p, si, &fi);
+	while (hlen > 0) {
+		uint16_t crc = 0;
+		size_t q;
+
+		if (fi.rate != si->rate || fi.bits != si->bits || fi.channels != si->channels)
+			return AIRLOCK_E_MALFORMED;
+		for (q = p; q < p + hlen; q++)
+			crc = (uint16_t)(crc << 8) ^ table[(crc >> 8) ^ buf[q]];
+		hlen = 0;
+		for (; q < len; q++) {
+			if (crc == 0 && buf[q] == 0xFF && q + 1 < len && (buf[q + 1] & 0xFE) == 0xF8) {
+				hlen = flac_frame_header(buf + q, len - q, si, &fi);
+				if (hlen > 0)
+					break;
+			}
+			crc = (uint16_t)(crc << 8) ^ table[(crc >> 8) ^ buf[q]];
+		}
+		p = q;
+	}
+	return AIRLOCK_OK;
+}
+
+/*
+ * FLAC metadata blocks: STREAMINFO must come first and only once (RFC 9639);
+ * PICTURE, APPLICATION, CUESHEET and a VORBIS_COMMENT with comments count as
+ * metadata. *frames_at receives the offset of the first frame.
+ */
+static int flac_sniff(const uint8_t *buf, size_t len, bool *metadata, struct flac_info *si, size_t *frames_at)
+{
+	size_t p = 4;
+	bool last = false;
+
+	*frames_at = 0;
+	if (len < 4 || memcmp(buf, "fLaC", 4) != 0)
+		return AIRLOCK_OK;
+	for (bool first = true; !last; first = false) {
+		unsigned type;
+		uint32_t size;
+
+		if (len - p < 4)
+			return AIRLOCK_E_MALFORMED;
+		last = (buf[p] & 0x80) != 0;
+		type = buf[p] & 0x7F;
+		size = be24(buf + p + 1);
+		p += 4;
+		if (size > len - p)
+			return AIRLOCK_E_MALFORMED;
+		if (first != (type == 0) || type == 127)
+			return AIRLOCK_E_MALFORMED;
+		switch (type) {
+		case 0: /* STREAMINFO */
+			if (size != 34)
+				return AIRLOCK_E_MALFORMED;
+			si->rate = be24(buf + p + 10) >> 4;
+			si->channels = ((buf[p + 12] >> 1) & 7u) + 1;
+			si->bits = ((buf[p + 12] & 1u) << 4 | buf[p + 13] >> 4) + 1;
+			break;
+		case 1: /* PADDING */
+		case 3: /* SEEKTABLE */ break;
+		case 4: /* VORBIS_COMMENT */
+			if (vorbis_comments_present(buf + p, size))
+				*metadata = true;
+			break;
+		default: *metadata = true; break;
+		}
+		p += size;
+	}
+	*frames_at = p;
+	return AIRLOCK_OK;
+}
+
+/*
+ * Structural checks, metadata and truncation that the raw container (after
+ * its ID3v2 tags) shows, before libsndfile sees it. Sets
+ * AIRLOCK_CHANGE_METADATA_DROPPED and _TRUNCATED in *changes; for FLAC,
+ * *si and *frames_at for flac_check_frames().
+ */
+static int sniff_container(uint32_t type, const uint8_t *buf, size_t len, uint32_t *changes, struct flac_info *si,
+			   size_t *frames_at)
+{
+	bool metadata = false;
+	int rc = AIRLOCK_OK;
+
+	*frames_at = 0;
+	switch (type) {
+	case AIRLOCK_TYPE_MP3: metadata = has_trailing_tags(buf, len); break;
+	case AIRLOCK_TYPE_WAV: wav_walk(buf, len, changes); break;
+	case AIRLOCK_TYPE_AIFF: aiff_walk(buf, len, changes); break;
+	case AIRLOCK_TYPE_VORBIS:
+	case AIRLOCK_TYPE_OPUS:
+		metadata = ogg_has_metadata(buf, len);
+		rc = ogg_check_links(buf, len);
+		break;
+	case AIRLOCK_TYPE_FLAC:
+		metadata = has_trailing_tags(buf, len);
+		rc = flac_sniff(buf, len, &metadata, si, frames_at);
+		break;
+	default: break;
+	}
+	if (metadata)
+		*changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What libsndfile reports about the stream. */
+
+static bool is_audio_type(uint32_t type)
+{
+	return type < AIRLOCK_TYPE_COUNT_ && (AIRLOCK_TYPES_AUDIO & AIRLOCK_TYPE_BIT(type)) != 0;
+}
+
+/*
+ * WAV and AIFF codecs decoded by default: linear PCM, 32-bit float and the
+ * G.711 tables. The rest (IMA/MS/VOX/NMS ADPCM, G.72x, GSM 6.10, DWVW,
+ * 64-bit float, MPEG in WAV) only with allow_adpcm.
+ */
+static bool codec_is_default(int subtype)
+{
+	switch (subtype) {
+	case SF_FORMAT_PCM_U8:
+	case SF_FORMAT_PCM_S8:
+	case SF_FORMAT_PCM_16:
+	case SF_FORMAT_PCM_24:
+	case SF_FORMAT_PCM_32:
+	case SF_FORMAT_FLOAT:
+	case SF_FORMAT_ULAW:
+	case SF_FORMAT_ALAW: return true;
+	default: return false;
+	}
+}
+
+/* The container libsndfile found must be the one libmagic saw. */
+static int check_format(uint32_t type, int format, const struct limits *lim)
+{
+	int major = format & SF_FORMAT_TYPEMASK, subtype = format & SF_FORMAT_SUBMASK;
+	bool match;
+
+	switch (type) {
+	case AIRLOCK_TYPE_WAV: match = major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX; break;
+	case AIRLOCK_TYPE_AIFF: match = major == SF_FORMAT_AIFF; break;
+	case AIRLOCK_TYPE_FLAC: match = major == SF_FORMAT_FLAC; break;
+	case AIRLOCK_TYPE_VORBIS: match = major == SF_FORMAT_OGG && subtype == SF_FORMAT_VORBIS; break;
+	case AIRLOCK_TYPE_OPUS: match = major == SF_FORMAT_OGG && subtype == SF_FORMAT_OPUS; break;
+	case AIRLOCK_TYPE_MP3: match = major == SF_FORMAT_MPEG; break;
+	default: return AIRLOCK_E_INVALID_ARG;
+	}
+	if (!match)
+		return AIRLOCK_E_TYPE_MISMATCH;
+	if ((type == AIRLOCK_TYPE_WAV || type == AIRLOCK_TYPE_AIFF) && !codec_is_default(subtype) && !lim->allow_adpcm)
+		return AIRLOCK_E_UNSUPPORTED;
+	return AIRLOCK_OK;
+}
+
+/* The frame_format the source's samples are in, or 0 for neither output format. */
+static uint32_t source_format(int format)
+{
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_16: return FRAME_FORMAT_S16;
+	case SF_FORMAT_FLOAT:
+	/* These decoders produce float32 themselves. */
+	case SF_FORMAT_VORBIS:
+	case SF_FORMAT_OPUS:
+	case SF_FORMAT_MPEG_LAYER_I:
+	case SF_FORMAT_MPEG_LAYER_II:
+	case SF_FORMAT_MPEG_LAYER_III: return FRAME_FORMAT_F32;
+	default: return 0;
+	}
+}
+
+/* Title, artist, comment and the like, as libsndfile read them from any container. */
+static bool has_strings(SNDFILE *snd)
+{
+	for (int id = SF_STR_FIRST; id <= SF_STR_LAST; id++)
+		if (sf_get_string(snd, id) != NULL)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output: conversion, limits, and a buffer that grows geometrically. */
+
+struct sink {
+	uint8_t *data;
+	size_t cap;  /* bytes allocated */
+	size_t used; /* bytes written */
+	uint64_t frames;
+	uint32_t channels;
+	uint32_t format;    /* FRAME_FORMAT_F32 or FRAME_FORMAT_S16 */
+	size_t frame_bytes; /* channels * sample bytes */
+	size_t max_bytes;   /* lim->max_decoded_bytes */
+	size_t budget;	    /* what memory_bytes leaves for the output */
+	uint32_t limit;	    /* the airlock_key that tripped */
+};
+
+static int16_t to_s16(float x)
+{
+	float v = x * AUDIO_S16_SCALE;
+
+	if (v >= 32767.0f)
+		return 32767;
+	if (v <= -32768.0f)
+		return -32768;
+	return (int16_t)lrintf(v);
+}
+
+static int sink_reserve(struct sink *s, size_t need)
+{
+	size_t cap = s->cap > 0 ? s->cap : OUT_INITIAL_BYTES;
+	uint8_t *p;
+
+	if (need <= s->cap)
+		return AIRLOCK_OK;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	/* need is within both limits here; the doubling must not overshoot them. */
+	if (cap > s->max_bytes)
+		cap = s->max_bytes;
+	if (cap > s->budget) {
+		if (need > s->budget) {
+			s->limit = AIRLOCK_MEMORY_BYTES;
+			return AIRLOCK_E_TOO_LONG;
+		}
+		cap = s->budget;
+	}
+	p = realloc(s->data, cap);
+	if (p == NULL) {
+		s->limit = AIRLOCK_MEMORY_BYTES;
+		return AIRLOCK_E_MEMORY;
+	}
+	s->data = p;
+	s->cap = cap;
+	return AIRLOCK_OK;
+}
+
+/* Appends n frames of interleaved float samples in the output format. */
+static int sink_put(struct sink *s, const float *src, size_t n)
+{
+	size_t count = n * s->channels, bytes;
+	int rc;
+
+	if (n == 0)
+		return AIRLOCK_OK;
+	/* Mixing and resampling can overflow what the input's finite samples did not. */
+	for (size_t i = 0; i < count; i++)
+		if (!isfinite(src[i]))
+			return AIRLOCK_E_MALFORMED;
+	if (n > SIZE_MAX / s->frame_bytes)
+		goto too_long;
+	bytes = n * s->frame_bytes;
+	if (bytes > s->max_bytes - s->used)
+		goto too_long;
+	rc = sink_reserve(s, s->used + bytes);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	if (s->format == FRAME_FORMAT_F32) {
+		memcpy(s->data + s->used, src, bytes);
+	} else {
+		int16_t *dst = (int16_t *)(void *)(s->data + s->used);
+
+		for (size_t i = 0; i < count; i++)
+			dst[i] = to_s16(src[i]);
+	}
+	s->used += bytes;
+	s->frames += n;
+	return AIRLOCK_OK;
+too_long:
+	s->limit = AUDIO_KEY_MAX_DECODED_BYTES;
+	return AIRLOCK_E_TOO_LONG;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The decode loop. */
+
+struct pipeline {
+	SNDFILE *snd;
+	SRC_STATE *src; /* NULL: no resampling */
+	double ratio;
+	uint32_t in_channels;
+	bool mono;  /* downmix to one channel */
+	float *in;  /* CHUNK_FRAMES * in_channels */
+	float *mix; /* CHUNK_FRAMES, when mono */
+	float *res; /* CHUNK_FRAMES * output channels, when resampling */
+	struct sink sink;
+};
+
+/* Streams frames through the resampler; end_of_input drains it. */
+static int resample(struct pipeline *pl, const float *in, size_t n, bool end_of_input)
+{
+	SRC_DATA sd;
+
+	memset(&sd, 0, sizeof sd);
+	sd.data_in = in;
+	sd.input_frames = (long)n;
+	sd.src_ratio = pl->ratio;
+	sd.end_of_input = end_of_input ? 1 : 0;
+	for (;;) {
+		int rc;
+
+		sd.data_out = pl->res;
+		sd.output_frames = CHUNK_FRAMES;
+		if (src_process(pl->src, &sd) != 0)
+			return AIRLOCK_E_INTERNAL;
+		rc = sink_put(&pl->sink, pl->res, (size_t)sd.output_frames_gen);
+		if (rc != AIRLOCK_OK)
+			return rc;
+		sd.data_in += (size_t)sd.input_frames_used * pl->sink.channels;
+		sd.input_frames -= sd.input_frames_used;
+		if (end_of_input) {
+			if (sd.input_frames == 0 && sd.output_frames_gen == 0)
+				return AIRLOCK_OK;
+		} else if (sd.input_frames == 0) {
+			return AIRLOCK_OK;
+		}
+		if (sd.input_frames_used == 0 && sd.output_frames_gen == 0 && sd.input_frames > 0)
+			return AIRLOCK_E_INTERNAL;
+	}
+}
+
+/* One chunk of decoded frames: check, downmix, resample, store. */
+static int process(struct pipeline *pl, size_t n)
+{
+	const float *x = pl->in;
+
+	for (size_t i = 0; i < n * pl->in_channels; i++)
+		if (!isfinite(pl->in[i]))
+			return AIRLOCK_E_MALFORMED;
+	if (pl->mono && pl->in_channels > 1) {
+		/* In double, so that the mean of finite samples stays finite. */
+		for (size_t f = 0; f < n; f++) {
+			double sum = 0.0;
+
+			for (uint32_t c = 0; c < pl->in_channels; c++)
+				sum += (double)pl->in[f * pl->in_channels + c];
+			pl->mix[f] = (float)(sum / pl->in_channels);
+		}
+		x = pl->mix;
+	}
+	if (pl->src != NULL)
+		return resample(pl, x, n, false);
+	return sink_put(&pl->sink, x, n);
+}
+
+/*
+ * Decodes until libsndfile has no more frames, counting source frames as
+ * they come: more than max_seconds of them stops the decode at once, and no
+ * call ever asks for more than one frame past that cap.
+ */
+static int decode_all(struct pipeline *pl, uint64_t max_frames, uint64_t *decoded, uint32_t *limit)
+{
+	uint64_t total = 0;
+	int rc = AIRLOCK_OK;
+
+	for (;;) {
+		sf_count_t want = CHUNK_FRAMES, got;
+
+		if (max_frames - total < (uint64_t)want)
+			want = (sf_count_t)(max_frames - total) + 1;
+		got = sf_readf_float(pl->snd, pl->in, want);
+		if (sf_error(pl->snd) != SF_ERR_NO_ERROR || got < 0 || got > want) {
+			rc = AIRLOCK_E_MALFORMED;
+			break;
+		}
+		if (got == 0)
+			break;
+		total += (uint64_t)got;
+		if (total > max_frames) {
+			*limit = AUDIO_KEY_MAX_SECONDS;
+			rc = AIRLOCK_E_TOO_LONG;
+			break;
+		}
+		rc = process(pl, (size_t)got);
+		if (rc != AIRLOCK_OK)
+			break;
+	}
+	if (rc == AIRLOCK_OK && pl->src != NULL)
+		rc = resample(pl, pl->in, 0, true);
+	*decoded = total;
+	return rc;
+}
+
+/* libsndfile's reason for refusing to open, as an airlock error. */
+static int open_error(void)
+{
+	switch (sf_error(NULL)) {
+	case SF_ERR_UNSUPPORTED_ENCODING:
+	case SNDFILE_E_UNIMPLEMENTED: return AIRLOCK_E_UNSUPPORTED;
+	case SNDFILE_E_MALLOC_FAILED: return AIRLOCK_E_MEMORY;
+	default: return AIRLOCK_E_MALFORMED;
+	}
+}
+
+static int alloc_floats(float **p, size_t frames, size_t channels, size_t *accounted)
+{
+	if (channels > SIZE_MAX / sizeof(float) / frames)
+		return AIRLOCK_E_MEMORY;
+	*p = malloc(frames * channels * sizeof(float));
+	if (*p == NULL)
+		return AIRLOCK_E_MEMORY;
+	*accounted += frames * channels * sizeof(float);
+	return AIRLOCK_OK;
+}
+
+int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type, struct frame *out)
+{
+	SF_VIRTUAL_IO vio = { mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell };
+	struct membuf mb = { NULL, 0, buf, 0, 0 };
+	struct pipeline pl;
+	SF_INFO info;
+	uint32_t changes = 0, limit = 0, out_channels, out_rate;
+	uint64_t decoded = 0;
+	struct flac_info si = { 0, 0, 0 };
+	size_t scratch = 0, frames_at, skip;
+	int rc = AIRLOCK_OK, err;
+
+	memset(&pl, 0, sizeof pl);
+	memset(&info, 0, sizeof info);
+	if (out == NULL)
+		return AIRLOCK_E_INVALID_ARG; /* nothing held yet, and nowhere to report */
+	memset(out, 0, sizeof *out);
+	out->type = type;
+	if (buf == NULL || lim == NULL || !is_audio_type(type) ||
+	    (lim->sample_format != FRAME_FORMAT_F32 && lim->sample_format != FRAME_FORMAT_S16)) {
+		rc = AIRLOCK_E_INVALID_ARG;
+		goto out;
+	}
+	if (len == 0) {
+		rc = AIRLOCK_E_EMPTY;
+		goto out;
+	}
+	if ((uint64_t)len > (uint64_t)SF_COUNT_MAX - sizeof empty_id3v2) {
+		rc = AIRLOCK_E_INPUT_TOO_BIG;
+		goto out;
+	}
+	/*
+	 * ID3v2 tags before the container are metadata, and neither libsndfile
+	 * nor mpg123 needs to parse them: they are cut off here.
+	 */
+	skip = leading_id3v2(buf, len);
+	if (skip > 0)
+		changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+	rc = check_magic(type, buf + skip, len - skip);
+	if (rc != AIRLOCK_OK)
+		goto out;
+	rc = sniff_container(type, buf + skip, len - skip, &changes, &si, &frames_at);
+	if (rc != AIRLOCK_OK)
+		goto out;
+	if (type == AIRLOCK_TYPE_MP3) {
+		mb.pre = empty_id3v2;
+		mb.pre_len = sizeof empty_id3v2;
+	}
+	mb.buf = buf + skip;
+	mb.len = mb.pre_len + (sf_count_t)(len - skip);
+
+	pl.snd = sf_open_virtual(&vio, SFM_READ, &info, &mb);
+	if (pl.snd == NULL) {
+		rc = open_error();
+		goto out;
+	}
+	rc = check_format(type, info.format, lim);
+	if (rc != AIRLOCK_OK)
+		goto out;
+	if (info.samplerate <= 0 || (uint32_t)info.samplerate < lim->min_rate) {
+		limit = AUDIO_KEY_MIN_RATE;
+		rc = AIRLOCK_E_OUT_OF_RANGE;
+		goto out;
+	}
+	if ((uint32_t)info.samplerate > lim->max_rate) {
+		limit = AUDIO_KEY_MAX_RATE;
+		rc = AIRLOCK_E_OUT_OF_RANGE;
+		goto out;
+	}
+	if (info.channels < 1 || (uint32_t)info.channels > lim->max_channels) {
+		limit = AUDIO_KEY_MAX_CHANNELS;
+		rc = AIRLOCK_E_OUT_OF_RANGE;
+		goto out;
+	}
+	/* Header limits first; the frame walk reads the whole input. */
+	if (type == AIRLOCK_TYPE_FLAC) {
+		rc = flac_check_frames(buf + skip, len - skip, frames_at, &si);
+		if (rc != AIRLOCK_OK)
+			goto out;
+	}
+	pl.in_channels = (uint32_t)info.channels;
+	pl.mono = lim->mono != 0;
+	out_channels = pl.mono ? 1 : pl.in_channels;
+	out_rate = lim->out_rate != 0 ? lim->out_rate : (uint32_t)info.samplerate;
+	if (out_rate != (uint32_t)info.samplerate) {
+		pl.ratio = (double)out_rate / (double)info.samplerate;
+		if (!src_is_valid_ratio(pl.ratio)) {
+			rc = AIRLOCK_E_INVALID_ARG;
+			goto out;
+		}
+	}
+	if (has_strings(pl.snd))
+		changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+	sf_command(pl.snd, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
+
+	rc = alloc_floats(&pl.in, CHUNK_FRAMES, pl.in_channels, &scratch);
+	if (rc == AIRLOCK_OK && pl.mono && pl.in_channels > 1)
+		rc = alloc_floats(&pl.mix, CHUNK_FRAMES, 1, &scratch);
+	if (rc == AIRLOCK_OK && pl.ratio != 0.0)
+		rc = alloc_floats(&pl.res, CHUNK_FRAMES, out_channels, &scratch);
+	if (rc != AIRLOCK_OK) {
+		limit = AIRLOCK_MEMORY_BYTES;
+		goto out;
+	}
+	if (pl.ratio != 0.0) {
+		pl.src = src_new(SRC_SINC_MEDIUM_QUALITY, (int)out_channels, &err);
+		if (pl.src == NULL) {
+			rc = AIRLOCK_E_MEMORY;
+			limit = AIRLOCK_MEMORY_BYTES;
+			goto out;
+		}
+	}
+	if (scratch >= lim->memory_bytes) {
+		limit = AIRLOCK_MEMORY_BYTES;
+		rc = AIRLOCK_E_TOO_LONG;
+		goto out;
+	}
+
+	pl.sink.channels = out_channels;
+	pl.sink.format = lim->sample_format;
+	pl.sink.frame_bytes = out_channels * (lim->sample_format == FRAME_FORMAT_F32 ? sizeof(float) : sizeof(int16_t));
+	pl.sink.max_bytes = lim->max_decoded_bytes < SIZE_MAX ? (size_t)lim->max_decoded_bytes : SIZE_MAX;
+	pl.sink.budget = lim->memory_bytes - scratch < SIZE_MAX ? (size_t)(lim->memory_bytes - scratch) : SIZE_MAX;
+
+	rc = decode_all(&pl, (uint64_t)lim->max_seconds * (uint64_t)info.samplerate, &decoded, &limit);
+	if (rc != AIRLOCK_OK) {
+		if (pl.sink.limit != 0)
+			limit = pl.sink.limit;
+		goto out;
+	}
+	if (pl.sink.frames == 0) {
+		rc = AIRLOCK_E_MALFORMED;
+		goto out;
+	}
+	/*
+	 * Truncation policy: a file that ends, without any decoder error, before
+	 * the length its header announced is accepted with what it holds, and
+	 * flagged AIRLOCK_CHANGE_TRUNCATED. Downloads cut short are common and
+	 * their audio is sound; the announced length was never trusted for
+	 * anything else. FLAC (STREAMINFO) and Ogg (last granule position) count
+	 * is libsndfile's frame count; for WAV and AIFF libsndfile shortens that
+	 * count to the bytes present, so sniff_container() compares the sound
+	 * chunk's size with the input instead. An MP3's count is mpg123's
+	 * estimate from the bitrate unless a Xing/Info frame states it, so it is
+	 * no promise and flags nothing; neither do unknown counts (0, or
+	 * SF_COUNT_MAX for FLAC without total_samples).
+	 */
+	if ((type == AIRLOCK_TYPE_FLAC || type == AIRLOCK_TYPE_VORBIS || type == AIRLOCK_TYPE_OPUS) &&
+	    info.frames > 0 && info.frames != SF_COUNT_MAX && decoded < (uint64_t)info.frames)
+		changes |= AIRLOCK_CHANGE_TRUNCATED;
+	if (pl.mono && pl.in_channels > 1)
+		changes |= AIRLOCK_CHANGE_DOWNMIXED;
+	if (pl.src != NULL)
+		changes |= AIRLOCK_CHANGE_RESAMPLED;
+	if (source_format(info.format) != lim->sample_format)
+		changes |= AIRLOCK_CHANGE_FORMAT_CONVERTED;
+
+	if (pl.sink.used < pl.sink.cap) {
+		uint8_t *p = realloc(pl.sink.data, pl.sink.used);
+
+		if (p != NULL)
+			pl.sink.data = p;
+	}
+	out->kind = FRAME_KIND_AUDIO;
+	out->format = lim->sample_format;
+	out->channels = out_channels;
+	out->rate = out_rate;
+	out->frames = pl.sink.frames;
+	out->changes = changes;
+	out->pixels = pl.sink.data;
+	out->size = pl.sink.used;
+	pl.sink.data = NULL;
+out:
+	if (pl.src != NULL)
+		src_delete(pl.src);
+	if (pl.snd != NULL)
+		sf_close(pl.snd);
+	free(pl.in);
+	free(pl.mix);
+	free(pl.res);
+	free(pl.sink.data);
+	if (rc != AIRLOCK_OK)
+		out->limit = limit;
+	return rc;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The audio decoder: WAV, FLAC, Ogg Vorbis, Ogg Opus, MP3 and AIFF through
+ * libsndfile's virtual I/O, optional downmix and resampling through
+ * libsamplerate, interleaved float32 or s16 out.
+ */
+#ifndef AIRLOCK_AUDIO_H
+#define AIRLOCK_AUDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode.h"
+
+/*
+ * airlock_key numbers of the audio limits, reported in frame.limit when one
+ * trips. include/airlock.h will get them as AIRLOCK_MAX_SECONDS and so on,
+ * with these values; until then the decoder and its tests use these names.
+ */
+#define AUDIO_KEY_MAX_SECONDS	    13
+#define AUDIO_KEY_MAX_DECODED_BYTES 14
+#define AUDIO_KEY_MIN_RATE	    15
+#define AUDIO_KEY_MAX_RATE	    16
+#define AUDIO_KEY_MAX_CHANNELS	    17
+
+/*
+ * Full scale of s16 output: a float sample x becomes lrintf(x * 32768)
+ * clipped to [-32768, 32767]. This is the exact inverse of libsndfile's
+ * s16-to-float read (s / 32768), so 16-bit sources come out bit for bit and
+ * sanitizing a sanitized file changes nothing.
+ */
+#define AUDIO_S16_SCALE 32768.0f
+
+/*
+ * Decodes len bytes at buf, which type detection (libmagic) called type, one
+ * of AIRLOCK_TYPE_WAV, _FLAC, _VORBIS, _OPUS, _MP3 or _AIFF. A pure function:
+ * no globals, no files, no threads, no output.
+ *
+ * buf and lim are borrowed. On success *out holds an audio frame whose
+ * pixels (the interleaved samples, lim->sample_format) the caller frees with
+ * frame_free(). On failure nothing is allocated, out->pixels is NULL, and
+ * out->type and out->limit (the airlock_key that tripped, or 0) say what was
+ * learned.
+ *
+ * Returns AIRLOCK_OK or an airlock_error:
+ *   AIRLOCK_E_INVALID_ARG    NULL pointer, a type that is not audio, a bad
+ *                            sample_format or out_rate
+ *   AIRLOCK_E_EMPTY          len == 0
+ *   AIRLOCK_E_TYPE_MISMATCH  libsndfile reads a container other than type
+ *   AIRLOCK_E_UNSUPPORTED    a codec outside the default set (ADPCM, GSM,
+ *                            DOUBLE, ...) without lim->allow_adpcm, or a
+ *                            variant libsndfile cannot decode (12-bit FLAC)
+ *   AIRLOCK_E_OUT_OF_RANGE   sample rate or channel count outside the limits
+ *   AIRLOCK_E_TOO_LONG       more than max_seconds of audio, more than
+ *                            max_decoded_bytes of output, or an output
+ *                            larger than the memory_bytes budget
+ *   AIRLOCK_E_MALFORMED      anything libsndfile reports while reading, NaN
+ *                            or infinite samples, no samples at all, or
+ *                            stream parameters that change mid-stream
+ *   AIRLOCK_E_MEMORY         an allocation failed (the worker's cap)
+ */
+int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type, struct frame *out);
+
+#endif
