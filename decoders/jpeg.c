@@ -169,7 +169,6 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 	struct jpeg_decompress_struct cinfo;
 	struct jpeg_state st = { .max_scans = lim->max_jpeg_scans, .orientation = 1 };
 	uint8_t *volatile pixels = NULL;
-	uint8_t *volatile rotated = NULL;
 	volatile int created = 0;
 	int rc;
 
@@ -269,10 +268,8 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 		rc = pixels_orient(pixels, w, h, channels, st.orientation, &o, &w, &h);
 		if (rc)
 			goto out;
-		rotated = o;
 		free(pixels);
-		pixels = rotated;
-		rotated = NULL;
+		pixels = o;
 		st.changes |= AIRLOCK_CHANGE_ROTATED;
 	}
 
@@ -289,7 +286,6 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 out:
 	if (created)
 		jpeg_destroy_decompress(&cinfo);
-	free(rotated);
 	free(pixels);
 	return rc;
 }

@@ -160,13 +160,13 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			only_positional = 1;
 			continue;
 		}
-		const struct opt *opt = NULL;
 		const char *val = NULL;
-		char name[32];
+		char name[32] = "";
+		/* Short forms are aliases of long names, looked up like them. */
 		if (strcmp(a, "-o") == 0) {
-			opt = &opts[14];
+			strcpy(name, "output");
 		} else if (strcmp(a, "-h") == 0) {
-			opt = &opts[16];
+			strcpy(name, "help");
 		} else if (a[1] == '-') {
 			const char *eq = strchr(a + 2, '=');
 			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
@@ -176,10 +176,11 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			name[n] = '\0';
 			if (eq)
 				val = eq + 1;
-			for (size_t k = 0; k < sizeof(opts) / sizeof(opts[0]); k++)
-				if (strcmp(opts[k].name, name) == 0)
-					opt = &opts[k];
 		}
+		const struct opt *opt = NULL;
+		for (size_t k = 0; name[0] && k < sizeof(opts) / sizeof(opts[0]); k++)
+			if (strcmp(opts[k].name, name) == 0)
+				opt = &opts[k];
 		if (!opt)
 			FAIL("unknown option '%.40s'", a);
 
