@@ -684,11 +684,12 @@ struct sink {
 	size_t used; /* bytes written */
 	uint64_t frames;
 	uint32_t channels;
-	uint32_t format;    /* FRAME_FORMAT_F32 or FRAME_FORMAT_S16 */
-	size_t frame_bytes; /* channels * sample bytes */
-	size_t max_bytes;   /* lim->max_decoded_bytes */
-	size_t budget;	    /* what memory_bytes leaves for the output */
-	uint32_t limit;	    /* the airlock_key that tripped */
+	uint32_t format;     /* FRAME_FORMAT_F32 or FRAME_FORMAT_S16 */
+	size_t frame_bytes;  /* channels * sample bytes */
+	size_t max_bytes;    /* lim->max_decoded_bytes */
+	size_t budget;	     /* what memory_bytes leaves for the output */
+	uint64_t max_frames; /* max_seconds at the output rate */
+	uint32_t limit;	     /* the airlock_key that tripped */
 };
 
 static int16_t to_s16(float x)
@@ -737,6 +738,15 @@ static int sink_put(struct sink *s, const float *src, size_t n)
 	size_t count = n * s->channels, bytes;
 	int rc;
 
+	/*
+	 * The source was already held to max_seconds at its own rate; what the
+	 * resampler rounds past the same duration at the output rate (a frame
+	 * or two, only when the source is right at the cap) is cut, so that a
+	 * frame's duration is exactly bounded for the host's check.
+	 */
+	if (n > s->max_frames - s->frames)
+		n = (size_t)(s->max_frames - s->frames);
+	count = n * s->channels;
 	if (n == 0)
 		return AIRLOCK_OK;
 	/* Mixing and resampling can overflow what the input's finite samples did not. */
@@ -763,7 +773,7 @@ static int sink_put(struct sink *s, const float *src, size_t n)
 	s->frames += n;
 	return AIRLOCK_OK;
 too_long:
-	s->limit = AUDIO_KEY_MAX_DECODED_BYTES;
+	s->limit = AIRLOCK_MAX_DECODED_BYTES;
 	return AIRLOCK_E_TOO_LONG;
 }
 
@@ -863,7 +873,7 @@ static int decode_all(struct pipeline *pl, uint64_t max_frames, uint64_t *decode
 			break;
 		total += (uint64_t)got;
 		if (total > max_frames) {
-			*limit = AUDIO_KEY_MAX_SECONDS;
+			*limit = AIRLOCK_MAX_SECONDS;
 			rc = AIRLOCK_E_TOO_LONG;
 			break;
 		}
@@ -959,17 +969,17 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	if (rc != AIRLOCK_OK)
 		goto out;
 	if (info.samplerate <= 0 || (uint32_t)info.samplerate < lim->min_rate) {
-		limit = AUDIO_KEY_MIN_RATE;
+		limit = AIRLOCK_MIN_RATE;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
 		goto out;
 	}
 	if ((uint32_t)info.samplerate > lim->max_rate) {
-		limit = AUDIO_KEY_MAX_RATE;
+		limit = AIRLOCK_MAX_RATE;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
 		goto out;
 	}
 	if (info.channels < 1 || (uint32_t)info.channels > lim->max_channels) {
-		limit = AUDIO_KEY_MAX_CHANNELS;
+		limit = AIRLOCK_MAX_CHANNELS;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
 		goto out;
 	}
@@ -1022,6 +1032,7 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	pl.sink.frame_bytes = out_channels * (lim->sample_format == FRAME_FORMAT_F32 ? sizeof(float) : sizeof(int16_t));
 	pl.sink.max_bytes = lim->max_decoded_bytes < SIZE_MAX ? (size_t)lim->max_decoded_bytes : SIZE_MAX;
 	pl.sink.budget = lim->memory_bytes - scratch < SIZE_MAX ? (size_t)(lim->memory_bytes - scratch) : SIZE_MAX;
+	pl.sink.max_frames = (uint64_t)lim->max_seconds * out_rate;
 
 	rc = decode_all(&pl, (uint64_t)lim->max_seconds * (uint64_t)info.samplerate, &decoded, &limit);
 	if (rc != AIRLOCK_OK) {

@@ -13,17 +13,6 @@
 #include "decode.h"
 
 /*
- * airlock_key numbers of the audio limits, reported in frame.limit when one
- * trips. include/airlock.h will get them as AIRLOCK_MAX_SECONDS and so on,
- * with these values; until then the decoder and its tests use these names.
- */
-#define AUDIO_KEY_MAX_SECONDS	    13
-#define AUDIO_KEY_MAX_DECODED_BYTES 14
-#define AUDIO_KEY_MIN_RATE	    15
-#define AUDIO_KEY_MAX_RATE	    16
-#define AUDIO_KEY_MAX_CHANNELS	    17
-
-/*
  * Full scale of s16 output: a float sample x becomes lrintf(x * 32768)
  * clipped to [-32768, 32767]. This is the exact inverse of libsndfile's
  * s16-to-float read (s / 32768), so 16-bit sources come out bit for bit and

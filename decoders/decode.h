@@ -15,6 +15,11 @@
 /* Every airlock_key value is below this. */
 #define KEY_LIMIT 64
 
+/* The widest audio limits a caller may set. */
+#define AUDIO_RATE_FLOOR       1000
+#define AUDIO_RATE_CEILING     768000
+#define AUDIO_CHANNELS_CEILING 64
+
 /* Everything a decoder needs to know about the request. */
 struct limits {
 	uint64_t max_input_bytes;
@@ -28,6 +33,7 @@ struct limits {
 	uint32_t keep_alpha;	/* 1: RGBA8 always; 0: RGB8, alpha composited */
 	uint32_t background;	/* 0xRRGGBB */
 	/* audio */
+	uint64_t max_audio_input_bytes;
 	uint32_t max_seconds;	     /* decoded duration cap */
 	uint64_t max_decoded_bytes;  /* cap on output bytes, counted as produced */
 	uint32_t min_rate, max_rate; /* accepted source sample rates, Hz */
@@ -46,7 +52,12 @@ struct limits {
 void limits_default(struct limits *lim);
 
 enum frame_kind { FRAME_KIND_IMAGE = 1, FRAME_KIND_AUDIO = 2 };
-enum frame_format { FRAME_FORMAT_U8 = 1, FRAME_FORMAT_S16 = 2, FRAME_FORMAT_F32 = 3 };
+/* The same values as airlock_sample_format. */
+enum frame_format {
+	FRAME_FORMAT_U8 = AIRLOCK_SAMPLE_U8,
+	FRAME_FORMAT_S16 = AIRLOCK_SAMPLE_S16,
+	FRAME_FORMAT_F32 = AIRLOCK_SAMPLE_F32
+};
 
 /*
  * A decoded image or audio clip. pixels is malloc'd and owned by the frame

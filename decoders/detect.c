@@ -7,6 +7,7 @@
 #include <magic.h>
 #include <string.h>
 
+#include "audio.h"
 #include "decode.h"
 
 static const struct {
@@ -128,9 +129,19 @@ int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits 
 			out->limit = AIRLOCK_ALLOWED_TYPES;
 		return rc;
 	}
+	if ((AIRLOCK_TYPE_BIT(type) & AIRLOCK_TYPES_AUDIO) && len > lim->max_audio_input_bytes) {
+		out->limit = AIRLOCK_MAX_AUDIO_INPUT_BYTES;
+		return AIRLOCK_E_INPUT_TOO_BIG;
+	}
 	switch (type) {
 	case AIRLOCK_TYPE_PNG: rc = png_decode(buf, len, lim, out); break;
 	case AIRLOCK_TYPE_JPEG: rc = jpeg_decode(buf, len, lim, out); break;
+	case AIRLOCK_TYPE_WAV:
+	case AIRLOCK_TYPE_FLAC:
+	case AIRLOCK_TYPE_VORBIS:
+	case AIRLOCK_TYPE_OPUS:
+	case AIRLOCK_TYPE_MP3:
+	case AIRLOCK_TYPE_AIFF: rc = audio_decode(buf, len, lim, type, out); break;
 	default: rc = AIRLOCK_E_UNSUPPORTED; break;
 	}
 	out->type = type;

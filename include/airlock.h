@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * airlock: untrusted image bytes in, clean canonical pixels out.
+ * airlock: untrusted image and audio bytes in, clean canonical pixels and
+ * PCM out.
  *
  * Every byte of the input is parsed in a fresh, seccomp-confined worker
  * process forked from a small exec'd helper (the zygote). The caller's
@@ -130,11 +131,30 @@ typedef enum airlock_key {
 	AIRLOCK_CPU_MS = 6,	     /* worker CPU-time cap, default 10000 */
 	AIRLOCK_TIMEOUT_MS = 7,	     /* wall clock per request, default 15000 */
 	AIRLOCK_MAX_JPEG_SCANS = 8,  /* progressive scans, default 100 */
-	AIRLOCK_ALLOWED_TYPES = 9,   /* mask of AIRLOCK_TYPE_BIT(), default images */
+	AIRLOCK_ALLOWED_TYPES = 9,   /* mask of AIRLOCK_TYPE_BIT(), default images and audio */
 	AIRLOCK_KEEP_ALPHA = 10,     /* 0: RGB8 flattened; 1: always RGBA8. default 0 */
 	AIRLOCK_BACKGROUND = 11,     /* 0xRRGGBB under transparent pixels, default 0xFFFFFF */
 	AIRLOCK_JPEG_QUALITY = 12,   /* canonical JPEG quality 1..100, default 92 */
+
+	/* Audio. Durations and sizes count what is decoded, never a header's claim. */
+	AIRLOCK_MAX_SECONDS = 13,	    /* decoded duration, default 600 */
+	AIRLOCK_MAX_DECODED_BYTES = 14,	    /* output PCM bytes, default 256 MiB */
+	AIRLOCK_MIN_RATE = 15,		    /* lowest source sample rate, Hz, default 8000 */
+	AIRLOCK_MAX_RATE = 16,		    /* highest source sample rate, Hz, default 192000 */
+	AIRLOCK_MAX_CHANNELS = 17,	    /* source channels, default 8 */
+	AIRLOCK_MAX_AUDIO_INPUT_BYTES = 18, /* input bytes of an audio file, default 25 MiB */
+	AIRLOCK_OUT_RATE = 19,		    /* 0: the source rate (default); else resample to it */
+	AIRLOCK_MONO = 20,		    /* 1: downmix to one channel; default 0 */
+	AIRLOCK_SAMPLE_FORMAT = 21,	    /* airlock_sample_format of audio, default F32 */
+	AIRLOCK_ALLOW_EXTRA_CODECS = 22,    /* 1: also ADPCM, G.72x, GSM, ... in WAV/AIFF; default 0 */
 } airlock_key;
+
+/* Sample formats of a result's data. Values are API. */
+typedef enum airlock_sample_format {
+	AIRLOCK_SAMPLE_U8 = 1,	/* image bytes */
+	AIRLOCK_SAMPLE_S16 = 2, /* audio: native-endian int16, full scale 32768 */
+	AIRLOCK_SAMPLE_F32 = 3, /* audio: native-endian float, nominally within [-1, 1] */
+} airlock_sample_format;
 
 /* Opaque context: owns one zygote helper. */
 typedef struct airlock_ctx airlock_ctx;
@@ -177,7 +197,7 @@ typedef enum airlock_change {
 /* Name of one change bit ("rotated", ...), or NULL for an unknown bit. */
 AIRLOCK_API const char *airlock_change_name(uint32_t bit);
 
-/* Opaque result: the clean pixels and what was done to get them. */
+/* Opaque result: the clean pixels or samples and what was done to get them. */
 typedef struct airlock_result airlock_result;
 
 /*
@@ -205,18 +225,27 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 
 AIRLOCK_API void airlock_result_free(airlock_result *r); /* accepts NULL */
 AIRLOCK_API airlock_type airlock_result_type(const airlock_result *r);
-AIRLOCK_API uint32_t airlock_result_width(const airlock_result *r);
-AIRLOCK_API uint32_t airlock_result_height(const airlock_result *r);
-AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r); /* 3 or 4 */
+AIRLOCK_API uint32_t airlock_result_width(const airlock_result *r);    /* 0 for audio */
+AIRLOCK_API uint32_t airlock_result_height(const airlock_result *r);   /* 0 for audio */
+AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r); /* image: 3 or 4; audio: 1..8 */
 AIRLOCK_API uint32_t airlock_result_changes(const airlock_result *r);
-/* Pixels, height x width x channels, row-major, no padding; owned by r. */
+AIRLOCK_API uint32_t airlock_result_rate(const airlock_result *r);   /* audio: Hz; 0 for images */
+AIRLOCK_API uint64_t airlock_result_frames(const airlock_result *r); /* audio: samples per channel */
+AIRLOCK_API airlock_sample_format airlock_result_sample_format(const airlock_result *r);
+/*
+ * The data, owned by r. Images: height x width x channels bytes, row-major,
+ * no padding. Audio: frames x channels interleaved samples in the result's
+ * sample format. *len (if len is not NULL) receives the size in bytes.
+ */
 AIRLOCK_API const uint8_t *airlock_result_pixels(const airlock_result *r, size_t *len);
 
 /* Canonical encodings, written by the host from the validated pixels. */
 typedef enum airlock_format {
 	AIRLOCK_FORMAT_PNG = 1,	 /* IHDR, IDAT, IEND only; fixed settings */
 	AIRLOCK_FORMAT_JPEG = 2, /* baseline, no APPn except JFIF APP0, no COM */
-	AIRLOCK_FORMAT_RAW = 3,	 /* the bare pixels */
+	AIRLOCK_FORMAT_RAW = 3,	 /* the bare pixels or interleaved samples */
+	AIRLOCK_FORMAT_WAV = 4,	 /* RIFF WAVE: fmt (and fact for float) and data only */
+	AIRLOCK_FORMAT_FLAC = 5, /* STREAMINFO and an empty VORBIS_COMMENT only; 16- or 24-bit */
 } airlock_format;
 
 /*
@@ -226,9 +255,10 @@ typedef enum airlock_format {
 typedef int (*airlock_write_fn)(void *user, const void *buf, size_t len);
 
 /*
- * Encodes r as fmt through write. The JPEG quality comes from ctx
- * (AIRLOCK_JPEG_QUALITY); ctx may be NULL for the defaults. The same pixels
- * and settings always give the same bytes.
+ * Encodes r as fmt through write. Images take PNG, JPEG and RAW; audio takes
+ * WAV, FLAC and RAW; anything else is AIRLOCK_E_INVALID_ARG. The JPEG quality
+ * comes from ctx (AIRLOCK_JPEG_QUALITY); ctx may be NULL for the defaults.
+ * The same data and settings always give the same bytes.
  */
 AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
 			       airlock_write_fn write, void *user);

@@ -128,6 +128,39 @@ static int validate_image(const struct frame_header *h, const struct limits *lim
 	return AIRLOCK_OK;
 }
 
+#define AUDIO_CHANGES                                                                            \
+	(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_TRUNCATED | AIRLOCK_CHANGE_DOWNMIXED | \
+	 AIRLOCK_CHANGE_RESAMPLED | AIRLOCK_CHANGE_FORMAT_CONVERTED)
+
+/*
+ * An audio frame has the shape the request asked for: the output rate (or a
+ * source rate within the limits), one channel when downmixed, the sample
+ * format, at most max_seconds of frames and max_decoded_bytes of payload.
+ */
+static int validate_audio(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
+{
+	const uint64_t sample_bytes = h->format == FRAME_FORMAT_S16 ? 2 : 4;
+
+	if (!(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_AUDIO))
+		return AIRLOCK_E_PROTOCOL;
+	if (h->format != lim->sample_format || (h->format != FRAME_FORMAT_S16 && h->format != FRAME_FORMAT_F32))
+		return AIRLOCK_E_PROTOCOL;
+	if (h->width != 0 || h->height != 0 || (h->changes & ~(uint32_t)AUDIO_CHANGES))
+		return AIRLOCK_E_PROTOCOL;
+	if (lim->out_rate ? h->rate != lim->out_rate : h->rate < lim->min_rate || h->rate > lim->max_rate)
+		return AIRLOCK_E_PROTOCOL;
+	if (lim->mono ? h->channels != 1 : h->channels == 0 || h->channels > lim->max_channels)
+		return AIRLOCK_E_PROTOCOL;
+	/* max_seconds < 2^32, rate < 2^32, channels <= 64: no product below overflows. */
+	if (h->frames == 0 || h->frames > (uint64_t)lim->max_seconds * h->rate)
+		return AIRLOCK_E_PROTOCOL;
+	if (h->payload_len != h->frames * h->channels * sample_bytes || h->payload_len > lim->max_decoded_bytes ||
+	    h->payload_len > SIZE_MAX)
+		return AIRLOCK_E_PROTOCOL;
+	*payload_len = h->payload_len;
+	return AIRLOCK_OK;
+}
+
 int frame_validate(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
 {
 	*payload_len = 0;
@@ -150,6 +183,7 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
 		return AIRLOCK_E_PROTOCOL;
 	switch (h->kind) {
 	case FRAME_KIND_IMAGE: return validate_image(h, lim, payload_len);
+	case FRAME_KIND_AUDIO: return validate_audio(h, lim, payload_len);
 	default: return AIRLOCK_E_PROTOCOL;
 	}
 }

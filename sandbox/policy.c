@@ -16,10 +16,11 @@
 
 enum arg_rule {
 	ARG_ANY = 0,
-	ARG_FD0,      /* first argument is fd 0 */
-	ARG_FD1,      /* first argument is fd 1 */
-	ARG_NO_EXEC2, /* third argument (prot) has no PROT_EXEC */
-	ARG_SELF,     /* first argument is this process's pid */
+	ARG_FD0,       /* first argument is fd 0 */
+	ARG_FD1,       /* first argument is fd 1 */
+	ARG_FD2_EBADF, /* first argument is fd 2: fails with EBADF instead of killing */
+	ARG_NO_EXEC2,  /* third argument (prot) has no PROT_EXEC */
+	ARG_SELF,      /* first argument is this process's pid */
 };
 
 struct syscall_rule {
@@ -60,6 +61,9 @@ static const struct syscall_group groups[] = {
 	    { SCMP_SYS(tgkill), ARG_SELF },
 	    END } },
 	{ "@time", "clock reads that miss the vDSO", { { SCMP_SYS(clock_gettime), ARG_ANY }, END } },
+	{ "@stderr",
+	  "libmpg123 prints warnings on damaged MP3s; fd 2 is closed and the call fails",
+	  { { SCMP_SYS(write), ARG_FD2_EBADF }, END } },
 };
 
 static int add_rule(scmp_filter_ctx f, const struct syscall_rule *r, pid_t self)
@@ -67,6 +71,7 @@ static int add_rule(scmp_filter_ctx f, const struct syscall_rule *r, pid_t self)
 	switch (r->arg) {
 	case ARG_FD0: return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, 0));
 	case ARG_FD1: return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, 1));
+	case ARG_FD2_EBADF: return seccomp_rule_add(f, SCMP_ACT_ERRNO(EBADF), r->nr, 1, SCMP_A0(SCMP_CMP_EQ, 2));
 	case ARG_NO_EXEC2:
 		return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	case ARG_SELF: return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));

@@ -258,6 +258,26 @@ static int probe(int *step, int *err)
 	return -1;
 }
 
+static int compare_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Lazy libc state the decoders would otherwise set up under the filter:
+ * glibc's qsort() asks sysinfo() for the RAM size the first time it sorts
+ * 1 KiB or more (libvorbis sorts its codebooks), then caches the answer.
+ * Sorting once here puts the answer in every worker's copy of memory.
+ */
+static void warm_libc(void)
+{
+	int v[512];
+
+	for (int i = 0; i < 512; i++)
+		v[i] = 511 - i;
+	qsort(v, 512, sizeof(v[0]), compare_int);
+}
+
 int zygote_main(worker_decode_fn decode)
 {
 	static struct zygote z;
@@ -273,6 +293,7 @@ int zygote_main(worker_decode_fn decode)
 
 	z.decode = decode;
 	z.magic = detect_open();
+	warm_libc();
 
 	int step = STEP_NONE, err = 0;
 	if (!z.magic) {

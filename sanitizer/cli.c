@@ -23,6 +23,7 @@ enum opt_kind {
 	OPT_TYPES,
 	OPT_COLOR,
 	OPT_TO,
+	OPT_SAMPLE_FORMAT,
 	OPT_EXPECT,
 	OPT_JSON,
 	OPT_HELP,
@@ -49,11 +50,26 @@ static const struct opt {
 	{ "memory-mb", OPT_NUM, AIRLOCK_MEMORY_BYTES, 64, 1u << 20, 1u << 20,
 	  "N     worker address-space limit (2048)" },
 	{ "quality", OPT_NUM, AIRLOCK_JPEG_QUALITY, 1, 100, 1, "N       JPEG output quality (92)" },
-	{ "allow", OPT_TYPES, 0, 0, 0, 0, "LIST      allowed input types: png,jpeg (both)" },
+	{ "max-seconds", OPT_NUM, AIRLOCK_MAX_SECONDS, 1, 86400, 1, "N   reject audio longer than N s (600)" },
+	{ "max-decoded-bytes", OPT_NUM, AIRLOCK_MAX_DECODED_BYTES, 1, 1ull << 40, 1,
+	  "N reject audio decoding to more bytes (268435456)" },
+	{ "max-audio-bytes", OPT_NUM, AIRLOCK_MAX_AUDIO_INPUT_BYTES, 1, 1ull << 40, 1,
+	  "N reject audio files over N bytes (26214400)" },
+	{ "min-rate", OPT_NUM, AIRLOCK_MIN_RATE, 1000, 768000, 1, "HZ      reject audio sampled below HZ (8000)" },
+	{ "max-rate", OPT_NUM, AIRLOCK_MAX_RATE, 1000, 768000, 1, "HZ      reject audio sampled above HZ (192000)" },
+	{ "max-channels", OPT_NUM, AIRLOCK_MAX_CHANNELS, 1, 64, 1, "N  reject audio with more channels (8)" },
+	{ "extra-codecs", OPT_FLAG_KEY, AIRLOCK_ALLOW_EXTRA_CODECS, 0, 0, 0,
+	  "     also decode ADPCM, G.72x, GSM, ... in WAV and AIFF" },
+	{ "allow", OPT_TYPES, 0, 0, 0, 0,
+	  "LIST      allowed input types: png,jpeg,wav,flac,vorbis,opus,mp3,aiff, image, audio (all)" },
 	{ "expect", OPT_EXPECT, 0, 0, 0, 0, "TYPE     reject input of any other detected type" },
 	{ "keep-alpha", OPT_FLAG_KEY, AIRLOCK_KEEP_ALPHA, 0, 0, 0, "       output RGBA instead of flattening" },
 	{ "background", OPT_COLOR, AIRLOCK_BACKGROUND, 0, 0, 0, "RRGGBB colour under transparency (ffffff)" },
-	{ "to", OPT_TO, 0, 0, 0, 0, "FORMAT       png, jpeg or raw (default: as the input)" },
+	{ "rate", OPT_NUM, AIRLOCK_OUT_RATE, 1000, 768000, 1, "HZ          resample audio to HZ (default: keep)" },
+	{ "mono", OPT_FLAG_KEY, AIRLOCK_MONO, 0, 0, 0, "             downmix audio to one channel" },
+	{ "sample-format", OPT_SAMPLE_FORMAT, 0, 0, 0, 0, "F   audio samples: s16 (default) or f32" },
+	{ "to", OPT_TO, 0, 0, 0, 0,
+	  "FORMAT       png, jpeg, wav, flac or raw (default: jpeg for JPEG, png for PNG, wav for audio)" },
 	{ "output", OPT_OUTPUT, 0, 0, 0, 0, "FILE     write here (also -o); default stdout" },
 	{ "json", OPT_JSON, 0, 0, 0, 0, "             one JSON report line per input on stderr" },
 	{ "help", OPT_HELP, 0, 0, 0, 0, "             this text" },
@@ -63,11 +79,18 @@ static const struct opt {
 void cli_usage(FILE *f)
 {
 	fputs("Usage: airlock [OPTIONS] [INPUT] [-o OUTPUT]\n"
-	      "Decode an untrusted PNG or JPEG in a seccomp sandbox and write a clean re-encoding.\n"
+	      "Decode an untrusted image (PNG, JPEG) or audio file (WAV, FLAC, Ogg Vorbis, Opus, MP3,\n"
+	      "AIFF) in a seccomp sandbox and write a clean re-encoding.\n"
 	      "INPUT and OUTPUT default to stdin and stdout ('-' also means them).\n\n",
 	      f);
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		fprintf(f, "  --%s %s\n", opts[i].name, opts[i].help);
+	/* Each help text is "ARG  description" or " description": aligned into columns here. */
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		const char *h = opts[i].help;
+		size_t arg = strcspn(h, " ");
+		char left[48];
+		snprintf(left, sizeof(left), "--%s%s%.*s", opts[i].name, arg ? " " : "", (int)arg, h);
+		fprintf(f, "  %-26s %s\n", left, h + arg + strspn(h + arg, " "));
+	}
 	fputs("\nExit status: 0 written, 65 input rejected, 64 usage, 70 internal error.\n", f);
 }
 
@@ -93,9 +116,14 @@ static int parse_types(const char *s, uint64_t *mask)
 	*mask = 0;
 	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		airlock_type ty = airlock_type_from_name(t);
-		if (ty == AIRLOCK_TYPE_NONE || !(AIRLOCK_TYPE_BIT(ty) & AIRLOCK_TYPES_IMAGE))
+		if (strcmp(t, "image") == 0)
+			*mask |= AIRLOCK_TYPES_IMAGE;
+		else if (strcmp(t, "audio") == 0)
+			*mask |= AIRLOCK_TYPES_AUDIO;
+		else if (ty == AIRLOCK_TYPE_NONE)
 			return -1;
-		*mask |= AIRLOCK_TYPE_BIT(ty);
+		else
+			*mask |= AIRLOCK_TYPE_BIT(ty);
 	}
 	return *mask ? 0 : -1;
 }
@@ -209,9 +237,9 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			break;
 		case OPT_TYPES:
 			if (parse_types(val, &v))
-				FAIL("--allow needs a list of png and jpeg");
-			if (add_set(o, AIRLOCK_ALLOWED_TYPES, v))
-				FAIL("too many options");
+				FAIL("--allow needs a list of type names (png, jpeg, wav, flac, vorbis, opus, mp3, "
+				     "aiff) or image, audio");
+			o->allow = (uint32_t)v;
 			break;
 		case OPT_COLOR:
 			if (parse_color(val, &v))
@@ -226,13 +254,25 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				o->to = AIRLOCK_FORMAT_JPEG;
 			else if (strcmp(val, "raw") == 0)
 				o->to = AIRLOCK_FORMAT_RAW;
+			else if (strcmp(val, "wav") == 0)
+				o->to = AIRLOCK_FORMAT_WAV;
+			else if (strcmp(val, "flac") == 0)
+				o->to = AIRLOCK_FORMAT_FLAC;
 			else
-				FAIL("--to needs png, jpeg or raw");
+				FAIL("--to needs png, jpeg, wav, flac or raw");
+			break;
+		case OPT_SAMPLE_FORMAT:
+			if (strcmp(val, "s16") == 0)
+				o->sample_format = AIRLOCK_SAMPLE_S16;
+			else if (strcmp(val, "f32") == 0)
+				o->sample_format = AIRLOCK_SAMPLE_F32;
+			else
+				FAIL("--sample-format needs s16 or f32");
 			break;
 		case OPT_EXPECT:
 			o->expect = airlock_type_from_name(val);
-			if (o->expect == AIRLOCK_TYPE_NONE || !(AIRLOCK_TYPE_BIT(o->expect) & AIRLOCK_TYPES_IMAGE))
-				FAIL("--expect needs png or jpeg");
+			if (o->expect == AIRLOCK_TYPE_NONE)
+				FAIL("--expect needs a type name: png, jpeg, wav, flac, vorbis, opus, mp3 or aiff");
 			break;
 		case OPT_OUTPUT:
 			if (o->output)
@@ -246,6 +286,20 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 		case OPT_VERSION: o->version = 1; break;
 		}
 	}
+	/* An output format takes only its own kind of input: --to wav rejects an image as its type. */
+	uint32_t kinds = o->to == AIRLOCK_FORMAT_PNG || o->to == AIRLOCK_FORMAT_JPEG ? AIRLOCK_TYPES_IMAGE
+			 : o->to == AIRLOCK_FORMAT_WAV || o->to == AIRLOCK_FORMAT_FLAC
+				 ? AIRLOCK_TYPES_AUDIO
+				 : AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
+	if (!o->allow)
+		o->allow = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
+	o->allow &= kinds;
+	if (!o->allow)
+		FAIL("--allow leaves no input type that --to can write");
+	if (o->expect && !(o->allow & AIRLOCK_TYPE_BIT(o->expect)))
+		FAIL("--expect names a type that --allow or --to excludes");
+	if (!o->sample_format)
+		o->sample_format = AIRLOCK_SAMPLE_S16;
 	return 0;
 }
 
@@ -301,6 +355,12 @@ static const char *key_name(uint32_t key)
 	case AIRLOCK_TIMEOUT_MS: return "timeout";
 	case AIRLOCK_MAX_JPEG_SCANS: return "max_scans";
 	case AIRLOCK_ALLOWED_TYPES: return "allow";
+	case AIRLOCK_MAX_SECONDS: return "max_seconds";
+	case AIRLOCK_MAX_DECODED_BYTES: return "max_decoded_bytes";
+	case AIRLOCK_MIN_RATE: return "min_rate";
+	case AIRLOCK_MAX_RATE: return "max_rate";
+	case AIRLOCK_MAX_CHANNELS: return "max_channels";
+	case AIRLOCK_MAX_AUDIO_INPUT_BYTES: return "max_audio_bytes";
 	default: return NULL;
 	}
 }
@@ -325,11 +385,22 @@ static void report_json(FILE *f, const struct cli_options *o, int rc, const airl
 		fputs(",\"type\":null", f);
 	else
 		fprintf(f, ",\"type\":\"%s\"", airlock_type_mime(t));
-	if (r)
-		fprintf(f, ",\"width\":%" PRIu32 ",\"height\":%" PRIu32 ",\"channels\":%" PRIu32,
+	/* The same keys in every report; null where they do not apply. */
+	if (r && airlock_result_sample_format(r) != AIRLOCK_SAMPLE_U8)
+		fprintf(f,
+			",\"width\":null,\"height\":null,\"channels\":%" PRIu32 ",\"rate\":%" PRIu32
+			",\"frames\":%" PRIu64 ",\"seconds\":%.6f",
+			airlock_result_channels(r), airlock_result_rate(r), airlock_result_frames(r),
+			(double)airlock_result_frames(r) / airlock_result_rate(r));
+	else if (r)
+		fprintf(f,
+			",\"width\":%" PRIu32 ",\"height\":%" PRIu32 ",\"channels\":%" PRIu32
+			",\"rate\":null,\"frames\":null,\"seconds\":null",
 			airlock_result_width(r), airlock_result_height(r), airlock_result_channels(r));
 	else
-		fputs(",\"width\":null,\"height\":null,\"channels\":null", f);
+		fputs(",\"width\":null,\"height\":null,\"channels\":null,\"rate\":null,\"frames\":null,\"seconds\":"
+		      "null",
+		      f);
 	fputs(",\"changes\":[", f);
 	uint32_t ch = r ? airlock_result_changes(r) : 0;
 	int first = 1;
@@ -509,6 +580,11 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	rc = airlock_open(&ctx);
 	if (rc != AIRLOCK_OK)
 		goto report;
+	rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow);
+	if (rc == AIRLOCK_OK)
+		rc = airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, o->sample_format);
+	if (rc != AIRLOCK_OK)
+		goto report;
 	for (size_t i = 0; i < o->nsets; i++) {
 		rc = airlock_set(ctx, o->sets[i].key, o->sets[i].value);
 		if (rc != AIRLOCK_OK)
@@ -537,7 +613,9 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 
 	airlock_format fmt = (airlock_format)o->to;
 	if (!fmt)
-		fmt = airlock_result_type(r) == AIRLOCK_TYPE_JPEG ? AIRLOCK_FORMAT_JPEG : AIRLOCK_FORMAT_PNG;
+		fmt = airlock_result_type(r) == AIRLOCK_TYPE_JPEG  ? AIRLOCK_FORMAT_JPEG
+		      : airlock_result_type(r) == AIRLOCK_TYPE_PNG ? AIRLOCK_FORMAT_PNG
+								   : AIRLOCK_FORMAT_WAV;
 	if (is_std(o->output)) {
 		/* Encoded whole before the first byte goes out: a failure leaves stdout empty. */
 		rc = write_stream(ctx, r, fmt, 1);

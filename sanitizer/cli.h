@@ -23,6 +23,8 @@ struct cli_options {
 	const char *input;  /* NULL or "-": stdin; borrowed from argv */
 	const char *output; /* NULL or "-": stdout; borrowed from argv */
 	int to;		    /* 0: follow the input type; else airlock_format */
+	uint32_t allow;	    /* allowed types after --allow and --to; never 0 after parsing */
+	int sample_format;  /* airlock_sample_format for audio; S16 unless --sample-format */
 	int json;
 	int help;
 	int version;

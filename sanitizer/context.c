@@ -296,7 +296,7 @@ AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
 			l->max_jpeg_scans = (uint32_t)v;
 		break;
 	case AIRLOCK_ALLOWED_TYPES:
-		if (v == 0 || (v & ~(uint64_t)(AIRLOCK_TYPES_IMAGE)))
+		if (v == 0 || (v & ~(uint64_t)(AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO)))
 			rc = AIRLOCK_E_INVALID_ARG;
 		else
 			l->allowed_types = (uint32_t)v;
@@ -318,6 +318,63 @@ AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
 			rc = AIRLOCK_E_INVALID_ARG;
 		else
 			l->jpeg_quality = (uint32_t)v;
+		break;
+	case AIRLOCK_MAX_SECONDS:
+		if (v == 0 || v > 86400)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->max_seconds = (uint32_t)v;
+		break;
+	case AIRLOCK_MAX_DECODED_BYTES:
+		if (v == 0 || v > (1ull << 40))
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->max_decoded_bytes = v;
+		break;
+	case AIRLOCK_MIN_RATE:
+	case AIRLOCK_MAX_RATE:
+		if (v < AUDIO_RATE_FLOOR || v > AUDIO_RATE_CEILING)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else if (key == AIRLOCK_MIN_RATE)
+			l->min_rate = (uint32_t)v;
+		else
+			l->max_rate = (uint32_t)v;
+		break;
+	case AIRLOCK_MAX_CHANNELS:
+		if (v == 0 || v > AUDIO_CHANNELS_CEILING)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->max_channels = (uint32_t)v;
+		break;
+	case AIRLOCK_MAX_AUDIO_INPUT_BYTES:
+		if (v == 0 || v > (1ull << 40))
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->max_audio_input_bytes = v;
+		break;
+	case AIRLOCK_OUT_RATE:
+		if (v != 0 && (v < AUDIO_RATE_FLOOR || v > AUDIO_RATE_CEILING))
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->out_rate = (uint32_t)v;
+		break;
+	case AIRLOCK_MONO:
+		if (v > 1)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->mono = (uint32_t)v;
+		break;
+	case AIRLOCK_SAMPLE_FORMAT:
+		if (v != AIRLOCK_SAMPLE_S16 && v != AIRLOCK_SAMPLE_F32)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->sample_format = (uint32_t)v;
+		break;
+	case AIRLOCK_ALLOW_EXTRA_CODECS:
+		if (v > 1)
+			rc = AIRLOCK_E_INVALID_ARG;
+		else
+			l->allow_adpcm = (uint32_t)v;
 		break;
 	default: rc = AIRLOCK_E_BAD_OPTION; break;
 	}
@@ -346,6 +403,16 @@ AIRLOCK_API int airlock_get(const airlock_ctx *cctx, airlock_key key, uint64_t *
 	case AIRLOCK_KEEP_ALPHA: *v = l->keep_alpha; break;
 	case AIRLOCK_BACKGROUND: *v = l->background; break;
 	case AIRLOCK_JPEG_QUALITY: *v = l->jpeg_quality; break;
+	case AIRLOCK_MAX_SECONDS: *v = l->max_seconds; break;
+	case AIRLOCK_MAX_DECODED_BYTES: *v = l->max_decoded_bytes; break;
+	case AIRLOCK_MIN_RATE: *v = l->min_rate; break;
+	case AIRLOCK_MAX_RATE: *v = l->max_rate; break;
+	case AIRLOCK_MAX_CHANNELS: *v = l->max_channels; break;
+	case AIRLOCK_MAX_AUDIO_INPUT_BYTES: *v = l->max_audio_input_bytes; break;
+	case AIRLOCK_OUT_RATE: *v = l->out_rate; break;
+	case AIRLOCK_MONO: *v = l->mono; break;
+	case AIRLOCK_SAMPLE_FORMAT: *v = l->sample_format; break;
+	case AIRLOCK_ALLOW_EXTRA_CODECS: *v = l->allow_adpcm; break;
 	default: rc = AIRLOCK_E_BAD_OPTION; break;
 	}
 	pthread_mutex_unlock(&ctx->lock);
@@ -655,6 +722,9 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 	r->width = x.h.width;
 	r->height = x.h.height;
 	r->channels = x.h.channels;
+	r->rate = x.h.rate;
+	r->frames = x.h.frames;
+	r->format = x.h.format;
 	r->changes = x.h.changes;
 	r->pixels = x.payload;
 	r->size = (size_t)x.plen;
@@ -722,6 +792,21 @@ AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r)
 AIRLOCK_API uint32_t airlock_result_changes(const airlock_result *r)
 {
 	return r ? r->changes : 0;
+}
+
+AIRLOCK_API uint32_t airlock_result_rate(const airlock_result *r)
+{
+	return r ? r->rate : 0;
+}
+
+AIRLOCK_API uint64_t airlock_result_frames(const airlock_result *r)
+{
+	return r ? r->frames : 0;
+}
+
+AIRLOCK_API airlock_sample_format airlock_result_sample_format(const airlock_result *r)
+{
+	return r ? (airlock_sample_format)r->format : AIRLOCK_SAMPLE_U8;
 }
 
 AIRLOCK_API const uint8_t *airlock_result_pixels(const airlock_result *r, size_t *len)

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Canonical encoders. They run in the host on pixels that passed frame
- * validation, with fixed settings, so the same pixels always give the same
- * bytes: PNG with IHDR, IDAT and IEND only; baseline JPEG with the JFIF APP0
- * and no other APPn or COM. Output goes out in chunks through the caller's
- * write function.
+ * Canonical image encoders, and the dispatch for every format. They run in
+ * the host on data that passed frame validation, with fixed settings, so the
+ * same pixels always give the same bytes: PNG with IHDR, IDAT and IEND only;
+ * baseline JPEG with the JFIF APP0 and no other APPn or COM. Output goes out
+ * in chunks through the caller's write function. WAV and FLAC are in
+ * encode_audio.c.
  */
 #include <png.h>
 #include <setjmp.h>
@@ -229,10 +230,17 @@ AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, 
 		airlock_get(ctx, AIRLOCK_JPEG_QUALITY, &quality);
 		airlock_get(ctx, AIRLOCK_BACKGROUND, &background);
 	}
+	const int audio = r->format != AIRLOCK_SAMPLE_U8;
+	if (audio && !audio_result_ok(r))
+		return AIRLOCK_E_INVALID_ARG;
 	switch (fmt) {
-	case AIRLOCK_FORMAT_PNG: return encode_png(r, write, user);
-	case AIRLOCK_FORMAT_JPEG: return encode_jpeg(r, (uint32_t)quality, (uint32_t)background, write, user);
+	case AIRLOCK_FORMAT_PNG: return audio ? AIRLOCK_E_INVALID_ARG : encode_png(r, write, user);
+	case AIRLOCK_FORMAT_JPEG:
+		return audio ? AIRLOCK_E_INVALID_ARG
+			     : encode_jpeg(r, (uint32_t)quality, (uint32_t)background, write, user);
 	case AIRLOCK_FORMAT_RAW: return encode_raw(r, write, user);
+	case AIRLOCK_FORMAT_WAV: return audio ? encode_wav(r, write, user) : AIRLOCK_E_INVALID_ARG;
+	case AIRLOCK_FORMAT_FLAC: return audio ? encode_flac(r, write, user) : AIRLOCK_E_INVALID_ARG;
 	default: return AIRLOCK_E_INVALID_ARG;
 	}
 }

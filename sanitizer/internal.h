@@ -21,8 +21,15 @@ struct airlock_ctx {
 struct airlock_result {
 	airlock_type type;
 	uint32_t width, height, channels, changes;
+	uint32_t rate, format; /* audio: Hz; every result: its airlock_sample_format */
+	uint64_t frames;       /* audio: samples per channel */
 	uint8_t *pixels;
 	size_t size;
 };
+
+/* encode_audio.c: the result holds well-formed audio; then WAV and FLAC writers. */
+int audio_result_ok(const airlock_result *r);
+int encode_wav(const airlock_result *r, airlock_write_fn write, void *user);
+int encode_flac(const airlock_result *r, airlock_write_fn write, void *user);
 
 #endif

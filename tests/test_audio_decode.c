@@ -126,11 +126,11 @@ static const struct name error_names[] = {
 };
 
 static const struct name key_names[] = {
-	{ "max_seconds", AUDIO_KEY_MAX_SECONDS },
-	{ "max_decoded_bytes", AUDIO_KEY_MAX_DECODED_BYTES },
-	{ "min_rate", AUDIO_KEY_MIN_RATE },
-	{ "max_rate", AUDIO_KEY_MAX_RATE },
-	{ "max_channels", AUDIO_KEY_MAX_CHANNELS },
+	{ "max_seconds", AIRLOCK_MAX_SECONDS },
+	{ "max_decoded_bytes", AIRLOCK_MAX_DECODED_BYTES },
+	{ "min_rate", AIRLOCK_MIN_RATE },
+	{ "max_rate", AIRLOCK_MAX_RATE },
+	{ "max_channels", AIRLOCK_MAX_CHANNELS },
 	{ "memory_bytes", AIRLOCK_MEMORY_BYTES },
 	{ NULL, 0 },
 };
@@ -903,7 +903,7 @@ static void test_long_input(void)
 	limits_default(&lim);
 	lim.max_seconds = 10;
 	rc = audio_decode(w, len, &lim, AIRLOCK_TYPE_WAV, &f);
-	tap(rc == AIRLOCK_E_TOO_LONG && f.limit == AUDIO_KEY_MAX_SECONDS && f.pixels == NULL,
+	tap(rc == AIRLOCK_E_TOO_LONG && f.limit == AIRLOCK_MAX_SECONDS && f.pixels == NULL,
 	    "10-minute WAV claiming an hour, max_seconds=10: too_long/max_seconds");
 	limits_default(&lim);
 	lim.memory_bytes = (uint64_t)rate * seconds * 4 + (1u << 20); /* room for what is there, not the claim */

@@ -30,7 +30,8 @@ ROOT = os.path.abspath(sys.argv[2])
 IMAGES = os.path.join(ROOT, "corpus", "images")
 
 EXIT_OK, EXIT_USAGE, EXIT_REJECTED = 0, 64, 65
-REPORT_KEYS = {"input", "status", "error", "type", "width", "height", "channels", "changes", "elapsed_ms"}
+REPORT_KEYS = {"input", "status", "error", "type", "width", "height", "channels", "rate", "frames", "seconds",
+               "changes", "elapsed_ms"}
 INJECTION = b"IGNORE PREVIOUS INSTRUCTIONS"
 
 TESTS = []
