@@ -1091,7 +1091,9 @@ out:
 	free(pl.mix);
 	free(pl.res);
 	free(pl.sink.data);
-	if (rc != AIRLOCK_OK)
+	if (rc != AIRLOCK_OK) {
 		out->limit = limit;
+		out->frames = decoded;
+	}
 	return rc;
 }

@@ -29,7 +29,10 @@
  * pixels (the interleaved samples, lim->sample_format) the caller frees with
  * frame_free(). On failure nothing is allocated, out->pixels is NULL, and
  * out->type and out->limit (the airlock_key that tripped, or 0) say what was
- * learned.
+ * learned, and out->frames how many source frames had been decoded when the
+ * decoder stopped (at most one chunk past a max_seconds or max_decoded_bytes
+ * cap: the tests' proof that a long input is not decoded to its end). The
+ * worker never sends frames on failure.
  *
  * Returns AIRLOCK_OK or an airlock_error:
  *   AIRLOCK_E_INVALID_ARG    NULL pointer, a type that is not audio, a bad

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "md5.h"
 
 /* Frames per chunk handed to the write function or to libFLAC. */
 #define AUDIO_CHUNK_FRAMES 4096
@@ -143,24 +144,55 @@ int encode_wav(const airlock_result *r, airlock_write_fn write, void *user)
 
 /* ---- FLAC ---- */
 
+/*
+ * Where STREAMINFO's MD5 signature sits in the file: after "fLaC", the
+ * metadata block header and 18 bytes of block sizes, frame sizes, rate,
+ * channels, depth and sample count (RFC 9639, 8.2).
+ */
+#define FLAC_MD5_OFFSET 26
+
 struct flac_sink {
 	airlock_write_fn write;
 	void *user;
+	uint64_t off; /* bytes written so far */
+	uint8_t md5[16];
 	int failed;
 };
 
+/*
+ * Passes libFLAC's output on, with the MD5 signature computed beforehand
+ * put in place of the zeros libFLAC wrote: a streaming encoder cannot seek
+ * back to fill it in at the end.
+ */
 static FLAC__StreamEncoderWriteStatus flac_write(const FLAC__StreamEncoder *enc, const FLAC__byte buffer[],
 						 size_t bytes, uint32_t samples, uint32_t current_frame, void *data)
 {
 	struct flac_sink *s = data;
+	const uint64_t lo = FLAC_MD5_OFFSET, hi = FLAC_MD5_OFFSET + sizeof(s->md5);
+	size_t done = 0;
 
 	(void)enc;
 	(void)samples;
 	(void)current_frame;
-	if (s->write(s->user, buffer, bytes) != 0) {
-		s->failed = 1;
-		return FLAC__STREAM_ENCODER_WRITE_STATUS_FATAL_ERROR;
+	while (done < bytes) {
+		const uint64_t at = s->off + done;
+		const uint8_t *src = buffer + done;
+		size_t n = bytes - done;
+
+		if (at >= lo && at < hi) {
+			src = s->md5 + (at - lo);
+			if (n > hi - at)
+				n = (size_t)(hi - at);
+		} else if (at < lo && n > lo - at) {
+			n = (size_t)(lo - at);
+		}
+		if (s->write(s->user, src, n) != 0) {
+			s->failed = 1;
+			return FLAC__STREAM_ENCODER_WRITE_STATUS_FATAL_ERROR;
+		}
+		done += n;
 	}
+	s->off += bytes;
 	return FLAC__STREAM_ENCODER_WRITE_STATUS_OK;
 }
 
@@ -175,11 +207,45 @@ static FLAC__int32 to_s24(float x)
 	return (FLAC__int32)lrintf(v);
 }
 
+/* Sample i of r as the FLAC encoder takes it: 16-bit, or 24-bit from float. */
+static FLAC__int32 flac_sample(const airlock_result *r, size_t i)
+{
+	if (r->format == AIRLOCK_SAMPLE_F32) {
+		float v;
+		memcpy(&v, r->pixels + i * 4, 4);
+		return to_s24(v);
+	}
+	int16_t v;
+	memcpy(&v, r->pixels + i * 2, 2);
+	return v;
+}
+
+/* RFC 9639's signature: the samples interleaved, little-endian, in whole bytes of the stream's depth. */
+static void flac_md5(const airlock_result *r, uint8_t digest[16])
+{
+	const size_t samples = (size_t)r->frames * r->channels, width = r->format == AIRLOCK_SAMPLE_F32 ? 3 : 2;
+	uint8_t tmp[3 * 1024];
+	struct md5 m;
+
+	md5_init(&m);
+	for (size_t s = 0; s < samples; s += 1024) {
+		size_t n = samples - s < 1024 ? samples - s : 1024;
+
+		for (size_t i = 0; i < n; i++) {
+			uint32_t v = (uint32_t)flac_sample(r, s + i);
+			for (size_t b = 0; b < width; b++)
+				tmp[i * width + b] = (uint8_t)(v >> (8 * b));
+		}
+		md5_update(&m, tmp, n * width);
+	}
+	md5_final(&m, digest);
+}
+
 /*
  * s16 results become 16-bit FLAC, float results 24-bit FLAC (scale 2^23,
- * clipped). The encoder streams and never seeks back, so STREAMINFO carries
- * the exact sample count (known in advance) but no MD5 signature and no
- * frame sizes: RFC 9639 lets all three be zero for "unknown".
+ * clipped). The encoder streams and never seeks back: STREAMINFO carries
+ * the exact sample count and the MD5 signature, both known in advance, and
+ * leaves the frame sizes zero, which RFC 9639 reads as "unknown".
  */
 int encode_flac(const airlock_result *r, airlock_write_fn write, void *user)
 {
@@ -198,6 +264,7 @@ int encode_flac(const airlock_result *r, airlock_write_fn write, void *user)
 		rc = AIRLOCK_E_NOMEM;
 		goto out;
 	}
+	flac_md5(r, sink.md5);
 	if (!FLAC__stream_encoder_set_channels(enc, r->channels) ||
 	    !FLAC__stream_encoder_set_bits_per_sample(enc, is_float ? 24 : 16) ||
 	    !FLAC__stream_encoder_set_sample_rate(enc, r->rate) ||
@@ -215,17 +282,8 @@ int encode_flac(const airlock_result *r, airlock_write_fn write, void *user)
 		size_t n = r->frames - f < AUDIO_CHUNK_FRAMES ? (size_t)(r->frames - f) : AUDIO_CHUNK_FRAMES;
 		const size_t first = (size_t)f * r->channels;
 
-		for (size_t i = 0; i < n * r->channels; i++) {
-			if (is_float) {
-				float v;
-				memcpy(&v, r->pixels + (first + i) * 4, 4);
-				chunk[i] = to_s24(v);
-			} else {
-				int16_t v;
-				memcpy(&v, r->pixels + (first + i) * 2, 2);
-				chunk[i] = v;
-			}
-		}
+		for (size_t i = 0; i < n * r->channels; i++)
+			chunk[i] = flac_sample(r, first + i);
 		if (!FLAC__stream_encoder_process_interleaved(enc, chunk, (uint32_t)n))
 			rc = sink.failed ? AIRLOCK_E_IO : AIRLOCK_E_INTERNAL;
 	}
