@@ -227,7 +227,7 @@ AIRLOCK_API void airlock_result_free(airlock_result *r); /* accepts NULL */
 AIRLOCK_API airlock_type airlock_result_type(const airlock_result *r);
 AIRLOCK_API uint32_t airlock_result_width(const airlock_result *r);    /* 0 for audio */
 AIRLOCK_API uint32_t airlock_result_height(const airlock_result *r);   /* 0 for audio */
-AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r); /* image: 3 or 4; audio: 1..8 */
+AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r); /* image: 3 or 4; audio: 1..MAX_CHANNELS */
 AIRLOCK_API uint32_t airlock_result_changes(const airlock_result *r);
 AIRLOCK_API uint32_t airlock_result_rate(const airlock_result *r);   /* audio: Hz; 0 for images */
 AIRLOCK_API uint64_t airlock_result_frames(const airlock_result *r); /* audio: samples per channel */

@@ -151,8 +151,15 @@ static int validate_audio(const struct frame_header *h, const struct limits *lim
 		return AIRLOCK_E_PROTOCOL;
 	if (lim->mono ? h->channels != 1 : h->channels == 0 || h->channels > lim->max_channels)
 		return AIRLOCK_E_PROTOCOL;
-	/* max_seconds < 2^32, rate < 2^32, channels <= 64: no product below overflows. */
+	/* Only what was asked for can have been done. */
+	if (((h->changes & AIRLOCK_CHANGE_DOWNMIXED) && !lim->mono) ||
+	    ((h->changes & AIRLOCK_CHANGE_RESAMPLED) && !lim->out_rate))
+		return AIRLOCK_E_PROTOCOL;
+	/* Both factors are below 2^32, so the product cannot wrap. */
 	if (h->frames == 0 || h->frames > (uint64_t)lim->max_seconds * h->rate)
+		return AIRLOCK_E_PROTOCOL;
+	/* Overflow-checked on its own, whatever limits the caller's struct holds. */
+	if (h->frames > UINT64_MAX / h->channels / sample_bytes)
 		return AIRLOCK_E_PROTOCOL;
 	if (h->payload_len != h->frames * h->channels * sample_bytes || h->payload_len > lim->max_decoded_bytes ||
 	    h->payload_len > SIZE_MAX)

@@ -56,7 +56,28 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 		execl("/bin/true", "true", (char *)NULL);
 	else if (is(buf, len, "write-fd0"))
 		(void)!write(0, "x", 1);
-	else if (is(buf, len, "mmap-exec"))
+	else if (is(buf, len, "write-fd2")) {
+		/* libmpg123 warns on stderr: the call must fail with EBADF, and the worker live on. */
+		if (write(2, "x", 1) != -1 || errno != EBADF)
+			_exit(42);
+		return decode_any(magic, buf, len, lim, out);
+	} else if (is(buf, len, "audio-rate-lie")) {
+		/* A well-formed audio frame whose rate is below every allowed minimum. */
+		struct frame_header hd = { .magic = FRAME_MAGIC,
+					   .version = FRAME_VERSION,
+					   .kind = FRAME_KIND_AUDIO,
+					   .format = FRAME_FORMAT_F32,
+					   .type = AIRLOCK_TYPE_WAV,
+					   .channels = 1,
+					   .rate = 1,
+					   .frames = 3,
+					   .payload_len = 12 };
+		uint8_t b[FRAME_HEADER_SIZE];
+		frame_header_pack(&hd, b);
+		io_write_all(1, b, sizeof(b));
+		io_write_all(1, zeros, 12);
+		_exit(0);
+	} else if (is(buf, len, "mmap-exec"))
 		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	else if (is(buf, len, "segv")) {
 		int *volatile bad = NULL;

@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * audio_decode() in-process, as TAP.
+ * audio_decode() in-process, and the same cases through the sandbox, as TAP.
  *
- *   test_audio_decode REPO-ROOT [SHARED-CORPUS]
+ *   test_audio_decode [--sandbox] REPO-ROOT [SHARED-CORPUS]
  *
  * Replays corpus/audio.tsv (expected outcome, shape and changes of every
  * fixture and of the public FLAC and WAV suites), compares a few outputs with
  * independent decodes (corpus/audio/ref.tsv), then checks what holds for any
  * input: API misuse, determinism, idempotence of s16 and float output, the
  * frame invariants on every prefix and on bit-flipped copies of small
- * fixtures, and that every input decodes under a seccomp filter that allows
+ * fixtures, that a long input is stopped at its cap rather than decoded to
+ * its end, and that every input decodes under a seccomp filter that allows
  * only what the worker allows. SHARED-CORPUS defaults to REPO-ROOT/../shared/corpus-public;
  * lines under it are skipped when it is missing.
+ *
+ * With --sandbox, the manifest goes through airlock_sanitize_report() instead:
+ * libmagic picks the type, the worker decodes, and every accepted row must
+ * carry the very samples decode_any() gives in-process with the same limits.
+ * The in-process-only properties are not repeated there.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strtok_r, sigaction, prctl */
@@ -48,6 +54,7 @@
 #endif
 
 #include "audio.h"
+#include "proc.h"
 
 /*
  * libsndfile 1.2.0 leaks libvorbis' codec setup (about 6 KiB) when an Ogg
@@ -366,84 +373,401 @@ static void remember_input(const char *path, const char *opts, uint32_t type)
 		n_inputs++;
 }
 
-static void run_case(const char *root, const char *shared, char **col)
+/* One line of corpus/audio.tsv, parsed. */
+struct row {
+	char **col; /* the eight columns, borrowed */
+	const char *path, *opts, *outcome;
+	const char *limit_name; /* what follows the slash in the outcome, or NULL */
+	uint32_t type;		/* AIRLOCK_TYPE_NONE for outcome "type" */
+	uint32_t want_rc, want_limit, want_changes;
+	struct limits lim; /* limits_default() with the row's opts */
+	char want_outcome[64];
+};
+
+/* False on a line the test cannot read; the caller reports it. */
+static bool parse_row(char **col, struct row *r)
 {
-	const char *path = col[0], *opts = col[1], *outcome = col[2], *type_s = col[3];
-	char full[4096], want_outcome[64], *slash, got_changes[256];
-	uint32_t type = 0, want_rc, want_limit = 0, want_changes = 0;
-	struct limits lim;
+	char *slash;
+
+	memset(r, 0, sizeof *r);
+	r->col = col;
+	r->path = col[0];
+	r->opts = col[1];
+	r->outcome = col[2];
+	limits_default(&r->lim);
+	if (!parse_opts(r->opts, &r->lim))
+		return false;
+	/* libmagic sees no audio: the column is "-", and the only outcome is the sandbox's refusal. */
+	if (strcmp(r->outcome, "type") == 0) {
+		r->type = AIRLOCK_TYPE_NONE;
+		r->want_rc = AIRLOCK_E_TYPE;
+		return true;
+	}
+	snprintf(r->want_outcome, sizeof r->want_outcome, "%s", r->outcome);
+	slash = strchr(r->want_outcome, '/');
+	if (slash != NULL)
+		*slash++ = '\0';
+	r->limit_name = slash;
+	return lookup(type_names, col[3], &r->type) && lookup(error_names, r->want_outcome, &r->want_rc) &&
+	       (slash == NULL || lookup(key_names, slash, &r->want_limit)) &&
+	       (strcmp(col[7], "?") == 0 || parse_changes(col[7], &r->want_changes));
+}
+
+/* Rate, channels, frames (~N within 1%, ? for any) and changes of an accepted row; diagnoses what differs. */
+static bool check_shape(const struct row *r, uint32_t rate, uint32_t channels, uint64_t frames, uint32_t changes)
+{
+	char **col = r->col, got_changes[256];
+	unsigned long want_rate = strtoul(col[4], NULL, 10), want_ch = strtoul(col[5], NULL, 10);
+	bool pass = true;
+
+	if (rate != want_rate || channels != want_ch) {
+		diag("rate %u channels %u, expected %s %s", rate, channels, col[4], col[5]);
+		pass = false;
+	}
+	if (col[6][0] == '~') {
+		double want = strtod(col[6] + 1, NULL);
+
+		if (fabs((double)frames - want) > want * 0.01) {
+			diag("frames %llu, expected %s (1%%)", (unsigned long long)frames, col[6]);
+			pass = false;
+		}
+	} else if (strcmp(col[6], "?") != 0 && frames != strtoull(col[6], NULL, 10)) {
+		diag("frames %llu, expected %s", (unsigned long long)frames, col[6]);
+		pass = false;
+	}
+	if (strcmp(col[7], "?") != 0 && changes != r->want_changes) {
+		changes_str(changes, got_changes, sizeof got_changes);
+		diag("changes %s, expected %s", got_changes, col[7]);
+		pass = false;
+	}
+	return pass;
+}
+
+static void run_case_inprocess(const struct row *r, const char *full, const uint8_t *buf, size_t len)
+{
+	struct limits lim = r->lim;
 	struct frame f;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	const char *bad = NULL;
+	const char *bad;
 	bool pass = true;
 	int rc;
 
-	if (strcmp(outcome, "type") == 0) {
-		skip("not audio", "%s", path);
-		return;
-	}
-	if (!resolve(root, shared, path, full, sizeof full) || !read_file(full, &buf, &len)) {
-		if (strncmp(path, "shared:", 7) == 0)
-			skip("public corpus missing", "%s", path);
-		else
-			tap(false, "%s [%s]: cannot read %s", path, opts, full);
-		return;
-	}
-	limits_default(&lim);
-	snprintf(want_outcome, sizeof want_outcome, "%s", outcome);
-	slash = strchr(want_outcome, '/');
-	if (slash != NULL)
-		*slash++ = '\0';
-	if (!parse_opts(opts, &lim) || !lookup(type_names, type_s, &type) ||
-	    !lookup(error_names, want_outcome, &want_rc) || (slash != NULL && !lookup(key_names, slash, &want_limit)) ||
-	    (strcmp(col[7], "?") != 0 && !parse_changes(col[7], &want_changes))) {
-		tap(false, "%s [%s]: bad manifest line", path, opts);
-		free(buf);
-		return;
-	}
-
-	remember_input(full, opts, type);
-	rc = audio_decode(buf, len, &lim, type, &f);
-	bad = frame_violation(rc, &f, &lim, type);
+	remember_input(full, r->opts, r->type);
+	rc = audio_decode(buf, len, &lim, r->type, &f);
+	bad = frame_violation(rc, &f, &lim, r->type);
 	if (bad != NULL) {
 		diag("invariant: %s", bad);
 		pass = false;
 	}
-	if ((uint32_t)rc != want_rc) {
-		diag("outcome %s (%d), expected %s", name_of(error_names, (uint32_t)rc), rc, outcome);
+	if ((uint32_t)rc != r->want_rc) {
+		diag("outcome %s (%d), expected %s", name_of(error_names, (uint32_t)rc), rc, r->outcome);
 		pass = false;
 	} else if (rc != AIRLOCK_OK) {
-		if (slash != NULL && f.limit != want_limit) {
-			diag("limit %u (%s), expected %s", f.limit, name_of(key_names, f.limit), slash);
+		if (r->limit_name != NULL && f.limit != r->want_limit) {
+			diag("limit %u (%s), expected %s", f.limit, name_of(key_names, f.limit), r->limit_name);
+			pass = false;
+		}
+	} else if (!check_shape(r, f.rate, f.channels, f.frames, f.changes)) {
+		pass = false;
+	}
+	tap(pass, "%s [%s] %s", r->path, r->opts, r->outcome);
+	frame_free(&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The same rows through the sandbox (--sandbox). */
+
+/* What sandbox mode shares between rows: one context, and libmagic for the in-process side. */
+struct sandbox {
+	airlock_ctx *ctx;
+	void *magic;
+};
+
+/* airlock_set() refuses a smaller memory_bytes: it is the worker's RLIMIT_AS as well as the decoder's budget. */
+#define SANDBOX_MIN_MEMORY ((uint64_t)64 << 20)
+
+struct keyval {
+	airlock_key key;
+	uint64_t value;
+};
+
+/* Every key a struct limits holds, with its value there. Returns the count (at most 32). */
+static size_t limit_keys(const struct limits *lim, struct keyval *kv)
+{
+	const struct keyval all[] = {
+		{ AIRLOCK_MAX_INPUT_BYTES, lim->max_input_bytes },
+		{ AIRLOCK_MAX_WIDTH, lim->max_width },
+		{ AIRLOCK_MAX_HEIGHT, lim->max_height },
+		{ AIRLOCK_MAX_PIXELS, lim->max_pixels },
+		{ AIRLOCK_MEMORY_BYTES, lim->memory_bytes },
+		{ AIRLOCK_CPU_MS, lim->cpu_ms },
+		{ AIRLOCK_TIMEOUT_MS, lim->timeout_ms },
+		{ AIRLOCK_MAX_JPEG_SCANS, lim->max_jpeg_scans },
+		{ AIRLOCK_ALLOWED_TYPES, lim->allowed_types },
+		{ AIRLOCK_KEEP_ALPHA, lim->keep_alpha },
+		{ AIRLOCK_BACKGROUND, lim->background },
+		{ AIRLOCK_JPEG_QUALITY, lim->jpeg_quality },
+		{ AIRLOCK_MAX_SECONDS, lim->max_seconds },
+		{ AIRLOCK_MAX_DECODED_BYTES, lim->max_decoded_bytes },
+		{ AIRLOCK_MIN_RATE, lim->min_rate },
+		{ AIRLOCK_MAX_RATE, lim->max_rate },
+		{ AIRLOCK_MAX_CHANNELS, lim->max_channels },
+		{ AIRLOCK_MAX_AUDIO_INPUT_BYTES, lim->max_audio_input_bytes },
+		{ AIRLOCK_OUT_RATE, lim->out_rate },
+		{ AIRLOCK_MONO, lim->mono },
+		/* FRAME_FORMAT_* are the airlock_sample_format values. */
+		{ AIRLOCK_SAMPLE_FORMAT, lim->sample_format },
+		{ AIRLOCK_ALLOW_EXTRA_CODECS, lim->allow_adpcm },
+	};
+	size_t n = sizeof all / sizeof all[0];
+
+	memcpy(kv, all, sizeof all);
+	return n;
+}
+
+/*
+ * Sets every key from lim, not only those a row names: a row must not
+ * inherit the options of the one before it. Returns the airlock_set() error
+ * and the key it refused, or AIRLOCK_OK.
+ */
+static int apply_limits(airlock_ctx *ctx, const struct limits *lim, airlock_key *refused)
+{
+	struct keyval kv[32];
+	size_t n = limit_keys(lim, kv);
+
+	for (size_t i = 0; i < n; i++) {
+		int rc = airlock_set(ctx, kv[i].key, kv[i].value);
+
+		if (rc != AIRLOCK_OK) {
+			*refused = kv[i].key;
+			return rc;
+		}
+	}
+	return AIRLOCK_OK;
+}
+
+/*
+ * The in-process side compares with the library's defaults only if a fresh
+ * context starts from limits_default() too.
+ */
+static void test_context_defaults(airlock_ctx *ctx)
+{
+	struct limits lim;
+	struct keyval kv[32];
+	size_t n, differ = 0;
+
+	limits_default(&lim);
+	n = limit_keys(&lim, kv);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = 0;
+		int rc = airlock_get(ctx, kv[i].key, &v);
+
+		if (rc != AIRLOCK_OK || v != kv[i].value) {
+			diag("key %d: %s, %llu, limits_default() has %llu", (int)kv[i].key, airlock_error_name(rc),
+			     (unsigned long long)v, (unsigned long long)kv[i].value);
+			differ++;
+		}
+	}
+	tap(differ == 0, "a new context's %zu limits are limits_default()'s", n);
+}
+
+static bool is_sandbox_event(int rc)
+{
+	return rc >= AIRLOCK_E_WORKER_CRASH && rc <= AIRLOCK_E_PROTOCOL;
+}
+
+/*
+ * Sanitizes buf through the sandbox with lim and expect, and decodes it
+ * in-process with decode_any() and the same limits: both sides must agree on
+ * the outcome, the type and the limit that tripped, and an accepted result
+ * must be the in-process frame to the byte. On success *res holds the
+ * sandbox's result for the caller to free. Returns false (with a diagnosis)
+ * on any disagreement, a sandbox event, or a key airlock_set() refused.
+ */
+static bool sanitize_both(const struct sandbox *sb, const struct limits *limits, airlock_type expect,
+			  const uint8_t *buf, size_t len, int *rc_out, airlock_report *rep, airlock_result **res)
+{
+	struct limits lim = *limits;
+	airlock_key refused = 0;
+	struct frame f;
+	const uint8_t *px;
+	size_t px_len = 0;
+	bool pass = true;
+	int rc, rc_in;
+
+	*res = NULL;
+	*rc_out = -1;
+	memset(rep, 0, sizeof *rep);
+	rc = apply_limits(sb->ctx, &lim, &refused);
+	if (rc != AIRLOCK_OK) {
+		diag("airlock_set(%d): %s", (int)refused, airlock_error_name(rc));
+		return false;
+	}
+	rc = airlock_sanitize_report(sb->ctx, buf, len, expect, res, rep);
+	*rc_out = rc;
+	if (is_sandbox_event(rc) || airlock_error_classify(rc) == AIRLOCK_CLASS_INTERNAL ||
+	    airlock_error_classify(rc) == AIRLOCK_CLASS_CALLER) {
+		diag("sandbox: %s (%s)", airlock_error_name(rc), airlock_strerror(rc));
+		return false;
+	}
+
+	lim.expect = expect;
+	rc_in = decode_any(sb->magic, buf, len, &lim, &f);
+	if (rc_in != rc) {
+		diag("sandbox %s, in-process %s", airlock_error_name(rc), airlock_error_name(rc_in));
+		pass = false;
+	} else if (rc != AIRLOCK_OK) {
+		if (rep->type != f.type || rep->limit != f.limit) {
+			diag("sandbox reports type %s limit %u, in-process type %s limit %u",
+			     airlock_type_name(rep->type), rep->limit, airlock_type_name(f.type), f.limit);
 			pass = false;
 		}
 	} else {
-		unsigned long rate = strtoul(col[4], NULL, 10), ch = strtoul(col[5], NULL, 10);
-
-		if (f.rate != rate || f.channels != ch) {
-			diag("rate %u channels %u, expected %s %s", f.rate, f.channels, col[4], col[5]);
+		px = airlock_result_pixels(*res, &px_len);
+		if ((uint32_t)airlock_result_type(*res) != f.type || airlock_result_rate(*res) != f.rate ||
+		    airlock_result_channels(*res) != f.channels || airlock_result_frames(*res) != f.frames ||
+		    airlock_result_changes(*res) != f.changes ||
+		    (uint32_t)airlock_result_sample_format(*res) != f.format) {
+			diag("sandbox %s %u Hz x%u %llu frames format %d changes 0x%x, in-process %s %u Hz x%u %llu "
+			     "frames format %u changes 0x%x",
+			     airlock_type_name(airlock_result_type(*res)), airlock_result_rate(*res),
+			     airlock_result_channels(*res), (unsigned long long)airlock_result_frames(*res),
+			     (int)airlock_result_sample_format(*res), airlock_result_changes(*res),
+			     airlock_type_name((airlock_type)f.type), f.rate, f.channels, (unsigned long long)f.frames,
+			     f.format, f.changes);
 			pass = false;
 		}
-		if (col[6][0] == '~') {
-			double want = strtod(col[6] + 1, NULL);
-
-			if (fabs((double)f.frames - want) > want * 0.01) {
-				diag("frames %llu, expected %s (1%%)", (unsigned long long)f.frames, col[6]);
-				pass = false;
-			}
-		} else if (strcmp(col[6], "?") != 0 && f.frames != strtoull(col[6], NULL, 10)) {
-			diag("frames %llu, expected %s", (unsigned long long)f.frames, col[6]);
-			pass = false;
-		}
-		if (strcmp(col[7], "?") != 0 && f.changes != want_changes) {
-			changes_str(f.changes, got_changes, sizeof got_changes);
-			diag("changes %s, expected %s", got_changes, col[7]);
+		if (px == NULL || px_len != f.size || memcmp(px, f.pixels, f.size) != 0) {
+			diag("sandbox samples (%zu bytes) differ from in-process decode_any() (%zu bytes)", px_len,
+			     f.size);
 			pass = false;
 		}
 	}
-	tap(pass, "%s [%s] %s", path, opts, outcome);
 	frame_free(&f);
+	return pass;
+}
+
+/*
+ * A row the manifest rejects, whose type only the signature check (no
+ * libmagic) gives: libmagic found nothing, and the tag-trusting check says
+ * the manifest's type.
+ */
+static bool refused_by_libmagic(const struct row *r, const airlock_report *rep, const uint8_t *buf, size_t len)
+{
+	uint32_t sig = AIRLOCK_TYPE_NONE;
+
+	return r->want_rc != AIRLOCK_OK && r->type != AIRLOCK_TYPE_NONE && rep->type == AIRLOCK_TYPE_NONE &&
+	       detect_type(NULL, buf, len, &sig) == AIRLOCK_OK && sig == r->type;
+}
+
+static void run_case_sandboxed(const struct sandbox *sb, const struct row *r, const uint8_t *buf, size_t len)
+{
+	airlock_result *res = NULL;
+	airlock_report rep;
+	airlock_type expect = AIRLOCK_TYPE_NONE;
+	bool pass;
+	int rc;
+
+	if (r->lim.memory_bytes < SANDBOX_MIN_MEMORY) {
+		skip("memory_bytes is also the worker's RLIMIT_AS, which airlock_set() keeps at 64 MiB or more",
+		     "sandboxed: %s [%s] %s", r->path, r->opts, r->outcome);
+		return;
+	}
+	/*
+	 * These rows hand audio_decode() a type libmagic would never report for
+	 * the file. With no expectation the sandbox detects the real type and
+	 * decodes it, so the row is asked of the public API instead: expect the
+	 * manifest's type, and be refused because the detected one differs.
+	 */
+	if (r->want_rc == AIRLOCK_E_TYPE_MISMATCH)
+		expect = (airlock_type)r->type;
+
+	pass = sanitize_both(sb, &r->lim, expect, buf, len, &rc, &rep, &res);
+	if (is_sandbox_event(rc))
+		diag("sandbox event on %s [%s]: %s", r->path, r->opts, airlock_error_name(rc));
+	if (rc == AIRLOCK_E_TYPE && rc != (int)r->want_rc && refused_by_libmagic(r, &rep, buf, len)) {
+		/*
+		 * The manifest's type came from a detector that trusts a leading
+		 * tag (airlock's own signature check); libmagic sees no audio and
+		 * the sandbox refuses the file before any decoder runs. A stricter
+		 * refusal of a file the manifest rejects anyway, and said so here.
+		 */
+		diag("libmagic sees no audio where the signature check sees %s: refused as type, not %s", r->col[3],
+		     r->outcome);
+	} else if ((uint32_t)rc != r->want_rc) {
+		diag("outcome %s (%d), expected %s", airlock_error_name(rc), rc, r->outcome);
+		pass = false;
+	} else if (rc == AIRLOCK_E_TYPE_MISMATCH) {
+		if (rep.type == (airlock_type)r->type || !(AIRLOCK_TYPE_BIT(rep.type) & AIRLOCK_TYPES_AUDIO)) {
+			diag("detected type %s, expected another audio type than %s", airlock_type_name(rep.type),
+			     r->col[3]);
+			pass = false;
+		}
+	} else if (rc != AIRLOCK_OK) {
+		if (rep.type != (airlock_type)r->type) {
+			diag("detected type %s, expected %s", airlock_type_name(rep.type),
+			     airlock_type_name((airlock_type)r->type));
+			pass = false;
+		}
+		if (r->limit_name != NULL && rep.limit != r->want_limit) {
+			diag("limit %u (%s), expected %s", rep.limit, name_of(key_names, rep.limit), r->limit_name);
+			pass = false;
+		}
+	} else {
+		if ((uint32_t)airlock_result_type(res) != r->type ||
+		    (uint32_t)airlock_result_sample_format(res) != r->lim.sample_format) {
+			diag("type %s format %d, expected %s format %u", airlock_type_name(airlock_result_type(res)),
+			     (int)airlock_result_sample_format(res), r->col[3], r->lim.sample_format);
+			pass = false;
+		}
+		if (!check_shape(r, airlock_result_rate(res), airlock_result_channels(res), airlock_result_frames(res),
+				 airlock_result_changes(res)))
+			pass = false;
+	}
+	airlock_result_free(res);
+	res = NULL;
+
+	/* And the file for what it is: whatever the sandbox makes of it, in-process decode_any() makes too. */
+	if (expect != AIRLOCK_TYPE_NONE) {
+		int rc_none;
+
+		if (!sanitize_both(sb, &r->lim, AIRLOCK_TYPE_NONE, buf, len, &rc_none, &rep, &res))
+			pass = false;
+		if (is_sandbox_event(rc_none))
+			diag("sandbox event on %s [%s] with no expectation: %s", r->path, r->opts,
+			     airlock_error_name(rc_none));
+		airlock_result_free(res);
+	}
+	tap(pass, "sandboxed: %s [%s] %s", r->path, r->opts, r->outcome);
+}
+
+/* sb is NULL in-process. */
+static void run_case(const char *root, const char *shared, char **col, const struct sandbox *sb)
+{
+	char full[4096];
+	struct row r;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (!parse_row(col, &r)) {
+		tap(false, "%s [%s]: bad manifest line", col[0], col[1]);
+		return;
+	}
+	/* In-process there is nothing to ask audio_decode() of a file libmagic does not call audio. */
+	if (sb == NULL && r.type == AIRLOCK_TYPE_NONE) {
+		skip("not audio", "%s", r.path);
+		return;
+	}
+	if (!resolve(root, shared, r.path, full, sizeof full) || !read_file(full, &buf, &len)) {
+		if (strncmp(r.path, "shared:", 7) == 0)
+			skip("public corpus missing", "%s", r.path);
+		else
+			tap(false, "%s [%s]: cannot read %s", r.path, r.opts, full);
+		return;
+	}
+	if (sb == NULL)
+		run_case_inprocess(&r, full, buf, len);
+	else
+		run_case_sandboxed(sb, &r, buf, len);
 	free(buf);
 }
 
@@ -463,7 +787,7 @@ static int split_tabs(char *line, char **col, int max)
 	return n;
 }
 
-static void run_manifest(const char *root, const char *shared)
+static void run_manifest(const char *root, const char *shared, const struct sandbox *sb)
 {
 	char path[4096], line[8192], *col[8];
 	FILE *m;
@@ -481,7 +805,7 @@ static void run_manifest(const char *root, const char *shared)
 			tap(false, "manifest line with fewer than 8 columns: %s", line);
 			continue;
 		}
-		run_case(root, shared, col);
+		run_case(root, shared, col, sb);
 	}
 	fclose(m);
 }
@@ -914,6 +1238,250 @@ static void test_long_input(void)
 	free(w);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Long inputs that really are long, written in memory: stopped at the cap, not decoded to their end. */
+
+/* A growable in-memory file for libsndfile's virtual I/O writer; nothing touches the disk. */
+struct vbuf {
+	uint8_t *data;
+	sf_count_t len, cap, pos;
+};
+
+static sf_count_t vbuf_get_filelen(void *user)
+{
+	return ((const struct vbuf *)user)->len;
+}
+
+static sf_count_t vbuf_seek(sf_count_t offset, int whence, void *user)
+{
+	struct vbuf *v = user;
+	sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? v->pos : whence == SEEK_END ? v->len : -1;
+
+	if (base < 0 || offset < -base || offset > SF_COUNT_MAX - base)
+		return -1;
+	v->pos = base + offset;
+	return v->pos;
+}
+
+static sf_count_t vbuf_read(void *ptr, sf_count_t count, void *user)
+{
+	struct vbuf *v = user;
+	sf_count_t n = v->pos < v->len ? v->len - v->pos : 0;
+
+	if (n > count)
+		n = count;
+	if (n > 0)
+		memcpy(ptr, v->data + v->pos, (size_t)n);
+	v->pos += n;
+	return n;
+}
+
+static sf_count_t vbuf_write(const void *ptr, sf_count_t count, void *user)
+{
+	struct vbuf *v = user;
+
+	if (count < 0 || v->pos > SF_COUNT_MAX - count)
+		return 0;
+	if (v->pos + count > v->cap) {
+		sf_count_t cap = v->cap > 0 ? v->cap : 65536;
+		uint8_t *p;
+
+		while (cap < v->pos + count)
+			cap *= 2;
+		p = realloc(v->data, (size_t)cap);
+		if (p == NULL)
+			return 0;
+		v->data = p;
+		v->cap = cap;
+	}
+	/* A seek past the end leaves a hole, as in a file: zeros. */
+	if (v->pos > v->len)
+		memset(v->data + v->len, 0, (size_t)(v->pos - v->len));
+	memcpy(v->data + v->pos, ptr, (size_t)count);
+	v->pos += count;
+	if (v->pos > v->len)
+		v->len = v->pos;
+	return count;
+}
+
+static sf_count_t vbuf_tell(void *user)
+{
+	return ((const struct vbuf *)user)->pos;
+}
+
+#define LONG_SECONDS 30
+
+/* A generated long input and what it holds. */
+struct long_input {
+	const char *name;
+	uint32_t type, rate;
+	struct vbuf file;
+};
+
+/*
+ * Writes LONG_SECONDS of mono audio at rate in format: a quiet 440 Hz tone
+ * under low noise, so that no codec can reduce it to silence. Deterministic.
+ */
+static bool write_long(int format, uint32_t rate, struct vbuf *out)
+{
+	SF_VIRTUAL_IO vio = { vbuf_get_filelen, vbuf_seek, vbuf_read, vbuf_write, vbuf_tell };
+	SF_INFO info = { .samplerate = (int)rate, .channels = 1, .format = format };
+	const uint64_t total = (uint64_t)rate * LONG_SECONDS;
+	float chunk[4096];
+	uint32_t noise = 12345;
+	SNDFILE *snd;
+	bool ok = true;
+
+	memset(out, 0, sizeof *out);
+	snd = sf_open_virtual(&vio, SFM_WRITE, &info, out);
+	if (snd == NULL) {
+		diag("libsndfile cannot write format 0x%x: %s", (unsigned)format, sf_strerror(NULL));
+		free(out->data);
+		memset(out, 0, sizeof *out);
+		return false;
+	}
+	for (uint64_t done = 0; done < total && ok;) {
+		size_t n = total - done < 4096 ? (size_t)(total - done) : 4096;
+
+		for (size_t i = 0; i < n; i++) {
+			double t = (double)(done + i) / rate;
+
+			noise = noise * 1103515245u + 12345u;
+			chunk[i] = (float)(0.1 * sin(2.0 * M_PI * 440.0 * t) +
+					   ((double)(noise >> 16) / 65536.0 - 0.5) * 0.01);
+		}
+		ok = sf_writef_float(snd, chunk, (sf_count_t)n) == (sf_count_t)n;
+		done += n;
+	}
+	if (sf_close(snd) != 0)
+		ok = false;
+	if (!ok || out->len == 0) {
+		diag("writing format 0x%x failed", (unsigned)format);
+		free(out->data);
+		memset(out, 0, sizeof *out);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The two long inputs: FLAC, whose STREAMINFO states the length, and Ogg
+ * Opus, where only the last page's granule position does. Returns how many
+ * were written; a failed one is reported as a test.
+ */
+static size_t make_long_inputs(struct long_input *in)
+{
+	size_t n = 0;
+
+	in[n] = (struct long_input){ "30 s FLAC 16 kHz", AIRLOCK_TYPE_FLAC, 16000, { 0 } };
+	if (write_long(SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 16000, &in[n].file))
+		n++;
+	else
+		tap(false, "write a 30 s FLAC in memory");
+	in[n] = (struct long_input){ "30 s Ogg Opus 48 kHz", AIRLOCK_TYPE_OPUS, 48000, { 0 } };
+	if (write_long(SF_FORMAT_OGG | SF_FORMAT_OPUS, 48000, &in[n].file)) {
+		n++;
+	} else {
+		diag("this libsndfile cannot write Ogg Opus: the Ogg case uses Vorbis instead");
+		in[n] = (struct long_input){ "30 s Ogg Vorbis 48 kHz", AIRLOCK_TYPE_VORBIS, 48000, { 0 } };
+		if (write_long(SF_FORMAT_OGG | SF_FORMAT_VORBIS, 48000, &in[n].file))
+			n++;
+		else
+			tap(false, "write a 30 s Ogg Opus or Vorbis in memory");
+	}
+	return n;
+}
+
+/* audio.c's CHUNK_FRAMES: the decoder may read one chunk past a cap before it stops. */
+#define DECODER_CHUNK_FRAMES 4096
+
+/*
+ * out->frames on failure counts the source frames decoded before the stop:
+ * past the cap (it was reached) but within one chunk of it, far from the
+ * LONG_SECONDS * rate frames at the end of the input.
+ */
+static void test_long_generated(const struct long_input *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *buf = in[i].file.data;
+		const size_t len = (size_t)in[i].file.len;
+		const uint64_t cap_frames = 5ull * in[i].rate, byte_frames = 100000 / 4;
+		struct limits lim;
+		struct frame f;
+		int rc;
+
+		limits_default(&lim);
+		lim.max_seconds = 5;
+		rc = audio_decode(buf, len, &lim, in[i].type, &f);
+		if (rc != AIRLOCK_E_TOO_LONG || f.frames > cap_frames + DECODER_CHUNK_FRAMES)
+			diag("%s, %llu frames decoded", airlock_error_name(rc), (unsigned long long)f.frames);
+		tap(rc == AIRLOCK_E_TOO_LONG && f.limit == AIRLOCK_MAX_SECONDS && f.pixels == NULL &&
+			    f.frames > cap_frames && f.frames <= cap_frames + DECODER_CHUNK_FRAMES,
+		    "%s, max_seconds=5: too_long/max_seconds after %llu of %llu frames", in[i].name,
+		    (unsigned long long)f.frames, (unsigned long long)in[i].rate * LONG_SECONDS);
+		frame_free(&f);
+
+		/* f32 mono: 4 bytes a frame. */
+		limits_default(&lim);
+		lim.max_decoded_bytes = 100000;
+		rc = audio_decode(buf, len, &lim, in[i].type, &f);
+		if (rc != AIRLOCK_E_TOO_LONG || f.frames > byte_frames + DECODER_CHUNK_FRAMES)
+			diag("%s, %llu frames decoded", airlock_error_name(rc), (unsigned long long)f.frames);
+		tap(rc == AIRLOCK_E_TOO_LONG && f.limit == AIRLOCK_MAX_DECODED_BYTES && f.pixels == NULL &&
+			    f.frames > byte_frames && f.frames <= byte_frames + DECODER_CHUNK_FRAMES,
+		    "%s, max_decoded_bytes=100000: too_long/max_decoded_bytes after %llu frames", in[i].name,
+		    (unsigned long long)f.frames);
+		frame_free(&f);
+
+		limits_default(&lim);
+		rc = audio_decode(buf, len, &lim, in[i].type, &f);
+		if (rc != AIRLOCK_OK)
+			diag("%s", airlock_error_name(rc));
+		tap(rc == AIRLOCK_OK && frame_violation(rc, &f, &lim, in[i].type) == NULL && f.rate == in[i].rate &&
+			    f.channels == 1 &&
+			    fabs((double)f.frames - (double)in[i].rate * LONG_SECONDS) <=
+				    (double)in[i].rate * LONG_SECONDS * 0.01,
+		    "%s, default limits: accepted, %llu frames", in[i].name, (unsigned long long)f.frames);
+		frame_free(&f);
+	}
+}
+
+/* The same caps through the sandbox, where the limit comes back in the report. */
+static void test_long_sandboxed(const struct sandbox *sb, const struct long_input *in, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *buf = in[i].file.data;
+		const size_t len = (size_t)in[i].file.len;
+		airlock_result *res = NULL;
+		airlock_report rep;
+		struct limits lim;
+		bool same;
+		int rc;
+
+		limits_default(&lim);
+		lim.max_seconds = 5;
+		same = sanitize_both(sb, &lim, AIRLOCK_TYPE_NONE, buf, len, &rc, &rep, &res);
+		tap(same && rc == AIRLOCK_E_TOO_LONG && rep.limit == AIRLOCK_MAX_SECONDS && rep.type == in[i].type,
+		    "sandboxed: %s, max_seconds=5: too_long/max_seconds (%s, limit %u)", in[i].name,
+		    airlock_error_name(rc), rep.limit);
+		airlock_result_free(res);
+
+		limits_default(&lim);
+		lim.max_decoded_bytes = 100000;
+		same = sanitize_both(sb, &lim, AIRLOCK_TYPE_NONE, buf, len, &rc, &rep, &res);
+		tap(same && rc == AIRLOCK_E_TOO_LONG && rep.limit == AIRLOCK_MAX_DECODED_BYTES,
+		    "sandboxed: %s, max_decoded_bytes=100000: too_long/max_decoded_bytes (%s, limit %u)", in[i].name,
+		    airlock_error_name(rc), rep.limit);
+		airlock_result_free(res);
+
+		limits_default(&lim);
+		same = sanitize_both(sb, &lim, AIRLOCK_TYPE_NONE, buf, len, &rc, &rep, &res);
+		tap(same && rc == AIRLOCK_OK, "sandboxed: %s, default limits: accepted, the in-process samples (%s)",
+		    in[i].name, airlock_error_name(rc));
+		airlock_result_free(res);
+	}
+}
+
 #if defined(HAVE_SECCOMP_TEST) && !defined(UNDER_SANITIZER)
 static int trap_fd = -1;
 
@@ -1075,29 +1643,82 @@ static void test_seccomp(void)
 }
 #endif
 
+/*
+ * --sandbox: the manifest and the long inputs through one context, then the
+ * context's end must leave no fd and no child behind (design invariant 5).
+ */
+static void run_sandboxed(const char *root, const char *shared, const struct long_input *longs, size_t n_long)
+{
+	struct sandbox sb = { NULL, NULL };
+	int fds_before, fds_after, rc, wait_errno;
+	pid_t waited;
+
+	fds_before = proc_fd_count();
+	rc = airlock_open(&sb.ctx);
+	if (rc != AIRLOCK_OK) {
+		tap(false, "airlock_open: %s (%s)", airlock_error_name(rc), airlock_strerror(rc));
+		return;
+	}
+	sb.magic = detect_open();
+	if (sb.magic == NULL) {
+		tap(false, "detect_open: no libmagic database");
+		airlock_close(sb.ctx);
+		return;
+	}
+	test_context_defaults(sb.ctx);
+	run_manifest(root, shared, &sb);
+	test_long_sandboxed(&sb, longs, n_long);
+	detect_close(sb.magic);
+	airlock_close(sb.ctx);
+
+	fds_after = proc_fd_count();
+	tap(fds_before >= 0 && fds_after == fds_before, "no fd leaked: %d open before airlock_open, %d after close",
+	    fds_before, fds_after);
+	errno = 0;
+	waited = waitpid(-1, NULL, WNOHANG);
+	wait_errno = errno;
+	tap(waited == -1 && wait_errno == ECHILD && proc_children(NULL, 0) == 0,
+	    "no child left after airlock_close (waitpid: %d, %s)", (int)waited, strerror(wait_errno));
+}
+
 int main(int argc, char **argv)
 {
 	char shared_default[4096];
 	const char *root, *shared;
+	struct long_input longs[2];
+	size_t n_long;
+	bool sandboxed = argc > 1 && strcmp(argv[1], "--sandbox") == 0;
 
+	if (sandboxed) {
+		argv++;
+		argc--;
+	}
 	if (argc < 2 || argc > 3) {
-		fprintf(stderr, "usage: %s REPO-ROOT [SHARED-CORPUS]\n", argv[0]);
+		fprintf(stderr, "usage: test_audio_decode [--sandbox] REPO-ROOT [SHARED-CORPUS]\n");
 		return 2;
 	}
 	root = argv[1];
 	snprintf(shared_default, sizeof shared_default, "%s/../shared/corpus-public", root);
 	shared = argc == 3 ? argv[2] : shared_default;
+	n_long = make_long_inputs(longs);
 
-	run_manifest(root, shared);
-	run_refs(root);
-	test_api(root);
-	test_deterministic(root);
-	test_idempotent(root);
-	test_prefixes(root);
-	test_mutations(root);
-	test_long_input();
-	test_seccomp();
+	if (sandboxed) {
+		run_sandboxed(root, shared, longs, n_long);
+	} else {
+		run_manifest(root, shared, NULL);
+		run_refs(root);
+		test_api(root);
+		test_deterministic(root);
+		test_idempotent(root);
+		test_prefixes(root);
+		test_mutations(root);
+		test_long_input();
+		test_long_generated(longs, n_long);
+		test_seccomp();
+	}
 
+	for (size_t i = 0; i < n_long; i++)
+		free(longs[i].file.data);
 	for (size_t i = 0; i < n_inputs; i++) {
 		free(inputs[i].path);
 		free(inputs[i].opts);

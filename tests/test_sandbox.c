@@ -31,6 +31,7 @@ static const struct {
 	{ "exec", AIRLOCK_E_SECCOMP, 0, 0, "exec kills the worker" },
 	{ "write-fd0", AIRLOCK_E_SECCOMP, 0, 0, "writing anywhere but the frame pipe kills the worker" },
 	{ "mmap-exec", AIRLOCK_E_SECCOMP, 0, 0, "mapping executable memory kills the worker" },
+	{ "write-fd2", AIRLOCK_E_TYPE, 0, 0, "writing to stderr fails with EBADF and the worker goes on" },
 	{ "segv", AIRLOCK_E_WORKER_CRASH, 0, 0, "a segfault is a crash" },
 	{ "abort", AIRLOCK_E_WORKER_CRASH, 0, 0, "abort() is a crash, not a policy kill" },
 	{ "exit1", AIRLOCK_E_WORKER_CRASH, 0, 0, "a non-zero exit is a crash" },
@@ -45,7 +46,8 @@ static const struct {
 	{ "lying-length", AIRLOCK_E_PROTOCOL, 0, 0, "a payload length that disagrees with the shape is rejected" },
 	{ "huge-dims", AIRLOCK_E_PROTOCOL, 0, 0, "dimensions over the limits are rejected" },
 	{ "overflow-dims", AIRLOCK_E_PROTOCOL, 0, 0, "dimensions whose product overflows are rejected" },
-	{ "wrong-type", AIRLOCK_E_PROTOCOL, 0, 0, "a type outside the allowlist is rejected" },
+	{ "wrong-type", AIRLOCK_E_PROTOCOL, 0, 0, "an image frame claiming an audio type is rejected" },
+	{ "audio-rate-lie", AIRLOCK_E_PROTOCOL, 0, 0, "an audio frame with a rate below the minimum is rejected" },
 	{ "silent", AIRLOCK_E_PROTOCOL, 0, 0, "exiting without a frame is rejected" },
 	{ "flood", AIRLOCK_E_PROTOCOL, 0, 0, "a worker flooding the pipe is cut off" },
 };
