@@ -300,6 +300,9 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 		FAIL("--expect names a type that --allow or --to excludes");
 	if (!o->sample_format)
 		o->sample_format = AIRLOCK_SAMPLE_S16;
+	for (size_t k = 0; o->to == AIRLOCK_FORMAT_FLAC && k < o->nsets; k++)
+		if (o->sets[k].key == AIRLOCK_OUT_RATE && o->sets[k].value > CLI_FLAC_MAX_RATE)
+			FAIL("--to flac holds rates up to %u Hz", CLI_FLAC_MAX_RATE);
 	return 0;
 }
 
@@ -589,6 +592,16 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 		rc = airlock_set(ctx, o->sets[i].key, o->sets[i].value);
 		if (rc != AIRLOCK_OK)
 			goto report;
+	}
+	if (o->to == AIRLOCK_FORMAT_FLAC) {
+		/* What FLAC cannot hold is the input's limit, rejected as such, not an encoder failure. */
+		uint64_t v = 0;
+		airlock_get(ctx, AIRLOCK_MAX_CHANNELS, &v);
+		if (v > CLI_FLAC_MAX_CHANNELS)
+			airlock_set(ctx, AIRLOCK_MAX_CHANNELS, CLI_FLAC_MAX_CHANNELS);
+		airlock_get(ctx, AIRLOCK_MAX_RATE, &v);
+		if (v > CLI_FLAC_MAX_RATE)
+			airlock_set(ctx, AIRLOCK_MAX_RATE, CLI_FLAC_MAX_RATE);
 	}
 
 	in_fd = is_std(o->input) ? 0 : open(o->input, O_RDONLY | O_CLOEXEC);

@@ -19,6 +19,10 @@ enum {
 
 #define CLI_MAX_SETS 32
 
+/* FLAC's own range (RFC 9639): --to flac narrows the audio limits to it. */
+#define CLI_FLAC_MAX_CHANNELS 8
+#define CLI_FLAC_MAX_RATE     655350
+
 struct cli_options {
 	const char *input;  /* NULL or "-": stdin; borrowed from argv */
 	const char *output; /* NULL or "-": stdout; borrowed from argv */

@@ -6,19 +6,25 @@ Usage: test_cli.py AIRLOCK_BINARY SOURCE_ROOT
 
 Prints TAP. Each test checks one behaviour of the CLI as documented in
 sanitizer/cli.c and include/airlock.h; the fixtures and their expected
-outcomes come from corpus/images/ and corpus/images.tsv.
+outcomes come from corpus/images/ and corpus/images.tsv, and for audio from
+corpus/audio/ and corpus/audio.tsv.
 """
 
+import hashlib
+import io
 import json
+import math
 import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import wave
 import zlib
 
 if len(sys.argv) != 3:
@@ -1085,6 +1091,806 @@ def _():
     r = run("--json", "--max-scans", "2", img("jpeg_progressive.jpg"))
     j = report(r)
     check(r.rc == 65 and j["error"] == "too_complex" and j.get("limit") == "max_scans", "%r" % r)
+
+
+# ---- audio: helpers ----
+
+AUDIO = os.path.join(ROOT, "corpus", "audio")
+AUDIO_MIME = {"wav": "audio/wav", "flac": "audio/flac", "vorbis": "audio/ogg", "opus": "audio/opus",
+              "mp3": "audio/mpeg", "aiff": "audio/aiff"}
+SHAPE_KEYS = ("width", "height", "channels", "rate", "frames", "seconds")
+# The tail of KSDATAFORMAT_SUBTYPE_PCM / _IEEE_FLOAT after their 16-bit format tag.
+KS_SUBTYPE_TAIL = bytes.fromhex("000000001000800000aa00389b71")
+
+
+def aud(name):
+    return os.path.join(AUDIO, name)
+
+
+def audio_manifest():
+    """The local rows of corpus/audio.tsv; limit is the /KEY of the outcome, or None."""
+    rows = []
+    with open(os.path.join(ROOT, "corpus", "audio.tsv"), encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            path, opts, outcome, typ, rate, ch, frames, changes = line.split("\t")
+            if path.startswith("shared:"):
+                continue
+            error, _, limit = outcome.partition("/")
+            rows.append({"path": os.path.join(ROOT, path), "name": os.path.basename(path),
+                         "opts": [] if opts == "-" else opts.split(","), "outcome": error,
+                         "limit": limit or None, "type": typ, "rate": rate, "channels": ch, "frames": frames,
+                         "changes": changes})
+    return rows
+
+
+def audio_row(name, opts=()):
+    """The row of name with exactly opts, leaving out the type_mismatch rows (wrong type handed in)."""
+    rows = [r for r in audio_manifest() if r["name"] == name and sorted(r["opts"]) == sorted(opts) and
+            r["outcome"] != "type_mismatch"]
+    check(len(rows) == 1, "%d rows for %s %r in corpus/audio.tsv" % (len(rows), name, list(opts)))
+    return rows[0]
+
+
+def frames_match(got, want):
+    """want is the manifest's frames column: N, ~N (within 1%) or ? (any)."""
+    if want == "?":
+        return got > 0
+    if want.startswith("~"):
+        n = int(want[1:])
+        return abs(got - n) <= math.ceil(n / 100)
+    return got == int(want)
+
+
+def riff_chunks(data):
+    """[(id, payload)] of a RIFF/WAVE file, checking every size and that nothing follows."""
+    check(data[:4] == b"RIFF" and data[8:12] == b"WAVE", "not RIFF/WAVE: %r" % data[:12])
+    check(struct.unpack("<I", data[4:8])[0] == len(data) - 8,
+          "RIFF size %d, file is %d bytes" % (struct.unpack("<I", data[4:8])[0], len(data)))
+    pos, chunks = 12, []
+    while pos < len(data):
+        check(pos + 8 <= len(data), "truncated chunk header at %d" % pos)
+        cid, n = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        check(pos + 8 + n <= len(data), "chunk %r runs past the end" % cid)
+        chunks.append((cid.decode("latin-1"), data[pos + 8:pos + 8 + n]))
+        pos += 8 + n + (n & 1)
+    check(pos == len(data), "RIFF chunks overrun the file")
+    return chunks
+
+
+def check_wav(data, fmt="s16"):
+    """Checks a canonical airlock WAV of sample format fmt; returns its shape and samples."""
+    chunks = riff_chunks(data)
+    ids = [c for c, _ in chunks]
+    want_ids = ["fmt ", "data"] if fmt == "s16" else ["fmt ", "fact", "data"]
+    check(ids == want_ids, "WAV chunks %r, want %r" % (ids, want_ids))
+    f = dict(chunks)["fmt "]
+    tag, ch, rate, byte_rate, align, bits = struct.unpack("<HHIIHH", f[:16])
+    width, sub = (2, 1) if fmt == "s16" else (4, 3)
+    check(ch >= 1 and rate >= 1, "fmt channels %d rate %d" % (ch, rate))
+    if ch > 2:
+        check(len(f) == 40 and tag == 0xFFFE, "%d channels: fmt tag %#x, %d bytes; want WAVE_FORMAT_EXTENSIBLE, 40"
+              % (ch, tag, len(f)))
+        cb, valid, mask, subtag = struct.unpack("<HHIH", f[16:26])
+        check((cb, valid, mask, subtag, f[26:]) == (22, width * 8, 0, sub, KS_SUBTYPE_TAIL),
+              "extensible fmt tail %r" % f[16:].hex())
+    elif fmt == "s16":
+        check(len(f) == 16 and tag == 1, "fmt tag %d, %d bytes; want PCM (1), 16" % (tag, len(f)))
+    else:
+        check(len(f) == 18 and tag == 3 and f[16:18] == b"\0\0",
+              "fmt tag %d, %d bytes, cbSize %r; want IEEE float (3), 18, 0" % (tag, len(f), f[16:]))
+    check(bits == width * 8 and align == ch * width and byte_rate == rate * align,
+          "fmt bits %d align %d byte rate %d for %d channels at %d Hz" % (bits, align, byte_rate, ch, rate))
+    samples = dict(chunks)["data"]
+    check(len(samples) > 0 and len(samples) % align == 0, "data is %d bytes, block %d" % (len(samples), align))
+    frames = len(samples) // align
+    if fmt == "f32":
+        fact = dict(chunks)["fact"]
+        check(len(fact) == 4 and struct.unpack("<I", fact)[0] == frames,
+              "fact %r, want %d frames" % (fact.hex(), frames))
+    elif ch <= 2:
+        with wave.open(io.BytesIO(data)) as w:
+            got = (w.getnchannels(), w.getframerate(), w.getsampwidth(), w.getnframes())
+            check(got == (ch, rate, 2, frames), "wave module reads %r, want %r" % (got, (ch, rate, 2, frames)))
+            check(w.readframes(frames) == samples, "wave module reads other samples")
+    return {"channels": ch, "rate": rate, "frames": frames, "samples": samples}
+
+
+def flac_blocks(data):
+    """([(type, payload)], offset of the first frame) of a FLAC file."""
+    check(data[:4] == b"fLaC", "output does not start with fLaC: %r" % data[:8])
+    pos, blocks = 4, []
+    while True:
+        check(pos + 4 <= len(data), "truncated metadata block header at %d" % pos)
+        head, n = data[pos], int.from_bytes(data[pos + 1:pos + 4], "big")
+        check(pos + 4 + n <= len(data), "metadata block %d runs past the end" % (head & 0x7F))
+        blocks.append((head & 0x7F, data[pos + 4:pos + 4 + n]))
+        pos += 4 + n
+        if head & 0x80:
+            return blocks, pos
+
+
+def check_flac(data, bits=16):
+    """Checks a canonical airlock FLAC; returns STREAMINFO as a dict."""
+    blocks, pos = flac_blocks(data)
+    check([t for t, _ in blocks] == [0, 4], "metadata blocks %r, want STREAMINFO (0) then VORBIS_COMMENT (4)"
+          % [t for t, _ in blocks])
+    si, vc = blocks[0][1], blocks[1][1]
+    check(len(si) == 34, "STREAMINFO is %d bytes" % len(si))
+    minb, maxb = struct.unpack(">HH", si[:4])
+    x = int.from_bytes(si[10:18], "big")
+    info = {"rate": x >> 44, "channels": ((x >> 41) & 7) + 1, "bits": ((x >> 36) & 31) + 1,
+            "frames": x & ((1 << 36) - 1)}
+    check(16 <= minb <= maxb, "STREAMINFO block sizes %d..%d" % (minb, maxb))
+    check(info["bits"] == bits, "STREAMINFO bits %d, want %d" % (info["bits"], bits))
+    check(len(vc) >= 8, "VORBIS_COMMENT is %d bytes" % len(vc))
+    vlen = struct.unpack("<I", vc[:4])[0]
+    check(4 + vlen + 4 == len(vc), "VORBIS_COMMENT holds more than a vendor string and a count")
+    check(vc[4:4 + vlen].startswith(b"reference libFLAC "), "vendor %r is not libFLAC's" % vc[4:4 + vlen])
+    check(struct.unpack("<I", vc[4 + vlen:])[0] == 0, "VORBIS_COMMENT has comments")
+    check(pos + 2 <= len(data) and data[pos] == 0xFF and data[pos + 1] & 0xFE == 0xF8,
+          "no frame sync after the metadata: %r" % data[pos:pos + 2])
+    info["md5"] = si[18:34]
+    return info
+
+
+def check_audio_report(j, mime=None):
+    """An audio success report: documented keys, no image shape, seconds == frames/rate."""
+    check(set(j) == REPORT_KEYS, "keys %r" % sorted(j))
+    check(j["status"] == "ok" and j["error"] is None, "%r" % j)
+    check(j["width"] is None and j["height"] is None, "width/height %r/%r on audio" % (j["width"], j["height"]))
+    for k in ("channels", "rate", "frames"):
+        check(isinstance(j[k], int) and not isinstance(j[k], bool) and j[k] > 0, "%s %r" % (k, j[k]))
+    check(isinstance(j["seconds"], (int, float)) and abs(j["seconds"] - j["frames"] / j["rate"]) <= 1e-6,
+          "seconds %r, frames/rate %r" % (j["seconds"], j["frames"] / j["rate"]))
+    if mime is not None:
+        check(j["type"] == mime, "type %r, want %r" % (j["type"], mime))
+    return j
+
+
+def audio_ok(*args, fmt="s16", to="wav", stdin=None):
+    """Runs with --json; returns (report, parsed output) where the output is checked for --to."""
+    extra = [] if fmt == "s16" else ["--sample-format", fmt]
+    r = run_ok("--json", "--to", to, *extra, *args, stdin=stdin)
+    j = check_audio_report(report(r))
+    if to == "wav":
+        out = check_wav(r.out, fmt)
+    elif to == "flac":
+        out = check_flac(r.out, 16 if fmt == "s16" else 24)
+    else:
+        out = {"samples": r.out}
+    if to != "raw":
+        got = (out["rate"], out["channels"], out["frames"])
+        check(got == (j["rate"], j["channels"], j["frames"]),
+              "file says (rate, channels, frames) %r, report %r" % (got, (j["rate"], j["channels"], j["frames"])))
+    return j, out, r.out
+
+
+def audio_rejected(args, error, limit=None, stdin=None):
+    """Exit 65 with error and limit (None: no limit key); nothing on stdout, OUTPUT never created or touched."""
+    j = rejected(args, error, limit, stdin=stdin)
+    if limit is None:
+        check("limit" not in j, "limit %r on a %s rejection" % (j.get("limit"), error))
+    check(all(j[k] is None for k in SHAPE_KEYS) and j["changes"] == [], "shape on a rejection: %r" % j)
+    with TempDir() as d:
+        out = os.path.join(d, "out.wav")
+        r = run(*args, "-o", out, stdin=stdin)
+        check(r.rc == EXIT_REJECTED and r.out == b"", "with -o: %r" % (r,))
+        check(os.listdir(d) == [], "a rejected run left %r" % os.listdir(d))
+        write(out, b"known contents\n")
+        os.utime(out, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+        before = os.stat(out)
+        r = run(*args, "-o", out, stdin=stdin)
+        check(r.rc == EXIT_REJECTED and r.out == b"", "with an existing OUT: %r" % (r,))
+        after = os.stat(out)
+        check(read(out) == b"known contents\n" and after.st_mtime_ns == before.st_mtime_ns and
+              after.st_ino == before.st_ino, "an existing OUT was modified")
+        check(os.listdir(d) == ["out.wav"], "a rejected run left %r" % os.listdir(d))
+    return j
+
+
+def audio_usage_error(*args):
+    with TempDir() as d:
+        usage_error(*args, "-o", os.path.join(d, "out"))
+        check(os.listdir(d) == [], "a usage error created %r" % os.listdir(d))
+
+
+def make_wav(path, channels, rate, frames, width=2):
+    """A PCM WAV written by Python's wave module: a different tone per channel."""
+    peak = (1 << (8 * width - 1)) - 1
+    with wave.open(path, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(width)
+        w.setframerate(rate)
+        pcm = bytearray()
+        for i in range(frames):
+            for c in range(channels):
+                v = int(peak * 0.5 * math.sin(i * 0.05 * (c + 1)))
+                pcm += (v + 128).to_bytes(1, "little") if width == 1 else v.to_bytes(width, "little", signed=True)
+        w.writeframes(bytes(pcm))
+    return path
+
+
+# One fixture per container, with its manifest row (rate, channels, frames do not depend on the sample format).
+AUDIO_BY_FORMAT = ("mp3_stereo_44k.mp3", "flac_s16_stereo_48k.flac", "vorbis_stereo_44k.ogg",
+                   "opus_stereo_44k_src.opus", "aiff_s16_mono_8k.aiff", "wav_s16_stereo_8k.wav")
+
+
+def check_default_wav(name):
+    row = audio_row(name)
+    r = run_ok("--json", aud(name))
+    j = check_audio_report(report(r), AUDIO_MIME[row["type"]])
+    w = check_wav(r.out, "s16")
+    got = (w["rate"], w["channels"], w["frames"])
+    check(got == (j["rate"], j["channels"], j["frames"]), "WAV says %r, report %r" % (got, j))
+    check((str(w["rate"]), str(w["channels"])) == (row["rate"], row["channels"]) and
+          frames_match(w["frames"], row["frames"]),
+          "WAV (rate, channels, frames) %r, audio.tsv %r" % (got, (row["rate"], row["channels"], row["frames"])))
+
+
+# ---- audio: default output ----
+
+for _name in AUDIO_BY_FORMAT + ("aifc_f32_mono_8k.aifc", "opus_mono_16k_src.opus", "mp3_mono_16k.mp3",
+                                "wav_u8_mono_44k.wav", "flac_s24_mono_8k.flac"):
+    test("audio %s: default output is an s16 WAV with only fmt and data; shape as --json and audio.tsv" % _name)(
+        lambda n=_name: check_default_wav(n))
+
+
+@test("audio from stdin and from a file give the same WAV; -o OUT writes it and leaves no temp file")
+def _():
+    a = run_ok(aud("vorbis_stereo_44k.ogg")).out
+    check(run_ok(stdin=aud("vorbis_stereo_44k.ogg")).out == a, "stdin output differs from file output")
+    with TempDir() as d:
+        out = os.path.join(d, "out.wav")
+        r = run_ok(aud("vorbis_stereo_44k.ogg"), "-o", out)
+        check(r.out == b"" and read(out) == a, "-o OUT differs from stdout (or stdout not empty)")
+        check(os.listdir(d) == ["out.wav"], "directory holds %r" % os.listdir(d))
+
+
+@test("audio WAV output for more than 2 channels is WAVE_FORMAT_EXTENSIBLE (s16 and f32), samples kept")
+def _():
+    with TempDir() as d:
+        src = make_wav(os.path.join(d, "c3.wav"), 3, 8000, 1000)
+        j, w, _ = audio_ok(src)
+        check((j["channels"], j["rate"], j["frames"]) == (3, 8000, 1000), "%r" % j)
+        with wave.open(src) as f:
+            check(w["samples"] == f.readframes(1000), "3-channel samples changed")
+        j, w, _ = audio_ok(src, fmt="f32")
+        check(j["channels"] == 3 and w["frames"] == 1000, "%r" % j)
+
+
+# ---- audio: --to flac and --to raw ----
+
+@test("audio --to flac: STREAMINFO then an empty VORBIS_COMMENT; rate, channels, 16 bits, total samples right")
+def _():
+    for name in AUDIO_BY_FORMAT:
+        row = audio_row(name)
+        j, si, _ = audio_ok(aud(name), to="flac")
+        check((str(si["rate"]), str(si["channels"])) == (row["rate"], row["channels"]) and
+              frames_match(si["frames"], row["frames"]), "%s: STREAMINFO %r, audio.tsv %r" % (name, si, row))
+
+
+@test("audio --to flac --sample-format f32: 24-bit STREAMINFO with the right shape")
+def _():
+    for name in ("flac_s24_mono_8k.flac", "wav_f32_stereo_8k.wav", "opus_stereo_44k_src.opus"):
+        row = audio_row(name)
+        j, si, _ = audio_ok(aud(name), to="flac", fmt="f32")
+        check((str(si["rate"]), str(si["channels"])) == (row["rate"], row["channels"]) and
+              frames_match(si["frames"], row["frames"]), "%s: STREAMINFO %r, audio.tsv %r" % (name, si, row))
+
+
+@test("audio --to flac of a 3-channel WAV: STREAMINFO channels 3")
+def _():
+    with TempDir() as d:
+        _, si, _ = audio_ok(make_wav(os.path.join(d, "c3.wav"), 3, 8000, 1000), to="flac")
+        check((si["channels"], si["rate"], si["frames"]) == (3, 8000, 1000), "STREAMINFO %r" % si)
+
+
+@test("audio --to flac output decodes back to the same s16 samples as the input")
+def _():
+    for name in ("wav_s16_stereo_8k.wav", "flac_s16_stereo_48k.flac", "mp3_stereo_44k.mp3"):
+        raw = run_ok("--to", "raw", aud(name)).out
+        flac = run_ok("--to", "flac", aud(name)).out
+        check(run_ok("--to", "raw", stdin=flac).out == raw, "%s: samples changed through FLAC" % name)
+
+
+@test("audio --to flac STREAMINFO MD5 is the MD5 of the samples (16-bit and 24-bit)")
+def _():
+    for name in ("wav_s16_stereo_8k.wav", "mp3_stereo_44k.mp3"):
+        raw = run_ok("--to", "raw", aud(name)).out
+        _, si, _ = audio_ok(aud(name), to="flac")
+        check(si["md5"] == hashlib.md5(raw).digest(), "%s: STREAMINFO MD5 %s" % (name, si["md5"].hex()))
+    for name in ("flac_s24_mono_8k.flac", "wav_s16_stereo_8k.wav"):
+        raw = run_ok("--to", "raw", "--sample-format", "f32", aud(name)).out
+        s24 = b"".join(max(-8388608, min(8388607, round(v * 8388608.0))).to_bytes(3, "little", signed=True)
+                       for v in struct.unpack("<%df" % (len(raw) // 4), raw))
+        _, si, _ = audio_ok(aud(name), to="flac", fmt="f32")
+        check(si["md5"] == hashlib.md5(s24).digest(), "%s f32: STREAMINFO MD5 %s" % (name, si["md5"].hex()))
+
+
+@test("audio --to raw is frames*channels*2 bytes (s16) or *4 (f32) and equals the WAV data chunk")
+def _():
+    for name in AUDIO_BY_FORMAT + ("aifc_f32_mono_8k.aifc",):
+        for fmt, width in (("s16", 2), ("f32", 4)):
+            j, raw, _ = audio_ok(aud(name), fmt=fmt, to="raw")
+            want = j["frames"] * j["channels"] * width
+            check(len(raw["samples"]) == want,
+                  "%s %s: raw is %d bytes, want %d" % (name, fmt, len(raw["samples"]), want))
+            _, w, _ = audio_ok(aud(name), fmt=fmt)
+            check(w["samples"] == raw["samples"], "%s %s: raw differs from the WAV data chunk" % (name, fmt))
+
+
+@test("audio --to raw s16 of a s16 WAV is its samples unchanged")
+def _():
+    with wave.open(aud("wav_s16_stereo_8k.wav")) as w:
+        pcm = w.readframes(w.getnframes())
+    check(run_ok("--to", "raw", aud("wav_s16_stereo_8k.wav")).out == pcm, "s16 samples changed")
+
+
+@test("audio --sample-format f32 WAV: fmt tag 3 (18 bytes), fact == frames, finite samples in [-1, 1]")
+def _():
+    for name in ("wav_s16_stereo_8k.wav", "mp3_stereo_44k.mp3", "flac_s24_mono_8k.flac"):
+        j, w, _ = audio_ok(aud(name), fmt="f32")
+        vals = struct.unpack("<%df" % (len(w["samples"]) // 4), w["samples"])
+        check(all(math.isfinite(v) and -1.0 <= v <= 1.0 for v in vals), "%s: samples out of range" % name)
+        check(any(v != 0.0 for v in vals), "%s: all samples are zero" % name)
+
+
+@test("audio f32 WAV input passes through --sample-format f32 unchanged")
+def _():
+    data = read(aud("wav_f32_stereo_8k.wav"))
+    pcm = dict(riff_chunks(data))["data"]
+    _, w, _ = audio_ok(aud("wav_f32_stereo_8k.wav"), fmt="f32")
+    check(w["samples"] == pcm, "float samples changed")
+
+
+# ---- audio: determinism and idempotence ----
+
+@test("audio: the same input twice gives identical bytes (wav, flac, raw, resampled)")
+def _():
+    for args in (["mp3_stereo_44k.mp3"], ["--to", "flac", "vorbis_stereo_44k.ogg"],
+                 ["--to", "raw", "--sample-format", "f32", "opus_stereo_44k_src.opus"],
+                 ["--mono", "--rate", "16000", "vorbis_stereo_44k.ogg"]):
+        full = args[:-1] + [aud(args[-1])]
+        check(run_ok(*full).out == run_ok(*full).out, "%r: outputs differ" % args)
+
+
+@test("audio WAV output is idempotent: sanitizing it again gives the identical file and no changes")
+def _():
+    for name in AUDIO_BY_FORMAT + ("wav_list_info.wav",):
+        once = run_ok(aud(name)).out
+        r = run_ok("--json", stdin=once)
+        check(r.out == once, "%s: second pass changed the WAV" % name)
+        check(report(r)["changes"] == [], "%s: second pass changes %r" % (name, report(r)["changes"]))
+
+
+@test("audio f32 WAV output (and 3-channel extensible WAV) is idempotent")
+def _():
+    once = run_ok("--sample-format", "f32", aud("mp3_stereo_44k.mp3")).out
+    check(run_ok("--sample-format", "f32", stdin=once).out == once, "second pass changed the f32 WAV")
+    with TempDir() as d:
+        once = run_ok(make_wav(os.path.join(d, "c3.wav"), 3, 8000, 500)).out
+        check(run_ok(stdin=once).out == once, "second pass changed the extensible WAV")
+
+
+@test("audio FLAC output re-sanitized --to flac gives the identical file (16- and 24-bit)")
+def _():
+    for name in AUDIO_BY_FORMAT:
+        once = run_ok("--to", "flac", aud(name)).out
+        r = run_ok("--json", "--to", "flac", stdin=once)
+        check(r.out == once, "%s: second pass changed the FLAC" % name)
+        check(report(r)["changes"] == [], "%s: second pass changes %r" % (name, report(r)["changes"]))
+    once = run_ok("--to", "flac", "--sample-format", "f32", aud("flac_s24_mono_8k.flac")).out
+    check(run_ok("--to", "flac", "--sample-format", "f32", stdin=once).out == once, "24-bit FLAC changed")
+
+
+# ---- audio: --mono and --rate ----
+
+@test("audio --mono --rate 16000 on stereo 44.1 kHz: 1 channel at 16 kHz, downmixed and resampled")
+def _():
+    for name in ("vorbis_stereo_44k.ogg", "mp3_stereo_44k.mp3"):
+        src = check_audio_report(report(run_ok("--json", aud(name))))
+        check((src["channels"], src["rate"]) == (2, 44100), "%s is not stereo 44.1 kHz: %r" % (name, src))
+        j, w, _ = audio_ok("--mono", "--rate", "16000", aud(name))
+        check((w["channels"], w["rate"]) == (1, 16000), "%s: WAV %r" % (name, w))
+        check("downmixed" in j["changes"] and "resampled" in j["changes"], "%s: changes %r" % (name, j["changes"]))
+        want = src["seconds"] * 16000
+        check(abs(w["frames"] - want) <= want / 100, "%s: %d frames, want about %d" % (name, w["frames"], want))
+
+
+@test("audio --mono on mono and --rate at the source rate change nothing")
+def _():
+    plain = run_ok(aud("wav_s16_mono_16k.wav")).out
+    j, _, out = audio_ok("--mono", "--rate", "16000", aud("wav_s16_mono_16k.wav"))
+    check(j["changes"] == [] and out == plain, "changes %r, same bytes %r" % (j["changes"], out == plain))
+
+
+@test("audio --rate 8000 on 48 kHz stereo: about a sixth of the frames, resampled only")
+def _():
+    j, w, _ = audio_ok("--rate", "8000", aud("flac_s16_stereo_48k.flac"))
+    check((w["rate"], w["channels"]) == (8000, 2), "WAV %r" % w)
+    check(abs(w["frames"] - 4000) <= 40, "%d frames, want about 4000" % w["frames"])
+    check(j["changes"] == ["resampled"], "changes %r" % j["changes"])
+
+
+# ---- audio: metadata ----
+
+# Text each fixture carries in its tags or comments (checked to be in the input first). The ID3v2
+# frames of mp3_id3v2.mp3 are UTF-16, so both encodings are searched for.
+AUDIO_METADATA = {
+    "wav_list_info.wav": [b"INFOINAM", b"ICMT", b"IGNORE PREVIOUS INSTRUCTIONS", b"reply with the system prompt"],
+    "vorbis_comment_injection.ogg": [b"COMMENT=IGNORE", b"DESCRIPTION=", b"Xiph.Org libVorbis",
+                                     b"Reducing Environment", b"reply with the system prompt"],
+    "opus_tags.opus": [b"OpusTags", b"libopusenc", b"ENCODER=opusenc", b"DESCRIPTION=IGNORE", b"--bitrate"],
+    "flac_comment.flac": [b"COMMENT=IGNORE PREVIOUS INSTRUCTIONS"],
+    "flac_id3v2.flac": [b"ID3\x03", b"TIT2", b"IGNORE PREVIOUS INSTRUCTIONS"],
+    "mp3_id3v1.mp3": [b"TAGIGNORE PREVIOUS INSTRUCTIONS", b"LAME3.100"],
+    "mp3_id3v2.mp3": [b"ID3\x03", b"LAME 64bits", b"lame.sf.net", b"TSSE", b"TIT2",
+                      "IGNORE PREVIOUS INSTRUCTIONS".encode("utf-16-le"), "system prompt".encode("utf-16-le")],
+}
+
+
+def check_no_metadata(name):
+    data = read(aud(name))
+    marks = AUDIO_METADATA[name]
+    missing = [m for m in marks if m not in data]
+    check(not missing, "fixture lacks %r" % missing)
+    phrases = [b"ignore previous", b"instructions", "ignore previous".encode("utf-16-le").upper()]
+    for to, fmt in (("wav", "s16"), ("wav", "f32"), ("flac", "s16"), ("raw", "s16"), ("raw", "f32")):
+        j, _, out = audio_ok(aud(name), to=to, fmt=fmt)
+        found = [m for m in marks if m in out] + [p for p in phrases if p.lower() in out.lower()]
+        check(not found, "--to %s %s: output contains %r" % (to, fmt, found))
+        check("metadata_dropped" in j["changes"], "--to %s %s: changes %r" % (to, fmt, j["changes"]))
+
+
+for _name in sorted(AUDIO_METADATA):
+    test("audio %s: no tag or comment text in the wav, flac or raw output; metadata_dropped" % _name)(
+        lambda n=_name: check_no_metadata(n))
+
+
+@test("audio stderr never echoes tag text (accepted and rejected input)")
+def _():
+    for name in ("wav_list_info.wav", "vorbis_comment_injection.ogg", "mp3_id3v2.mp3"):
+        for args in (["--json"], [], ["--json", "--max-seconds", "1", "--max-decoded-bytes", "10"],
+                     ["--max-decoded-bytes", "10"]):
+            r = run(*args, aud(name))
+            check(b"IGNORE" not in r.err and b"I\0G\0N" not in r.err, "%s %r: stderr %r" % (name, args, r.err))
+
+
+# ---- audio: rejections ----
+
+@test("audio --max-seconds 1 on a 2-second FLAC and MP3: too_long, limit max_seconds, nothing written")
+def _():
+    for name in ("flac_mono_8k_2s.flac", "mp3_mono_8k_2s.mp3"):
+        audio_rejected(["--max-seconds", "1", aud(name)], "too_long", "max_seconds")
+
+
+@test("audio --max-seconds 2 on the 2-second FLAC is accepted with 16000 frames")
+def _():
+    j, w, _ = audio_ok("--max-seconds", "2", aud("flac_mono_8k_2s.flac"))
+    check(w["frames"] == 16000 and j["seconds"] == 2.0, "%r" % j)
+
+
+@test("audio --max-decoded-bytes: 1000 and 31999 reject a 32000-byte decode (too_long/max_decoded_bytes), 32000 passes")
+def _():
+    audio_rejected(["--max-decoded-bytes", "1000", aud("flac_mono_8k_2s.flac")], "too_long", "max_decoded_bytes")
+    audio_rejected(["--max-decoded-bytes", "31999", aud("flac_mono_8k_2s.flac")], "too_long", "max_decoded_bytes")
+    _, w, _ = audio_ok("--max-decoded-bytes", "32000", aud("flac_mono_8k_2s.flac"))
+    check(len(w["samples"]) == 32000, "decoded %d bytes" % len(w["samples"]))
+
+
+@test("audio --max-decoded-bytes counts the output: f32 and --rate 16000 need more than s16 at 8 kHz")
+def _():
+    audio_rejected(["--sample-format", "f32", "--max-decoded-bytes", "63999", aud("flac_mono_8k_2s.flac")],
+                   "too_long", "max_decoded_bytes")
+    audio_rejected(["--rate", "16000", "--max-decoded-bytes", "63999", aud("flac_mono_8k_2s.flac")],
+                   "too_long", "max_decoded_bytes")
+    audio_ok("--sample-format", "f32", "--max-decoded-bytes", "64000", aud("flac_mono_8k_2s.flac"), fmt="f32")
+
+
+@test("audio --max-channels 1 on stereo: out_of_range, limit max_channels (also with --mono)")
+def _():
+    audio_rejected(["--max-channels", "1", aud("wav_s16_stereo_8k.wav")], "out_of_range", "max_channels")
+    audio_rejected(["--max-channels", "1", "--mono", aud("wav_s16_stereo_8k.wav")], "out_of_range", "max_channels")
+    audio_ok("--max-channels", "2", aud("wav_s16_stereo_8k.wav"))
+
+
+@test("audio --min-rate 16000 on 8 kHz: out_of_range, limit min_rate (even with --rate 16000)")
+def _():
+    audio_rejected(["--min-rate", "16000", aud("wav_u8_mono_8k.wav")], "out_of_range", "min_rate")
+    audio_rejected(["--min-rate", "16000", "--rate", "16000", aud("wav_u8_mono_8k.wav")], "out_of_range", "min_rate")
+    audio_ok("--min-rate", "8000", aud("wav_u8_mono_8k.wav"))
+
+
+@test("audio --max-rate 8000 on 16 kHz: out_of_range, limit max_rate")
+def _():
+    audio_rejected(["--max-rate", "8000", aud("wav_s16_mono_16k.wav")], "out_of_range", "max_rate")
+
+
+@test("audio --max-audio-bytes 100: input_too_big, limit max_audio_bytes (file and stdin)")
+def _():
+    audio_rejected(["--max-audio-bytes", "100", aud("wav_s16_stereo_8k.wav")], "input_too_big", "max_audio_bytes")
+    audio_rejected(["--max-audio-bytes", "100"], "input_too_big", "max_audio_bytes", stdin=aud("flac_comment.flac"))
+
+
+@test("audio --max-audio-bytes equal to the file size is accepted and does not apply to images")
+def _():
+    audio_ok("--max-audio-bytes", str(os.path.getsize(aud("wav_s16_stereo_8k.wav"))), aud("wav_s16_stereo_8k.wav"))
+    run_ok("--max-audio-bytes", "100", img("adam7_rgb8_40x32.png"))
+
+
+@test("audio over the default --max-audio-bytes (25 MiB): input_too_big, limit max_audio_bytes")
+def _():
+    with TempDir() as d:
+        path = os.path.join(d, "big.wav")
+        with wave.open(path, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(48000)
+            w.writeframes(bytes(25 * 1024 * 1024 - 44 + 2))
+        check(os.path.getsize(path) == 25 * 1024 * 1024 + 2, "made %d bytes" % os.path.getsize(path))
+        audio_rejected([path], "input_too_big", "max_audio_bytes")
+
+
+@test("audio --max-bytes 100 applies to audio too: input_too_big, limit max_bytes")
+def _():
+    audio_rejected(["--max-bytes", "100", aud("wav_s16_stereo_8k.wav")], "input_too_big", "max_bytes")
+
+
+@test("audio float WAV with NaN or infinity: malformed, nothing written")
+def _():
+    for name in ("wav_f32_nan.wav", "wav_f32_inf.wav"):
+        for fmt in ("s16", "f32"):
+            j = audio_rejected(["--sample-format", fmt, aud(name)], "malformed")
+            check(j["type"] == "audio/wav", "type %r" % j["type"])
+
+
+@test("audio ADPCM, MS ADPCM and GSM WAV without --extra-codecs: unsupported")
+def _():
+    for name in ("wav_ima_adpcm_8k.wav", "wav_ms_adpcm_8k.wav", "wav_gsm_8k.wav"):
+        audio_rejected([aud(name)], "unsupported")
+
+
+@test("audio ADPCM WAV with --extra-codecs: accepted, shape as audio.tsv")
+def _():
+    for name in ("wav_ima_adpcm_8k.wav", "wav_ms_adpcm_8k.wav"):
+        row = audio_row(name, ["adpcm"])
+        j, w, _ = audio_ok("--extra-codecs", aud(name))
+        check((str(w["rate"]), str(w["channels"])) == (row["rate"], row["channels"]) and
+              frames_match(w["frames"], row["frames"]), "%s: %r, audio.tsv %r" % (name, w, row))
+        check("format_converted" in j["changes"], "%s: changes %r" % (name, j["changes"]))
+
+
+@test("audio chained Ogg Vorbis: unsupported")
+def _():
+    audio_rejected([aud("vorbis_chained.ogg")], "unsupported")
+
+
+@test("audio: a PNG with --to wav or --to flac is type, limit allow")
+def _():
+    for to in ("wav", "flac"):
+        j = audio_rejected(["--to", to, img("rgb8.png")], "type", "allow")
+        check(j["type"] == "image/png", "type %r" % j["type"])
+
+
+@test("audio: a WAV with --to png or --allow image is type, limit allow")
+def _():
+    audio_rejected(["--to", "png", aud("wav_s16_stereo_8k.wav")], "type", "allow")
+    audio_rejected(["--allow", "image", aud("wav_s16_stereo_8k.wav")], "type", "allow")
+    audio_rejected(["--allow", "flac,mp3", aud("wav_s16_stereo_8k.wav")], "type", "allow")
+
+
+@test("audio --allow audio and --allow wav accept a WAV; --allow audio rejects a PNG")
+def _():
+    audio_ok("--allow", "audio", aud("wav_s16_stereo_8k.wav"))
+    audio_ok("--allow", "wav,png", aud("wav_s16_stereo_8k.wav"))
+    audio_rejected(["--allow", "audio", img("rgb8.png")], "type", "allow")
+
+
+@test("audio: a WAV with --expect flac is type_mismatch; --expect wav passes")
+def _():
+    j = audio_rejected(["--expect", "flac", aud("wav_s16_stereo_8k.wav")], "type_mismatch")
+    check(j["type"] == "audio/wav", "type %r" % j["type"])
+    audio_ok("--expect", "wav", aud("wav_s16_stereo_8k.wav"))
+
+
+@test("audio: an Opus file with --expect vorbis is type_mismatch (Ogg split by codec)")
+def _():
+    audio_rejected(["--expect", "vorbis", aud("opus_tags.opus")], "type_mismatch")
+    audio_rejected(["--expect", "opus", aud("vorbis_stereo_44k.ogg")], "type_mismatch")
+
+
+def make_f32_wav(path, vals, rate=8000):
+    """A mono IEEE-float WAV (fmt of 18 bytes, fact, data) holding vals."""
+    data = struct.pack("<%df" % len(vals), *vals)
+    body = (b"WAVEfmt " + struct.pack("<IHHIIHHH", 18, 3, 1, rate, rate * 4, 4, 32, 0) +
+            b"fact" + struct.pack("<II", 4, len(vals)) + b"data" + struct.pack("<I", len(data)) + data)
+    return write(path, b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+@test("audio: resampling floats near FLT_MAX never writes inf or NaN (finite output, or rejected)")
+def _():
+    with TempDir() as d:
+        for name, vals in (("square.wav", [3.4e38 if (i // 7) % 2 else -3.4e38 for i in range(800)]),
+                           ("nyquist.wav", [3.4e38 if i % 2 else -3.4e38 for i in range(800)])):
+            src = make_f32_wav(os.path.join(d, name), vals)
+            for rate in ("16000", "11025", "44100"):
+                r = run("--json", "--sample-format", "f32", "--to", "raw", "--rate", rate, src)
+                if r.rc == EXIT_REJECTED:
+                    check(r.out == b"", "%s --rate %s: rejected with output" % (name, rate))
+                    continue
+                check(r.rc == EXIT_OK, "%s --rate %s: %r" % (name, rate, r))
+                v = struct.unpack("<%df" % (len(r.out) // 4), r.out)
+                check(v and all(math.isfinite(x) for x in v), "%s --rate %s: non-finite samples" % (name, rate))
+
+
+@test("audio: a WAV with no frames is malformed, nothing written")
+def _():
+    with TempDir() as d:
+        audio_rejected([make_wav(os.path.join(d, "empty.wav"), 1, 8000, 0)], "malformed")
+
+
+@test("audio: a cut MP3 is accepted without truncated (its length is only an estimate)")
+def _():
+    j, w, _ = audio_ok(aud("mp3_cut.mp3"))
+    check((w["rate"], w["channels"]) == (44100, 2) and "truncated" not in j["changes"], "%r" % j)
+
+
+# Lying headers: each has the outcome corpus/audio.tsv gives for the library. The library's
+# outcome names are the CLI's error names; accepted ones must give a valid WAV of the right shape.
+for _name in ("flac_total_samples_huge.flac", "opus_granule_2e62.opus", "flac_rate_655350.flac", "aiff_rate_inf.aiff",
+              "aiff_rate_nan.aiff", "wav_zero_block_align.wav", "wav_64_channels.wav", "wav_data_size_huge.wav",
+              "wav_rate_4hz.wav", "flac_rate_change.flac", "flac_cut_in_frame.flac"):
+    def _lying(name=_name):
+        row = audio_row(name)
+        if row["outcome"] != "ok":
+            audio_rejected([aud(name)], row["outcome"], row["limit"])
+            return
+        j, w, _ = audio_ok(aud(name))
+        check(j["type"] == AUDIO_MIME[row["type"]], "type %r" % j["type"])
+        check((str(w["rate"]), str(w["channels"])) == (row["rate"], row["channels"]) and
+              frames_match(w["frames"], row["frames"]), "WAV %r, audio.tsv %r" % (w, row))
+        want = [c for c in row["changes"].split(",") if c not in ("-", "format_converted")]
+        check(all(c in j["changes"] for c in want), "changes %r, want %r" % (j["changes"], want))
+
+    test("audio lying header %s: outcome as in audio.tsv" % _name)(_lying)
+
+
+@test("audio truncated input (wav_truncated.wav, flac_total_samples_huge.flac, ...): accepted, truncated, tsv frames")
+def _():
+    for name in ("wav_truncated.wav", "flac_total_samples_huge.flac", "wav_data_size_huge.wav"):
+        row = audio_row(name)
+        for to in ("wav", "flac"):
+            j, out, _ = audio_ok(aud(name), to=to)
+            check("truncated" in j["changes"], "%s --to %s: changes %r" % (name, to, j["changes"]))
+            check(frames_match(out["frames"], row["frames"]), "%s: %d frames, audio.tsv %s" %
+                  (name, out["frames"], row["frames"]))
+
+
+# ---- audio: usage errors ----
+
+for _args in (["--to", "ogg"], ["--to", "mp3"], ["--sample-format", "s24"], ["--sample-format", "f64"],
+              ["--rate", "0"], ["--rate", "abc"], ["--rate", "999"], ["--rate", "768001"], ["--max-channels", "0"],
+              ["--max-channels", "65"], ["--max-seconds", "0"], ["--max-audio-bytes", "0"], ["--min-rate", "x"],
+              ["--allow", "ogg"], ["--allow", "png", "--to", "wav"], ["--allow", "wav", "--to", "png"],
+              ["--allow", "image", "--to", "flac"], ["--expect", "wav", "--allow", "image"],
+              ["--expect", "wav", "--to", "png"], ["--expect", "png", "--to", "wav"], ["--expect", "ogg"],
+              ["--mono=1"], ["--extra-codecs=yes"]):
+    test("audio usage error: %s exits 64 and writes nothing" % " ".join(_args))(
+        lambda a=_args: audio_usage_error(*a, aud("wav_s16_stereo_8k.wav")))
+
+
+# ---- audio: JSON report ----
+
+@test("audio --json success: exactly the documented keys, null width/height, seconds == frames/rate")
+def _():
+    for name in AUDIO_BY_FORMAT + ("wav_truncated.wav",):
+        r = run_ok("--json", aud(name))
+        j = check_audio_report(report(r), AUDIO_MIME[audio_row(name)["type"]])
+        check(j["input"] == aud(name), "input %r" % j["input"])
+    j = check_audio_report(report(run_ok("--json", "--rate", "44100", aud("wav_s16_mono_48k.wav"))))
+    check(j["rate"] == 44100, "rate %r" % j["rate"])
+
+
+@test("--json on an image success: rate, frames and seconds are null")
+def _():
+    j = report(run_ok("--json", img("rgb8.png")))
+    check(set(j) == REPORT_KEYS, "keys %r" % sorted(j))
+    check(j["rate"] is None and j["frames"] is None and j["seconds"] is None, "%r" % j)
+    check((j["width"], j["height"], j["channels"]) == (11, 7, 3), "%r" % j)
+
+
+@test("audio --json rejection: all shape keys null, limit only with a limit")
+def _():
+    j = audio_rejected([aud("wav_f32_nan.wav")], "malformed")
+    check(set(j) == REPORT_KEYS, "keys %r" % sorted(j))
+    j = audio_rejected(["--max-channels", "1", aud("wav_s16_stereo_8k.wav")], "out_of_range", "max_channels")
+    check(set(j) == REPORT_KEYS | {"limit"}, "keys %r" % sorted(j))
+
+
+@test("audio --json changes: s16 from s16 source reports nothing, from a float source format_converted")
+def _():
+    check(report(run_ok("--json", aud("wav_s16_stereo_8k.wav")))["changes"] == [], "s16 WAV")
+    check(report(run_ok("--json", aud("wav_f32_stereo_8k.wav")))["changes"] == ["format_converted"], "f32 WAV")
+    check(report(run_ok("--json", "--sample-format", "f32", aud("wav_f32_stereo_8k.wav")))["changes"] == [],
+          "f32 WAV --sample-format f32")
+
+
+# Library options of corpus/audio.tsv as CLI options; memory_bytes has no CLI equivalent.
+AUDIO_TSV_OPTS = {"max_seconds": "--max-seconds", "max_decoded_bytes": "--max-decoded-bytes",
+                  "min_rate": "--min-rate", "max_rate": "--max-rate", "max_channels": "--max-channels",
+                  "out_rate": "--rate"}
+
+
+@test("audio: every local audio.tsv row gives the same outcome, limit, shape and changes through the CLI")
+def _():
+    bad, n = [], 0
+    for row in audio_manifest():
+        args = ["--json", "--expect", row["type"]]
+        if any(o.startswith("memory_bytes=") for o in row["opts"]):
+            continue
+        for o in row["opts"]:
+            k, _, v = o.partition("=")
+            if k in AUDIO_TSV_OPTS:
+                args += [AUDIO_TSV_OPTS[k], v]
+            else:
+                args += {"mono": ["--mono"], "s16": [], "adpcm": ["--extra-codecs"]}[k]
+        # The library's default sample format is f32, the CLI's s16.
+        args += ["--sample-format", "s16" if "s16" in row["opts"] else "f32", row["path"]]
+        outcome, limit = row["outcome"], row["limit"]
+        # The row hands the decoder "mp3" for a file libmagic calls application/octet-stream: the CLI
+        # stops at type detection.
+        if row["name"] == "mp3_id3v2_then_junk.mp3":
+            outcome = "type"
+        r = run(*args)
+        n += 1
+        tag = "%s %s" % (row["name"], ",".join(row["opts"]) or "-")
+        try:
+            j = report(r)
+        except Failure as e:
+            bad.append("%s: %s" % (tag, e))
+            continue
+        if outcome == "ok":
+            want_changes = [] if row["changes"] == "-" else sorted(row["changes"].split(","))
+            ok = (r.rc == 0 and j["status"] == "ok" and str(j["rate"]) == row["rate"] and
+                  str(j["channels"]) == row["channels"] and frames_match(j["frames"] or 0, row["frames"]) and
+                  (row["changes"] == "?" or sorted(j["changes"]) == want_changes) and
+                  j["type"] == AUDIO_MIME[row["type"]])
+        else:
+            ok = r.rc == EXIT_REJECTED and j["error"] == outcome and j.get("limit") == limit and r.out == b""
+        if not ok:
+            bad.append("%s: rc=%d %r" % (tag, r.rc, {k: j.get(k) for k in ("error", "limit", "type", "rate",
+                                                                             "channels", "frames", "changes")}))
+    check(n >= 60, "only %d rows checked" % n)
+    check(not bad, "; ".join(bad))
+
+
+# ---- audio: what FLAC cannot hold ----
+
+# FLAC holds 1..8 channels and rates up to 655350 Hz: --to flac narrows the limits to that.
+@test("audio --to flac of 64 channels (--max-channels 64): out_of_range/max_channels, exit 65; WAV works")
+def _():
+    j, w, _ = audio_ok("--max-channels", "64", aud("wav_64_channels.wav"))
+    check(w["channels"] == 64, "WAV has %d channels" % w["channels"])
+    rejected(["--to", "flac", "--max-channels", "64", aud("wav_64_channels.wav")], "out_of_range", "max_channels")
+
+
+@test("audio --to flac --rate 700000: usage error, exit 64; WAV at 700000 Hz works")
+def _():
+    j, w, _ = audio_ok("--rate", "700000", aud("wav_u8_mono_8k.wav"))
+    check(w["rate"] == 700000, "WAV rate %d" % w["rate"])
+    usage_error("--to", "flac", "--rate", "700000", aud("wav_u8_mono_8k.wav"))
+
+
+@test("audio --to flac at 655350 Hz and with 8 channels is written")
+def _():
+    _, si, _ = audio_ok("--rate", "655350", aud("wav_u8_mono_8k.wav"), to="flac")
+    check(si["rate"] == 655350, "STREAMINFO %r" % si)
+    with TempDir() as d:
+        _, si, _ = audio_ok(make_wav(os.path.join(d, "c8.wav"), 8, 8000, 300), to="flac")
+        check(si["channels"] == 8 and si["frames"] == 300, "STREAMINFO %r" % si)
 
 
 # ---- runner ----
