@@ -142,6 +142,11 @@ elif cmd == 'aiff-rate':        # IN OUT inf|nan: COMM's 80-bit sample rate
     p = b.index(b'COMM')
     b[p + 16:p + 26] = ext80(a[2])
     wr(a[1], b)
+elif cmd == 'aifc-codec':       # IN OUT FOURCC: COMM's compression type
+    b = rd(a[0])
+    p = b.index(b'COMM')
+    b[p + 26:p + 30] = a[2].encode()
+    wr(a[1], b)
 elif cmd == 'ogg-notags':       # IN OUT: keep the vendor string, drop every comment
     pages = ogg_pages(rd(a[0]))
     pg = pages[1]
@@ -292,6 +297,11 @@ tone "$tmp/f32_8k.wav" 8000 1 0.1 -e floating-point -b 32
 py wav-float "$tmp/f32_8k.wav" wav_f32_nan.wav 100 nan
 py wav-float "$tmp/f32_8k.wav" wav_f32_inf.wav 100 -inf
 py wav-float "$tmp/f32_8k.wav" wav_f32_huge.wav 100 3e38
+# Codecs outside the default set are refused before libsndfile parses them:
+# with block align 0 libsndfile's own IMA ADPCM open fails (malformed), so
+# "unsupported" proves airlock decided first.
+py wav-fmt wav_ima_adpcm_8k.wav wav_ima_adpcm_align_0.wav align=0
+py aifc-codec aifc_f32_mono_8k.aifc aifc_ima4_8k.aifc ima4
 py aiff-rate aiff_s8_mono_8k.aiff aiff_rate_inf.aiff inf
 py aiff-rate aiff_s8_mono_8k.aiff aiff_rate_nan.aiff nan
 opusenc --quiet --serial 7 --bitrate 16 "$tmp/s16_8k.wav" "$tmp/o8.opus"
@@ -430,6 +440,10 @@ EOF
 	fx wav_gsm_8k.wav - unsupported - - - -
 	fx wav_f64_8k.wav - unsupported - - - -
 	fx wav_ima_adpcm_8k.wav adpcm ok 8000 1 ~4000 $fc
+	fx wav_ima_adpcm_align_0.wav - unsupported - - - -
+	fx wav_ima_adpcm_align_0.wav adpcm malformed - - - -
+	fx aifc_ima4_8k.aifc - unsupported - - - -
+	fx aifc_ima4_8k.aifc adpcm ok 8000 1 15104 $fc
 	fx wav_ms_adpcm_8k.wav adpcm ok 8000 1 ~4000 $fc
 	fx wav_f64_8k.wav adpcm ok 8000 1 2000 $fc
 

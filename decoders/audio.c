@@ -262,6 +262,84 @@ static void iff_walk(const uint8_t *buf, size_t len, bool big_endian, const char
 	}
 }
 
+/*
+ * The codec a WAV or AIFF-C file names, read before libsndfile opens it:
+ * libsndfile's open already parses and decodes the first block of ADPCM and
+ * GSM streams (the code behind CVE-2021-3246 and CVE-2026-37555), so a codec
+ * outside the default set must be refused before that, not after.
+ *
+ * WAV: format tags PCM (1), IEEE float (3), A-law (6), mu-law (7), and
+ * WAVE_FORMAT_EXTENSIBLE whose subformat GUID starts with one of those.
+ * AIFF-C: compression types for linear PCM, 32-bit float and G.711. Plain
+ * AIFF has no codec field: it is always linear PCM.
+ */
+static bool wav_tag_default(uint32_t tag)
+{
+	return tag == 1 || tag == 3 || tag == 6 || tag == 7;
+}
+
+/* The first "fmt " chunk, or false when there is no whole one (libsndfile then finds the damage). */
+static bool wav_fmt(const uint8_t *buf, size_t len, const uint8_t **fmt, uint32_t *size)
+{
+	size_t p = 12;
+
+	while (len >= p && len - p >= 8) {
+		uint32_t n = le32(buf + p + 4);
+
+		if (n > len - p - 8)
+			return false;
+		if (memcmp(buf + p, "fmt ", 4) == 0) {
+			*fmt = buf + p + 8;
+			*size = n;
+			return true;
+		}
+		p += 8 + (size_t)n + (n & 1);
+	}
+	return false;
+}
+
+static int wav_codec_check(const uint8_t *buf, size_t len)
+{
+	const uint8_t *fmt;
+	uint32_t size, tag;
+
+	if (len < 12 || memcmp(buf, "RIFF", 4) != 0 || !wav_fmt(buf, len, &fmt, &size) || size < 2)
+		return AIRLOCK_OK; /* libsndfile judges what is not there */
+	tag = fmt[0] | (uint32_t)fmt[1] << 8;
+	if (tag == 0xFFFE) {
+		if (size < 26)
+			return AIRLOCK_E_MALFORMED;
+		tag = fmt[24] | (uint32_t)fmt[25] << 8; /* the GUID's first two bytes */
+	}
+	return wav_tag_default(tag) ? AIRLOCK_OK : AIRLOCK_E_UNSUPPORTED;
+}
+
+static int aiff_codec_check(const uint8_t *buf, size_t len)
+{
+	static const char *const plain[] = { "NONE", "none", "twos", "sowt", "raw ", "in24", "42ni", "in32",
+					     "23ni", "fl32", "FL32", "ulaw", "ULAW", "alaw", "ALAW", NULL };
+	size_t p = 12;
+
+	if (len < 12 || memcmp(buf, "FORM", 4) != 0 || memcmp(buf + 8, "AIFC", 4) != 0)
+		return AIRLOCK_OK;
+	while (len - p >= 8) {
+		uint32_t n = be32(buf + p + 4);
+
+		if (memcmp(buf + p, "COMM", 4) == 0) {
+			if (n < 22 || len - p - 8 < 22)
+				return AIRLOCK_OK; /* too short to name a codec: libsndfile refuses it */
+			for (size_t i = 0; plain[i] != NULL; i++)
+				if (memcmp(buf + p + 8 + 18, plain[i], 4) == 0)
+					return AIRLOCK_OK;
+			return AIRLOCK_E_UNSUPPORTED;
+		}
+		if (n > len - p - 8)
+			return AIRLOCK_OK;
+		p += 8 + (size_t)n + (n & 1);
+	}
+	return AIRLOCK_OK;
+}
+
 static void wav_walk(const uint8_t *buf, size_t len, uint32_t *changes)
 {
 	static const char *const plain[] = { "fmt ", "fact", "PEAK", "JUNK", "junk", "PAD ", "FLLR", NULL };
@@ -951,6 +1029,12 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	if (rc != AIRLOCK_OK)
 		goto out;
 	rc = sniff_container(type, buf + skip, len - skip, &changes, &si, &frames_at);
+	if (rc == AIRLOCK_OK && !lim->allow_adpcm) {
+		if (type == AIRLOCK_TYPE_WAV)
+			rc = wav_codec_check(buf + skip, len - skip);
+		else if (type == AIRLOCK_TYPE_AIFF)
+			rc = aiff_codec_check(buf + skip, len - skip);
+	}
 	if (rc != AIRLOCK_OK)
 		goto out;
 	if (type == AIRLOCK_TYPE_MP3) {
@@ -996,7 +1080,9 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	if (out_rate != (uint32_t)info.samplerate) {
 		pl.ratio = (double)out_rate / (double)info.samplerate;
 		if (!src_is_valid_ratio(pl.ratio)) {
-			rc = AIRLOCK_E_INVALID_ARG;
+			/* libsamplerate converts by factors up to 256 either way: this source cannot reach out_rate. */
+			limit = AIRLOCK_OUT_RATE;
+			rc = AIRLOCK_E_OUT_OF_RANGE;
 			goto out;
 		}
 	}

@@ -168,6 +168,20 @@ static int validate_audio(const struct frame_header *h, const struct limits *lim
 	return AIRLOCK_OK;
 }
 
+int frame_validate_payload(const struct frame_header *h, const uint8_t *payload, size_t len)
+{
+	if (h->kind != FRAME_KIND_AUDIO || h->format != FRAME_FORMAT_F32)
+		return AIRLOCK_OK;
+	for (size_t i = 0; i + 4 <= len; i += 4) {
+		uint32_t bits;
+		memcpy(&bits, payload + i, 4);
+		/* Exponent all ones: infinity or NaN. */
+		if ((bits & 0x7f800000u) == 0x7f800000u)
+			return AIRLOCK_E_PROTOCOL;
+	}
+	return AIRLOCK_OK;
+}
+
 int frame_validate(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
 {
 	*payload_len = 0;

@@ -50,6 +50,13 @@ void frame_header_from(const struct frame *f, int status, struct frame_header *h
  */
 int frame_validate(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len);
 
+/*
+ * The payload's values, once all of it is in: float samples must be finite
+ * (a NaN would poison whatever model reads them). AIRLOCK_OK or
+ * AIRLOCK_E_PROTOCOL. h has passed frame_validate().
+ */
+int frame_validate_payload(const struct frame_header *h, const uint8_t *payload, size_t len);
+
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 
 #define CTL_MAGIC     0x414c4b5au

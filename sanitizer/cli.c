@@ -364,6 +364,7 @@ static const char *key_name(uint32_t key)
 	case AIRLOCK_MAX_RATE: return "max_rate";
 	case AIRLOCK_MAX_CHANNELS: return "max_channels";
 	case AIRLOCK_MAX_AUDIO_INPUT_BYTES: return "max_audio_bytes";
+	case AIRLOCK_OUT_RATE: return "rate";
 	default: return NULL;
 	}
 }
@@ -594,13 +595,18 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 			goto report;
 	}
 	if (o->to == AIRLOCK_FORMAT_FLAC) {
-		/* What FLAC cannot hold is the input's limit, rejected as such, not an encoder failure. */
-		uint64_t v = 0;
+		/*
+		 * What FLAC cannot hold is the input's limit, rejected as such, not
+		 * an encoder failure; unless --mono or --rate makes the output fit.
+		 */
+		uint64_t v = 0, mono = 0, out_rate = 0;
+		airlock_get(ctx, AIRLOCK_MONO, &mono);
+		airlock_get(ctx, AIRLOCK_OUT_RATE, &out_rate);
 		airlock_get(ctx, AIRLOCK_MAX_CHANNELS, &v);
-		if (v > CLI_FLAC_MAX_CHANNELS)
+		if (!mono && v > CLI_FLAC_MAX_CHANNELS)
 			airlock_set(ctx, AIRLOCK_MAX_CHANNELS, CLI_FLAC_MAX_CHANNELS);
 		airlock_get(ctx, AIRLOCK_MAX_RATE, &v);
-		if (v > CLI_FLAC_MAX_RATE)
+		if (!out_rate && v > CLI_FLAC_MAX_RATE)
 			airlock_set(ctx, AIRLOCK_MAX_RATE, CLI_FLAC_MAX_RATE);
 	}
 

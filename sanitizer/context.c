@@ -592,7 +592,7 @@ static int outcome(const struct xfer *x)
 		return x->frame_rc;
 	if (x->pgot != x->plen || !x->pipe_eof)
 		return AIRLOCK_E_PROTOCOL;
-	return AIRLOCK_OK;
+	return frame_validate_payload(&x->h, x->payload, (size_t)x->plen);
 }
 
 static int make_input(const void *buf, size_t len)

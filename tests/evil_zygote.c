@@ -77,6 +77,23 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 		io_write_all(1, b, sizeof(b));
 		io_write_all(1, zeros, 12);
 		_exit(0);
+	} else if (is(buf, len, "audio-nan")) {
+		/* A well-formed audio frame whose last sample is a NaN. */
+		struct frame_header hd = { .magic = FRAME_MAGIC,
+					   .version = FRAME_VERSION,
+					   .kind = FRAME_KIND_AUDIO,
+					   .format = FRAME_FORMAT_F32,
+					   .type = AIRLOCK_TYPE_WAV,
+					   .channels = 1,
+					   .rate = 8000,
+					   .frames = 3,
+					   .payload_len = 12 };
+		const float samples[3] = { 0.25f, -0.5f, __builtin_nanf("") };
+		uint8_t b[FRAME_HEADER_SIZE];
+		frame_header_pack(&hd, b);
+		io_write_all(1, b, sizeof(b));
+		io_write_all(1, samples, sizeof(samples));
+		_exit(0);
 	} else if (is(buf, len, "mmap-exec"))
 		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	else if (is(buf, len, "segv")) {

@@ -1884,6 +1884,20 @@ def _():
     usage_error("--to", "flac", "--rate", "700000", aud("wav_u8_mono_8k.wav"))
 
 
+@test("audio --to flac --mono of 64 channels fits FLAC: written, 1 channel, downmixed")
+def _():
+    _, si, _ = audio_ok("--max-channels", "64", "--mono", aud("wav_64_channels.wav"), to="flac")
+    check(si["channels"] == 1, "STREAMINFO %r" % si)
+
+
+@test("audio 2000 Hz resampled to 768000 Hz (beyond libsamplerate's 256x): out_of_range, limit rate")
+def _():
+    with TempDir() as d:
+        src = make_wav(os.path.join(d, "low.wav"), 1, 2000, 400)
+        rejected(["--min-rate", "1000", "--max-rate", "768000", "--rate", "768000", src], "out_of_range", "rate")
+        audio_ok("--min-rate", "1000", "--rate", "512000", src)
+
+
 @test("audio --to flac at 655350 Hz and with 8 channels is written")
 def _():
     _, si, _ = audio_ok("--rate", "655350", aud("wav_u8_mono_8k.wav"), to="flac")

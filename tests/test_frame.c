@@ -288,6 +288,32 @@ static void bad_fields(void)
 	BAD(h.limit = AIRLOCK_MAX_PIXELS, "a tripped limit on a success frame");
 }
 
+/* Float payloads: every sample finite, or the frame is a lie; other formats are not looked at. */
+static void payload_values(void)
+{
+	const struct frame_header a = good_audio();
+	struct frame_header s16 = good_audio(), img = good();
+	const float ok[4] = { 0.0f, -1.0f, 3.0e38f, -1.0e-40f };
+	const float bad[3] = { __builtin_inff(), -__builtin_inff(), __builtin_nanf("") };
+
+	s16.format = FRAME_FORMAT_S16;
+	tap_ok(frame_validate_payload(&a, (const uint8_t *)ok, sizeof(ok)) == AIRLOCK_OK,
+	       "float payload: zero, -1, 3e38 and a denormal pass");
+	for (int i = 0; i < 3; i++) {
+		float p[4] = { 0.5f, 0.5f, 0.5f, 0.5f };
+		p[3] = bad[i];
+		tap_ok(frame_validate_payload(&a, (const uint8_t *)p, sizeof(p)) == AIRLOCK_E_PROTOCOL,
+		       "float payload: a %s last sample is rejected",
+		       i == 0	? "+inf"
+		       : i == 1 ? "-inf"
+				: "NaN");
+	}
+	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	tap_ok(frame_validate_payload(&s16, ones, sizeof(ones)) == AIRLOCK_OK &&
+		       frame_validate_payload(&img, ones, sizeof(ones)) == AIRLOCK_OK,
+	       "s16 and image payloads are not read as floats");
+}
+
 int main(void)
 {
 	limits_default(&lim);
@@ -307,6 +333,7 @@ int main(void)
 	       "the wire format is little-endian");
 
 	bad_fields();
+	payload_values();
 
 	h = good_audio();
 	n = 0;

@@ -48,6 +48,7 @@ static const struct {
 	{ "overflow-dims", AIRLOCK_E_PROTOCOL, 0, 0, "dimensions whose product overflows are rejected" },
 	{ "wrong-type", AIRLOCK_E_PROTOCOL, 0, 0, "an image frame claiming an audio type is rejected" },
 	{ "audio-rate-lie", AIRLOCK_E_PROTOCOL, 0, 0, "an audio frame with a rate below the minimum is rejected" },
+	{ "audio-nan", AIRLOCK_E_PROTOCOL, 0, 0, "an audio frame carrying a NaN sample is rejected" },
 	{ "silent", AIRLOCK_E_PROTOCOL, 0, 0, "exiting without a frame is rejected" },
 	{ "flood", AIRLOCK_E_PROTOCOL, 0, 0, "a worker flooding the pipe is cut off" },
 };
