@@ -147,6 +147,39 @@ elif cmd == 'aifc-codec':       # IN OUT FOURCC: COMM's compression type
     p = b.index(b'COMM')
     b[p + 26:p + 30] = a[2].encode()
     wr(a[1], b)
+elif cmd == 'iff-tricks':       # AIFC WAV: chunk layouts whose codec a header walk could misjudge
+    def be_chunks(b):
+        p, out = 12, []
+        while p + 8 <= len(b):
+            n = struct.unpack('>I', b[p + 4:p + 8])[0]
+            out.append((bytes(b[p:p + 4]), bytes(b[p + 8:p + 8 + n])))
+            p += 8 + n + (n & 1)
+        return out
+    def form(kind, chs):
+        body = b''.join(c + struct.pack('>I', len(d)) + d + (b'\0' if len(d) & 1 else b'') for c, d in chs)
+        return b'FORM' + struct.pack('>I', 4 + len(body)) + kind + body
+    ima = bytes(rd(a[0]))
+    ch = be_chunks(ima)
+    comm = dict(ch)[b'COMM']
+    body = b'AIFC' + b'ABCD' + struct.pack('>I', 1) + b'\0'   # an odd chunk ending at EOF, no pad byte
+    wr('aifc_oob.aifc', b'FORM' + struct.pack('>I', len(body)) + body)
+    wr('aiff_form_ima4.aiff', ima[:8] + b'AIFF' + ima[12:])     # a codec in a plain AIFF COMM
+    two = []
+    for c, d in ch:
+        two += [(b'COMM', comm[:18] + b'NONE' + b'\x0enot compressed\x00'), (c, d)] if c == b'COMM' else [(c, d)]
+    wr('aifc_two_comm.aifc', form(b'AIFC', two))                 # COMM NONE, then COMM ima4
+    x = bytearray(form(b'AIFC', [(c, comm[:18] + b'ima4') if c == b'COMM' else (c, d) for c, d in ch]))
+    i = x.find(b'COMM')
+    x[i + 4:i + 8] = struct.pack('>I', 21)
+    wr('aifc_comm21.aifc', x)                                    # COMM of 21 bytes
+    w = bytes(rd(a[1]))
+    p, rest = 12, b''
+    while p + 8 <= len(w):
+        n = struct.unpack('<I', w[p + 4:p + 8])[0]
+        rest += w[p:p + 8 + n]
+        p += 8 + n + (n & 1)
+    body = b'WAVE' + b'fact' + struct.pack('<I', 0) + b'XXXX' + rest   # an empty fact chunk before fmt
+    wr('wav_fact0_align0.wav', b'RIFF' + struct.pack('<I', len(body)) + body)
 elif cmd == 'ogg-notags':       # IN OUT: keep the vendor string, drop every comment
     pages = ogg_pages(rd(a[0]))
     pg = pages[1]
@@ -302,6 +335,7 @@ py wav-float "$tmp/f32_8k.wav" wav_f32_huge.wav 100 3e38
 # "unsupported" proves airlock decided first.
 py wav-fmt wav_ima_adpcm_8k.wav wav_ima_adpcm_align_0.wav align=0
 py aifc-codec aifc_f32_mono_8k.aifc aifc_ima4_8k.aifc ima4
+py iff-tricks aifc_ima4_8k.aifc wav_ima_adpcm_align_0.wav
 py aiff-rate aiff_s8_mono_8k.aiff aiff_rate_inf.aiff inf
 py aiff-rate aiff_s8_mono_8k.aiff aiff_rate_nan.aiff nan
 opusenc --quiet --serial 7 --bitrate 16 "$tmp/s16_8k.wav" "$tmp/o8.opus"
@@ -444,6 +478,11 @@ EOF
 	fx wav_ima_adpcm_align_0.wav adpcm malformed - - - -
 	fx aifc_ima4_8k.aifc - unsupported - - - -
 	fx aifc_ima4_8k.aifc adpcm ok 8000 1 15104 $fc
+	fx aifc_oob.aifc - malformed - - - -
+	fx aiff_form_ima4.aiff - malformed - - - -
+	fx aifc_two_comm.aifc - malformed - - - -
+	fx aifc_comm21.aifc - malformed - - - -
+	fx wav_fact0_align0.wav - malformed - - - -
 	fx wav_ms_adpcm_8k.wav adpcm ok 8000 1 ~4000 $fc
 	fx wav_f64_8k.wav adpcm ok 8000 1 2000 $fc
 

@@ -263,80 +263,176 @@ static void iff_walk(const uint8_t *buf, size_t len, bool big_endian, const char
 }
 
 /*
- * The codec a WAV or AIFF-C file names, read before libsndfile opens it:
- * libsndfile's open already parses and decodes the first block of ADPCM and
- * GSM streams (the code behind CVE-2021-3246 and CVE-2026-37555), so a codec
- * outside the default set must be refused before that, not after.
+ * WAV and AIFF as libsndfile gets them by default: a canonical header that
+ * airlock writes from the fields it checked, then the sound bytes, nothing
+ * else. libsndfile's open already parses the codec's header and decodes the
+ * first block of ADPCM and GSM streams (the code behind CVE-2021-3246 and
+ * CVE-2026-37555), and no check that tries to predict its chunk parser
+ * (duplicate chunks, odd sizes, short fact chunks, COMM in plain AIFF) can
+ * be sure to agree with it. Here it never sees the original header at all,
+ * so it can only take the code paths of the codecs allowed by default:
  *
- * WAV: format tags PCM (1), IEEE float (3), A-law (6), mu-law (7), and
- * WAVE_FORMAT_EXTENSIBLE whose subformat GUID starts with one of those.
- * AIFF-C: compression types for linear PCM, 32-bit float and G.711. Plain
- * AIFF has no codec field: it is always linear PCM.
+ *   WAV: format tags PCM (1), IEEE float (3), A-law (6), mu-law (7), and
+ *        WAVE_FORMAT_EXTENSIBLE with one of those as its subformat;
+ *   AIFF: linear PCM; AIFF-C: the compression types of linear PCM, 32-bit
+ *        float and G.711.
+ *
+ * With allow_adpcm the original bytes go to libsndfile unchanged.
  */
+#define CANON_FMT_MAX 256
+#define CANON_MAX     (12 + 8 + CANON_FMT_MAX + 8 + 8)
+
+struct canon {
+	uint8_t hdr[CANON_MAX];
+	size_t hdr_len;
+	const uint8_t *sound;
+	size_t sound_len;
+};
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+
 static bool wav_tag_default(uint32_t tag)
 {
 	return tag == 1 || tag == 3 || tag == 6 || tag == 7;
 }
 
-/* The first "fmt " chunk, or false when there is no whole one (libsndfile then finds the damage). */
-static bool wav_fmt(const uint8_t *buf, size_t len, const uint8_t **fmt, uint32_t *size)
+/* KSDATAFORMAT_SUBTYPE_* after its first two bytes (the format tag). */
+static const uint8_t ks_guid_tail[14] = { 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80,
+					  0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71 };
+
+/*
+ * Walks an IFF body from offset 12 and finds the first of two chunks. Every
+ * chunk before both are found must lie inside the input; the sound chunk
+ * alone may run past the end (a cut file: its sound is what is there). A
+ * second copy of the format chunk is malformed.
+ */
+static int iff_find(const uint8_t *buf, size_t len, bool big_endian, const char *format, const char *sound,
+		    const uint8_t **fmt, uint32_t *fmt_len, const uint8_t **snd, size_t *snd_len)
 {
 	size_t p = 12;
 
-	while (len >= p && len - p >= 8) {
-		uint32_t n = le32(buf + p + 4);
+	*fmt = *snd = NULL;
+	*fmt_len = 0;
+	*snd_len = 0;
+	while (len - p >= 8 && (*fmt == NULL || *snd == NULL)) {
+		const uint32_t n = big_endian ? be32(buf + p + 4) : le32(buf + p + 4);
+		const size_t avail = len - p - 8;
 
-		if (n > len - p - 8)
-			return false;
-		if (memcmp(buf + p, "fmt ", 4) == 0) {
+		if (memcmp(buf + p, sound, 4) == 0 && *snd == NULL) {
+			*snd = buf + p + 8;
+			*snd_len = n < avail ? n : avail;
+			if (n > avail)
+				break;
+		} else if (n > avail) {
+			return AIRLOCK_E_MALFORMED;
+		} else if (memcmp(buf + p, format, 4) == 0) {
+			if (*fmt != NULL)
+				return AIRLOCK_E_MALFORMED;
 			*fmt = buf + p + 8;
-			*size = n;
-			return true;
+			*fmt_len = n;
 		}
-		p += 8 + (size_t)n + (n & 1);
+		p += 8 + (size_t)n;
+		if ((n & 1) && p < len)
+			p++;
 	}
-	return false;
+	return *fmt != NULL && *snd != NULL ? AIRLOCK_OK : AIRLOCK_E_MALFORMED;
 }
 
-static int wav_codec_check(const uint8_t *buf, size_t len)
+static int wav_canonical(const uint8_t *buf, size_t len, struct canon *c)
 {
-	const uint8_t *fmt;
-	uint32_t size, tag;
+	const uint8_t *fmt, *data;
+	uint32_t fmt_len, tag;
+	size_t data_len;
+	uint8_t *h = c->hdr;
+	int rc;
 
-	if (len < 12 || memcmp(buf, "RIFF", 4) != 0 || !wav_fmt(buf, len, &fmt, &size) || size < 2)
-		return AIRLOCK_OK; /* libsndfile judges what is not there */
+	if (memcmp(buf, "RIFF", 4) != 0)
+		return AIRLOCK_E_UNSUPPORTED; /* RIFX, big-endian WAV: not in the default set */
+	rc = iff_find(buf, len, false, "fmt ", "data", &fmt, &fmt_len, &data, &data_len);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	if (fmt_len < 16 || fmt_len > CANON_FMT_MAX)
+		return AIRLOCK_E_MALFORMED;
 	tag = fmt[0] | (uint32_t)fmt[1] << 8;
 	if (tag == 0xFFFE) {
-		if (size < 26)
-			return AIRLOCK_E_MALFORMED;
-		tag = fmt[24] | (uint32_t)fmt[25] << 8; /* the GUID's first two bytes */
+		if (fmt_len < 40 || memcmp(fmt + 26, ks_guid_tail, sizeof(ks_guid_tail)) != 0)
+			return AIRLOCK_E_UNSUPPORTED;
+		tag = fmt[24] | (uint32_t)fmt[25] << 8;
 	}
-	return wav_tag_default(tag) ? AIRLOCK_OK : AIRLOCK_E_UNSUPPORTED;
+	if (!wav_tag_default(tag))
+		return AIRLOCK_E_UNSUPPORTED;
+	/* RIFF, WAVE, the checked fmt chunk (padded to even), a data chunk of exactly the sound there is. */
+	memcpy(h, "RIFFxxxxWAVEfmt ", 16);
+	put_le32(h + 16, fmt_len);
+	memcpy(h + 20, fmt, fmt_len);
+	c->hdr_len = 20 + fmt_len;
+	if (fmt_len & 1)
+		h[c->hdr_len++] = 0;
+	memcpy(h + c->hdr_len, "data", 4);
+	put_le32(h + c->hdr_len + 4, (uint32_t)data_len);
+	c->hdr_len += 8;
+	put_le32(h + 4, (uint32_t)(c->hdr_len - 8 + data_len < UINT32_MAX ? c->hdr_len - 8 + data_len : UINT32_MAX));
+	c->sound = data;
+	c->sound_len = data_len;
+	return AIRLOCK_OK;
 }
 
-static int aiff_codec_check(const uint8_t *buf, size_t len)
+static int aiff_canonical(const uint8_t *buf, size_t len, struct canon *c)
 {
 	static const char *const plain[] = { "NONE", "none", "twos", "sowt", "raw ", "in24", "42ni", "in32",
 					     "23ni", "fl32", "FL32", "ulaw", "ULAW", "alaw", "ALAW", NULL };
-	size_t p = 12;
+	const bool aifc = memcmp(buf + 8, "AIFC", 4) == 0;
+	const uint8_t *comm, *ssnd;
+	uint32_t comm_len, offset;
+	size_t ssnd_len;
+	uint8_t *h = c->hdr;
+	bool known = !aifc;
+	int rc = iff_find(buf, len, true, "COMM", "SSND", &comm, &comm_len, &ssnd, &ssnd_len);
 
-	if (len < 12 || memcmp(buf, "FORM", 4) != 0 || memcmp(buf + 8, "AIFC", 4) != 0)
-		return AIRLOCK_OK;
-	while (len - p >= 8) {
-		uint32_t n = be32(buf + p + 4);
-
-		if (memcmp(buf + p, "COMM", 4) == 0) {
-			if (n < 22 || len - p - 8 < 22)
-				return AIRLOCK_OK; /* too short to name a codec: libsndfile refuses it */
-			for (size_t i = 0; plain[i] != NULL; i++)
-				if (memcmp(buf + p + 8 + 18, plain[i], 4) == 0)
-					return AIRLOCK_OK;
-			return AIRLOCK_E_UNSUPPORTED;
-		}
-		if (n > len - p - 8)
-			return AIRLOCK_OK;
-		p += 8 + (size_t)n + (n & 1);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	/* Plain AIFF has an 18-byte COMM and no codec; AIFF-C names its codec after those 18 bytes. */
+	if (aifc ? comm_len < 22 : comm_len != 18)
+		return AIRLOCK_E_MALFORMED;
+	for (size_t i = 0; aifc && plain[i] != NULL; i++)
+		if (memcmp(comm + 18, plain[i], 4) == 0)
+			known = true;
+	if (!known)
+		return AIRLOCK_E_UNSUPPORTED;
+	if (ssnd_len < 8)
+		return AIRLOCK_E_MALFORMED;
+	offset = be32(ssnd);
+	if (offset > ssnd_len - 8)
+		return AIRLOCK_E_MALFORMED;
+	/* FORM, the form type, COMM (AIFF-C: with its codec and an empty name), SSND with no offset or block size. */
+	memcpy(h, "FORMxxxx", 8);
+	memcpy(h + 8, aifc ? "AIFCCOMM" : "AIFFCOMM", 8);
+	put_be32(h + 16, aifc ? 24 : 18);
+	memcpy(h + 20, comm, aifc ? 22 : 18);
+	c->hdr_len = 20 + 18;
+	if (aifc) {
+		h[42] = 0; /* the codec's name: an empty Pascal string, padded to even */
+		h[43] = 0;
+		c->hdr_len = 20 + 24;
 	}
+	c->sound = ssnd + 8 + offset;
+	c->sound_len = ssnd_len - 8 - offset;
+	memcpy(h + c->hdr_len, "SSND", 4);
+	put_be32(h + c->hdr_len + 4, (uint32_t)(c->sound_len + 8 < UINT32_MAX ? c->sound_len + 8 : UINT32_MAX));
+	memset(h + c->hdr_len + 8, 0, 8);
+	c->hdr_len += 16;
+	put_be32(h + 4,
+		 (uint32_t)(c->hdr_len - 8 + c->sound_len < UINT32_MAX ? c->hdr_len - 8 + c->sound_len : UINT32_MAX));
 	return AIRLOCK_OK;
 }
 
@@ -991,6 +1087,7 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 {
 	SF_VIRTUAL_IO vio = { mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell };
 	struct membuf mb = { NULL, 0, buf, 0, 0 };
+	struct canon canon;
 	struct pipeline pl;
 	SF_INFO info;
 	uint32_t changes = 0, limit = 0, out_channels, out_rate;
@@ -1029,20 +1126,24 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	if (rc != AIRLOCK_OK)
 		goto out;
 	rc = sniff_container(type, buf + skip, len - skip, &changes, &si, &frames_at);
-	if (rc == AIRLOCK_OK && !lim->allow_adpcm) {
-		if (type == AIRLOCK_TYPE_WAV)
-			rc = wav_codec_check(buf + skip, len - skip);
-		else if (type == AIRLOCK_TYPE_AIFF)
-			rc = aiff_codec_check(buf + skip, len - skip);
-	}
 	if (rc != AIRLOCK_OK)
 		goto out;
+	mb.buf = buf + skip;
+	mb.len = (sf_count_t)(len - skip);
 	if (type == AIRLOCK_TYPE_MP3) {
 		mb.pre = empty_id3v2;
 		mb.pre_len = sizeof empty_id3v2;
+	} else if ((type == AIRLOCK_TYPE_WAV || type == AIRLOCK_TYPE_AIFF) && !lim->allow_adpcm) {
+		rc = type == AIRLOCK_TYPE_WAV ? wav_canonical(buf + skip, len - skip, &canon)
+					      : aiff_canonical(buf + skip, len - skip, &canon);
+		if (rc != AIRLOCK_OK)
+			goto out;
+		mb.pre = canon.hdr;
+		mb.pre_len = (sf_count_t)canon.hdr_len;
+		mb.buf = canon.sound;
+		mb.len = (sf_count_t)canon.sound_len;
 	}
-	mb.buf = buf + skip;
-	mb.len = mb.pre_len + (sf_count_t)(len - skip);
+	mb.len += mb.pre_len;
 
 	pl.snd = sf_open_virtual(&vio, SFM_READ, &info, &mb);
 	if (pl.snd == NULL) {

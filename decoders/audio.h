@@ -36,17 +36,21 @@
  *
  * Returns AIRLOCK_OK or an airlock_error:
  *   AIRLOCK_E_INVALID_ARG    NULL pointer, a type that is not audio, a bad
- *                            sample_format or out_rate
+ *                            sample_format
  *   AIRLOCK_E_EMPTY          len == 0
  *   AIRLOCK_E_TYPE_MISMATCH  libsndfile reads a container other than type
  *   AIRLOCK_E_UNSUPPORTED    a codec outside the default set (ADPCM, GSM,
  *                            DOUBLE, ...) without lim->allow_adpcm, or a
  *                            variant libsndfile cannot decode (12-bit FLAC)
- *   AIRLOCK_E_OUT_OF_RANGE   sample rate or channel count outside the limits
+ *   AIRLOCK_E_OUT_OF_RANGE   sample rate or channel count outside the limits,
+ *                            or a source rate libsamplerate cannot convert
+ *                            to out_rate (limit AIRLOCK_OUT_RATE)
  *   AIRLOCK_E_TOO_LONG       more than max_seconds of audio, more than
  *                            max_decoded_bytes of output, or an output
  *                            larger than the memory_bytes budget
- *   AIRLOCK_E_MALFORMED      anything libsndfile reports while reading, NaN
+ *   AIRLOCK_E_MALFORMED      a WAV or AIFF chunk layout the canonical header
+ *                            cannot be written from, anything libsndfile
+ *                            reports while reading, NaN
  *                            or infinite samples, no samples at all, or
  *                            stream parameters that change mid-stream
  *   AIRLOCK_E_MEMORY         an allocation failed (the worker's cap)

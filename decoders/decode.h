@@ -33,8 +33,8 @@ struct limits {
 	uint32_t keep_alpha;	/* 1: RGBA8 always; 0: RGB8, alpha composited */
 	uint32_t background;	/* 0xRRGGBB */
 	/* audio */
+	uint32_t max_seconds; /* decoded duration cap */
 	uint64_t max_audio_input_bytes;
-	uint32_t max_seconds;	     /* decoded duration cap */
 	uint64_t max_decoded_bytes;  /* cap on output bytes, counted as produced */
 	uint32_t min_rate, max_rate; /* accepted source sample rates, Hz */
 	uint32_t max_channels;
@@ -47,6 +47,9 @@ struct limits {
 	uint32_t timeout_ms;
 	uint32_t jpeg_quality;
 };
+
+/* No padding anywhere: the struct crosses to the zygote as bytes, and holes would carry stale memory. */
+_Static_assert(sizeof(struct limits) == 5 * sizeof(uint64_t) + 18 * sizeof(uint32_t), "struct limits has padding");
 
 /* Fills lim with the library defaults (the single place they are set). */
 void limits_default(struct limits *lim);

@@ -17,7 +17,10 @@
 /* Frames per chunk handed to the write function or to libFLAC. */
 #define AUDIO_CHUNK_FRAMES 4096
 
-/* FLAC's own range (RFC 9639): 1 to 8 channels, rates below 2^20 Hz. */
+/*
+ * FLAC holds 1 to 8 channels (RFC 9639). Its rates go to 2^20 - 1 Hz; airlock
+ * writes at most 655350 Hz, the highest a frame header can state by itself.
+ */
 #define FLAC_MAX_CHANNELS 8
 #define FLAC_MAX_RATE	  655350
 
@@ -269,6 +272,8 @@ int encode_flac(const airlock_result *r, airlock_write_fn write, void *user)
 	    !FLAC__stream_encoder_set_bits_per_sample(enc, is_float ? 24 : 16) ||
 	    !FLAC__stream_encoder_set_sample_rate(enc, r->rate) ||
 	    !FLAC__stream_encoder_set_compression_level(enc, 5) ||
+	    /* The streamable subset refuses rates >= 65536 Hz that are not a multiple of 10. */
+	    !FLAC__stream_encoder_set_streamable_subset(enc, false) ||
 	    !FLAC__stream_encoder_set_total_samples_estimate(enc, r->frames)) {
 		rc = AIRLOCK_E_INTERNAL;
 		goto out;

@@ -1898,6 +1898,13 @@ def _():
         audio_ok("--min-rate", "1000", "--rate", "512000", src)
 
 
+@test("audio --to flac at 100001 Hz (outside FLAC's streamable subset) is written")
+def _():
+    with TempDir() as d:
+        _, si, _ = audio_ok(make_wav(os.path.join(d, "odd.wav"), 1, 100001, 2000), to="flac")
+        check(si["rate"] == 100001 and si["frames"] == 2000, "STREAMINFO %r" % si)
+
+
 @test("audio --to flac at 655350 Hz and with 8 channels is written")
 def _():
     _, si, _ = audio_ok("--rate", "655350", aud("wav_u8_mono_8k.wav"), to="flac")
