@@ -42,6 +42,24 @@ static void send_header(uint32_t w, uint32_t h, uint32_t type, uint64_t payload)
 	io_write_all(1, b, sizeof(b));
 }
 
+/* A mono f32 WAV frame of n samples at rate, header and payload. */
+static void send_audio(uint32_t rate, const float *samples, size_t n)
+{
+	struct frame_header hd = { .magic = FRAME_MAGIC,
+				   .version = FRAME_VERSION,
+				   .kind = FRAME_KIND_AUDIO,
+				   .format = FRAME_FORMAT_F32,
+				   .type = AIRLOCK_TYPE_WAV,
+				   .channels = 1,
+				   .rate = rate,
+				   .frames = n,
+				   .payload_len = n * sizeof(float) };
+	uint8_t b[FRAME_HEADER_SIZE];
+	frame_header_pack(&hd, b);
+	io_write_all(1, b, sizeof(b));
+	io_write_all(1, samples, n * sizeof(float));
+}
+
 static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
 {
 	static uint8_t zeros[4096];
@@ -62,37 +80,14 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 			_exit(42);
 		return decode_any(magic, buf, len, lim, out);
 	} else if (is(buf, len, "audio-rate-lie")) {
-		/* A well-formed audio frame whose rate is below every allowed minimum. */
-		struct frame_header hd = { .magic = FRAME_MAGIC,
-					   .version = FRAME_VERSION,
-					   .kind = FRAME_KIND_AUDIO,
-					   .format = FRAME_FORMAT_F32,
-					   .type = AIRLOCK_TYPE_WAV,
-					   .channels = 1,
-					   .rate = 1,
-					   .frames = 3,
-					   .payload_len = 12 };
-		uint8_t b[FRAME_HEADER_SIZE];
-		frame_header_pack(&hd, b);
-		io_write_all(1, b, sizeof(b));
-		io_write_all(1, zeros, 12);
+		/* A well-formed mono f32 WAV frame whose rate is below every allowed minimum. */
+		static const float quiet[3];
+		send_audio(1, quiet, 3);
 		_exit(0);
 	} else if (is(buf, len, "audio-nan")) {
 		/* A well-formed audio frame whose last sample is a NaN. */
-		struct frame_header hd = { .magic = FRAME_MAGIC,
-					   .version = FRAME_VERSION,
-					   .kind = FRAME_KIND_AUDIO,
-					   .format = FRAME_FORMAT_F32,
-					   .type = AIRLOCK_TYPE_WAV,
-					   .channels = 1,
-					   .rate = 8000,
-					   .frames = 3,
-					   .payload_len = 12 };
 		const float samples[3] = { 0.25f, -0.5f, __builtin_nanf("") };
-		uint8_t b[FRAME_HEADER_SIZE];
-		frame_header_pack(&hd, b);
-		io_write_all(1, b, sizeof(b));
-		io_write_all(1, samples, sizeof(samples));
+		send_audio(8000, samples, 3);
 		_exit(0);
 	} else if (is(buf, len, "mmap-exec"))
 		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

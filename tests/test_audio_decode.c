@@ -54,6 +54,7 @@
 #endif
 
 #include "audio.h"
+#include "sndbuf.h"
 #include "proc.h"
 
 /*
@@ -1242,74 +1243,6 @@ static void test_long_input(void)
 /* ------------------------------------------------------------------------ */
 /* Long inputs that really are long, written in memory: stopped at the cap, not decoded to their end. */
 
-/* A growable in-memory file for libsndfile's virtual I/O writer; nothing touches the disk. */
-struct vbuf {
-	uint8_t *data;
-	sf_count_t len, cap, pos;
-};
-
-static sf_count_t vbuf_get_filelen(void *user)
-{
-	return ((const struct vbuf *)user)->len;
-}
-
-static sf_count_t vbuf_seek(sf_count_t offset, int whence, void *user)
-{
-	struct vbuf *v = user;
-	sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? v->pos : whence == SEEK_END ? v->len : -1;
-
-	if (base < 0 || offset < -base || offset > SF_COUNT_MAX - base)
-		return -1;
-	v->pos = base + offset;
-	return v->pos;
-}
-
-static sf_count_t vbuf_read(void *ptr, sf_count_t count, void *user)
-{
-	struct vbuf *v = user;
-	sf_count_t n = v->pos < v->len ? v->len - v->pos : 0;
-
-	if (n > count)
-		n = count;
-	if (n > 0)
-		memcpy(ptr, v->data + v->pos, (size_t)n);
-	v->pos += n;
-	return n;
-}
-
-static sf_count_t vbuf_write(const void *ptr, sf_count_t count, void *user)
-{
-	struct vbuf *v = user;
-
-	if (count < 0 || v->pos > SF_COUNT_MAX - count)
-		return 0;
-	if (v->pos + count > v->cap) {
-		sf_count_t cap = v->cap > 0 ? v->cap : 65536;
-		uint8_t *p;
-
-		while (cap < v->pos + count)
-			cap *= 2;
-		p = realloc(v->data, (size_t)cap);
-		if (p == NULL)
-			return 0;
-		v->data = p;
-		v->cap = cap;
-	}
-	/* A seek past the end leaves a hole, as in a file: zeros. */
-	if (v->pos > v->len)
-		memset(v->data + v->len, 0, (size_t)(v->pos - v->len));
-	memcpy(v->data + v->pos, ptr, (size_t)count);
-	v->pos += count;
-	if (v->pos > v->len)
-		v->len = v->pos;
-	return count;
-}
-
-static sf_count_t vbuf_tell(void *user)
-{
-	return ((const struct vbuf *)user)->pos;
-}
-
 #define LONG_SECONDS 30
 
 /* A generated long input and what it holds. */
@@ -1325,7 +1258,6 @@ struct long_input {
  */
 static bool write_long(int format, uint32_t rate, struct vbuf *out)
 {
-	SF_VIRTUAL_IO vio = { vbuf_get_filelen, vbuf_seek, vbuf_read, vbuf_write, vbuf_tell };
 	SF_INFO info = { .samplerate = (int)rate, .channels = 1, .format = format };
 	const uint64_t total = (uint64_t)rate * LONG_SECONDS;
 	float chunk[4096];
@@ -1334,7 +1266,7 @@ static bool write_long(int format, uint32_t rate, struct vbuf *out)
 	bool ok = true;
 
 	memset(out, 0, sizeof *out);
-	snd = sf_open_virtual(&vio, SFM_WRITE, &info, out);
+	snd = sf_open_virtual(&vbuf_io, SFM_WRITE, &info, out);
 	if (snd == NULL) {
 		diag("libsndfile cannot write format 0x%x: %s", (unsigned)format, sf_strerror(NULL));
 		free(out->data);

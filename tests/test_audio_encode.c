@@ -20,6 +20,7 @@
 
 #include "airlock.h"
 #include "proc.h"
+#include "sndbuf.h"
 #include "tap.h"
 
 static const char *root;
@@ -57,77 +58,6 @@ static uint8_t *load(const char *rel, size_t *len)
 	return b;
 }
 
-/* A growable buffer that libsndfile reads and writes through its virtual I/O. */
-struct vbuf {
-	uint8_t *p;
-	sf_count_t len, cap, pos;
-};
-
-static sf_count_t v_filelen(void *user)
-{
-	return ((struct vbuf *)user)->len;
-}
-
-static sf_count_t v_seek(sf_count_t off, int whence, void *user)
-{
-	struct vbuf *v = user;
-	sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? v->pos : v->len;
-
-	if (base + off < 0)
-		return -1;
-	v->pos = base + off;
-	return v->pos;
-}
-
-static sf_count_t v_read(void *ptr, sf_count_t n, void *user)
-{
-	struct vbuf *v = user;
-	sf_count_t left = v->pos < v->len ? v->len - v->pos : 0;
-
-	if (n > left)
-		n = left;
-	memcpy(ptr, v->p + v->pos, (size_t)n);
-	v->pos += n;
-	return n;
-}
-
-static sf_count_t v_write(const void *ptr, sf_count_t n, void *user)
-{
-	struct vbuf *v = user;
-
-	if (v->pos + n > v->cap) {
-		sf_count_t cap = v->cap ? v->cap : 4096;
-		while (cap < v->pos + n)
-			cap *= 2;
-		uint8_t *p = realloc(v->p, (size_t)cap);
-		if (!p)
-			return 0;
-		memset(p + v->cap, 0, (size_t)(cap - v->cap));
-		v->p = p;
-		v->cap = cap;
-	}
-	memcpy(v->p + v->pos, ptr, (size_t)n);
-	v->pos += n;
-	if (v->pos > v->len)
-		v->len = v->pos;
-	return n;
-}
-
-static sf_count_t v_tell(void *user)
-{
-	return ((struct vbuf *)user)->pos;
-}
-
-static SF_VIRTUAL_IO vio = { v_filelen, v_seek, v_read, v_write, v_tell };
-
-/* Opens encoded bytes (borrowed) for reading with libsndfile. */
-static SNDFILE *sf_from(const uint8_t *b, size_t n, struct vbuf *v, SF_INFO *info)
-{
-	*v = (struct vbuf){ .p = (uint8_t *)b, .len = (sf_count_t)n };
-	memset(info, 0, sizeof(*info));
-	return sf_open_virtual(&vio, SFM_READ, info, v);
-}
-
 /*
  * A WAV made in memory with libsndfile: frames of s16 sawtooths, a different
  * slope per channel. The caller frees *out.
@@ -138,7 +68,7 @@ static int make_wav(uint32_t rate, uint32_t channels, uint32_t frames, uint8_t *
 	SF_INFO info = { .samplerate = (int)rate,
 			 .channels = (int)channels,
 			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SNDFILE *sf = sf_open_virtual(&vio, SFM_WRITE, &info, &v);
+	SNDFILE *sf = sf_open_virtual(&vbuf_io, SFM_WRITE, &info, &v);
 	short *s = malloc((size_t)frames * channels * sizeof(*s));
 	int ok = sf && s;
 
@@ -152,10 +82,10 @@ static int make_wav(uint32_t rate, uint32_t channels, uint32_t frames, uint8_t *
 		ok = sf_close(sf) == 0 && ok;
 	free(s);
 	if (!ok) {
-		free(v.p);
+		free(v.data);
 		return 0;
 	}
-	*out = v.p;
+	*out = v.data;
 	*len = (size_t)v.len;
 	return 1;
 }
@@ -445,7 +375,7 @@ static const char *read_back(const airlock_result *r, const uint8_t *b, size_t n
 {
 	struct vbuf v;
 	SF_INFO info;
-	SNDFILE *sf = sf_from(b, n, &v, &info);
+	SNDFILE *sf = vbuf_open_read(b, n, &v, &info);
 	const uint32_t ch = airlock_result_channels(r);
 	const uint64_t frames = airlock_result_frames(r);
 	const int s16 = airlock_result_sample_format(r) == AIRLOCK_SAMPLE_S16;

@@ -22,8 +22,6 @@
  */
 #include <math.h>
 #include <sndfile.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +29,7 @@
 #include "airlock.h"
 #include "decode.h"
 #include "manifest.h"
+#include "sndbuf.h"
 
 #define SYNTH_SECONDS 60
 #define MP3_LEVEL     0.65
@@ -55,55 +54,6 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* ---- a buffer as libsndfile virtual I/O, read-only ---- */
-
-struct vbuf {
-	uint8_t *p;
-	sf_count_t len, cap, pos;
-};
-
-static sf_count_t v_len(void *u)
-{
-	return ((struct vbuf *)u)->len;
-}
-
-static sf_count_t v_seek(sf_count_t off, int whence, void *u)
-{
-	struct vbuf *b = u;
-	sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? b->pos : b->len;
-	if (base + off < 0)
-		return -1;
-	b->pos = base + off;
-	return b->pos;
-}
-
-static sf_count_t v_read(void *dst, sf_count_t n, void *u)
-{
-	struct vbuf *b = u;
-	if (b->pos >= b->len)
-		return 0;
-	if (n > b->len - b->pos)
-		n = b->len - b->pos;
-	memcpy(dst, b->p + b->pos, (size_t)n);
-	b->pos += n;
-	return n;
-}
-
-static sf_count_t v_write(const void *src, sf_count_t n, void *u)
-{
-	(void)src;
-	(void)n;
-	(void)u;
-	return 0;
-}
-
-static sf_count_t v_tell(void *u)
-{
-	return ((struct vbuf *)u)->pos;
-}
-
-static SF_VIRTUAL_IO vio = { v_len, v_seek, v_read, v_write, v_tell };
-
 /*
  * Sixty seconds of stereo "music": a chord whose notes swell and fade, a
  * different mix on each side, and a little noise, so that no encoder gets an
@@ -121,13 +71,10 @@ static uint8_t *synth(const char *codec, size_t *len)
 		info.samplerate = 48000;
 	} else
 		return NULL;
-	/* libsndfile 1.2 will not write FLAC through virtual I/O: a memfd stands in for a file. */
-	int fd = memfd_create("bench-synth", MFD_CLOEXEC);
-	SNDFILE *s = fd < 0 ? NULL : sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
+	struct vbuf out = { 0 };
+	SNDFILE *s = sf_open_virtual(&vbuf_io, SFM_WRITE, &info, &out);
 	if (!s) {
-		fprintf(stderr, "synth:%s: open %d %s\n", codec, fd, sf_strerror(NULL));
-		if (fd >= 0)
-			close(fd);
+		fprintf(stderr, "synth:%s: %s\n", codec, sf_strerror(NULL));
 		return NULL;
 	}
 	/* Lossy codecs at a fixed, typical rate: about 128 kbit/s MP3, 100 kbit/s Opus. */
@@ -162,28 +109,21 @@ static uint8_t *synth(const char *codec, size_t *len)
 		if (sf_writef_short(s, pcm, n) != n) {
 			fprintf(stderr, "synth:%s: at %ld: %s\n", codec, (long)f, sf_strerror(s));
 			sf_close(s);
-			close(fd);
+			free(out.data);
 			return NULL;
 		}
 	}
 	sf_close(s);
-	off_t size = lseek(fd, 0, SEEK_END);
-	uint8_t *out = size > 0 ? malloc((size_t)size) : NULL;
-	if (out && pread(fd, out, (size_t)size, 0) != size) {
-		free(out);
-		out = NULL;
-	}
-	close(fd);
-	*len = (size_t)size;
-	return out;
+	*len = (size_t)out.len;
+	return out.data;
 }
 
 /* The floor for audio: libsndfile straight on the bytes, everything read as float. */
 static int sndfile_floor(const uint8_t *buf, size_t len, uint64_t *frames)
 {
-	struct vbuf b = { .p = (uint8_t *)buf, .len = (sf_count_t)len, .cap = (sf_count_t)len };
-	SF_INFO info = { 0 };
-	SNDFILE *s = sf_open_virtual(&vio, SFM_READ, &info, &b);
+	struct vbuf b;
+	SF_INFO info;
+	SNDFILE *s = vbuf_open_read(buf, len, &b, &info);
 	if (!s)
 		return -1;
 	size_t cap = 1 << 20, used = 0;
