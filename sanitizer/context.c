@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,181 +245,107 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 
 /* ---- limits and options ---- */
 
+/*
+ * Every key: where it lives in struct limits and which values it takes. A
+ * value is accepted when it is within [min, max], or is 0 and zero_ok is
+ * set, or (for a mask key) is a non-empty subset of mask.
+ */
+struct key_spec {
+	size_t off;
+	uint8_t wide;	 /* 1: a uint64_t field; 0: a uint32_t */
+	uint8_t zero_ok; /* 0 means "off" (AIRLOCK_OUT_RATE: keep the source rate) */
+	uint64_t min, max;
+	uint64_t mask;
+};
+
+#define U32(field) .off = offsetof(struct limits, field), .wide = 0
+#define U64(field) .off = offsetof(struct limits, field), .wide = 1
+
+static const struct key_spec keys[KEY_LIMIT] = {
+	[AIRLOCK_MAX_INPUT_BYTES] = { U64(max_input_bytes), .min = 1, .max = 1ull << 40 },
+	[AIRLOCK_MAX_WIDTH] = { U32(max_width), .min = 1, .max = 0x7fffffff },
+	[AIRLOCK_MAX_HEIGHT] = { U32(max_height), .min = 1, .max = 0x7fffffff },
+	[AIRLOCK_MAX_PIXELS] = { U64(max_pixels), .min = 1, .max = 1ull << 34 },
+	[AIRLOCK_MEMORY_BYTES] = { U64(memory_bytes), .min = 64u << 20, .max = 1ull << 40 },
+	[AIRLOCK_CPU_MS] = { U32(cpu_ms), .min = 1, .max = 3600000 },
+	[AIRLOCK_TIMEOUT_MS] = { U32(timeout_ms), .min = 1, .max = 3600000 },
+	[AIRLOCK_MAX_JPEG_SCANS] = { U32(max_jpeg_scans), .min = 1, .max = 100000 },
+	[AIRLOCK_ALLOWED_TYPES] = { U32(allowed_types), .mask = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO },
+	[AIRLOCK_KEEP_ALPHA] = { U32(keep_alpha), .min = 0, .max = 1 },
+	[AIRLOCK_BACKGROUND] = { U32(background), .min = 0, .max = 0xFFFFFF },
+	[AIRLOCK_JPEG_QUALITY] = { U32(jpeg_quality), .min = 1, .max = 100 },
+	[AIRLOCK_MAX_SECONDS] = { U32(max_seconds), .min = 1, .max = 86400 },
+	[AIRLOCK_MAX_DECODED_BYTES] = { U64(max_decoded_bytes), .min = 1, .max = 1ull << 40 },
+	[AIRLOCK_MIN_RATE] = { U32(min_rate), .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
+	[AIRLOCK_MAX_RATE] = { U32(max_rate), .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
+	[AIRLOCK_MAX_CHANNELS] = { U32(max_channels), .min = 1, .max = AUDIO_CHANNELS_CEILING },
+	[AIRLOCK_MAX_AUDIO_INPUT_BYTES] = { U64(max_audio_input_bytes), .min = 1, .max = 1ull << 40 },
+	[AIRLOCK_OUT_RATE] = { U32(out_rate), .zero_ok = 1, .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
+	[AIRLOCK_MONO] = { U32(mono), .min = 0, .max = 1 },
+	[AIRLOCK_SAMPLE_FORMAT] = { U32(sample_format), .min = AIRLOCK_SAMPLE_S16, .max = AIRLOCK_SAMPLE_F32 },
+	[AIRLOCK_ALLOW_EXTRA_CODECS] = { U32(allow_adpcm), .min = 0, .max = 1 },
+};
+
+#undef U32
+#undef U64
+
+/* The spec of key, or NULL for a value that is no key. */
+static const struct key_spec *key_spec(airlock_key key)
+{
+	if ((unsigned)key >= KEY_LIMIT || (keys[key].max == 0 && keys[key].mask == 0))
+		return NULL;
+	return &keys[key];
+}
+
+static int key_accepts(const struct key_spec *k, uint64_t v)
+{
+	if (k->mask)
+		return v != 0 && (v & ~k->mask) == 0;
+	return (v >= k->min && v <= k->max) || (v == 0 && k->zero_ok);
+}
+
 AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
 {
+	const struct key_spec *k = key_spec(key);
+
 	if (!ctx)
 		return AIRLOCK_E_INVALID_ARG;
-	int rc = AIRLOCK_OK;
+	if (!k)
+		return AIRLOCK_E_BAD_OPTION;
+	if (!key_accepts(k, v))
+		return AIRLOCK_E_INVALID_ARG;
 	pthread_mutex_lock(&ctx->lock);
-	struct limits *l = &ctx->lim;
-	switch (key) {
-	case AIRLOCK_MAX_INPUT_BYTES:
-		if (v == 0 || v > (1ull << 40))
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->max_input_bytes = v;
-		break;
-	case AIRLOCK_MAX_WIDTH:
-	case AIRLOCK_MAX_HEIGHT:
-		if (v == 0 || v > 0x7fffffff)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else if (key == AIRLOCK_MAX_WIDTH)
-			l->max_width = (uint32_t)v;
-		else
-			l->max_height = (uint32_t)v;
-		break;
-	case AIRLOCK_MAX_PIXELS:
-		if (v == 0 || v > (1ull << 34))
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->max_pixels = v;
-		break;
-	case AIRLOCK_MEMORY_BYTES:
-		if (v < (64u << 20) || v > (1ull << 40))
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->memory_bytes = v;
-		break;
-	case AIRLOCK_CPU_MS:
-		if (v == 0 || v > 3600000)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->cpu_ms = (uint32_t)v;
-		break;
-	case AIRLOCK_TIMEOUT_MS:
-		if (v == 0 || v > 3600000)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->timeout_ms = (uint32_t)v;
-		break;
-	case AIRLOCK_MAX_JPEG_SCANS:
-		if (v == 0 || v > 100000)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->max_jpeg_scans = (uint32_t)v;
-		break;
-	case AIRLOCK_ALLOWED_TYPES:
-		if (v == 0 || (v & ~(uint64_t)(AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO)))
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->allowed_types = (uint32_t)v;
-		break;
-	case AIRLOCK_KEEP_ALPHA:
-		if (v > 1)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->keep_alpha = (uint32_t)v;
-		break;
-	case AIRLOCK_BACKGROUND:
-		if (v > 0xFFFFFF)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->background = (uint32_t)v;
-		break;
-	case AIRLOCK_JPEG_QUALITY:
-		if (v < 1 || v > 100)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->jpeg_quality = (uint32_t)v;
-		break;
-	case AIRLOCK_MAX_SECONDS:
-		if (v == 0 || v > 86400)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->max_seconds = (uint32_t)v;
-		break;
-	case AIRLOCK_MAX_DECODED_BYTES:
-		if (v == 0 || v > (1ull << 40))
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->max_decoded_bytes = v;
-		break;
-	case AIRLOCK_MIN_RATE:
-	case AIRLOCK_MAX_RATE:
-		if (v < AUDIO_RATE_FLOOR || v > AUDIO_RATE_CEILING)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else if (key == AIRLOCK_MIN_RATE)
-			l->min_rate = (uint32_t)v;
-		else
-			l->max_rate = (uint32_t)v;
-		break;
-	case AIRLOCK_MAX_CHANNELS:
-		if (v == 0 || v > AUDIO_CHANNELS_CEILING)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->max_channels = (uint32_t)v;
-		break;
-	case AIRLOCK_MAX_AUDIO_INPUT_BYTES:
-		if (v == 0 || v > (1ull << 40))
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->max_audio_input_bytes = v;
-		break;
-	case AIRLOCK_OUT_RATE:
-		if (v != 0 && (v < AUDIO_RATE_FLOOR || v > AUDIO_RATE_CEILING))
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->out_rate = (uint32_t)v;
-		break;
-	case AIRLOCK_MONO:
-		if (v > 1)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->mono = (uint32_t)v;
-		break;
-	case AIRLOCK_SAMPLE_FORMAT:
-		if (v != AIRLOCK_SAMPLE_S16 && v != AIRLOCK_SAMPLE_F32)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->sample_format = (uint32_t)v;
-		break;
-	case AIRLOCK_ALLOW_EXTRA_CODECS:
-		if (v > 1)
-			rc = AIRLOCK_E_INVALID_ARG;
-		else
-			l->allow_adpcm = (uint32_t)v;
-		break;
-	default: rc = AIRLOCK_E_BAD_OPTION; break;
+	uint8_t *field = (uint8_t *)&ctx->lim + k->off;
+	if (k->wide) {
+		memcpy(field, &v, sizeof(v));
+	} else {
+		uint32_t v32 = (uint32_t)v; /* every 32-bit key's max fits */
+		memcpy(field, &v32, sizeof(v32));
 	}
 	pthread_mutex_unlock(&ctx->lock);
-	return rc;
+	return AIRLOCK_OK;
 }
 
 AIRLOCK_API int airlock_get(const airlock_ctx *cctx, airlock_key key, uint64_t *v)
 {
+	const struct key_spec *k = key_spec(key);
+
 	if (!cctx || !v)
 		return AIRLOCK_E_INVALID_ARG;
+	if (!k)
+		return AIRLOCK_E_BAD_OPTION;
 	airlock_ctx *ctx = (airlock_ctx *)cctx; /* the lock is the only thing touched */
-	int rc = AIRLOCK_OK;
 	pthread_mutex_lock(&ctx->lock);
-	const struct limits *l = &ctx->lim;
-	switch (key) {
-	case AIRLOCK_MAX_INPUT_BYTES: *v = l->max_input_bytes; break;
-	case AIRLOCK_MAX_WIDTH: *v = l->max_width; break;
-	case AIRLOCK_MAX_HEIGHT: *v = l->max_height; break;
-	case AIRLOCK_MAX_PIXELS: *v = l->max_pixels; break;
-	case AIRLOCK_MEMORY_BYTES: *v = l->memory_bytes; break;
-	case AIRLOCK_CPU_MS: *v = l->cpu_ms; break;
-	case AIRLOCK_TIMEOUT_MS: *v = l->timeout_ms; break;
-	case AIRLOCK_MAX_JPEG_SCANS: *v = l->max_jpeg_scans; break;
-	case AIRLOCK_ALLOWED_TYPES: *v = l->allowed_types; break;
-	case AIRLOCK_KEEP_ALPHA: *v = l->keep_alpha; break;
-	case AIRLOCK_BACKGROUND: *v = l->background; break;
-	case AIRLOCK_JPEG_QUALITY: *v = l->jpeg_quality; break;
-	case AIRLOCK_MAX_SECONDS: *v = l->max_seconds; break;
-	case AIRLOCK_MAX_DECODED_BYTES: *v = l->max_decoded_bytes; break;
-	case AIRLOCK_MIN_RATE: *v = l->min_rate; break;
-	case AIRLOCK_MAX_RATE: *v = l->max_rate; break;
-	case AIRLOCK_MAX_CHANNELS: *v = l->max_channels; break;
-	case AIRLOCK_MAX_AUDIO_INPUT_BYTES: *v = l->max_audio_input_bytes; break;
-	case AIRLOCK_OUT_RATE: *v = l->out_rate; break;
-	case AIRLOCK_MONO: *v = l->mono; break;
-	case AIRLOCK_SAMPLE_FORMAT: *v = l->sample_format; break;
-	case AIRLOCK_ALLOW_EXTRA_CODECS: *v = l->allow_adpcm; break;
-	default: rc = AIRLOCK_E_BAD_OPTION; break;
+	const uint8_t *field = (const uint8_t *)&ctx->lim + k->off;
+	if (k->wide) {
+		memcpy(v, field, sizeof(*v));
+	} else {
+		uint32_t v32;
+		memcpy(&v32, field, sizeof(v32));
+		*v = v32;
 	}
 	pthread_mutex_unlock(&ctx->lock);
-	return rc;
+	return AIRLOCK_OK;
 }
 
 /* ---- one request ---- */
