@@ -67,6 +67,7 @@ typedef enum airlock_error {
 	/* 40..59: the caller's mistake. */
 	AIRLOCK_E_INVALID_ARG = 40, /* NULL where a pointer is needed, bad value */
 	AIRLOCK_E_BAD_OPTION = 41,  /* unknown limit or option key */
+	AIRLOCK_E_CLOSED = 42,	    /* airlock_close() was called while the request ran */
 
 	/* 60..79: internal failure; not the input's fault. */
 	AIRLOCK_E_SANDBOX_UNAVAILABLE = 60, /* seccomp, rlimits or no_new_privs could not be applied */
@@ -147,7 +148,32 @@ typedef enum airlock_key {
 	AIRLOCK_MONO = 20,		    /* 1: downmix to one channel; default 0 */
 	AIRLOCK_SAMPLE_FORMAT = 21,	    /* airlock_sample_format of audio, default F32 */
 	AIRLOCK_ALLOW_EXTRA_CODECS = 22,    /* 1: also ADPCM, G.72x, GSM, ... in WAV/AIFF; default 0 */
+
+	/* 1: a request fails with AIRLOCK_E_SANDBOX_UNAVAILABLE unless every namespace layer is applied. default 0 */
+	AIRLOCK_STRICT_SANDBOX = 23,
 } airlock_key;
+
+/*
+ * The confinement layers a worker runs under. The first three are always
+ * applied: without them airlock refuses to decode. The namespaces are
+ * defence in depth, applied where the kernel allows them unprivileged.
+ */
+typedef enum airlock_layer {
+	AIRLOCK_LAYER_RLIMITS = 1u << 0,      /* address space, CPU, no files, no new fds */
+	AIRLOCK_LAYER_NO_NEW_PRIVS = 1u << 1, /* PR_SET_NO_NEW_PRIVS */
+	AIRLOCK_LAYER_SECCOMP = 1u << 2,      /* the system-call allowlist */
+	AIRLOCK_LAYER_USER_NS = 1u << 3,      /* own user namespace, no capabilities */
+	AIRLOCK_LAYER_NET_NS = 1u << 4,	      /* own network namespace: no interfaces */
+	AIRLOCK_LAYER_IPC_NS = 1u << 5,	      /* own System V IPC and POSIX message queues */
+	AIRLOCK_LAYER_MOUNT_NS = 1u << 6,     /* own mount namespace, root an empty read-only tmpfs */
+} airlock_layer;
+
+#define AIRLOCK_LAYERS_REQUIRED (AIRLOCK_LAYER_RLIMITS | AIRLOCK_LAYER_NO_NEW_PRIVS | AIRLOCK_LAYER_SECCOMP)
+#define AIRLOCK_LAYERS_NAMESPACES \
+	(AIRLOCK_LAYER_USER_NS | AIRLOCK_LAYER_NET_NS | AIRLOCK_LAYER_IPC_NS | AIRLOCK_LAYER_MOUNT_NS)
+
+/* Name of one layer bit ("seccomp", "net_ns", ...), or NULL for an unknown bit. */
+AIRLOCK_API const char *airlock_layer_name(uint32_t bit);
 
 /* Sample formats of a result's data. Values are API. */
 typedef enum airlock_sample_format {
@@ -168,8 +194,20 @@ typedef struct airlock_ctx airlock_ctx;
  */
 AIRLOCK_API int airlock_open(airlock_ctx **out);
 
-/* Ends the zygote and reaps it; accepts NULL. No request may be running. */
+/*
+ * Ends the zygote (which kills its workers) and reaps it; accepts NULL.
+ * Requests other threads are running on ctx at that moment end with
+ * AIRLOCK_E_CLOSED, and airlock_close() returns once the last of them has
+ * returned; then ctx is freed. Calling anything on ctx after
+ * airlock_close() has been entered is the caller's use-after-free.
+ */
 AIRLOCK_API void airlock_close(airlock_ctx *ctx);
+
+/*
+ * The airlock_layer mask the context's workers run under: what its zygote
+ * managed to apply on this kernel. 0 when ctx is NULL or has no zygote.
+ */
+AIRLOCK_API uint32_t airlock_layers(const airlock_ctx *ctx);
 
 /* AIRLOCK_E_BAD_OPTION for an unknown key, AIRLOCK_E_INVALID_ARG for a value out of range. */
 AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t value);
@@ -218,7 +256,8 @@ AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, 
 typedef struct airlock_report {
 	airlock_type type;
 	uint64_t elapsed_us;
-	uint32_t limit; /* the airlock_key that tripped, or 0 */
+	uint32_t limit;	 /* the airlock_key that tripped, or 0 */
+	uint32_t layers; /* airlock_layer mask the worker ran under; 0 if none started */
 } airlock_report;
 AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
 					airlock_result **out, airlock_report *report);
@@ -232,6 +271,7 @@ AIRLOCK_API uint32_t airlock_result_changes(const airlock_result *r);
 AIRLOCK_API uint32_t airlock_result_rate(const airlock_result *r);   /* audio: Hz; 0 for images */
 AIRLOCK_API uint64_t airlock_result_frames(const airlock_result *r); /* audio: samples per channel */
 AIRLOCK_API airlock_sample_format airlock_result_sample_format(const airlock_result *r);
+AIRLOCK_API uint32_t airlock_result_layers(const airlock_result *r); /* airlock_layer mask */
 /*
  * The data, owned by r. Images: height x width x channels bytes, row-major,
  * no padding. Audio: frames x channels interleaved samples in the result's
@@ -266,6 +306,37 @@ AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, 
 /* Same, into a buffer the caller frees with free(). *out is set only on success. */
 AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
 					 uint8_t **out, size_t *out_len);
+
+/*
+ * Security events. Every request that does not end in AIRLOCK_OK (a
+ * rejection, a sandbox event, an internal failure) is reported once to the
+ * context's event function, on the thread that made the request, after the
+ * worker is gone. An event holds numbers only: never input bytes, file
+ * contents or paths.
+ */
+typedef struct airlock_event {
+	uint64_t time_us;     /* CLOCK_REALTIME at the end of the request, microseconds */
+	int error;	      /* the airlock_error returned */
+	airlock_type type;    /* detected type, or AIRLOCK_TYPE_NONE */
+	airlock_type expect;  /* the caller's expectation */
+	uint64_t input_bytes; /* length of the input */
+	uint64_t elapsed_us;
+	uint32_t limit;	 /* the airlock_key that tripped, or 0 */
+	uint32_t layers; /* airlock_layer mask the worker ran under; 0 if none started */
+} airlock_event;
+
+typedef void (*airlock_event_fn)(void *user, const airlock_event *ev);
+
+/* Sets (or with fn NULL, clears) the event function for requests started afterwards. */
+AIRLOCK_API int airlock_set_event_fn(airlock_ctx *ctx, airlock_event_fn fn, void *user);
+
+/*
+ * How many requests on ctx have ended with err (AIRLOCK_OK counts
+ * successes) since airlock_open(). Calls rejected for their arguments
+ * before any work (AIRLOCK_E_INVALID_ARG) are not counted. 0 for an
+ * unknown code or a NULL ctx.
+ */
+AIRLOCK_API uint64_t airlock_count(const airlock_ctx *ctx, int err);
 
 #ifdef __cplusplus
 }

@@ -60,16 +60,17 @@ int frame_validate_payload(const struct frame_header *h, const uint8_t *payload,
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 
 #define CTL_MAGIC     0x414c4b5au
-#define CTL_VERSION   2
+#define CTL_VERSION   3
 #define ZYGOTE_CTL_FD 3
 
 /* zygote -> host on the control socket, once, at start, with a pidfd of the zygote. */
 struct ctl_hello {
 	uint32_t magic;
 	uint32_t version;
-	int32_t status; /* AIRLOCK_OK or AIRLOCK_E_SANDBOX_UNAVAILABLE */
-	int32_t step;	/* enum sandbox_step that failed, 0 when none */
-	int32_t err;	/* errno of that step */
+	int32_t status;	 /* AIRLOCK_OK or AIRLOCK_E_SANDBOX_UNAVAILABLE */
+	int32_t step;	 /* enum sandbox_step that failed, 0 when none */
+	int32_t err;	 /* errno of that step */
+	uint32_t layers; /* airlock_layer bits the zygote's workers run under */
 };
 
 /* host -> zygote on the control socket, with three fds: input memfd, frame pipe, status socket. */

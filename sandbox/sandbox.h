@@ -29,6 +29,13 @@ const char *sandbox_step_name(int step);
  */
 int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd, int *err);
 
+/*
+ * Enters new user, network, IPC and mount namespaces where the kernel
+ * allows it (ns.c); returns the AIRLOCK_LAYER_*_NS bits applied. Only for a
+ * single-threaded process that needs nothing from the filesystem afterwards.
+ */
+uint32_t ns_enter(void);
+
 /* Loads the allowlist; exposed for the probe and for tests. 0 or -errno. */
 int policy_load(void);
 

@@ -294,6 +294,8 @@ int zygote_main(worker_decode_fn decode)
 	z.decode = decode;
 	z.magic = detect_open();
 	warm_libc();
+	/* Last of all: after this the filesystem is an empty directory. */
+	hello.layers = AIRLOCK_LAYERS_REQUIRED | ns_enter();
 
 	int step = STEP_NONE, err = 0;
 	if (!z.magic) {

@@ -165,6 +165,7 @@ static int spawn_zygote(airlock_ctx *ctx)
 	}
 	ctx->zygote = pidfd;
 	ctx->ctl = sv[0];
+	ctx->layers = hello.layers;
 	ctx->generation++;
 	sv[0] = -1;
 	rc = AIRLOCK_OK;
@@ -178,6 +179,14 @@ out:
 	if (devnull >= 0)
 		close(devnull);
 	return rc;
+}
+
+static int is_closing(airlock_ctx *ctx)
+{
+	pthread_mutex_lock(&ctx->lock);
+	int closing = ctx->closing;
+	pthread_mutex_unlock(&ctx->lock);
+	return closing;
 }
 
 /* Ends the zygote of generation gen, if it is still the current one. Takes the lock. */
@@ -206,12 +215,18 @@ AIRLOCK_API int airlock_open(airlock_ctx **out)
 		free(ctx);
 		return AIRLOCK_E_INTERNAL;
 	}
+	if (pthread_cond_init(&ctx->idle, NULL) != 0) {
+		pthread_mutex_destroy(&ctx->lock);
+		free(ctx);
+		return AIRLOCK_E_INTERNAL;
+	}
 	limits_default(&ctx->lim);
 	ctx->zygote = -1;
 	ctx->ctl = -1;
 	resolve_helper(ctx);
 	int rc = spawn_zygote(ctx);
 	if (rc != AIRLOCK_OK) {
+		pthread_cond_destroy(&ctx->idle);
 		pthread_mutex_destroy(&ctx->lock);
 		free(ctx);
 		return rc;
@@ -225,6 +240,7 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 	if (!ctx)
 		return;
 	pthread_mutex_lock(&ctx->lock);
+	ctx->closing = 1;
 	if (ctx->ctl >= 0) {
 		/* EOF on its control socket makes the zygote kill its workers and exit. */
 		close(ctx->ctl);
@@ -238,7 +254,14 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 		close(ctx->zygote);
 		ctx->zygote = -1;
 	}
+	/*
+	 * Requests in flight see their status sockets close with the zygote and
+	 * return AIRLOCK_E_CLOSED; none can start a new zygote now.
+	 */
+	while (ctx->inflight > 0)
+		pthread_cond_wait(&ctx->idle, &ctx->lock);
 	pthread_mutex_unlock(&ctx->lock);
+	pthread_cond_destroy(&ctx->idle);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
 }
@@ -284,6 +307,7 @@ static const struct key_spec keys[KEY_LIMIT] = {
 	[AIRLOCK_MONO] = { U32(mono), .min = 0, .max = 1 },
 	[AIRLOCK_SAMPLE_FORMAT] = { U32(sample_format), .min = AIRLOCK_SAMPLE_S16, .max = AIRLOCK_SAMPLE_F32 },
 	[AIRLOCK_ALLOW_EXTRA_CODECS] = { U32(allow_adpcm), .min = 0, .max = 1 },
+	[AIRLOCK_STRICT_SANDBOX] = { U32(strict_sandbox), .min = 0, .max = 1 },
 };
 
 #undef U32
@@ -363,7 +387,8 @@ struct xfer {
 	int pipe_eof;
 	int started, ended, lost, killed, timed_out, refused, nomem;
 	int wstatus;
-	int64_t grace; /* once killed: when to give up on hearing from the zygote */
+	int64_t grace;	 /* once killed: when to give up on hearing from the zygote */
+	uint32_t layers; /* of the zygote the request went to */
 };
 
 /* Reads what the pipe has now. Sets x->bad on anything the protocol does not allow. */
@@ -558,8 +583,13 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		fcntl(pp[0], F_SETPIPE_SZ, FRAME_PIPE_BYTES);
 
 		pthread_mutex_lock(&ctx->lock);
-		int rc = ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx);
+		int rc = ctx->closing ? AIRLOCK_E_CLOSED : ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx);
 		unsigned gen = ctx->generation;
+		x->layers = rc == AIRLOCK_OK ? ctx->layers : 0;
+		/* Strict: a zygote that could not enter every namespace serves no request. */
+		if (rc == AIRLOCK_OK && req->lim.strict_sandbox &&
+		    (x->layers & AIRLOCK_LAYERS_NAMESPACES) != AIRLOCK_LAYERS_NAMESPACES)
+			rc = AIRLOCK_E_SANDBOX_UNAVAILABLE;
 		if (rc == AIRLOCK_OK) {
 			int fds[3] = { memfd, pp[1], ss[1] };
 			if (io_send_fds(ctx->ctl, req, sizeof(*req), fds, 3) != 0)
@@ -589,15 +619,19 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		close(x->st);
 		x->out_r = x->st = -1;
 		x->lost = 0;
-		if (rc == AIRLOCK_E_SANDBOX_UNAVAILABLE)
+		if (rc == AIRLOCK_E_SANDBOX_UNAVAILABLE || rc == AIRLOCK_E_CLOSED)
 			return rc;
 		zygote_lost(ctx, gen);
 	}
 	return AIRLOCK_E_HELPER;
 }
 
-AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
-					airlock_result **out, airlock_report *report)
+/*
+ * One request, start to end. rep is always filled in; *out is set only on
+ * success. The caller has counted the request in ctx->inflight.
+ */
+static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect, airlock_result **out,
+			airlock_report *rep)
 {
 	struct timespec ts0;
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
@@ -606,11 +640,6 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 	struct xfer x = { .out_r = -1, .st = -1, .lim = &req.lim };
 	int memfd = -1, rc;
 	uint32_t timeout_ms;
-
-	if (report)
-		*report = (airlock_report){ 0 };
-	if (!ctx || !out || (!buf && len > 0) || (unsigned)expect >= AIRLOCK_TYPE_COUNT_)
-		return AIRLOCK_E_INVALID_ARG;
 
 	pthread_mutex_lock(&ctx->lock);
 	req.lim = ctx->lim;
@@ -624,8 +653,7 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 		goto out;
 	}
 	if (len > req.lim.max_input_bytes) {
-		if (report)
-			report->limit = AIRLOCK_MAX_INPUT_BYTES;
+		rep->limit = AIRLOCK_MAX_INPUT_BYTES;
 		rc = AIRLOCK_E_INPUT_TOO_BIG;
 		goto out;
 	}
@@ -636,13 +664,16 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 	}
 	const int64_t deadline = t0 + timeout_ms;
 	rc = submit(ctx, &req, memfd, &x, deadline);
+	rep->layers = x.layers;
 	if (rc != AIRLOCK_OK)
 		goto out;
 	run(&x, deadline);
 	rc = outcome(&x);
-	if (x.hdr_got == FRAME_HEADER_SIZE && x.frame_rc != AIRLOCK_E_PROTOCOL && report) {
-		report->type = (airlock_type)x.h.type;
-		report->limit = rc == x.frame_rc ? x.h.limit : 0;
+	if (rc == AIRLOCK_E_HELPER && is_closing(ctx))
+		rc = AIRLOCK_E_CLOSED;
+	if (x.hdr_got == FRAME_HEADER_SIZE && x.frame_rc != AIRLOCK_E_PROTOCOL) {
+		rep->type = (airlock_type)x.h.type;
+		rep->limit = rc == x.frame_rc ? x.h.limit : 0;
 	}
 	if (rc != AIRLOCK_OK)
 		goto out;
@@ -660,23 +691,21 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 	r->frames = x.h.frames;
 	r->format = x.h.format;
 	r->changes = x.h.changes;
+	r->layers = x.layers;
 	r->pixels = x.payload;
 	r->size = (size_t)x.plen;
 	x.payload = NULL;
 	*out = r;
 out:
-	if (report && rc == AIRLOCK_E_TIMEOUT)
-		report->limit = AIRLOCK_TIMEOUT_MS;
-	if (report && rc == AIRLOCK_E_CPU_LIMIT)
-		report->limit = AIRLOCK_CPU_MS;
-	if (report && rc == AIRLOCK_E_MEMORY && !report->limit)
-		report->limit = AIRLOCK_MEMORY_BYTES;
-	if (report) {
-		struct timespec ts1;
-		clock_gettime(CLOCK_MONOTONIC, &ts1);
-		report->elapsed_us =
-			(uint64_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000);
-	}
+	if (rc == AIRLOCK_E_TIMEOUT)
+		rep->limit = AIRLOCK_TIMEOUT_MS;
+	if (rc == AIRLOCK_E_CPU_LIMIT)
+		rep->limit = AIRLOCK_CPU_MS;
+	if (rc == AIRLOCK_E_MEMORY && !rep->limit)
+		rep->limit = AIRLOCK_MEMORY_BYTES;
+	struct timespec ts1;
+	clock_gettime(CLOCK_MONOTONIC, &ts1);
+	rep->elapsed_us = (uint64_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000);
 	free(x.payload);
 	if (x.out_r >= 0)
 		close(x.out_r);
@@ -685,6 +714,83 @@ out:
 	if (memfd >= 0)
 		close(memfd);
 	return rc;
+}
+
+AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+					airlock_result **out, airlock_report *report)
+{
+	airlock_report rep = { 0 };
+	airlock_event_fn event_fn;
+	void *event_user;
+
+	if (report)
+		*report = rep;
+	if (!ctx || !out || (!buf && len > 0) || (unsigned)expect >= AIRLOCK_TYPE_COUNT_)
+		return AIRLOCK_E_INVALID_ARG;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->closing) {
+		pthread_mutex_unlock(&ctx->lock);
+		return AIRLOCK_E_CLOSED;
+	}
+	ctx->inflight++;
+	event_fn = ctx->event_fn;
+	event_user = ctx->event_user;
+	pthread_mutex_unlock(&ctx->lock);
+
+	int rc = sanitize_one(ctx, buf, len, expect, out, &rep);
+	__atomic_fetch_add(&ctx->counts[rc], 1, __ATOMIC_RELAXED); /* every code is below COUNTER_SLOTS */
+	if (rc != AIRLOCK_OK && event_fn) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		airlock_event ev = {
+			.time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
+			.error = rc,
+			.type = rep.type,
+			.expect = expect,
+			.input_bytes = len,
+			.elapsed_us = rep.elapsed_us,
+			.limit = rep.limit,
+			.layers = rep.layers,
+		};
+		event_fn(event_user, &ev);
+	}
+	if (report)
+		*report = rep;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (--ctx->inflight == 0 && ctx->closing)
+		pthread_cond_broadcast(&ctx->idle);
+	pthread_mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+AIRLOCK_API int airlock_set_event_fn(airlock_ctx *ctx, airlock_event_fn fn, void *user)
+{
+	if (!ctx)
+		return AIRLOCK_E_INVALID_ARG;
+	pthread_mutex_lock(&ctx->lock);
+	ctx->event_fn = fn;
+	ctx->event_user = fn ? user : NULL;
+	pthread_mutex_unlock(&ctx->lock);
+	return AIRLOCK_OK;
+}
+
+AIRLOCK_API uint64_t airlock_count(const airlock_ctx *ctx, int err)
+{
+	if (!ctx || err < 0 || err >= COUNTER_SLOTS)
+		return 0;
+	return __atomic_load_n(&ctx->counts[err], __ATOMIC_RELAXED);
+}
+
+AIRLOCK_API uint32_t airlock_layers(const airlock_ctx *cctx)
+{
+	if (!cctx)
+		return 0;
+	airlock_ctx *ctx = (airlock_ctx *)cctx; /* the lock is the only thing touched */
+	pthread_mutex_lock(&ctx->lock);
+	uint32_t layers = ctx->ctl >= 0 ? ctx->layers : 0;
+	pthread_mutex_unlock(&ctx->lock);
+	return layers;
 }
 
 AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
@@ -741,6 +847,11 @@ AIRLOCK_API uint64_t airlock_result_frames(const airlock_result *r)
 AIRLOCK_API airlock_sample_format airlock_result_sample_format(const airlock_result *r)
 {
 	return r ? (airlock_sample_format)r->format : AIRLOCK_SAMPLE_U8;
+}
+
+AIRLOCK_API uint32_t airlock_result_layers(const airlock_result *r)
+{
+	return r ? r->layers : 0;
 }
 
 AIRLOCK_API const uint8_t *airlock_result_pixels(const airlock_result *r, size_t *len)

@@ -9,12 +9,22 @@
 #include "airlock.h"
 #include "decode.h"
 
+/* One slot per error code value (airlock_error values are all below this). */
+#define COUNTER_SLOTS 128
+
 struct airlock_ctx {
-	pthread_mutex_t lock; /* guards everything below */
+	pthread_mutex_t lock; /* guards everything below but counts[] */
+	pthread_cond_t idle;  /* signalled when inflight drops to 0 */
 	struct limits lim;
-	int zygote; /* pidfd of the zygote, -1 when none */
-	int ctl;    /* control socket to the zygote, -1 when none */
+	int zygote;	 /* pidfd of the zygote, -1 when none */
+	int ctl;	 /* control socket to the zygote, -1 when none */
+	uint32_t layers; /* airlock_layer bits the current zygote reported */
 	unsigned generation;
+	unsigned inflight; /* requests between entry and return */
+	int closing;	   /* airlock_close() has begun */
+	airlock_event_fn event_fn;
+	void *event_user;
+	uint64_t counts[COUNTER_SLOTS]; /* requests ended per error code; atomic */
 	char helper[4096];
 };
 
@@ -22,6 +32,7 @@ struct airlock_result {
 	airlock_type type;
 	uint32_t width, height, channels, changes;
 	uint32_t rate, format; /* audio: Hz; every result: its airlock_sample_format */
+	uint32_t layers;       /* airlock_layer bits the worker ran under */
 	uint64_t frames;       /* audio: samples per channel */
 	uint8_t *pixels;
 	size_t size;

@@ -36,8 +36,10 @@ static const struct {
 	{ AIRLOCK_E_PROTOCOL, "protocol", "the sandboxed decoder returned an invalid frame" },
 	{ AIRLOCK_E_INVALID_ARG, "invalid_argument", "invalid argument" },
 	{ AIRLOCK_E_BAD_OPTION, "bad_option", "unknown option key" },
+	{ AIRLOCK_E_CLOSED, "closed", "the context was closed while the request was running" },
 	{ AIRLOCK_E_SANDBOX_UNAVAILABLE, "sandbox_unavailable",
-	  "the sandbox (seccomp, no_new_privs or rlimits) cannot be set up on this system; refusing to decode" },
+	  "the sandbox (seccomp, no_new_privs, rlimits, or a namespace strict mode requires) cannot be set up on this "
+	  "system; refusing to decode" },
 	{ AIRLOCK_E_HELPER, "helper", "the airlock-zygote helper could not be started or was lost" },
 	{ AIRLOCK_E_NOMEM, "nomem", "out of memory in the host process" },
 	{ AIRLOCK_E_IO, "io", "I/O error in the host process" },
@@ -133,6 +135,20 @@ AIRLOCK_API const char *airlock_change_name(uint32_t bit)
 	case AIRLOCK_CHANGE_DOWNMIXED: return "downmixed";
 	case AIRLOCK_CHANGE_RESAMPLED: return "resampled";
 	case AIRLOCK_CHANGE_FORMAT_CONVERTED: return "format_converted";
+	default: return NULL;
+	}
+}
+
+AIRLOCK_API const char *airlock_layer_name(uint32_t bit)
+{
+	switch (bit) {
+	case AIRLOCK_LAYER_RLIMITS: return "rlimits";
+	case AIRLOCK_LAYER_NO_NEW_PRIVS: return "no_new_privs";
+	case AIRLOCK_LAYER_SECCOMP: return "seccomp";
+	case AIRLOCK_LAYER_USER_NS: return "user_ns";
+	case AIRLOCK_LAYER_NET_NS: return "net_ns";
+	case AIRLOCK_LAYER_IPC_NS: return "ipc_ns";
+	case AIRLOCK_LAYER_MOUNT_NS: return "mount_ns";
 	default: return NULL;
 	}
 }

@@ -221,9 +221,9 @@ static void test_keys(void)
 		}
 	}
 	uint64_t v = 0;
-	tap_ok(airlock_set(ctx, (airlock_key)23, 1) == AIRLOCK_E_BAD_OPTION &&
-		       airlock_get(ctx, (airlock_key)23, &v) == AIRLOCK_E_BAD_OPTION,
-	       "key 23 (one past the audio keys) is an unknown option");
+	tap_ok(airlock_set(ctx, (airlock_key)24, 1) == AIRLOCK_E_BAD_OPTION &&
+		       airlock_get(ctx, (airlock_key)24, &v) == AIRLOCK_E_BAD_OPTION,
+	       "key 24 (one past the last key) is an unknown option");
 	tap_ok(airlock_set(NULL, AIRLOCK_MONO, 1) == AIRLOCK_E_INVALID_ARG &&
 		       airlock_get(ctx, AIRLOCK_MONO, NULL) == AIRLOCK_E_INVALID_ARG,
 	       "NULL context or value pointer is an invalid argument");
