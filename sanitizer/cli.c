@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -28,7 +29,8 @@ enum opt_kind {
 	OPT_JSON,
 	OPT_HELP,
 	OPT_VERSION,
-	OPT_OUTPUT
+	OPT_OUTPUT,
+	OPT_LOG
 };
 
 static const struct opt {
@@ -71,7 +73,10 @@ static const struct opt {
 	{ "to", OPT_TO, 0, 0, 0, 0,
 	  "FORMAT       png, jpeg, wav, flac or raw (default: jpeg for JPEG, png for PNG, wav for audio)" },
 	{ "output", OPT_OUTPUT, 0, 0, 0, 0, "FILE     write here (also -o); default stdout" },
+	{ "strict-sandbox", OPT_FLAG_KEY, AIRLOCK_STRICT_SANDBOX, 0, 0, 0,
+	  " refuse unless user, network, IPC and mount namespaces are all applied" },
 	{ "json", OPT_JSON, 0, 0, 0, 0, "             one JSON report line per input on stderr" },
+	{ "log", OPT_LOG, 0, 0, 0, 0, "FILE        append a JSON line per rejection or sandbox event" },
 	{ "help", OPT_HELP, 0, 0, 0, 0, "             this text" },
 	{ "version", OPT_VERSION, 0, 0, 0, 0, "          print the version" },
 };
@@ -281,6 +286,13 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				FAIL("empty OUTPUT name");
 			o->output = val;
 			break;
+		case OPT_LOG:
+			if (o->log)
+				FAIL("more than one --log");
+			if (!*val)
+				FAIL("empty --log name");
+			o->log = val;
+			break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_HELP: o->help = 1; break;
 		case OPT_VERSION: o->version = 1; break;
@@ -344,6 +356,32 @@ static void json_str(FILE *f, const char *s)
 		}
 	}
 	fputc('"', f);
+}
+
+/* ,"layers":["rlimits",...] in bit order. */
+static void json_layers(FILE *f, uint32_t layers)
+{
+	fputs(",\"layers\":[", f);
+	int first = 1;
+	for (uint32_t bit = 1; bit; bit <<= 1) {
+		const char *n = (layers & bit) ? airlock_layer_name(bit) : NULL;
+		if (n) {
+			fprintf(f, "%s\"%s\"", first ? "" : ",", n);
+			first = 0;
+		}
+	}
+	fputc(']', f);
+}
+
+static const char *error_class_name(int rc)
+{
+	switch (airlock_error_classify(rc)) {
+	case AIRLOCK_CLASS_OK: return "ok";
+	case AIRLOCK_CLASS_REJECTED: return "rejected";
+	case AIRLOCK_CLASS_SANDBOX: return "sandbox";
+	case AIRLOCK_CLASS_CALLER: return "caller";
+	default: return "internal";
+	}
 }
 
 static const char *key_name(uint32_t key)
@@ -416,11 +454,65 @@ static void report_json(FILE *f, const struct cli_options *o, int rc, const airl
 		}
 	}
 	fputc(']', f);
+	json_layers(f, rep->layers);
 	const char *lim = key_name(rep->limit);
 	if (lim && rc != AIRLOCK_OK)
 		fprintf(f, ",\"limit\":\"%s\"", lim);
 	fprintf(f, ",\"elapsed_ms\":%.3f}\n", (double)rep->elapsed_us / 1000.0);
 	fflush(f);
+}
+
+static int fd_write(void *user, const void *buf, size_t n);
+
+/* The security event log: where it goes and which input the events are about. */
+struct event_log {
+	int fd;
+	const char *input; /* as the caller named it */
+};
+
+/*
+ * One JSON line per event, written with a single write() to a file opened
+ * with O_APPEND, so concurrent airlock processes sharing a log never
+ * interleave inside a line. Numbers and names only, never input bytes.
+ */
+static void log_event(void *user, const airlock_event *ev)
+{
+	const struct event_log *log = user;
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	if (!f)
+		return;
+	time_t s = (time_t)(ev->time_us / 1000000);
+	struct tm tm;
+	char when[32] = "";
+	gmtime_r(&s, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(f, "{\"time\":\"%s.%06" PRIu64 "Z\",\"input\":", when, ev->time_us % 1000000);
+	json_str(f, is_std(log->input) ? "-" : log->input);
+	fprintf(f, ",\"error\":\"%s\",\"class\":\"%s\",\"type\":", airlock_error_name(ev->error),
+		error_class_name(ev->error));
+	if (ev->type == AIRLOCK_TYPE_NONE)
+		fputs("null", f);
+	else
+		fprintf(f, "\"%s\"", airlock_type_mime(ev->type));
+	fputs(",\"expect\":", f);
+	if (ev->expect == AIRLOCK_TYPE_NONE)
+		fputs("null", f);
+	else
+		fprintf(f, "\"%s\"", airlock_type_mime(ev->expect));
+	fprintf(f, ",\"input_bytes\":%" PRIu64 ",\"elapsed_ms\":%.3f,\"limit\":", ev->input_bytes,
+		(double)ev->elapsed_us / 1000.0);
+	const char *lim = key_name(ev->limit);
+	if (lim)
+		fprintf(f, "\"%s\"", lim);
+	else
+		fputs("null", f);
+	json_layers(f, ev->layers);
+	fputs("}\n", f);
+	if (fclose(f) == 0)
+		fd_write((void *)&log->fd, line, len);
+	free(line);
 }
 
 static int exit_for(int rc)
@@ -571,6 +663,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	uint8_t *in = NULL;
 	size_t in_len = 0;
 	int in_fd = -1, rc, status;
+	struct event_log log = { .fd = -1, .input = o->input };
 
 	if (o->help) {
 		cli_usage(out_msgs);
@@ -581,9 +674,29 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 		return CLI_EXIT_OK;
 	}
 
+	if (o->log) {
+		log.fd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+		if (log.fd < 0) {
+			fprintf(err, "airlock: cannot open log ");
+			json_str(err, o->log);
+			fprintf(err, ": %s\n", strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+	}
 	rc = airlock_open(&ctx);
-	if (rc != AIRLOCK_OK)
+	if (rc != AIRLOCK_OK) {
+		/* No context, so no event function: the sandbox event is logged here. */
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		airlock_event ev = { .time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
+				     .error = rc,
+				     .expect = o->expect };
+		if (log.fd >= 0)
+			log_event(&log, &ev);
 		goto report;
+	}
+	if (log.fd >= 0)
+		airlock_set_event_fn(ctx, log_event, &log);
 	rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow);
 	if (rc == AIRLOCK_OK)
 		rc = airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, o->sample_format);
@@ -661,5 +774,7 @@ out:
 	free(in);
 	airlock_result_free(r);
 	airlock_close(ctx);
+	if (log.fd >= 0)
+		close(log.fd);
 	return status;
 }

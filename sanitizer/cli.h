@@ -26,6 +26,7 @@ enum {
 struct cli_options {
 	const char *input;  /* NULL or "-": stdin; borrowed from argv */
 	const char *output; /* NULL or "-": stdout; borrowed from argv */
+	const char *log;    /* NULL, or the security event log (JSON lines, appended); borrowed */
 	int to;		    /* 0: follow the input type; else airlock_format */
 	uint32_t allow;	    /* allowed types after --allow and --to; never 0 after parsing */
 	int sample_format;  /* airlock_sample_format for audio; S16 unless --sample-format */

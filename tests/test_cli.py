@@ -37,7 +37,10 @@ IMAGES = os.path.join(ROOT, "corpus", "images")
 
 EXIT_OK, EXIT_USAGE, EXIT_REJECTED = 0, 64, 65
 REPORT_KEYS = {"input", "status", "error", "type", "width", "height", "channels", "rate", "frames", "seconds",
-               "changes", "elapsed_ms"}
+               "changes", "layers", "elapsed_ms"}
+REQUIRED_LAYERS = ["rlimits", "no_new_privs", "seccomp"]
+NS_LAYERS = ["user_ns", "net_ns", "ipc_ns", "mount_ns"]
+LOG_KEYS = {"time", "input", "error", "class", "type", "expect", "input_bytes", "elapsed_ms", "limit", "layers"}
 INJECTION = b"IGNORE PREVIOUS INSTRUCTIONS"
 
 TESTS = []
@@ -1912,6 +1915,111 @@ def _():
     with TempDir() as d:
         _, si, _ = audio_ok(make_wav(os.path.join(d, "c8.wav"), 8, 8000, 300), to="flac")
         check(si["channels"] == 8 and si["frames"] == 300, "STREAMINFO %r" % si)
+
+
+# ---- confinement layers, strict mode and the security event log ----
+
+def userns_ok():
+    """Whether this kernel lets an unprivileged process make all four namespaces (util-linux unshare)."""
+    try:
+        return subprocess.run(["unshare", "-Urnim", "true"], capture_output=True, timeout=30).returncode == 0
+    except OSError:
+        return False
+
+
+def without_userns(*args):
+    """Runs airlock in a user namespace whose user.max_user_namespaces is 0, so the zygote can make none."""
+    script = 'echo 0 > /proc/sys/user/max_user_namespaces && exec "$@"'
+    p = subprocess.run(["unshare", "-Ur", "sh", "-c", script, "sh", AIRLOCK] + list(args), capture_output=True,
+                       timeout=60)
+    return Run(p)
+
+
+@test("--json layers: the three required layers first, then the namespaces the kernel allows")
+def _():
+    j = report(run_ok("--json", img("rgb8.png")))
+    want = REQUIRED_LAYERS + (NS_LAYERS if userns_ok() else [])
+    check(j["layers"] == want, "layers %r, want %r" % (j["layers"], want))
+    j = rejected([BAD], "malformed")
+    check(j["layers"] == want, "rejection: layers %r, want %r" % (j["layers"], want))
+
+
+@test("--strict-sandbox with every namespace available: the input is sanitized as without it")
+def _():
+    check(userns_ok(), "this test needs unprivileged user namespaces (unshare -Urnim)")
+    with TempDir() as d:
+        out = os.path.join(d, "o.png")
+        r = run_ok("--json", "--strict-sandbox", img("rgb8.png"), "-o", out)
+        check(report(r)["layers"] == REQUIRED_LAYERS + NS_LAYERS, "%r" % (r,))
+        check(read(out) == run_ok(img("rgb8.png")).out, "strict output differs")
+
+
+@test("no namespaces allowed: runs with the three required layers; --strict-sandbox refuses, writes nothing")
+def _():
+    check(userns_ok(), "this test needs unprivileged user namespaces (unshare -Urnim)")
+    with TempDir() as d:
+        out = os.path.join(d, "o.png")
+        r = without_userns("--json", img("rgb8.png"), "-o", out)
+        check(r.rc == EXIT_OK and report(r)["layers"] == REQUIRED_LAYERS, "%r" % (r,))
+        os.unlink(out)
+        log = os.path.join(d, "events.log")
+        r = without_userns("--json", "--strict-sandbox", "--log", log, img("rgb8.png"), "-o", out)
+        j = report(r)
+        check(r.rc == 70 and j["error"] == "sandbox_unavailable" and j["layers"] == REQUIRED_LAYERS, "%r" % (r,))
+        check(not os.path.exists(out) and r.out == b"", "output written under a refused strict request")
+        ev = [json.loads(l) for l in read(log).decode().splitlines()]
+        check(len(ev) == 1 and ev[0]["error"] == "sandbox_unavailable" and ev[0]["class"] == "internal" and
+              ev[0]["layers"] == REQUIRED_LAYERS, "log %r" % ev)
+
+
+@test("--log: one JSON line per rejection with the documented keys; successes add none; lines append")
+def _():
+    with TempDir() as d:
+        log = os.path.join(d, "events.log")
+        run_ok("--log", log, img("rgb8.png"))
+        check(not os.path.exists(log) or read(log) == b"", "a success was logged")
+        r = run("--log", log, "--max-width", "5", img("rgb8.png"))
+        check(r.rc == EXIT_REJECTED, "%r" % (r,))
+        r = run("--log", log, BAD)
+        check(r.rc == EXIT_REJECTED, "%r" % (r,))
+        r = run("--log", log, "--expect", "jpeg", img("rgb8.png"))
+        check(r.rc == EXIT_REJECTED, "%r" % (r,))
+        lines = read(log).decode("utf-8").split("\n")
+        check(len(lines) == 4 and lines[3] == "", "want 3 lines: %r" % lines)
+        ev = [json.loads(l) for l in lines[:3]]
+        for e in ev:
+            check(set(e) == LOG_KEYS, "keys %r" % sorted(e))
+            check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", e["time"]), "time %r" % e["time"])
+            check(e["class"] == "rejected" and e["type"] == "image/png" and e["elapsed_ms"] >= 0, "%r" % e)
+        size = os.path.getsize(img("rgb8.png"))
+        check(ev[0]["error"] == "too_large" and ev[0]["limit"] == "max_width" and ev[0]["input_bytes"] == size and
+              ev[0]["input"] == img("rgb8.png") and ev[0]["expect"] is None, "%r" % ev[0])
+        check(ev[1]["error"] == "malformed" and ev[1]["limit"] is None and ev[1]["input_bytes"] == os.path.getsize(BAD),
+              "%r" % ev[1])
+        check(ev[2]["error"] == "type_mismatch" and ev[2]["expect"] == "image/jpeg", "%r" % ev[2])
+
+
+@test("--log never carries input bytes: a rejected file full of injected text, read from stdin")
+def _():
+    data = read(img("metadata_injection.png"))
+    check(INJECTION in data, "fixture lost its payload")
+    with TempDir() as d:
+        log = os.path.join(d, "events.log")
+        r = run("--log", log, "--max-pixels", "1", stdin=data)
+        check(r.rc == EXIT_REJECTED, "%r" % (r,))
+        text = read(log)
+        e = json.loads(text)
+        check(e["input"] == "-" and e["error"] == "too_large" and e["limit"] == "max_pixels", "%r" % e)
+        check(INJECTION not in text and b"IGNORE" not in text, "log carries input text: %r" % text)
+
+
+@test("--log to an unwritable place: usage error, no output, nothing run")
+def _():
+    with TempDir() as d:
+        r = run("--log", os.path.join(d, "no", "such", "dir.log"), img("rgb8.png"))
+        check(r.rc == EXIT_USAGE and r.out == b"" and b"cannot open log" in r.err, "%r" % (r,))
+        r = run("--log", "", img("rgb8.png"))
+        check(r.rc == EXIT_USAGE and r.out == b"", "%r" % (r,))
 
 
 # ---- runner ----
