@@ -7,8 +7,9 @@
  * unprivileged process do it; what was applied is reported, never assumed.
  *
  * - user: a namespace of its own, the zygote's uid and gid mapped to 0
- *   inside, and then every capability dropped. A host running as root no
- *   longer has root's capabilities in its workers.
+ *   inside, and then every capability dropped, bounding set included. A
+ *   host running as root no longer has root's capabilities in its workers
+ *   (and without a user namespace they are dropped all the same).
  * - network: no interfaces but a loopback that is down.
  * - IPC: no System V objects or POSIX message queues of the host.
  * - mount: the root is an empty read-only tmpfs, the old root detached.
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -85,14 +87,26 @@ out:
 	return rc;
 }
 
-/* Clears the effective, permitted and inheritable sets (there is no exec to regain them). */
+/*
+ * Empties the bounding set (while CAP_SETPCAP is still held), then the
+ * effective, permitted and inheritable sets. The zygote and its workers
+ * need no capability, in a namespace of their own or, for a host running
+ * as root without one, in the host's.
+ */
 static int drop_caps(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct d[2];
+	int rc = 0;
 
+	/* EINVAL past the kernel's last capability; anything else is a failure to drop one. */
+	for (int cap = 0; cap < 64; cap++)
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+			rc = -1;
 	memset(d, 0, sizeof(d));
-	return (int)syscall(SYS_capset, &h, d);
+	if (syscall(SYS_capset, &h, d) != 0)
+		rc = -1;
+	return rc;
 }
 
 uint32_t ns_enter(void)
@@ -102,8 +116,10 @@ uint32_t ns_enter(void)
 	uint32_t layers = 0;
 
 	/* Without a user namespace of its own, an unprivileged process can enter no other. */
-	if (unshare(CLONE_NEWUSER) != 0)
+	if (unshare(CLONE_NEWUSER) != 0) {
+		drop_caps();
 		return 0;
+	}
 	if (map_ids(uid, gid) != 0) {
 		drop_caps();
 		return 0;
