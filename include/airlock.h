@@ -257,7 +257,7 @@ typedef struct airlock_report {
 	airlock_type type;
 	uint64_t elapsed_us;
 	uint32_t limit;	 /* the airlock_key that tripped, or 0 */
-	uint32_t layers; /* airlock_layer mask the worker ran under; 0 if none started */
+	uint32_t layers; /* airlock_layer mask of the zygote the request went to; 0 if it reached none */
 } airlock_report;
 AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
 					airlock_result **out, airlock_report *report);
@@ -322,7 +322,7 @@ typedef struct airlock_event {
 	uint64_t input_bytes; /* length of the input */
 	uint64_t elapsed_us;
 	uint32_t limit;	 /* the airlock_key that tripped, or 0 */
-	uint32_t layers; /* airlock_layer mask the worker ran under; 0 if none started */
+	uint32_t layers; /* airlock_layer mask of the zygote the request went to; 0 if it reached none */
 } airlock_event;
 
 typedef void (*airlock_event_fn)(void *user, const airlock_event *ev);
