@@ -192,6 +192,65 @@ static bool mpeg_sync(const uint8_t *p, size_t n)
 	       (p[2] & 0xF0) != 0xF0 && (p[2] & 0x0C) != 0x0C;
 }
 
+/* An MPEG audio frame's format and length in bytes; 0 for a free-format or reserved header. */
+struct mpeg_frame {
+	uint32_t version, layer, rate_index, mono;
+	size_t bytes;
+};
+
+static size_t mpeg_frame_parse(const uint8_t *p, size_t n, struct mpeg_frame *f)
+{
+	/* kbit/s by [MPEG-1?][layer 1..3][index]; MPEG-2 and 2.5 share their tables. */
+	static const uint16_t kbps[2][3][15] = {
+		{ { 0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256 },
+		  { 0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160 },
+		  { 0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160 } },
+		{ { 0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448 },
+		  { 0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384 },
+		  { 0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320 } },
+	};
+	static const uint32_t rates[3] = { 44100, 48000, 32000 }; /* MPEG-1; halved for 2, quartered for 2.5 */
+
+	if (!mpeg_sync(p, n))
+		return 0;
+	f->version = (p[1] >> 3) & 3; /* 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5 */
+	f->layer = 4 - ((p[1] >> 1) & 3);
+	f->rate_index = (p[2] >> 2) & 3;
+	f->mono = (p[3] >> 6) == 3;
+	const uint32_t bitrate = (p[2] >> 4) & 15, pad = (p[2] >> 1) & 1, mpeg1 = f->version == 3;
+	if (bitrate == 0)
+		return 0;
+	const uint32_t rate = rates[f->rate_index] >> (mpeg1 ? 0 : f->version == 2 ? 1 : 2);
+	const uint32_t bps = kbps[mpeg1][f->layer - 1][bitrate] * 1000u;
+	if (f->layer == 1)
+		f->bytes = (12 * bps / rate + pad) * 4;
+	else
+		f->bytes = (f->layer == 3 && !mpeg1 ? 72 : 144) * bps / rate + pad;
+	return f->bytes;
+}
+
+/*
+ * Follows the chain of MPEG audio frames from the start: a frame whose
+ * version, layer, sample rate or mono/stereo differs from the first is a
+ * mid-stream format change, which libsndfile would end the stream at
+ * without a word. The walk ends quietly where the chain breaks (trailing
+ * tags or data are not frames).
+ */
+static int mp3_check_frames(const uint8_t *buf, size_t len)
+{
+	struct mpeg_frame first, f;
+	size_t p = 0, n = mpeg_frame_parse(buf, len, &first);
+
+	while (n > 0 && n <= len - p) {
+		p += n;
+		n = mpeg_frame_parse(buf + p, len - p, &f);
+		if (n > 0 && (f.version != first.version || f.layer != first.layer ||
+			      f.rate_index != first.rate_index || f.mono != first.mono))
+			return AIRLOCK_E_MALFORMED;
+	}
+	return AIRLOCK_OK;
+}
+
 /* The airlock type whose magic starts buf (Ogg as AIRLOCK_TYPE_VORBIS), or AIRLOCK_TYPE_NONE. */
 static uint32_t magic_type(const uint8_t *buf, size_t len)
 {
@@ -371,6 +430,10 @@ static int wav_canonical(const uint8_t *buf, size_t len, struct canon *c)
 	}
 	if (!wav_tag_default(tag))
 		return AIRLOCK_E_UNSUPPORTED;
+	/* No sample has 0 bits or more than a double's 64: not a depth libsndfile lacks, a broken header. */
+	const uint32_t bits = fmt[14] | (uint32_t)fmt[15] << 8;
+	if (bits == 0 || bits > 64)
+		return AIRLOCK_E_MALFORMED;
 	/* RIFF, WAVE, the checked fmt chunk (padded to even), a data chunk of exactly the sound there is. */
 	memcpy(h, "RIFFxxxxWAVEfmt ", 16);
 	put_le32(h + 16, fmt_len);
@@ -409,6 +472,10 @@ static int aiff_canonical(const uint8_t *buf, size_t len, struct canon *c)
 			known = true;
 	if (!known)
 		return AIRLOCK_E_UNSUPPORTED;
+	/* sampleSize is 1..32 (AIFF-C 1.0); anything else is a broken header. */
+	const uint32_t bits = (uint32_t)comm[6] << 8 | comm[7];
+	if (bits == 0 || bits > 32)
+		return AIRLOCK_E_MALFORMED;
 	if (ssnd_len < 8)
 		return AIRLOCK_E_MALFORMED;
 	offset = be32(ssnd);
@@ -755,7 +822,10 @@ static int sniff_container(uint32_t type, const uint8_t *buf, size_t len, uint32
 
 	*frames_at = 0;
 	switch (type) {
-	case AIRLOCK_TYPE_MP3: metadata = has_trailing_tags(buf, len); break;
+	case AIRLOCK_TYPE_MP3:
+		metadata = has_trailing_tags(buf, len);
+		rc = mp3_check_frames(buf, len);
+		break;
 	case AIRLOCK_TYPE_WAV: wav_walk(buf, len, changes); break;
 	case AIRLOCK_TYPE_AIFF: aiff_walk(buf, len, changes); break;
 	case AIRLOCK_TYPE_VORBIS:

@@ -37,6 +37,7 @@ static void on_error_exit(j_common_ptr cinfo)
 		case JERR_NO_BACKING_STORE:
 		case JERR_VIRTUAL_BUG: st->err = AIRLOCK_E_MEMORY; break;
 		case JERR_BAD_PRECISION:
+		case JERR_SOF_UNSUPPORTED:
 		case JERR_NOT_COMPILED: st->err = AIRLOCK_E_UNSUPPORTED; break;
 		case JERR_IMAGE_TOO_BIG: st->err = AIRLOCK_E_TOO_LARGE; break;
 		default: st->err = AIRLOCK_E_MALFORMED; break;

@@ -110,6 +110,36 @@ static uint32_t scan_chunks(const uint8_t *buf, size_t len)
 	return changes;
 }
 
+/*
+ * Replaces n index bytes at the start of px with n pixels of ch (3 or 4)
+ * bytes, in place, from the end backwards. An index with no PLTE entry is
+ * malformed (the PNG specification makes it an error). Entries past the
+ * tRNS length are opaque.
+ */
+static int palette_expand(png_structp png, png_infop info, uint8_t *px, size_t n, uint32_t ch)
+{
+	png_colorp plte = NULL;
+	png_bytep trns = NULL;
+	int nplte = 0, ntrns = 0;
+
+	if (png_get_PLTE(png, info, &plte, &nplte) != PNG_INFO_PLTE || nplte < 1)
+		return AIRLOCK_E_MALFORMED;
+	if (png_get_tRNS(png, info, &trns, &ntrns, NULL) != PNG_INFO_tRNS)
+		ntrns = 0;
+	for (size_t i = n; i-- > 0;) {
+		const uint8_t idx = px[i];
+		uint8_t *p = px + i * ch;
+		if (idx >= nplte)
+			return AIRLOCK_E_MALFORMED;
+		p[0] = plte[idx].red;
+		p[1] = plte[idx].green;
+		p[2] = plte[idx].blue;
+		if (ch == 4)
+			p[3] = idx < ntrns ? trns[idx] : 0xff;
+	}
+	return AIRLOCK_OK;
+}
+
 /* Known ancillary chunks that libpng would otherwise parse: treat them as unknown, i.e. skip them. */
 static const png_byte ignored_chunks[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0pCAL\0pHYs\0"
 					 "sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0zTXt\0";
@@ -160,8 +190,17 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 
 	int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
 	int has_alpha = (color & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS);
+	const int palette = color == PNG_COLOR_TYPE_PALETTE;
 
-	png_set_expand(png);
+	/*
+	 * Palette images are read as one index byte per pixel and looked up
+	 * here: libpng's own expansion maps an index past the end of PLTE to
+	 * black instead of failing.
+	 */
+	if (palette)
+		png_set_packing(png);
+	else
+		png_set_expand(png);
 	if (depth == 16) {
 		png_set_strip_16(png);
 		changes |= AIRLOCK_CHANGE_DEPTH_REDUCED;
@@ -170,22 +209,22 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 		png_set_gray_to_rgb(png);
 		changes |= AIRLOCK_CHANGE_GREY_EXPANDED;
 	}
-	if (color == PNG_COLOR_TYPE_PALETTE)
+	if (palette)
 		changes |= AIRLOCK_CHANGE_PALETTE_EXPANDED;
-	if (!has_alpha && lim->keep_alpha) {
+	if (!has_alpha && lim->keep_alpha && !palette)
 		png_set_filler(png, 0xff, PNG_FILLER_AFTER);
-		changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
-	}
 	if (png_set_interlace_handling(png) > 1)
 		changes |= AIRLOCK_CHANGE_INTERLACE_REMOVED;
 	png_read_update_info(png, info);
 
 	channels = (has_alpha || lim->keep_alpha) ? 4 : 3;
-	size_t size, stride = (size_t)w * channels;
+	if (!has_alpha && lim->keep_alpha)
+		changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
+	size_t size, stride = (size_t)w * (palette ? 1 : channels);
 	rc = image_size(w, h, channels, &size);
 	if (rc)
 		goto out;
-	if (png_get_rowbytes(png, info) != stride || png_get_channels(png, info) != channels) {
+	if (png_get_rowbytes(png, info) != stride || png_get_channels(png, info) != (palette ? 1 : channels)) {
 		rc = AIRLOCK_E_MALFORMED; /* libpng disagrees with itself: never trust the rows */
 		goto out;
 	}
@@ -204,6 +243,11 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 		rows[y] = pixels + (size_t)y * stride;
 	png_read_image(png, rows);
 	png_read_end(png, NULL);
+	if (palette) {
+		rc = palette_expand(png, info, pixels, (size_t)w * h, channels);
+		if (rc)
+			goto out;
+	}
 
 	changes |= scan_chunks(buf, len);
 	if (has_alpha && !lim->keep_alpha) {

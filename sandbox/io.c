@@ -110,6 +110,12 @@ int io_recv_fds(int sock, void *buf, size_t n, int *fds, size_t nfds)
 	}
 	if (r == 0 && got == 0)
 		return -EPIPE;
+	/* Fewer fds than sent and the control data cut: the receiver had no free descriptor for them. */
+	if ((msg.msg_flags & MSG_CTRUNC) && got < nfds) {
+		for (size_t i = 0; i < got; i++)
+			close(tmp[i]);
+		return -EMFILE;
+	}
 	if ((size_t)r != n || got != nfds || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		for (size_t i = 0; i < got; i++)
 			close(tmp[i]);

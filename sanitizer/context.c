@@ -92,6 +92,12 @@ static int wait_readable(int fd, int64_t deadline)
 	}
 }
 
+/* What a failed descriptor-making call means: the host out of fds is AIRLOCK_E_IO, anything else fallback. */
+static int fd_error(int fallback)
+{
+	return errno == EMFILE || errno == ENFILE ? AIRLOCK_E_IO : fallback;
+}
+
 /* Starts the zygote and reads its hello. Called with ctx->lock held (or before ctx is shared). */
 static int spawn_zygote(airlock_ctx *ctx)
 {
@@ -101,14 +107,18 @@ static int spawn_zygote(airlock_ctx *ctx)
 	pid_t pid = -1;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return rc;
+		return fd_error(rc);
 	/* Above the fds the child overwrites, so each dup2 in the child is a real copy. */
 	child_ctl = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+	if (child_ctl < 0)
+		rc = fd_error(rc);
 	int dn = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dn >= 0) {
 		devnull = fcntl(dn, F_DUPFD_CLOEXEC, 10);
 		close(dn);
 	}
+	if (child_ctl >= 0 && devnull < 0)
+		rc = fd_error(rc);
 	close(sv[1]);
 	sv[1] = -1;
 	if (child_ctl < 0 || devnull < 0)
@@ -149,6 +159,8 @@ static int spawn_zygote(airlock_ctx *ctx)
 	if (r == 0)
 		r = io_recv_fds(sv[0], &hello, sizeof(hello), &pidfd, 1);
 	if (r != 0 || hello.magic != CTL_MAGIC || hello.version != CTL_VERSION) {
+		if (r == -EMFILE)
+			rc = AIRLOCK_E_IO; /* no descriptor for the zygote's pidfd */
 		if (early >= 0) {
 			kill_zygote(early);
 			reap_zygote(early);
@@ -462,6 +474,13 @@ static void read_status(struct xfer *x)
 {
 	struct ctl_status m;
 	int r = io_recv_fds(x->st, &m, sizeof(m), NULL, 0);
+	/*
+	 * A STATUS_KILL still unread when the zygote closed its end (the worker
+	 * had ended on its own) resets the socket. The reset is reported once,
+	 * ahead of the ENDED message that is still queued: read on.
+	 */
+	if (r == -ECONNRESET)
+		r = io_recv_fds(x->st, &m, sizeof(m), NULL, 0);
 	if (r == -EAGAIN || r == -EINTR)
 		return;
 	if (r != 0 || m.magic != CTL_MAGIC) {
@@ -619,7 +638,8 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		close(x->st);
 		x->out_r = x->st = -1;
 		x->lost = 0;
-		if (rc == AIRLOCK_E_SANDBOX_UNAVAILABLE || rc == AIRLOCK_E_CLOSED)
+		/* Only a lost zygote is worth a second try; no fds, strict or closing is the answer. */
+		if (rc != AIRLOCK_OK && rc != AIRLOCK_E_HELPER)
 			return rc;
 		zygote_lost(ctx, gen);
 	}
@@ -659,7 +679,7 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 	}
 	memfd = make_input(buf, len);
 	if (memfd < 0) {
-		rc = errno == EMFILE || errno == ENFILE ? AIRLOCK_E_IO : AIRLOCK_E_NOMEM;
+		rc = fd_error(AIRLOCK_E_NOMEM);
 		goto out;
 	}
 	const int64_t deadline = t0 + timeout_ms;
@@ -669,8 +689,6 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 		goto out;
 	run(&x, deadline);
 	rc = outcome(&x);
-	if (rc == AIRLOCK_E_HELPER && is_closing(ctx))
-		rc = AIRLOCK_E_CLOSED;
 	if (x.hdr_got == FRAME_HEADER_SIZE && x.frame_rc != AIRLOCK_E_PROTOCOL) {
 		rep->type = (airlock_type)x.h.type;
 		rep->limit = rc == x.frame_rc ? x.h.limit : 0;
@@ -697,6 +715,9 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 	x.payload = NULL;
 	*out = r;
 out:
+	/* A zygote lost while airlock_close() ends it was not lost to a fault. */
+	if (rc == AIRLOCK_E_HELPER && is_closing(ctx))
+		rc = AIRLOCK_E_CLOSED;
 	if (rc == AIRLOCK_E_TIMEOUT)
 		rep->limit = AIRLOCK_TIMEOUT_MS;
 	if (rc == AIRLOCK_E_CPU_LIMIT)

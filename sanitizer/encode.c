@@ -151,6 +151,11 @@ static int encode_jpeg(const airlock_result *r, uint32_t quality, uint32_t backg
 	volatile int created = 0;
 	int rc;
 
+	/* JPEG holds at most 65500 pixels a side (libjpeg's JPEG_MAX_DIMENSION); airlock allows 65535. */
+	if (r->width > JPEG_MAX_DIMENSION || r->height > JPEG_MAX_DIMENSION) {
+		free(s);
+		return AIRLOCK_E_INVALID_ARG;
+	}
 	if (!s)
 		return AIRLOCK_E_NOMEM;
 	s->write = write;
