@@ -13,11 +13,15 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
 #include "proto.h"
 #include "sandbox.h"
+
+/* How much of its payload "stall-mid-payload" sends; tests/test_soak.c waits for exactly this. */
+#define STALL_PAYLOAD_BYTES (4u << 20)
 
 static int is(const uint8_t *buf, size_t len, const char *cmd)
 {
@@ -58,6 +62,16 @@ static void send_audio(uint32_t rate, const float *samples, size_t n)
 	frame_header_pack(&hd, b);
 	io_write_all(1, b, sizeof(b));
 	io_write_all(1, samples, n * sizeof(float));
+}
+
+/* Spins until ms have passed: the policy has no sleeping call, and the clock is read in the vDSO. */
+static void spin_ms(long ms)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
 }
 
 static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
@@ -145,6 +159,26 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 		send_header(2, 2, AIRLOCK_TYPE_PNG, 12);
 		for (volatile unsigned long i = 0;; i++)
 			;
+	} else if (is(buf, len, "stall-mid-payload")) {
+		/*
+		 * A valid header for a 2048x2048 RGB frame (12 MiB), the first
+		 * STALL_PAYLOAD_BYTES of its payload (more than a pipe holds, so
+		 * the host has been reading it), then nothing more.
+		 */
+		send_header(2048, 2048, AIRLOCK_TYPE_PNG, 2048ull * 2048 * 3);
+		for (size_t i = 0; i < STALL_PAYLOAD_BYTES / sizeof(zeros); i++)
+			io_write_all(1, zeros, sizeof(zeros));
+		for (volatile unsigned long i = 0;; i++)
+			;
+	} else if (is(buf, len, "slow-payload")) {
+		/* A valid 64x64 RGB frame of zeros, in 16 pieces 20 ms apart: about 300 ms in flight. */
+		const size_t size = 64 * 64 * 3;
+		send_header(64, 64, AIRLOCK_TYPE_PNG, size);
+		for (size_t i = 0; i < 16; i++) {
+			spin_ms(20);
+			io_write_all(1, zeros, size / 16);
+		}
+		_exit(0);
 	} else if (is(buf, len, "flood")) {
 		for (;;)
 			io_write_all(1, zeros, sizeof(zeros));
