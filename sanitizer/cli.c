@@ -84,6 +84,7 @@ static const struct opt {
 void cli_usage(FILE *f)
 {
 	fputs("Usage: airlock [OPTIONS] [INPUT] [-o OUTPUT]\n"
+	      "       airlock scan [OPTIONS] PATH...   (a whole tree; see 'airlock scan --help')\n"
 	      "Decode an untrusted image (PNG, JPEG) or audio file (WAV, FLAC, Ogg Vorbis, Opus, MP3,\n"
 	      "AIFF) in a seccomp sandbox and write a clean re-encoding.\n"
 	      "INPUT and OUTPUT default to stdin and stdout ('-' also means them).\n\n",
@@ -99,7 +100,7 @@ void cli_usage(FILE *f)
 	fputs("\nExit status: 0 written, 65 input rejected, 64 usage, 70 internal error.\n", f);
 }
 
-static int parse_u64(const char *s, uint64_t *v)
+int cli_parse_u64(const char *s, uint64_t *v)
 {
 	if (!s || *s < '0' || *s > '9')
 		return -1;
@@ -166,6 +167,50 @@ static int add_set(struct cli_options *o, airlock_key key, uint64_t v)
 	return 0;
 }
 
+/*
+ * The option a (as it appears in argv) names, or NULL; *val receives what
+ * follows '=' in "--name=value", else NULL.
+ */
+static const struct opt *lookup(const char *a, const char **val)
+{
+	char name[32] = "";
+
+	*val = NULL;
+	/* Short forms are aliases of long names, looked up like them. */
+	if (strcmp(a, "-o") == 0) {
+		strcpy(name, "output");
+	} else if (strcmp(a, "-h") == 0) {
+		strcpy(name, "help");
+	} else if (a[0] == '-' && a[1] == '-') {
+		const char *eq = strchr(a + 2, '=');
+		size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+		if (n >= sizeof(name))
+			return NULL;
+		memcpy(name, a + 2, n);
+		name[n] = '\0';
+		if (eq)
+			*val = eq + 1;
+	}
+	for (size_t k = 0; name[0] && k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (strcmp(opts[k].name, name) == 0)
+			return &opts[k];
+	return NULL;
+}
+
+static int takes_value(const struct opt *opt)
+{
+	return opt->kind != OPT_FLAG_KEY && opt->kind != OPT_JSON && opt->kind != OPT_HELP && opt->kind != OPT_VERSION;
+}
+
+int cli_option_arity(const char *a)
+{
+	const char *val;
+	const struct opt *opt = a ? lookup(a, &val) : NULL;
+	if (!opt)
+		return -1;
+	return takes_value(opt) && !val;
+}
+
 #define FAIL(...)                                   \
 	do {                                        \
 		snprintf(err, errlen, __VA_ARGS__); \
@@ -193,44 +238,23 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			only_positional = 1;
 			continue;
 		}
-		const char *val = NULL;
-		char name[32] = "";
-		/* Short forms are aliases of long names, looked up like them. */
-		if (strcmp(a, "-o") == 0) {
-			strcpy(name, "output");
-		} else if (strcmp(a, "-h") == 0) {
-			strcpy(name, "help");
-		} else if (a[1] == '-') {
-			const char *eq = strchr(a + 2, '=');
-			size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
-			if (n >= sizeof(name))
-				FAIL("unknown option");
-			memcpy(name, a + 2, n);
-			name[n] = '\0';
-			if (eq)
-				val = eq + 1;
-		}
-		const struct opt *opt = NULL;
-		for (size_t k = 0; name[0] && k < sizeof(opts) / sizeof(opts[0]); k++)
-			if (strcmp(opts[k].name, name) == 0)
-				opt = &opts[k];
+		const char *val;
+		const struct opt *opt = lookup(a, &val);
 		if (!opt)
 			FAIL("unknown option '%.40s'", a);
 
-		int takes_value = opt->kind != OPT_FLAG_KEY && opt->kind != OPT_JSON && opt->kind != OPT_HELP &&
-				  opt->kind != OPT_VERSION;
-		if (takes_value && !val) {
+		if (takes_value(opt) && !val) {
 			if (i + 1 >= argc || !argv[i + 1])
 				FAIL("option --%s needs a value", opt->name);
 			val = argv[++i];
-		} else if (!takes_value && val) {
+		} else if (!takes_value(opt) && val) {
 			FAIL("option --%s takes no value", opt->name);
 		}
 
 		uint64_t v = 0;
 		switch (opt->kind) {
 		case OPT_NUM:
-			if (parse_u64(val, &v) || v < opt->min || v > opt->max)
+			if (cli_parse_u64(val, &v) || v < opt->min || v > opt->max)
 				FAIL("--%s needs a whole number from %" PRIu64 " to %" PRIu64, opt->name, opt->min,
 				     opt->max);
 			if (add_set(o, opt->key, v * opt->scale))
@@ -326,7 +350,7 @@ static int is_std(const char *name)
 }
 
 /* JSON string: escapes quotes, backslashes and controls; invalid UTF-8 becomes U+FFFD. */
-static void json_str(FILE *f, const char *s)
+void cli_json_str(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	fputc('"', f);
@@ -407,16 +431,22 @@ static const char *key_name(uint32_t key)
 	}
 }
 
-static void report_json(FILE *f, const struct cli_options *o, int rc, const airlock_report *rep,
-			const airlock_result *r)
+const char *cli_status(int rc)
 {
-	const char *status = rc == AIRLOCK_OK ? "ok"
-			     : (airlock_error_classify(rc) == AIRLOCK_CLASS_REJECTED ||
-				airlock_error_classify(rc) == AIRLOCK_CLASS_SANDBOX)
-				     ? "rejected"
-				     : "error";
+	if (rc == AIRLOCK_OK)
+		return "ok";
+	if (airlock_error_classify(rc) == AIRLOCK_CLASS_REJECTED || airlock_error_classify(rc) == AIRLOCK_CLASS_SANDBOX)
+		return "rejected";
+	return "error";
+}
+
+void cli_report_fields(FILE *f, const char *input, const char *status, int rc, const airlock_report *rep,
+		       const airlock_result *r)
+{
+	if (!status)
+		status = cli_status(rc);
 	fprintf(f, "{\"input\":");
-	json_str(f, is_std(o->input) ? "-" : o->input);
+	cli_json_str(f, input);
 	fprintf(f, ",\"status\":\"%s\",\"error\":", status);
 	if (rc == AIRLOCK_OK)
 		fputs("null", f);
@@ -458,26 +488,27 @@ static void report_json(FILE *f, const struct cli_options *o, int rc, const airl
 	const char *lim = key_name(rep->limit);
 	if (lim && rc != AIRLOCK_OK)
 		fprintf(f, ",\"limit\":\"%s\"", lim);
-	fprintf(f, ",\"elapsed_ms\":%.3f}\n", (double)rep->elapsed_us / 1000.0);
+	fprintf(f, ",\"elapsed_ms\":%.3f", (double)rep->elapsed_us / 1000.0);
+}
+
+static void report_json(FILE *f, const struct cli_options *o, int rc, const airlock_report *rep,
+			const airlock_result *r)
+{
+	cli_report_fields(f, is_std(o->input) ? "-" : o->input, NULL, rc, rep, r);
+	fputs("}\n", f);
 	fflush(f);
 }
 
 static int fd_write(void *user, const void *buf, size_t n);
-
-/* The security event log: where it goes and which input the events are about. */
-struct event_log {
-	int fd;
-	const char *input; /* as the caller named it */
-};
 
 /*
  * One JSON line per event, written with a single write() to a file opened
  * with O_APPEND, so concurrent airlock processes sharing a log never
  * interleave inside a line. Numbers and names only, never input bytes.
  */
-static void log_event(void *user, const airlock_event *ev)
+void cli_log_event(void *user, const airlock_event *ev)
 {
-	const struct event_log *log = user;
+	const struct cli_event_log *log = user;
 	char *line = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&line, &len);
@@ -489,7 +520,7 @@ static void log_event(void *user, const airlock_event *ev)
 	gmtime_r(&s, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(f, "{\"time\":\"%s.%06" PRIu64 "Z\",\"input\":", when, ev->time_us % 1000000);
-	json_str(f, is_std(log->input) ? "-" : log->input);
+	cli_json_str(f, is_std(log->input) ? "-" : log->input);
 	fprintf(f, ",\"error\":\"%s\",\"class\":\"%s\",\"type\":", airlock_error_name(ev->error),
 		error_class_name(ev->error));
 	if (ev->type == AIRLOCK_TYPE_NONE)
@@ -526,7 +557,7 @@ static int exit_for(int rc)
 }
 
 /* Reads at most max+1 bytes, so an oversized input is known without reading it all. */
-static int read_input(int fd, uint64_t max, uint8_t **out, size_t *len)
+int cli_read_input(int fd, uint64_t max, uint8_t **out, size_t *len)
 {
 	size_t cap = 64 * 1024, n = 0;
 	uint8_t *buf = malloc(cap);
@@ -595,13 +626,8 @@ static int write_stream(const airlock_ctx *ctx, const airlock_result *r, airlock
 	return rc;
 }
 
-/*
- * Regular files (and new ones) are written to a temporary file beside the
- * target and renamed over it only when complete; a symlink's target is what
- * gets replaced, and an existing file keeps its mode. Anything else (a
- * device, a FIFO) is written in place, after the encode has succeeded.
- */
-static int write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path)
+int cli_write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path,
+		   mode_t new_mode)
 {
 	struct stat st;
 	int exists = stat(path, &st) == 0;
@@ -633,14 +659,7 @@ static int write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_f
 		free(target);
 		return AIRLOCK_E_IO;
 	}
-	mode_t mode;
-	if (exists) {
-		mode = st.st_mode & 07777;
-	} else {
-		mode_t mask = umask(0);
-		umask(mask);
-		mode = 0666 & ~mask;
-	}
+	mode_t mode = exists ? st.st_mode & 07777 : new_mode;
 	int rc = airlock_encode(ctx, r, fmt, fd_write, &fd);
 	if (rc == AIRLOCK_OK && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
 		rc = AIRLOCK_E_IO;
@@ -655,59 +674,14 @@ static int write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_f
 	return rc;
 }
 
-int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
+int cli_configure(airlock_ctx *ctx, const struct cli_options *o)
 {
-	airlock_ctx *ctx = NULL;
-	airlock_result *r = NULL;
-	airlock_report rep = { 0 };
-	uint8_t *in = NULL;
-	size_t in_len = 0;
-	int in_fd = -1, rc, status;
-	struct event_log log = { .fd = -1, .input = o->input };
-
-	if (o->help) {
-		cli_usage(out_msgs);
-		return CLI_EXIT_OK;
-	}
-	if (o->version) {
-		fprintf(out_msgs, "airlock %s\n", airlock_version_string());
-		return CLI_EXIT_OK;
-	}
-
-	if (o->log) {
-		log.fd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-		if (log.fd < 0) {
-			fprintf(err, "airlock: cannot open log ");
-			json_str(err, o->log);
-			fprintf(err, ": %s\n", strerror(errno));
-			return CLI_EXIT_USAGE;
-		}
-	}
-	rc = airlock_open(&ctx);
-	if (rc != AIRLOCK_OK) {
-		/* No context, so no event function: the sandbox event is logged here. */
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		airlock_event ev = { .time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
-				     .error = rc,
-				     .expect = o->expect };
-		if (log.fd >= 0)
-			log_event(&log, &ev);
-		goto report;
-	}
-	if (log.fd >= 0)
-		airlock_set_event_fn(ctx, log_event, &log);
-	rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow);
+	int rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow);
 	if (rc == AIRLOCK_OK)
 		rc = airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, o->sample_format);
-	if (rc != AIRLOCK_OK)
-		goto report;
-	for (size_t i = 0; i < o->nsets; i++) {
+	for (size_t i = 0; rc == AIRLOCK_OK && i < o->nsets; i++)
 		rc = airlock_set(ctx, o->sets[i].key, o->sets[i].value);
-		if (rc != AIRLOCK_OK)
-			goto report;
-	}
-	if (o->to == AIRLOCK_FORMAT_FLAC) {
+	if (rc == AIRLOCK_OK && o->to == AIRLOCK_FORMAT_FLAC) {
 		/*
 		 * What FLAC cannot hold is the input's limit, rejected as such, not
 		 * an encoder failure; unless --mono or --rate makes the output fit.
@@ -722,18 +696,75 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 		if (!out_rate && v > CLI_FLAC_MAX_RATE)
 			airlock_set(ctx, AIRLOCK_MAX_RATE, CLI_FLAC_MAX_RATE);
 	}
+	return rc;
+}
+
+airlock_format cli_format_for(const struct cli_options *o, const airlock_result *r)
+{
+	if (o->to)
+		return (airlock_format)o->to;
+	return airlock_result_type(r) == AIRLOCK_TYPE_JPEG  ? AIRLOCK_FORMAT_JPEG
+	       : airlock_result_type(r) == AIRLOCK_TYPE_PNG ? AIRLOCK_FORMAT_PNG
+							    : AIRLOCK_FORMAT_WAV;
+}
+
+int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
+{
+	airlock_ctx *ctx = NULL;
+	airlock_result *r = NULL;
+	airlock_report rep = { 0 };
+	uint8_t *in = NULL;
+	size_t in_len = 0;
+	int in_fd = -1, rc, status;
+	struct cli_event_log log = { .fd = -1, .input = o->input };
+
+	if (o->help) {
+		cli_usage(out_msgs);
+		return CLI_EXIT_OK;
+	}
+	if (o->version) {
+		fprintf(out_msgs, "airlock %s\n", airlock_version_string());
+		return CLI_EXIT_OK;
+	}
+
+	if (o->log) {
+		log.fd = open(o->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+		if (log.fd < 0) {
+			fprintf(err, "airlock: cannot open log ");
+			cli_json_str(err, o->log);
+			fprintf(err, ": %s\n", strerror(errno));
+			return CLI_EXIT_USAGE;
+		}
+	}
+	rc = airlock_open(&ctx);
+	if (rc != AIRLOCK_OK) {
+		/* No context, so no event function: the sandbox event is logged here. */
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		airlock_event ev = { .time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
+				     .error = rc,
+				     .expect = o->expect };
+		if (log.fd >= 0)
+			cli_log_event(&log, &ev);
+		goto report;
+	}
+	if (log.fd >= 0)
+		airlock_set_event_fn(ctx, cli_log_event, &log);
+	rc = cli_configure(ctx, o);
+	if (rc != AIRLOCK_OK)
+		goto report;
 
 	in_fd = is_std(o->input) ? 0 : open(o->input, O_RDONLY | O_CLOEXEC);
 	if (in_fd < 0) {
 		fprintf(err, "airlock: cannot open ");
-		json_str(err, o->input);
+		cli_json_str(err, o->input);
 		fprintf(err, ": %s\n", strerror(errno));
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
 	uint64_t max_bytes = 0;
 	airlock_get(ctx, AIRLOCK_MAX_INPUT_BYTES, &max_bytes);
-	int e = read_input(in_fd, max_bytes, &in, &in_len);
+	int e = cli_read_input(in_fd, max_bytes, &in, &in_len);
 	if (e) {
 		fprintf(err, "airlock: cannot read input: %s\n", strerror(-e));
 		status = e == -ENOMEM ? CLI_EXIT_INTERNAL : CLI_EXIT_USAGE;
@@ -743,16 +774,14 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	if (rc != AIRLOCK_OK)
 		goto report;
 
-	airlock_format fmt = (airlock_format)o->to;
-	if (!fmt)
-		fmt = airlock_result_type(r) == AIRLOCK_TYPE_JPEG  ? AIRLOCK_FORMAT_JPEG
-		      : airlock_result_type(r) == AIRLOCK_TYPE_PNG ? AIRLOCK_FORMAT_PNG
-								   : AIRLOCK_FORMAT_WAV;
+	airlock_format fmt = cli_format_for(o, r);
 	if (is_std(o->output)) {
 		/* Encoded whole before the first byte goes out: a failure leaves stdout empty. */
 		rc = write_stream(ctx, r, fmt, 1);
 	} else {
-		rc = write_file(ctx, r, fmt, o->output);
+		mode_t mask = umask(0);
+		umask(mask);
+		rc = cli_write_file(ctx, r, fmt, o->output, 0666 & ~mask);
 	}
 
 report:
@@ -762,7 +791,7 @@ report:
 	} else if (rc != AIRLOCK_OK) {
 		fprintf(err, "airlock: ");
 		if (status == CLI_EXIT_REJECTED) {
-			json_str(err, is_std(o->input) ? "-" : o->input);
+			cli_json_str(err, is_std(o->input) ? "-" : o->input);
 			fprintf(err, ": rejected: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
 		} else {
 			fprintf(err, "error: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "airlock.h"
 
@@ -52,5 +53,96 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err);
 
 /* The --help text. */
 void cli_usage(FILE *f);
+
+/*
+ * ---- Shared with airlock scan (scan.c), so both speak the same options,
+ * reports and log lines. ----
+ */
+
+/*
+ * What cli_parse() makes of the argv element a: 1 for an option that takes
+ * the next element as its value, 0 for one that does not (a flag, or
+ * "--name=value"), -1 for anything that is not an option of the table.
+ */
+int cli_option_arity(const char *a);
+
+/* Plain decimal digits, no sign or suffix, as every numeric option takes. 0, or -1 when s is not one. */
+int cli_parse_u64(const char *s, uint64_t *v);
+
+/* Applies o's types, sample format, limits and settings to ctx, --to flac's narrowing included. */
+int cli_configure(airlock_ctx *ctx, const struct cli_options *o);
+
+/* The output format for r: --to, else JPEG for a JPEG, PNG for a PNG and WAV for audio. */
+airlock_format cli_format_for(const struct cli_options *o, const airlock_result *r);
+
+/* s as a JSON string, quotes included; invalid UTF-8 becomes U+FFFD. */
+void cli_json_str(FILE *f, const char *s);
+
+/* A report's status for rc: "ok", "rejected" (rejected and sandbox classes) or "error". */
+const char *cli_status(int rc);
+
+/*
+ * The --json report of one request, from '{"input":' to its elapsed_ms
+ * value, without the closing brace, so a caller may add keys after it.
+ * input is printed as given; status NULL means cli_status(rc). rep is
+ * borrowed; r (borrowed) may be NULL when nothing was decoded.
+ */
+void cli_report_fields(FILE *f, const char *input, const char *status, int rc, const airlock_report *rep,
+		       const airlock_result *r);
+
+/* The --log destination and the input its events are about (both borrowed). */
+struct cli_event_log {
+	int fd;
+	const char *input; /* as the caller named it; NULL or "-" is standard input */
+};
+
+/* An airlock_event_fn: one JSON line, one write(2), to the struct cli_event_log at user. */
+void cli_log_event(void *user, const airlock_event *ev);
+
+/*
+ * Reads fd to its end, but at most max + 1 bytes, so an oversized input is
+ * known without reading it all. *out (the caller frees it) and *len are set
+ * on success. 0, or a negative errno.
+ */
+int cli_read_input(int fd, uint64_t max, uint8_t **out, size_t *len);
+
+/*
+ * Encodes r as fmt into path. A regular file (or a new one) is written to a
+ * temporary file beside the target and renamed over it only when complete;
+ * a symlink's target is what gets replaced, and an existing file keeps its
+ * mode, while a new one gets new_mode (callers pass 0666 less the umask,
+ * read once: umask() is process-wide). Anything else (a device, a FIFO) is
+ * written in place, after the encode has succeeded. An airlock_error.
+ */
+int cli_write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path,
+		   mode_t new_mode);
+
+/* ---- airlock scan [OPTIONS] PATH... (scan.c; docs/airlock.1, SCAN) ---- */
+
+#define SCAN_MAX_JOBS  256
+#define SCAN_MAX_DEPTH 256
+
+struct scan_options {
+	struct cli_options cli; /* every option of airlock but -o; cli.input and cli.output stay NULL */
+	const char *out_dir;	/* --out DIR, or NULL: write nothing; borrowed from argv */
+	unsigned jobs;		/* --jobs, 1..SCAN_MAX_JOBS */
+	size_t npaths;
+	const char **paths; /* the PATH arguments, in order: an array owned by the options, strings borrowed */
+};
+
+/*
+ * Parses the argv of "airlock scan" (argv[0] is "scan") into o: scan's own
+ * options, PATHs, and every other option through cli_parse(). Returns 0, or
+ * CLI_EXIT_USAGE with a one-line reason in err (CLI_EXIT_INTERNAL when out
+ * of memory). Free o with scan_options_free() in every case.
+ */
+int scan_parse(int argc, char *const argv[], struct scan_options *o, char *err, size_t errlen);
+void scan_options_free(struct scan_options *o);
+
+/* Runs a parsed scan: lines on out, messages on err. Returns the exit status. */
+int scan_run(const struct scan_options *o, FILE *out, FILE *err);
+
+/* The "airlock scan --help" text. */
+void scan_usage(FILE *f);
 
 #endif
