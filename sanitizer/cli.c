@@ -382,13 +382,13 @@ void cli_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-/* ,"layers":["rlimits",...] in bit order. */
-static void json_layers(FILE *f, uint32_t layers)
+/* ,"key":["name",...]: the names of mask's bits in bit order (unknown bits left out). */
+static void json_bits(FILE *f, const char *key, uint32_t mask, const char *(*name)(uint32_t bit))
 {
-	fputs(",\"layers\":[", f);
+	fprintf(f, ",\"%s\":[", key);
 	int first = 1;
 	for (uint32_t bit = 1; bit; bit <<= 1) {
-		const char *n = (layers & bit) ? airlock_layer_name(bit) : NULL;
+		const char *n = (mask & bit) ? name(bit) : NULL;
 		if (n) {
 			fprintf(f, "%s\"%s\"", first ? "" : ",", n);
 			first = 0;
@@ -473,18 +473,8 @@ void cli_report_fields(FILE *f, const char *input, const char *status, int rc, c
 		fputs(",\"width\":null,\"height\":null,\"channels\":null,\"rate\":null,\"frames\":null,\"seconds\":"
 		      "null",
 		      f);
-	fputs(",\"changes\":[", f);
-	uint32_t ch = r ? airlock_result_changes(r) : 0;
-	int first = 1;
-	for (uint32_t bit = 1; bit; bit <<= 1) {
-		const char *n = (ch & bit) ? airlock_change_name(bit) : NULL;
-		if (n) {
-			fprintf(f, "%s\"%s\"", first ? "" : ",", n);
-			first = 0;
-		}
-	}
-	fputc(']', f);
-	json_layers(f, rep->layers);
+	json_bits(f, "changes", r ? airlock_result_changes(r) : 0, airlock_change_name);
+	json_bits(f, "layers", rep->layers, airlock_layer_name);
 	const char *lim = key_name(rep->limit);
 	if (lim && rc != AIRLOCK_OK)
 		fprintf(f, ",\"limit\":\"%s\"", lim);
@@ -539,7 +529,7 @@ void cli_log_event(void *user, const airlock_event *ev)
 		fprintf(f, "\"%s\"", lim);
 	else
 		fputs("null", f);
-	json_layers(f, ev->layers);
+	json_bits(f, "layers", ev->layers, airlock_layer_name);
 	fputs("}\n", f);
 	if (fclose(f) == 0)
 		fd_write((void *)&log->fd, line, len);

@@ -90,4 +90,36 @@ static inline SNDFILE *vbuf_open_read(const uint8_t *data, size_t len, struct vb
 	return sf_open_virtual(&vbuf_io, SFM_READ, info, v);
 }
 
+/*
+ * A WAV made in memory with libsndfile: frames of s16 sawtooths, a different
+ * slope per channel. The caller frees *out.
+ */
+static inline int vbuf_make_wav(uint32_t rate, uint32_t channels, uint32_t frames, uint8_t **out, size_t *len)
+{
+	struct vbuf v = { 0 };
+	SF_INFO info = { .samplerate = (int)rate,
+			 .channels = (int)channels,
+			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
+	SNDFILE *sf = sf_open_virtual(&vbuf_io, SFM_WRITE, &info, &v);
+	short *s = malloc((size_t)frames * channels * sizeof(*s));
+	int ok = sf && s;
+
+	for (size_t i = 0; ok && i < (size_t)frames * channels; i++) {
+		uint32_t step = 300 + 97 * (uint32_t)(i % channels);
+		s[i] = (short)((int32_t)(((i / channels) * step) % 60000) - 30000);
+	}
+	if (ok)
+		ok = sf_writef_short(sf, s, frames) == frames;
+	if (sf)
+		ok = sf_close(sf) == 0 && ok;
+	free(s);
+	if (!ok) {
+		free(v.data);
+		return 0;
+	}
+	*out = v.data;
+	*len = (size_t)v.len;
+	return 1;
+}
+
 #endif

@@ -58,38 +58,6 @@ static uint8_t *load(const char *rel, size_t *len)
 	return b;
 }
 
-/*
- * A WAV made in memory with libsndfile: frames of s16 sawtooths, a different
- * slope per channel. The caller frees *out.
- */
-static int make_wav(uint32_t rate, uint32_t channels, uint32_t frames, uint8_t **out, size_t *len)
-{
-	struct vbuf v = { 0 };
-	SF_INFO info = { .samplerate = (int)rate,
-			 .channels = (int)channels,
-			 .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SNDFILE *sf = sf_open_virtual(&vbuf_io, SFM_WRITE, &info, &v);
-	short *s = malloc((size_t)frames * channels * sizeof(*s));
-	int ok = sf && s;
-
-	for (size_t i = 0; ok && i < (size_t)frames * channels; i++) {
-		uint32_t step = 300 + 97 * (uint32_t)(i % channels);
-		s[i] = (short)((int32_t)(((i / channels) * step) % 60000) - 30000);
-	}
-	if (ok)
-		ok = sf_writef_short(sf, s, frames) == frames;
-	if (sf)
-		ok = sf_close(sf) == 0 && ok;
-	free(s);
-	if (!ok) {
-		free(v.data);
-		return 0;
-	}
-	*out = v.data;
-	*len = (size_t)v.len;
-	return 1;
-}
-
 /* ---- sanitizing ---- */
 
 static int sanitize_buf(const uint8_t *b, size_t n, airlock_type expect, airlock_result **out, airlock_report *rep)
@@ -514,7 +482,7 @@ static void test_wav(void)
 	}
 
 	/* More than two channels: WAVE_FORMAT_EXTENSIBLE. */
-	if (!tap_ok(make_wav(16000, 3, 1000, &wav, &wlen), "a 3-channel WAV made with libsndfile"))
+	if (!tap_ok(vbuf_make_wav(16000, 3, 1000, &wav, &wlen), "a 3-channel WAV made with libsndfile"))
 		return;
 	for (int s16 = 0; s16 < 2; s16++) {
 		airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, s16 ? AIRLOCK_SAMPLE_S16 : AIRLOCK_SAMPLE_F32);
@@ -625,7 +593,7 @@ static void test_flac(void)
 	size_t wlen;
 	airlock_result *r = NULL;
 	airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, AIRLOCK_SAMPLE_S16);
-	if (make_wav(22050, 3, 5000, &wav, &wlen)) {
+	if (vbuf_make_wav(22050, 3, 5000, &wav, &wlen)) {
 		if (tap_ok(sanitize_buf(wav, wlen, AIRLOCK_TYPE_NONE, &r, NULL) == AIRLOCK_OK,
 			   "3-channel WAV sanitized as s16")) {
 			check_flac(r, "s16 3 channels");
@@ -752,7 +720,7 @@ static void test_chunks(void)
 	uint8_t *wav;
 	size_t wlen;
 
-	if (!tap_ok(make_wav(48000, 2, 48000, &wav, &wlen), "a 1-second 48 kHz stereo WAV made with libsndfile"))
+	if (!tap_ok(vbuf_make_wav(48000, 2, 48000, &wav, &wlen), "a 1-second 48 kHz stereo WAV made with libsndfile"))
 		return;
 	int rc = sanitize_buf(wav, wlen, AIRLOCK_TYPE_NONE, &r, NULL);
 	free(wav);

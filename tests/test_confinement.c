@@ -70,36 +70,6 @@ static const struct {
 static char untouched_anchor;
 #define UNTOUCHED ((airlock_result *)(void *)&untouched_anchor)
 
-/* ---- inputs ---- */
-
-/* A stereo s16 WAV of seconds at rate, made in memory. The caller frees *out. */
-static int make_wav(uint32_t rate, uint32_t seconds, uint8_t **out, size_t *len)
-{
-	const size_t frames = (size_t)rate * seconds;
-	struct vbuf v = { 0 };
-	SF_INFO info = { .samplerate = (int)rate, .channels = 2, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16 };
-	SNDFILE *sf = sf_open_virtual(&vbuf_io, SFM_WRITE, &info, &v);
-	short *s = malloc(frames * 2 * sizeof(*s));
-	int ok = sf && s;
-
-	for (size_t i = 0; ok && i < frames; i++) {
-		s[2 * i] = (short)((int32_t)((i * 300) % 60000) - 30000);
-		s[2 * i + 1] = (short)((int32_t)((i * 397) % 60000) - 30000);
-	}
-	if (ok)
-		ok = sf_writef_short(sf, s, (sf_count_t)frames) == (sf_count_t)frames;
-	if (sf)
-		ok = sf_close(sf) == 0 && ok;
-	free(s);
-	if (!ok) {
-		free(v.data);
-		return 0;
-	}
-	*out = v.data;
-	*len = (size_t)v.len;
-	return 1;
-}
-
 /* ---- reading /proc ---- */
 
 static int64_t now_ms(void)
@@ -693,7 +663,7 @@ int main(int argc, char **argv)
 	size_t png_len = 0, wav_len = 0;
 	uint8_t *png = slurp(path, &png_len), *wav = NULL;
 	tap_ok(png != NULL, "fixture rgb8.png readable");
-	int made = make_wav(SLOW_RATE, SLOW_SECONDS, &wav, &wav_len);
+	int made = vbuf_make_wav(SLOW_RATE, 2, SLOW_RATE * SLOW_SECONDS, &wav, &wav_len);
 	tap_ok(made, "slow input: %u s of 48 kHz stereo WAV, %zu bytes", SLOW_SECONDS, wav_len);
 	if (!png || !wav)
 		return tap_done();
