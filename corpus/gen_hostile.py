@@ -681,28 +681,28 @@ def aiff(frames=2000, rate=8000, channels=1, bits=16, before=(), after=(), comm=
     return b"FORM" + struct.pack(">I", len(body)) + body
 
 
-def crc8(data):
-    crc = 0
-    for b in data:
-        crc ^= b
+def msb_crc(poly, width):
+    """An MSB-first CRC, initial value 0, no reflection or final xor: FLAC's CRC-8 and CRC-16, Ogg's CRC-32."""
+    top, mask, shift = 1 << (width - 1), (1 << width) - 1, width - 8
+    table = []
+    for b in range(256):
+        c = b << shift
         for _ in range(8):
-            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+            c = ((c << 1) ^ poly) & mask if c & top else (c << 1) & mask
+        table.append(c)
+
+    def crc(data):
+        r = 0
+        for x in data:
+            r = ((r << 8) & mask) ^ table[(r >> shift) ^ x]
+        return r
+
     return crc
 
 
-CRC16_TABLE = []
-for _b in range(256):
-    _c = _b << 8
-    for _ in range(8):
-        _c = ((_c << 1) ^ 0x8005) & 0xFFFF if _c & 0x8000 else (_c << 1) & 0xFFFF
-    CRC16_TABLE.append(_c)
-
-
-def crc16(data):
-    crc = 0
-    for b in data:
-        crc = ((crc << 8) & 0xFFFF) ^ CRC16_TABLE[(crc >> 8) ^ b]
-    return crc
+crc8 = msb_crc(0x07, 8)
+crc16 = msb_crc(0x8005, 16)
+ogg_crc = msb_crc(0x04C11DB7, 32)
 
 
 FLAC_RATE_CODES = {88200: 1, 176400: 2, 192000: 3, 8000: 4, 16000: 5, 22050: 6, 24000: 7, 32000: 8,
@@ -803,21 +803,6 @@ def apev2(key, value):
     item = struct.pack("<II", len(value), 0) + key + b"\0" + value
     footer = b"APETAGEX" + struct.pack("<IIII", 2000, 32 + len(item), 1, 0) + bytes(8)
     return item + footer
-
-
-OGG_CRC_TABLE = []
-for _b in range(256):
-    _c = _b << 24
-    for _ in range(8):
-        _c = ((_c << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if _c & 0x80000000 else (_c << 1) & 0xFFFFFFFF
-    OGG_CRC_TABLE.append(_c)
-
-
-def ogg_crc(data):
-    crc = 0
-    for b in data:
-        crc = ((crc << 8) & 0xFFFFFFFF) ^ OGG_CRC_TABLE[(crc >> 24) ^ b]
-    return crc
 
 
 def ogg_pages(b):
