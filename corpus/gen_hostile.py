@@ -1670,6 +1670,11 @@ def flac_and_aiff_lies(c):
           "drop the stereo half without a word)")
     c.add("mp3_44k_then_48k.mp3", mp3_stream(20) + mp3_frame(rate_index=1) * 20, cls, "malformed", typ="mp3",
           desc="mid-stream sample-rate change: 20 frames at 44.1 kHz, then 20 at 48 kHz")
+    c.add("mp3_44k_junk_48k.mp3", mp3_stream(20) + b"X" + mp3_frame(rate_index=1) * 20, cls, "malformed",
+          typ="mp3", desc="the same rate change behind one junk byte, which mpg123 skips to reach the 48 kHz frames")
+    c.add("mp3_44k_id3_48k.mp3", mp3_stream(20) + id3v2([(b"TIT2", INJECT)]) + mp3_frame(rate_index=1) * 20, cls,
+          "malformed", typ="mp3", desc="the same rate change behind a second ID3v2 tag, as when two tagged files "
+          "are concatenated")
     c.add("mp3_reserved_rate.mp3", mp3_frame(rate_index=3) * 20, cls, "malformed", typ="mp3",
           desc="MPEG frames with the reserved sample-rate index")
     c.add("mp3_id3_size_past_end.mp3", b"ID3\x04\x00\x00\x7f\x7f\x7f\x7f" + mp3_stream(5), cls, "type",

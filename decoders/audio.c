@@ -230,11 +230,28 @@ static size_t mpeg_frame_parse(const uint8_t *p, size_t n, struct mpeg_frame *f)
 }
 
 /*
- * Follows the chain of MPEG audio frames from the start: a frame whose
- * version, layer, sample rate or mono/stereo differs from the first is a
- * mid-stream format change, which libsndfile would end the stream at
- * without a word. The walk ends quietly where the chain breaks (trailing
- * tags or data are not frames).
+ * Where mpg123 would pick the stream up again after bytes that are not a
+ * frame: the next header at or after p that is followed by a second one
+ * where its length says. len if there is none.
+ */
+static size_t mp3_resync(const uint8_t *buf, size_t len, size_t p)
+{
+	struct mpeg_frame f, g;
+
+	for (; p < len; p++) {
+		size_t n = mpeg_frame_parse(buf + p, len - p, &f);
+		if (n > 0 && n < len - p && mpeg_frame_parse(buf + p + n, len - p - n, &g) > 0)
+			return p;
+	}
+	return len;
+}
+
+/*
+ * Follows the MPEG audio frames from the start, across anything between
+ * them (junk, a second ID3v2 tag) as mpg123 does: a frame whose version,
+ * layer, sample rate or mono/stereo differs from the first is a mid-stream
+ * format change, which libsndfile would end the stream at without a word.
+ * Bytes after the last frame (tags, trailing data) end the walk.
  */
 static int mp3_check_frames(const uint8_t *buf, size_t len)
 {
@@ -244,6 +261,10 @@ static int mp3_check_frames(const uint8_t *buf, size_t len)
 	while (n > 0 && n <= len - p) {
 		p += n;
 		n = mpeg_frame_parse(buf + p, len - p, &f);
+		if (n == 0) {
+			p = mp3_resync(buf, len, p);
+			n = mpeg_frame_parse(buf + p, len - p, &f);
+		}
 		if (n > 0 && (f.version != first.version || f.layer != first.layer ||
 			      f.rate_index != first.rate_index || f.mono != first.mono))
 			return AIRLOCK_E_MALFORMED;

@@ -327,7 +327,12 @@ typedef struct airlock_event {
 
 typedef void (*airlock_event_fn)(void *user, const airlock_event *ev);
 
-/* Sets (or with fn NULL, clears) the event function for requests started afterwards. */
+/*
+ * Sets (or with fn NULL, clears) the event function for requests started
+ * afterwards; requests already running still report to the old fn and user.
+ * fn must not call airlock_close() on its own context (it would wait for
+ * the very request it is reporting).
+ */
 AIRLOCK_API int airlock_set_event_fn(airlock_ctx *ctx, airlock_event_fn fn, void *user);
 
 /*

@@ -164,6 +164,12 @@ static int spawn_zygote(airlock_ctx *ctx)
 		if (early >= 0) {
 			kill_zygote(early);
 			reap_zygote(early);
+		} else {
+			/* No pidfd (no descriptor for one): the pid is ours and unreaped, so it cannot be reused yet.
+			 */
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
 		}
 		if (pidfd >= 0)
 			close(pidfd);
@@ -257,10 +263,8 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 		/* EOF on its control socket makes the zygote kill its workers and exit. */
 		close(ctx->ctl);
 		ctx->ctl = -1;
-		/* It normally exits at once; a pidfd turns readable when it has. */
-		struct pollfd p = { .fd = ctx->zygote, .events = POLLIN };
-		while (poll(&p, 1, 1000) < 0 && errno == EINTR)
-			;
+		/* It normally exits at once; a pidfd turns readable when it has. One deadline, signals or not. */
+		wait_readable(ctx->zygote, io_now_ms() + 1000);
 		kill_zygote(ctx->zygote);
 		reap_zygote(ctx->zygote);
 		close(ctx->zygote);
