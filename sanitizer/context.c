@@ -165,8 +165,7 @@ static int spawn_zygote(airlock_ctx *ctx)
 			kill_zygote(early);
 			reap_zygote(early);
 		} else {
-			/* No pidfd (no descriptor for one): the pid is ours and unreaped, so it cannot be reused yet.
-			 */
+			/* No pidfd: the pid is our unreaped child, so it cannot have been reused. */
 			kill(pid, SIGKILL);
 			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 				;
