@@ -32,6 +32,8 @@ import tempfile
 import zipfile
 import zlib
 
+from rng import Rng
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.join(HERE, "hostile")
 MANIFEST = os.path.join(HERE, "hostile.tsv")
@@ -114,24 +116,6 @@ def changes(*names):
 
 # ---------------------------------------------------------------------------
 # Shared bits
-
-
-class Rng:
-    """xorshift64*: fixed, platform-independent pseudo-random bytes."""
-
-    def __init__(self, seed):
-        self.s = (seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF or 1
-
-    def next(self):
-        s = self.s
-        s ^= s >> 12
-        s ^= (s << 25) & 0xFFFFFFFFFFFFFFFF
-        s ^= s >> 27
-        self.s = s
-        return ((s * 0x2545F4914F6CDD1D) & 0xFFFFFFFFFFFFFFFF) >> 32
-
-    def bytes(self, n):
-        return bytes(self.next() & 0xFF for _ in range(n))
 
 
 def zip_archive(files):
@@ -507,54 +491,48 @@ class ArithEncoder:
             if self.ct == 0:
                 temp = self.c >> 19
                 if temp > 0xFF:
-                    if self.buffer >= 0:
-                        self.flush_stack(self.buffer + 1)
-                        if self.buffer + 1 == 0xFF:
-                            self.emit(0)
-                    self.zc += self.sc
-                    self.sc = 0
+                    self.carry()
                     self.buffer = temp & 0xFF
                 elif temp == 0xFF:
                     self.sc += 1
                 else:
-                    if self.buffer == 0:
-                        self.zc += 1
-                    elif self.buffer >= 0:
-                        self.flush_stack(self.buffer)
-                    if self.sc:
-                        if self.zc:
-                            self.out += bytes(self.zc)
-                            self.zc = 0
-                        self.out += b"\xff\x00" * self.sc
-                        self.sc = 0
+                    self.settle()
                     self.buffer = temp & 0xFF
                 self.c &= 0x7FFFF
                 self.ct += 8
             if self.a >= 0x8000:
                 break
 
+    def carry(self):
+        """A carry out of C: into the byte held back, and through the 0xFF bytes stacked after it."""
+        if self.buffer >= 0:
+            self.flush_stack(self.buffer + 1)
+            if self.buffer + 1 == 0xFF:
+                self.emit(0)
+        self.zc += self.sc
+        self.sc = 0
+
+    def settle(self):
+        """No carry: the byte held back and the stacked 0xFF bytes can go out."""
+        if self.buffer == 0:
+            self.zc += 1
+        elif self.buffer >= 0:
+            self.flush_stack(self.buffer)
+        if self.sc:
+            if self.zc:
+                self.out += bytes(self.zc)
+                self.zc = 0
+            self.out += b"\xff\x00" * self.sc
+            self.sc = 0
+
     def finish(self):
         temp = (self.a - 1 + self.c) & 0xFFFF0000
         self.c = temp + 0x8000 if temp < self.c else temp
         self.c <<= self.ct
         if self.c & 0xF8000000:
-            if self.buffer >= 0:
-                self.flush_stack(self.buffer + 1)
-                if self.buffer + 1 == 0xFF:
-                    self.emit(0)
-            self.zc += self.sc
-            self.sc = 0
+            self.carry()
         else:
-            if self.buffer == 0:
-                self.zc += 1
-            elif self.buffer >= 0:
-                self.flush_stack(self.buffer)
-            if self.sc:
-                if self.zc:
-                    self.out += bytes(self.zc)
-                    self.zc = 0
-                self.out += b"\xff\x00" * self.sc
-                self.sc = 0
+            self.settle()
         if self.c & 0x7FFF800:
             if self.zc:
                 self.out += bytes(self.zc)

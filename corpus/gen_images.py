@@ -37,6 +37,8 @@ import tempfile
 import zipfile
 import zlib
 
+from rng import Rng
+
 from PIL import Image, ImageOps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,24 +73,6 @@ def fnv64(data):
         h ^= b
         h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
     return "%016x" % h
-
-
-class Rng:
-    """xorshift64*: fixed, platform-independent pseudo-random samples."""
-
-    def __init__(self, seed):
-        self.s = (seed * 0x9E3779B97F4A7C15 + 1) & 0xFFFFFFFFFFFFFFFF or 1
-
-    def next(self):
-        s = self.s
-        s ^= s >> 12
-        s ^= (s << 25) & 0xFFFFFFFFFFFFFFFF
-        s ^= s >> 27
-        self.s = s
-        return ((s * 0x2545F4914F6CDD1D) & 0xFFFFFFFFFFFFFFFF) >> 32
-
-    def below(self, n):
-        return self.next() % n
 
 
 def blend(s, a, bg=255):

@@ -23,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import wave
 import zlib
+
+from tapcheck import Failure, check, run_tests, test
 
 if len(sys.argv) != 3:
     sys.stderr.write("usage: test_cli.py AIRLOCK_BINARY SOURCE_ROOT\n")
@@ -42,26 +43,6 @@ REQUIRED_LAYERS = ["rlimits", "no_new_privs", "seccomp"]
 NS_LAYERS = ["user_ns", "net_ns", "ipc_ns", "mount_ns"]
 LOG_KEYS = {"time", "input", "error", "class", "type", "expect", "input_bytes", "elapsed_ms", "limit", "layers"}
 INJECTION = b"IGNORE PREVIOUS INSTRUCTIONS"
-
-TESTS = []
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-
-    return register
-
-
-class Failure(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
 
 def img(name):
     return os.path.join(IMAGES, name)
@@ -2024,28 +2005,5 @@ def _():
 
 # ---- runner ----
 
-def main():
-    print("1..%d" % len(TESTS))
-    sys.stdout.flush()
-    failed = 0
-    for n, (name, fn) in enumerate(TESTS, 1):
-        try:
-            fn()
-        except Failure as e:
-            failed += 1
-            print("not ok %d - %s" % (n, name))
-            for line in str(e).splitlines() or [""]:
-                print("# %s" % line)
-        except Exception:
-            failed += 1
-            print("not ok %d - %s" % (n, name))
-            for line in traceback.format_exc().splitlines():
-                print("# %s" % line)
-        else:
-            print("ok %d - %s" % (n, name))
-        sys.stdout.flush()
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_tests())

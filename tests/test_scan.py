@@ -19,7 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
+
+from tapcheck import Failure, Skip, check, run_tests, test
 
 if len(sys.argv) != 4:
     sys.stderr.write("usage: test_scan.py AIRLOCK_BINARY SOURCE_ROOT SHARED_CORPUS\n")
@@ -38,30 +39,6 @@ SUMMARY_KEYS = ["summary", "files", "ok", "rejected", "error", "skipped", "by_er
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "wav": "audio/wav", "flac": "audio/flac", "vorbis": "audio/ogg",
         "opus": "audio/opus", "mp3": "audio/mpeg", "aiff": "audio/aiff"}
 SANDBOX_ERRORS = {"worker_crash", "timeout", "memory", "seccomp", "cpu_limit", "protocol"}
-
-TESTS = []
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-
-    return register
-
-
-class Failure(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
 
 def read(path):
     with open(path, "rb") as f:
@@ -786,31 +763,10 @@ def _():
 # ---- runner ----
 
 def main():
-    print("1..%d" % len(TESTS))
-    sys.stdout.flush()
-    failed = 0
     try:
-        for n, (name, fn) in enumerate(TESTS, 1):
-            try:
-                fn()
-            except Skip as e:
-                print("ok %d - %s # SKIP %s" % (n, name, e))
-            except Failure as e:
-                failed += 1
-                print("not ok %d - %s" % (n, name))
-                for line in str(e).splitlines() or [""]:
-                    print("# %s" % line)
-            except Exception:
-                failed += 1
-                print("not ok %d - %s" % (n, name))
-                for line in traceback.format_exc().splitlines():
-                    print("# %s" % line)
-            else:
-                print("ok %d - %s" % (n, name))
-            sys.stdout.flush()
+        return run_tests()
     finally:
         cleanup_manifest_scan()
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
