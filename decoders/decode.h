@@ -101,8 +101,8 @@ void detect_close(void *magic);
 /*
  * Type detection from magic bytes. magic is a loaded libmagic cookie
  * (magic_t), or NULL to use airlock's own signature check alone. Returns
- * AIRLOCK_OK with *type set, or AIRLOCK_E_TYPE when the bytes are no type
- * airlock knows.
+ * AIRLOCK_OK with *type set, AIRLOCK_E_EMPTY when len is 0, or
+ * AIRLOCK_E_TYPE when the bytes are no type airlock knows.
  */
 int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type);
 

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the fuzzing seeds airlock commits under corpus/fuzz/ (docs/fuzzing.md).
+
+usage: fuzz/gen_seeds.py [ROOT]   (ROOT: the source tree; default: this file's parent's parent)
+
+png/, jpeg/, audio/: small files from corpus/images and corpus/audio with the
+trailer (fuzz/fuzz.h) that sets each harness's flags, so a run starts out
+exploring them. frame/: frame headers as workers send them, good and bad,
+with payloads. cli/: argument lists for the option parsers. Deterministic:
+running it twice gives the same bytes. Reproducers of findings live beside
+the seeds, named repro-*, and this script leaves them alone.
+"""
+import os
+import struct
+import sys
+
+ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+OUT = os.path.join(ROOT, "corpus", "fuzz")
+
+
+def trailer(a, b):
+    return bytes([0xA1, 0xF2, a, b])
+
+
+def write(kind, name, data):
+    d = os.path.join(OUT, kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def read(*path):
+    with open(os.path.join(ROOT, "corpus", *path), "rb") as f:
+        return f.read()
+
+
+def images():
+    pngs = ["rgb8_1x1.png", "grey1.png", "adam7_rgba16_9x9.png", "adam7_pal4_37x3.png", "apng_3frames.png"]
+    for i, name in enumerate(pngs):
+        data = read("images", name)
+        # keep_alpha, background, the 4096-pixel cap and every orientation across the set.
+        for a, b in ((0, 0), (1, 5), (6, 7), (9, 2 + i)):
+            write("png", f"{name[:-4]}_a{a}_b{b}", data + trailer(a, b))
+    jpgs = ["jpeg_grey.jpg", "jpeg_arithmetic.jpg", "jpeg_truncated_scan.jpg"]
+    jpgs += sorted(n for n in os.listdir(os.path.join(ROOT, "corpus", "images"))
+                   if n.endswith(".jpg") and "exif" in n and os.path.getsize(os.path.join(ROOT, "corpus", "images", n)) < 8192)[:4]
+    for i, name in enumerate(jpgs):
+        data = read("images", name)
+        for a, b in ((0, 0), (1, 4), (8, 6 + i)):
+            write("jpeg", f"{name[:-4]}_a{a}_b{b}", data + trailer(a, b))
+
+
+AUDIO_TYPES = ["wav", "flac", "vorbis", "opus", "mp3", "aiff"]
+
+
+def audio():
+    # The files themselves replay from corpus/audio; these are their flagged twins.
+    d = os.path.join(ROOT, "corpus", "audio")
+    small = sorted(n for n in os.listdir(d) if os.path.getsize(os.path.join(d, n)) <= 12 * 1024)
+    for name in small:
+        data = read("audio", name)
+        ext = name.rsplit(".", 1)[-1]
+        t = {"aifc": "aiff", "ogg": "vorbis"}.get(ext, ext)
+        if t in AUDIO_TYPES:
+            # s16, mono, 16 kHz, ADPCM allowed, in turn; the type the file is.
+            h = sum(name.encode()) & 0xFF
+            write("audio", name + ".flags", data + trailer((h & 0x1F) | 0x20, AUDIO_TYPES.index(t)))
+
+
+FRAME_MAGIC = 0x4652414C
+
+
+def header(status=0, kind=0, fmt=0, type_=0, w=0, h=0, ch=0, rate=0, frames=0, changes=0, limit=0, plen=0,
+           magic=FRAME_MAGIC, version=1, reserved=0):
+    return struct.pack("<IHHHHIIIIIQIIQQ", magic, version, status, kind, fmt, type_, w, h, ch, rate, frames,
+                       changes, limit, plen, reserved)
+
+
+def frames():
+    px = bytes(range(48))
+    seeds = {
+        "image_rgb_4x4": header(kind=1, fmt=1, type_=1, w=4, h=4, ch=3, plen=48) + px,
+        "image_rgba_2x3": header(kind=1, fmt=1, type_=2, w=2, h=3, ch=4, plen=24) + px[:24] + trailer(1, 0),
+        "image_tight_caps": header(kind=1, fmt=1, type_=1, w=64, h=1, ch=3, plen=192) + bytes(192) + trailer(0, 1),
+        "image_changes": header(kind=1, fmt=1, type_=2, w=1, h=1, ch=3, changes=0x7FF, plen=3) + b"\x01\x02\x03",
+        "audio_f32": header(kind=2, fmt=3, type_=3, ch=2, rate=44100, frames=4, plen=32) + struct.pack("<8f", *[0.5] * 8),
+        "audio_f32_nan": header(kind=2, fmt=3, type_=4, ch=1, rate=8000, frames=2, plen=8) + struct.pack("<2I", 0, 0x7FC00000),
+        "audio_s16_mono": header(kind=2, fmt=2, type_=7, ch=1, rate=16000, frames=4, changes=0x1C, plen=8)
+        + struct.pack("<4h", -32768, 0, 1, 32767) + trailer(0x0A | 0x04, 2),
+        "audio_s16_16k": header(kind=2, fmt=2, type_=6, ch=2, rate=16000, frames=2, changes=0x08, plen=8)
+        + bytes(8) + trailer(0x0A, 0),
+        "error_malformed": header(status=2, type_=1),
+        "error_limit": header(status=3, type_=2, limit=2),
+        "bad_magic": header(magic=0x4652414D, kind=1, fmt=1, type_=1, w=1, h=1, ch=3, plen=3) + b"abc",
+        "bad_overflow": header(kind=1, fmt=1, type_=1, w=0xFFFFFFFF, h=0xFFFFFFFF, ch=3, plen=(2**64 - 1)),
+        "audio_huge_frames": header(kind=2, fmt=3, type_=5, ch=8, rate=192000, frames=2**61, plen=0),
+    }
+    for name, data in seeds.items():
+        write("frame", name, data)
+
+
+def cli():
+    seeds = {
+        "plain": ["in.png", "-o", "out.png"],
+        "json_limits": ["--json", "--max-width", "100", "--max-pixels=5000", "--timeout-ms", "10", "in.jpg"],
+        "audio": ["--rate", "16000", "--mono", "--sample-format", "f32", "--to", "wav", "-o", "-", "-"],
+        "allow_expect": ["--allow", "png,jpeg,wav", "--expect", "jpeg", "--keep-alpha", "--background", "00ff00", "x"],
+        "log_strict": ["--log", "events.log", "--strict-sandbox", "--extra-codecs", "--max-channels", "2", "--", "-x"],
+        "bad_number": ["--max-bytes", "18446744073709551616", "in"],
+        "scan": ["scan", "--jobs", "2", "--out", "clean", "--to", "png", "dir1", "dir2"],
+        "scan_json": ["scan", "--json", "--max-seconds=30", "--", "--odd-name"],
+        "help": ["--help"],
+        "version": ["scan", "--version"],
+    }
+    for name, args in seeds.items():
+        write("cli", name, b"\0".join(a.encode() for a in args))
+
+
+images()
+audio()
+frames()
+cli()

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/* The PNG and JPEG harnesses: one body, two decoders. */
+#ifndef AIRLOCK_FUZZ_IMAGE_H
+#define AIRLOCK_FUZZ_IMAGE_H
+
+#include <stdlib.h>
+
+#include "decode.h"
+#include "fuzz.h"
+#include "proto.h"
+
+typedef int (*fuzz_image_decoder)(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
+
+static const uint32_t fuzz_backgrounds[4] = { 0xFFFFFF, 0x000000, 0x808080, 0x123456 };
+
+/*
+ * Trailer flags: a bit 0 keep_alpha, bits 1-2 the background, bit 3 a
+ * 4096-pixel cap (the limit paths); b is an orientation 1..8 applied to the
+ * decoded pixels as the JPEG decoder applies EXIF's.
+ */
+static int fuzz_image(const uint8_t *data, size_t size, fuzz_image_decoder decode, uint32_t type)
+{
+	struct limits lim;
+	limits_default(&lim);
+	int orientation = 1;
+	struct fuzz_flags fl = fuzz_trailer(data, &size);
+	if (fl.present) {
+		lim.keep_alpha = fl.a & 1u;
+		lim.background = fuzz_backgrounds[(fl.a >> 1) & 3u];
+		if (fl.a & 8u)
+			lim.max_pixels = 4096;
+		orientation = 1 + fl.b % 8;
+	}
+
+	struct frame f = { 0 };
+	int rc = decode(data, size, &lim, &f);
+	if (rc != AIRLOCK_OK) {
+		FUZZ_CHECK(f.pixels == NULL);
+		FUZZ_CHECK(rc > 0 && rc < 128);
+		FUZZ_CHECK(f.limit < KEY_LIMIT);
+		return 0;
+	}
+
+	/* A decoded image has the shape the limits allow, and the host's validator agrees. */
+	FUZZ_CHECK(f.kind == FRAME_KIND_IMAGE && f.format == FRAME_FORMAT_U8 && f.type == type);
+	FUZZ_CHECK(f.channels == (lim.keep_alpha ? 4u : 3u));
+	FUZZ_CHECK(f.width >= 1 && f.height >= 1 && f.width <= lim.max_width && f.height <= lim.max_height);
+	FUZZ_CHECK((uint64_t)f.width * f.height <= lim.max_pixels);
+	FUZZ_CHECK(f.pixels != NULL && f.size == (size_t)f.width * f.height * f.channels);
+	fuzz_touch(f.pixels, f.size);
+
+	struct frame_header h;
+	uint64_t plen = 0;
+	frame_header_from(&f, AIRLOCK_OK, &h);
+	FUZZ_CHECK(frame_validate(&h, &lim, &plen) == AIRLOCK_OK && plen == f.size);
+
+	uint8_t *o = NULL;
+	uint32_t ow = 0, oh = 0;
+	if (pixels_orient(f.pixels, f.width, f.height, f.channels, orientation, &o, &ow, &oh) == AIRLOCK_OK) {
+		const int swap = orientation >= 5;
+		FUZZ_CHECK(ow == (swap ? f.height : f.width) && oh == (swap ? f.width : f.height));
+		fuzz_touch(o, (size_t)ow * oh * f.channels);
+		free(o);
+	}
+	frame_free(&f);
+	return 0;
+}
+
+#endif
