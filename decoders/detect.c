@@ -38,7 +38,44 @@ static uint32_t ogg_codec(const uint8_t *buf, size_t len)
 }
 
 /* Signature check used when no libmagic cookie is given (in-process tests and fuzzers). */
+/* An MPEG audio frame header: sync, and no reserved version, layer, bitrate or rate. */
+static int mpeg_frame_header(const uint8_t *p, size_t len)
+{
+	return len >= 3 && p[0] == 0xff && (p[1] & 0xe0) == 0xe0 && ((p[1] >> 3) & 3) != 1 && ((p[1] >> 1) & 3) != 0 &&
+	       (p[2] >> 4) != 15 && ((p[2] >> 2) & 3) != 3;
+}
+
+/* The length of the ID3v2 tag at p (header, body and footer), or 0 when there is none. */
+static size_t id3v2_length(const uint8_t *p, size_t len)
+{
+	if (len < 10 || memcmp(p, "ID3", 3) != 0 || p[3] == 0xff || p[4] == 0xff ||
+	    ((p[6] | p[7] | p[8] | p[9]) & 0x80))
+		return 0;
+	const size_t body = (size_t)p[6] << 21 | (size_t)p[7] << 14 | (size_t)p[8] << 7 | p[9];
+	return 10 + body + ((p[5] & 0x10) ? 10 : 0);
+}
+
+static uint32_t plain_signature(const uint8_t *buf, size_t len);
+
 static uint32_t signature_type(const uint8_t *buf, size_t len)
+{
+	/*
+	 * Behind ID3v2 tags (at most 8, as libmagic follows them) is what the
+	 * file is: FLAC and the rest may carry one too. A tag followed by
+	 * nothing airlock knows is taken for MP3, whose decoder then judges it.
+	 */
+	size_t skip = 0, tag;
+	for (int i = 0; i < 8 && (tag = id3v2_length(buf + skip, len - skip)) != 0 && tag < len - skip; i++)
+		skip += tag;
+	if (skip > 0) {
+		const uint32_t behind = plain_signature(buf + skip, len - skip);
+		return behind != AIRLOCK_TYPE_NONE ? behind : AIRLOCK_TYPE_MP3;
+	}
+	return plain_signature(buf, len);
+}
+
+/* The signature at buf itself. */
+static uint32_t plain_signature(const uint8_t *buf, size_t len)
 {
 	if (has_prefix(buf, len, 0, "\x89PNG\r\n\x1a\n", 8))
 		return AIRLOCK_TYPE_PNG;
@@ -53,7 +90,7 @@ static uint32_t signature_type(const uint8_t *buf, size_t len)
 	if (has_prefix(buf, len, 0, "FORM", 4) &&
 	    (has_prefix(buf, len, 8, "AIFF", 4) || has_prefix(buf, len, 8, "AIFC", 4)))
 		return AIRLOCK_TYPE_AIFF;
-	if (has_prefix(buf, len, 0, "ID3", 3) || (len >= 2 && buf[0] == 0xff && (buf[1] & 0xe0) == 0xe0))
+	if (has_prefix(buf, len, 0, "ID3", 3) || mpeg_frame_header(buf, len))
 		return AIRLOCK_TYPE_MP3;
 	return AIRLOCK_TYPE_NONE;
 }

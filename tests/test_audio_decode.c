@@ -1614,6 +1614,47 @@ static void run_sandboxed(const char *root, const char *shared, const struct lon
 	    "no child left after airlock_close (waitpid: %d, %s)", (int)waited, strerror(wait_errno));
 }
 
+/* airlock's own signature check (detect_type without libmagic) agrees with libmagic on what an ID3v2 tag hides. */
+static void test_signatures(void)
+{
+	static const struct {
+		const char *name;
+		const char *bytes;
+		size_t len;
+		uint32_t want;
+	} cases[] = {
+		{ "ID3v2 then fLaC is FLAC",
+		  "ID3\x04\x00\x00\x00\x00\x00\x02"
+		  "ab"
+		  "fLaC\x00\x00",
+		  18, AIRLOCK_TYPE_FLAC },
+		{ "ID3v2 with footer then PNG is PNG",
+		  "ID3\x04\x00\x10\x00\x00\x00\x00"
+		  "3DI\x04\x00\x10\x00\x00\x00\x00"
+		  "\x89PNG\r\n\x1a\n",
+		  28, AIRLOCK_TYPE_PNG },
+		{ "two ID3v2 tags then an MPEG frame is MP3",
+		  "ID3\x03\x00\x00\x00\x00\x00\x00"
+		  "ID3\x03\x00\x00\x00\x00\x00\x00"
+		  "\xff\xfb\x90\x00",
+		  24, AIRLOCK_TYPE_MP3 },
+		{ "ID3v2 then junk is MP3, for its decoder to judge", "ID3\x03\x00\x00\x00\x00\x00\x00<html>", 16,
+		  AIRLOCK_TYPE_MP3 },
+		{ "an MPEG layer I-III frame header is MP3", "\xff\xfb\x90\x00", 4, AIRLOCK_TYPE_MP3 },
+		{ "sync with the reserved layer is nothing", "\xff\xf9\x90\x00", 4, AIRLOCK_TYPE_NONE },
+		{ "sync with the reserved version is nothing", "\xff\xeb\x90\x00", 4, AIRLOCK_TYPE_NONE },
+		{ "sync with bitrate index 15 is nothing", "\xff\xfb\xf0\x00", 4, AIRLOCK_TYPE_NONE },
+		{ "sync with the reserved sample rate is nothing", "\xff\xfb\x9c\x00", 4, AIRLOCK_TYPE_NONE },
+		{ "FLAC's frame sync alone is not MP3", "\xff\xf8\xc9\x08", 4, AIRLOCK_TYPE_NONE },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t t = AIRLOCK_TYPE_NONE;
+		int rc = detect_type(NULL, (const uint8_t *)cases[i].bytes, cases[i].len, &t);
+		tap(cases[i].want == AIRLOCK_TYPE_NONE ? rc == AIRLOCK_E_TYPE : rc == AIRLOCK_OK && t == cases[i].want,
+		    "signature check: %s (rc %d, type %u)", cases[i].name, rc, t);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char shared_default[4096];
@@ -1648,6 +1689,7 @@ int main(int argc, char **argv)
 		test_long_input();
 		test_long_generated(longs, n_long);
 		test_seccomp();
+		test_signatures();
 	}
 
 	for (size_t i = 0; i < n_long; i++)
