@@ -39,8 +39,8 @@ def images():
     pngs = ["rgb8_1x1.png", "grey1.png", "adam7_rgba16_9x9.png", "adam7_pal4_37x3.png", "apng_3frames.png"]
     for i, name in enumerate(pngs):
         data = read("images", name)
-        # keep_alpha, background, the 4096-pixel cap and every orientation across the set.
-        for a, b in ((0, 0), (1, 5), (6, 7), (9, 2 + i)):
+        # keep_alpha, background, the 4096-pixel cap, CRCs rewritten, every orientation across the set.
+        for a, b in ((0, 0), (1, 5), (6, 7), (0x19, 2 + i)):
             write("png", f"{name[:-4]}_a{a}_b{b}", data + trailer(a, b))
     jpgs = ["jpeg_grey.jpg", "jpeg_arithmetic.jpg", "jpeg_truncated_scan.jpg"]
     jpgs += sorted(n for n in os.listdir(os.path.join(ROOT, "corpus", "images"))
@@ -65,7 +65,8 @@ def audio():
         if t in AUDIO_TYPES:
             # s16, mono, 16 kHz, ADPCM allowed, in turn; the type the file is.
             h = sum(name.encode()) & 0xFF
-            write("audio", name + ".flags", data + trailer((h & 0x1F) | 0x20, AUDIO_TYPES.index(t)))
+            crc = 0x80 if t in ("vorbis", "opus") else 0  # Ogg page CRCs rewritten
+            write("audio", name + ".flags", data + trailer((h & 0x1F) | 0x20 | crc, AUDIO_TYPES.index(t)))
 
 
 FRAME_MAGIC = 0x4652414C
