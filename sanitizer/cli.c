@@ -664,6 +664,44 @@ int cli_write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_form
 	return rc;
 }
 
+int cli_write_at(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, int dirfd, const char *name,
+		 mode_t new_mode)
+{
+	struct stat st;
+	mode_t mode = new_mode;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return AIRLOCK_E_IO;
+		mode = st.st_mode & 07777;
+	} else if (errno != ENOENT) {
+		return AIRLOCK_E_IO;
+	}
+	/* mkostemp() takes a path; this is its loop, relative to dirfd. */
+	char tmp[32];
+	int fd = -1;
+	for (unsigned i = 0; fd < 0 && i < 100; i++) {
+		unsigned x =
+			(unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL) ^ i * 40503u ^ (unsigned)(uintptr_t)&st;
+		snprintf(tmp, sizeof(tmp), ".airlock-%08x", x);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return AIRLOCK_E_IO;
+	}
+	if (fd < 0)
+		return AIRLOCK_E_IO;
+	int rc = airlock_encode(ctx, r, fmt, fd_write, &fd);
+	if (rc == AIRLOCK_OK && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
+		rc = AIRLOCK_E_IO;
+	if (close(fd) != 0 && rc == AIRLOCK_OK)
+		rc = AIRLOCK_E_IO;
+	/* renameat replaces the entry itself: whatever took its place meanwhile, nothing is followed. */
+	if (rc == AIRLOCK_OK && renameat(dirfd, tmp, dirfd, name) != 0)
+		rc = AIRLOCK_E_IO;
+	if (rc != AIRLOCK_OK)
+		unlinkat(dirfd, tmp, 0);
+	return rc;
+}
+
 int cli_configure(airlock_ctx *ctx, const struct cli_options *o)
 {
 	int rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow);

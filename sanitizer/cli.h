@@ -117,6 +117,16 @@ int cli_read_input(int fd, uint64_t max, uint8_t **out, size_t *len);
 int cli_write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path,
 		   mode_t new_mode);
 
+/*
+ * Encodes r as fmt into name in the directory dirfd, never following a
+ * symlink: a temporary file beside it, renamed over it only when complete.
+ * An existing regular file keeps its mode, a new one gets new_mode; anything
+ * else at name is refused. What airlock scan --out writes with. An
+ * airlock_error.
+ */
+int cli_write_at(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, int dirfd, const char *name,
+		 mode_t new_mode);
+
 /* ---- airlock scan [OPTIONS] PATH... (scan.c; docs/airlock.1, SCAN) ---- */
 
 #define SCAN_MAX_JOBS  256

@@ -10,8 +10,11 @@
  * entries of each directory sorted bytewise), and never through a symbolic
  * link found inside it: below its PATH, directories are opened one
  * component at a time with O_NOFOLLOW, both in the walk and when a file is
- * opened, so a link swapped in meanwhile is not followed either. Outputs go below --out DIR under names fixed before
- * the first request (see assign_outputs()), so the same tree gives the same files whatever the number of jobs.
+ * opened, so a link swapped in meanwhile is not followed either. Outputs
+ * go below --out DIR under names fixed before the first request (see
+ * assign_outputs()), so the same tree gives the same files whatever the
+ * number of jobs, and are written the same way, relative to directory fds
+ * opened with O_NOFOLLOW (write_output()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -486,11 +489,13 @@ static int assign_outputs(struct scan *s)
 }
 
 /*
- * Creates the directories of name below --out, each opened with O_NOFOLLOW
- * so a symlink there is not followed, and checks that what is at name is
- * nothing or a regular file. AIRLOCK_OK or AIRLOCK_E_IO.
+ * Writes r as fmt to name below --out. Each directory of name is created
+ * and opened with O_NOFOLLOW, one component at a time from the --out fd,
+ * and the file is written and renamed into place relative to the last one
+ * (cli_write_at()), so a symlink put anywhere below DIR, even mid-write, is
+ * never followed. An airlock_error.
  */
-static int prepare_output(const struct scan *s, const char *name)
+static int write_output(const struct scan *s, const airlock_result *r, airlock_format fmt, const char *name)
 {
 	char *p = strdup(name);
 	if (!p)
@@ -499,7 +504,6 @@ static int prepare_output(const struct scan *s, const char *name)
 	char *save = NULL, *part = strtok_r(p, "/", &save);
 	while (part && rc == AIRLOCK_OK) {
 		char *next = strtok_r(NULL, "/", &save);
-		struct stat st;
 		if (strcmp(part, ".") == 0 || strcmp(part, "..") == 0) {
 			rc = AIRLOCK_E_IO; /* cannot come from a walk; never leave DIR */
 		} else if (next) {
@@ -511,8 +515,8 @@ static int prepare_output(const struct scan *s, const char *name)
 			if (dfd != s->out_fd)
 				close(dfd);
 			dfd = nfd;
-		} else if (fstatat(dfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
-			rc = AIRLOCK_E_IO;
+		} else {
+			rc = cli_write_at(s->ctx, r, fmt, dfd, part, s->new_mode);
 		}
 		part = next;
 	}
@@ -651,9 +655,7 @@ static void scan_file(struct scan *s, const struct scan_entry *e)
 			strcpy(name, e->out);
 			strcat(name, ext_of(fmt));
 			output = join(s->o->out_dir, name);
-			rc = output ? prepare_output(s, name) : AIRLOCK_E_NOMEM;
-			if (rc == AIRLOCK_OK)
-				rc = cli_write_file(s->ctx, r, fmt, output, s->new_mode);
+			rc = output ? write_output(s, r, fmt, name) : AIRLOCK_E_NOMEM;
 			free(name);
 		}
 		if (rc != AIRLOCK_OK) {
