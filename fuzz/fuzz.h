@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
@@ -58,6 +60,14 @@ static inline struct fuzz_flags fuzz_trailer(const uint8_t *data, size_t *size)
 			abort();                                                                                     \
 		}                                                                                                    \
 	} while (0)
+
+/* A refused input: a real error code and limit key, and nothing left allocated. */
+static inline void fuzz_check_refused(int rc, const struct frame *f)
+{
+	FUZZ_CHECK(f->pixels == NULL);
+	FUZZ_CHECK(rc > 0 && rc < 128);
+	FUZZ_CHECK(f->limit < KEY_LIMIT);
+}
 
 /* Reads every byte of buf, so ASan sees a buffer shorter than it claims. */
 static inline void fuzz_touch(const uint8_t *buf, size_t len)
