@@ -7,16 +7,16 @@
  * Without a trailer the type is what airlock's own signature check says,
  * and non-audio input is skipped. Trailer flags: a bit 0 s16 out (else
  * float32), bit 1 mono, bits 2-4 the output rate, bit 5 allow_adpcm, bit 6
- * a 2-second cap, bit 7 Ogg page CRCs rewritten before decoding; b picks
- * the type the decoder is told (any of the six, whatever the bytes are: the
- * mismatch paths).
+ * a 2-second cap, bit 7 Ogg page CRCs rewritten before decoding; b bits
+ * 0-2 pick the type the decoder is told ((b & 7) % 6: any of the six,
+ * whatever the bytes are, for the mismatch paths), bits 3-4 the canonical
+ * output the result is then encoded to (none, WAV, FLAC, raw).
  */
 #include <math.h>
 #include <string.h>
 
 #include "audio.h"
-#include "fuzz.h"
-#include "proto.h"
+#include "encode.h"
 
 static const uint32_t rates[8] = { 0, 16000, 8000, 22050, 44100, 48000, 11025, 96000 };
 static const uint32_t types[6] = { AIRLOCK_TYPE_WAV,  AIRLOCK_TYPE_FLAC, AIRLOCK_TYPE_VORBIS,
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.allow_adpcm = (fl.a >> 5) & 1u;
 		if (fl.a & 0x40u)
 			lim.max_seconds = 2;
-		type = types[fl.b % 6];
+		type = types[(fl.b & 7u) % 6];
 	} else if (detect_type(NULL, data, size, &type) != AIRLOCK_OK ||
 		   !(AIRLOCK_TYPE_BIT(type) & AIRLOCK_TYPES_AUDIO)) {
 		return 0;
@@ -79,6 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	frame_header_from(&f, AIRLOCK_OK, &h);
 	FUZZ_CHECK(frame_validate(&h, &lim, &plen) == AIRLOCK_OK && plen == f.size);
 	FUZZ_CHECK(frame_validate_payload(&h, f.pixels, f.size) == AIRLOCK_OK);
+	static const airlock_format outputs[4] = { 0, AIRLOCK_FORMAT_WAV, AIRLOCK_FORMAT_FLAC, AIRLOCK_FORMAT_RAW };
+	if (fl.present && outputs[(fl.b >> 3) & 3u])
+		fuzz_encode(&h, f.pixels, f.size, outputs[(fl.b >> 3) & 3u]);
 	frame_free(&f);
 	return 0;
 }

@@ -66,7 +66,8 @@ def audio():
             # s16, mono, 16 kHz, ADPCM allowed, in turn; the type the file is.
             h = sum(name.encode()) & 0xFF
             crc = 0x80 if t in ("vorbis", "opus") else 0  # Ogg page CRCs rewritten
-            write("audio", name + ".flags", data + trailer((h & 0x1F) | 0x20 | crc, AUDIO_TYPES.index(t)))
+            out = (h >> 5 & 3) << 3  # encoded to nothing, WAV, FLAC or raw
+            write("audio", name + ".flags", data + trailer((h & 0x1F) | 0x20 | crc, AUDIO_TYPES.index(t) | out))
 
 
 FRAME_MAGIC = 0x4652414C

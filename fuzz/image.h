@@ -6,8 +6,7 @@
 #include <stdlib.h>
 
 #include "decode.h"
-#include "fuzz.h"
-#include "proto.h"
+#include "encode.h"
 
 typedef int (*fuzz_image_decoder)(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
 
@@ -16,8 +15,9 @@ static const uint32_t fuzz_backgrounds[4] = { 0xFFFFFF, 0x000000, 0x808080, 0x12
 /*
  * Trailer flags: a bit 0 keep_alpha, bits 1-2 the background, bit 3 a
  * 4096-pixel cap (the limit paths), bit 4 PNG chunk CRCs rewritten before
- * decoding; b is an orientation 1..8 applied to the decoded pixels as the
- * JPEG decoder applies EXIF's.
+ * decoding; b bits 0-2 an orientation (1 + (b & 7)) applied to the decoded
+ * pixels as the JPEG decoder applies EXIF's, bits 3-4 the canonical output
+ * the result is then encoded to (none, PNG, JPEG, raw).
  */
 static int fuzz_image(const uint8_t *data, size_t size, fuzz_image_decoder decode, uint32_t type)
 {
@@ -30,7 +30,7 @@ static int fuzz_image(const uint8_t *data, size_t size, fuzz_image_decoder decod
 		lim.background = fuzz_backgrounds[(fl.a >> 1) & 3u];
 		if (fl.a & 8u)
 			lim.max_pixels = 4096;
-		orientation = 1 + fl.b % 8;
+		orientation = 1 + (fl.b & 7u);
 	}
 
 	uint8_t *fixed = NULL;
@@ -60,6 +60,9 @@ static int fuzz_image(const uint8_t *data, size_t size, fuzz_image_decoder decod
 	uint64_t plen = 0;
 	frame_header_from(&f, AIRLOCK_OK, &h);
 	FUZZ_CHECK(frame_validate(&h, &lim, &plen) == AIRLOCK_OK && plen == f.size);
+	static const airlock_format outputs[4] = { 0, AIRLOCK_FORMAT_PNG, AIRLOCK_FORMAT_JPEG, AIRLOCK_FORMAT_RAW };
+	if (fl.present && outputs[(fl.b >> 3) & 3u])
+		fuzz_encode(&h, f.pixels, f.size, outputs[(fl.b >> 3) & 3u]);
 
 	uint8_t *o = NULL;
 	uint32_t ow = 0, oh = 0;

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host's last step, shared by the harnesses: a frame it accepted,
+ * encoded by airlock_encode() as the library would, checked to succeed
+ * except for a documented refusal.
+ */
+#ifndef AIRLOCK_FUZZ_ENCODE_H
+#define AIRLOCK_FUZZ_ENCODE_H
+
+#include "fuzz.h"
+#include "internal.h"
+#include "proto.h"
+
+static int fuzz_count_write(void *user, const void *buf, size_t len)
+{
+	fuzz_touch(buf, len);
+	*(size_t *)user += len;
+	return 0;
+}
+
+/* Encodes the frame h with its payload (len bytes, validated) as fmt. */
+static void fuzz_encode(const struct frame_header *h, const uint8_t *payload, size_t len, airlock_format fmt)
+{
+	airlock_result r = {
+		.type = (airlock_type)h->type,
+		.width = h->width,
+		.height = h->height,
+		.channels = h->channels,
+		.changes = h->changes,
+		.rate = h->rate,
+		.format = h->format,
+		.frames = h->frames,
+		.size = len,
+	};
+	/* A copy of exactly len bytes, so ASan sees any read past the payload. */
+	r.pixels = malloc(len ? len : 1);
+	if (!r.pixels)
+		return;
+	memcpy(r.pixels, payload, len);
+	size_t written = 0;
+	int rc = airlock_encode(NULL, &r, fmt, fuzz_count_write, &written);
+	/* The documented refusals: JPEG's cap on a side, FLAC's channel and rate range. */
+	if (rc == AIRLOCK_E_INVALID_ARG && fmt == AIRLOCK_FORMAT_JPEG)
+		FUZZ_CHECK(r.width > 65500 || r.height > 65500);
+	else if (rc == AIRLOCK_E_INVALID_ARG && fmt == AIRLOCK_FORMAT_FLAC)
+		FUZZ_CHECK(r.channels > 8 || r.rate > 655350);
+	else
+		FUZZ_CHECK(rc == AIRLOCK_OK && written > 0);
+	if (fmt == AIRLOCK_FORMAT_RAW)
+		FUZZ_CHECK(rc != AIRLOCK_OK || written == len);
+	free(r.pixels);
+}
+
+#endif
