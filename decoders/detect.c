@@ -37,7 +37,6 @@ static uint32_t ogg_codec(const uint8_t *buf, size_t len)
 	return AIRLOCK_TYPE_NONE;
 }
 
-/* Signature check used when no libmagic cookie is given (in-process tests and fuzzers). */
 /* An MPEG audio frame header: sync, and no reserved version, layer, bitrate or rate. */
 static int mpeg_frame_header(const uint8_t *p, size_t len)
 {
@@ -57,6 +56,7 @@ static size_t id3v2_length(const uint8_t *p, size_t len)
 
 static uint32_t plain_signature(const uint8_t *buf, size_t len);
 
+/* Signature check used when no libmagic cookie is given (in-process tests and fuzzers). */
 static uint32_t signature_type(const uint8_t *buf, size_t len)
 {
 	/*
