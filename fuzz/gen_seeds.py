@@ -8,8 +8,9 @@ png/, jpeg/, audio/: small files from corpus/images and corpus/audio with the
 trailer (fuzz/fuzz.h) that sets each harness's flags, so a run starts out
 exploring them. frame/: frame headers as workers send them, good and bad,
 with payloads. cli/: argument lists for the option parsers. Deterministic:
-running it twice gives the same bytes. Reproducers of findings live beside
-the seeds, named repro-*, and this script leaves them alone.
+running it twice gives the same bytes. Beside the seeds live files this
+script leaves alone: repro-*, reproducers of findings, and cov-*, what the
+long runs reached (their corpora merged with -merge=1, less the seeds).
 """
 import os
 import struct
