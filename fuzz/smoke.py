@@ -4,7 +4,10 @@
 
 usage: smoke.py FUZZER DICT SECONDS SEED_DIR...
 
-New inputs go to a temporary directory, never into the seeds. Prints TAP:
+New inputs go to a temporary directory, never into the seeds. The seeds are
+the files in each SEED_DIR but the cov-* ones (the long runs' corpora, which
+the replay tests run instead): a few slow inputs there would take the run's
+whole time. Prints TAP:
 the run ends without a crash, leak, timeout or out-of-memory, and it
 executed inputs.
 """
@@ -19,10 +22,16 @@ from tapcheck import check, run_tests, test  # noqa: E402
 
 fuzzer, dictionary, seconds, seeds = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
 with tempfile.TemporaryDirectory(prefix="airlock-smoke-") as new, \
+        tempfile.TemporaryDirectory(prefix="airlock-smoke-seeds-") as seed_dir, \
         tempfile.TemporaryDirectory(prefix="airlock-smoke-art-") as art:
+    for i, d in enumerate(s for s in seeds if os.path.isdir(s)):
+        for name in sorted(os.listdir(d)):
+            path = os.path.join(d, name)
+            if not name.startswith("cov-") and os.path.isfile(path):
+                os.symlink(os.path.abspath(path), os.path.join(seed_dir, f"{i}-{name}"))
     cmd = [fuzzer, f"-dict={dictionary}", f"-max_total_time={seconds}", "-seed=1",
            "-timeout=25", "-rss_limit_mb=4096", "-max_len=65536", "-print_final_stats=1",
-           f"-artifact_prefix={art}/", new] + [s for s in seeds if os.path.isdir(s)]
+           f"-artifact_prefix={art}/", new, seed_dir]
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1",
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
     env.setdefault("LSAN_OPTIONS", "suppressions=%s:print_suppressions=0"
