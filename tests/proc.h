@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 static inline int proc_fd_count(void)
 {
@@ -22,19 +23,20 @@ static inline int proc_fd_count(void)
 	return n - 1; /* the directory's own fd */
 }
 
-/* Children of every thread of this process; pids[] receives up to max of them. */
-static inline int proc_children(pid_t *pids, int max)
+/* Children of every thread of pid; pids[] (may be NULL) receives up to max of them. */
+static inline int proc_children_of(pid_t pid, pid_t *pids, int max)
 {
-	DIR *d = opendir("/proc/self/task");
+	char path[300];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
 	int n = 0;
 	if (!d)
 		return -1;
 	for (struct dirent *e; (e = readdir(d));) {
 		if (e->d_name[0] == '.')
 			continue;
-		char path[300];
-		snprintf(path, sizeof(path), "/proc/self/task/%s/children", e->d_name);
-		FILE *f = fopen(path, "r");
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)pid, e->d_name);
+		FILE *f = fopen(path, "re");
 		if (!f)
 			continue;
 		long p;
@@ -47,6 +49,12 @@ static inline int proc_children(pid_t *pids, int max)
 	}
 	closedir(d);
 	return n;
+}
+
+/* Children of every thread of this process. */
+static inline int proc_children(pid_t *pids, int max)
+{
+	return proc_children_of(getpid(), pids, max);
 }
 
 #endif

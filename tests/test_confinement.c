@@ -155,34 +155,6 @@ static int limit_row(const char *text, const char *name, unsigned long long *sof
 	return -1;
 }
 
-/* Children of every thread of pid; out[] receives up to max of them. */
-static int children_of(pid_t pid, pid_t *out, int max)
-{
-	char path[300];
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	DIR *d = opendir(path);
-	int n = 0;
-	if (!d)
-		return -1;
-	for (struct dirent *e; (e = readdir(d));) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", (int)pid, e->d_name);
-		FILE *f = fopen(path, "re");
-		if (!f)
-			continue;
-		long p;
-		while (fscanf(f, "%ld", &p) == 1) {
-			if (n < max)
-				out[n] = (pid_t)p;
-			n++;
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return n;
-}
-
 static pid_t the_zygote(void)
 {
 	pid_t p[4];
@@ -401,7 +373,7 @@ static pid_t confined_worker(pid_t zygote, long long zygote_filters, struct slow
 	const int64_t deadline = now_ms() + CONFINE_WAIT_MS;
 	while (now_ms() < deadline && !atomic_load(&q->done)) {
 		pid_t kids[8];
-		int n = children_of(zygote, kids, 8);
+		int n = proc_children_of(zygote, kids, 8);
 		for (int i = 0; i < n && i < 8; i++) {
 			long long f = filters_of(kids[i]);
 			if (f > zygote_filters)
