@@ -21,22 +21,13 @@ static int fuzz_count_write(void *user, const void *buf, size_t len)
 /* Encodes the frame h with its payload (len bytes, validated) as fmt. */
 static void fuzz_encode(const struct frame_header *h, const uint8_t *payload, size_t len, airlock_format fmt)
 {
-	airlock_result r = {
-		.type = (airlock_type)h->type,
-		.width = h->width,
-		.height = h->height,
-		.channels = h->channels,
-		.changes = h->changes,
-		.rate = h->rate,
-		.format = h->format,
-		.frames = h->frames,
-		.size = len,
-	};
 	/* A copy of exactly len bytes, so ASan sees any read past the payload. */
-	r.pixels = malloc(len ? len : 1);
-	if (!r.pixels)
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!copy)
 		return;
-	memcpy(r.pixels, payload, len);
+	memcpy(copy, payload, len);
+	airlock_result r;
+	result_from_header(&r, h, 0, copy, len);
 	size_t written = 0;
 	int rc = airlock_encode(NULL, &r, fmt, fuzz_count_write, &written);
 	/* The documented refusals: JPEG's cap on a side, FLAC's channel and rate range. */

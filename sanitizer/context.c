@@ -704,17 +704,7 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 		rc = AIRLOCK_E_NOMEM;
 		goto out;
 	}
-	r->type = (airlock_type)x.h.type;
-	r->width = x.h.width;
-	r->height = x.h.height;
-	r->channels = x.h.channels;
-	r->rate = x.h.rate;
-	r->frames = x.h.frames;
-	r->format = x.h.format;
-	r->changes = x.h.changes;
-	r->layers = x.layers;
-	r->pixels = x.payload;
-	r->size = (size_t)x.plen;
+	result_from_header(r, &x.h, x.layers, x.payload, (size_t)x.plen);
 	x.payload = NULL;
 	*out = r;
 out:

@@ -8,6 +8,7 @@
 
 #include "airlock.h"
 #include "decode.h"
+#include "proto.h"
 
 /* One slot per error code value (airlock_error values are all below this). */
 #define COUNTER_SLOTS 128
@@ -37,6 +38,29 @@ struct airlock_result {
 	uint8_t *pixels;
 	size_t size;
 };
+
+/*
+ * The result for a validated success frame h and its payload (len bytes,
+ * which the result takes over). Shared by the library and the fuzzers, so
+ * both build results the same way.
+ */
+static inline void result_from_header(airlock_result *r, const struct frame_header *h, uint32_t layers,
+				      uint8_t *payload, size_t len)
+{
+	*r = (airlock_result){
+		.type = (airlock_type)h->type,
+		.width = h->width,
+		.height = h->height,
+		.channels = h->channels,
+		.changes = h->changes,
+		.rate = h->rate,
+		.format = h->format,
+		.layers = layers,
+		.frames = h->frames,
+		.pixels = payload,
+		.size = len,
+	};
+}
 
 /* encode_audio.c: the result holds well-formed audio; then WAV and FLAC writers. */
 int audio_result_ok(const airlock_result *r);
