@@ -49,6 +49,19 @@ int type_check(const struct limits *lim, uint32_t type)
 	return AIRLOCK_OK;
 }
 
+void *pixels_alloc(const struct pixel_alloc *pa, size_t n)
+{
+	return pa ? pa->alloc(pa->user, n) : malloc(n);
+}
+
+void pixels_release(const struct pixel_alloc *pa, void *p, size_t n)
+{
+	if (pa)
+		pa->release(pa->user, p, n);
+	else
+		free(p);
+}
+
 void frame_free(struct frame *f)
 {
 	if (!f)

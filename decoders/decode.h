@@ -109,14 +109,36 @@ int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type);
 /* Applies the allowlist and the expectation to a detected type. */
 int type_check(const struct limits *lim, uint32_t type);
 
+/*
+ * Where an image decoder puts the pixels it returns; NULL means malloc. A
+ * worker passes one that maps its payload memfd, so the pixels are decoded
+ * straight into what the host reads, with no copy. release() takes back a
+ * buffer from alloc() that the decoder does not return (on an error, or
+ * when orientation made a new one). Audio always uses malloc.
+ */
+struct pixel_alloc {
+	void *(*alloc)(void *user, size_t n);
+	void (*release)(void *user, void *p, size_t n);
+	void *user;
+};
+void *pixels_alloc(const struct pixel_alloc *pa, size_t n);
+void pixels_release(const struct pixel_alloc *pa, void *p, size_t n);
+
 int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
 int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
+int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		    struct frame *out);
+int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		     struct frame *out);
 
 /*
  * Detect, check and decode: what a worker does with its input. On failure
- * out->type and out->limit still say what was learned.
+ * out->type and out->limit still say what was learned. decode_any_into()
+ * puts image pixels where pa says.
  */
 int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
+int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		    struct frame *out);
 
 /* Converts interleaved RGBA8 in place: composite onto bg (RGB8 out) as Pillow's alpha_composite rounds. */
 void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg);

@@ -149,6 +149,12 @@ int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type)
 
 int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
 {
+	return decode_any_into(magic, buf, len, lim, NULL, out);
+}
+
+int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		    struct frame *out)
+{
 	uint32_t type = AIRLOCK_TYPE_NONE;
 
 	*out = (struct frame){ 0 };
@@ -171,8 +177,8 @@ int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits 
 		return AIRLOCK_E_INPUT_TOO_BIG;
 	}
 	switch (type) {
-	case AIRLOCK_TYPE_PNG: rc = png_decode(buf, len, lim, out); break;
-	case AIRLOCK_TYPE_JPEG: rc = jpeg_decode(buf, len, lim, out); break;
+	case AIRLOCK_TYPE_PNG: rc = png_decode_into(buf, len, lim, pa, out); break;
+	case AIRLOCK_TYPE_JPEG: rc = jpeg_decode_into(buf, len, lim, pa, out); break;
 	case AIRLOCK_TYPE_WAV:
 	case AIRLOCK_TYPE_FLAC:
 	case AIRLOCK_TYPE_VORBIS:

@@ -167,9 +167,17 @@ static void add_alpha(uint8_t *px, size_t npix)
 
 int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
 {
+	return jpeg_decode_into(buf, len, lim, NULL, out);
+}
+
+int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		     struct frame *out)
+{
 	struct jpeg_decompress_struct cinfo;
 	struct jpeg_state st = { .max_scans = lim->max_jpeg_scans, .orientation = 1 };
 	uint8_t *volatile pixels = NULL;
+	volatile size_t cap = 0;		      /* bytes allocated at pixels */
+	const struct pixel_alloc *volatile from = pa; /* where pixels came from: pa, or malloc once reoriented */
 	volatile int created = 0;
 	int rc;
 
@@ -239,7 +247,8 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
 	}
-	pixels = malloc(work);
+	pixels = pixels_alloc(pa, work);
+	cap = work;
 	if (!pixels) {
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
@@ -269,8 +278,10 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 		rc = pixels_orient(pixels, w, h, channels, st.orientation, &o, &w, &h);
 		if (rc)
 			goto out;
-		free(pixels);
+		pixels_release(from, pixels, cap);
 		pixels = o;
+		cap = size;
+		from = NULL;
 		st.changes |= AIRLOCK_CHANGE_ROTATED;
 	}
 
@@ -287,6 +298,7 @@ int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct
 out:
 	if (created)
 		jpeg_destroy_decompress(&cinfo);
-	free(pixels);
+	if (pixels)
+		pixels_release(from, pixels, cap);
 	return rc;
 }

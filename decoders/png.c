@@ -146,12 +146,19 @@ static const png_byte ignored_chunks[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iT
 
 int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
 {
+	return png_decode_into(buf, len, lim, NULL, out);
+}
+
+int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		    struct frame *out)
+{
 	struct png_src src = { .buf = buf, .len = len, .budget = 16u << 20 };
 	png_structp png = NULL;
 	png_infop info = NULL;
 	uint8_t *volatile pixels = NULL;
 	png_bytep *volatile rows = NULL;
 	volatile uint32_t changes = 0, channels = 0;
+	volatile size_t cap = 0; /* bytes allocated at pixels */
 	int rc;
 
 	*out = (struct frame){ .type = AIRLOCK_TYPE_PNG };
@@ -233,7 +240,8 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
 	}
-	pixels = malloc(size);
+	pixels = pixels_alloc(pa, size);
+	cap = size;
 	rows = malloc((size_t)h * sizeof(*rows));
 	if (!pixels || !rows) {
 		rc = AIRLOCK_E_MEMORY;
@@ -269,7 +277,8 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 	rc = AIRLOCK_OK;
 out:
 	free(rows);
-	free(pixels);
+	if (pixels)
+		pixels_release(pa, pixels, cap);
 	png_destroy_read_struct(&png, info ? &info : NULL, NULL);
 	return rc;
 }

@@ -60,7 +60,7 @@ int frame_validate_payload(const struct frame_header *h, const uint8_t *payload,
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 
 #define CTL_MAGIC     0x414c4b5au
-#define CTL_VERSION   3
+#define CTL_VERSION   4
 #define ZYGOTE_CTL_FD 3
 
 /* zygote -> host on the control socket, once, at start, with a pidfd of the zygote. */
@@ -73,7 +73,7 @@ struct ctl_hello {
 	uint32_t layers; /* airlock_layer bits the zygote's workers run under */
 };
 
-/* host -> zygote on the control socket, with three fds: input memfd, frame pipe, status socket. */
+/* host -> zygote on the control socket, with four fds: input memfd, frame pipe, status socket, payload memfd. */
 struct ctl_request {
 	uint32_t magic;
 	uint32_t version;

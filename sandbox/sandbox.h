@@ -4,6 +4,7 @@
 #define AIRLOCK_SANDBOX_H
 
 #include <stdint.h>
+#include <linux/filter.h>
 #include <sys/types.h>
 
 #include "decode.h"
@@ -20,14 +21,31 @@ enum sandbox_step {
 
 const char *sandbox_step_name(int step);
 
+/* The worker's seccomp allowlist, compiled to BPF (policy.c). */
+struct policy {
+	struct sock_fprog prog;
+	unsigned marks; /* comparisons against the worker's own pid */
+};
+
+/* Builds the allowlist with a stand-in for the worker's pid; 0 or -errno. */
+int policy_build(struct policy *out);
+/* Writes pid over the stand-in, in place: the policy for that one process. 0 or -EINVAL. */
+int policy_for(struct policy *p, pid_t pid);
+void policy_free(struct policy *p);
+/* Installs it: from then on anything outside it kills the process. 0 or -errno. */
+int policy_apply(const struct policy *p);
+
 /*
  * Confines the calling process for decoding, in this order: rlimits (address
- * space, CPU, no file writes, no core dumps, no new fds, no locked memory);
- * in_fd moved to 0 (unless negative) and out_fd to 1, every other fd closed;
- * PR_SET_NO_NEW_PRIVS; the seccomp allowlist, whose default action kills the
- * process. Returns STEP_NONE, or the failed step with *err set to its errno.
+ * space, CPU, file size up to the memory limit for the payload memfd, no
+ * core dumps, no fd above 2, no locked memory); in_fd moved to 0 (unless
+ * negative), out_fd to 1 and pay_fd to 2 (unless negative), every other fd
+ * closed; PR_SET_NO_NEW_PRIVS; the built seccomp policy, whose default
+ * action kills the process. Returns STEP_NONE, or the failed step with *err
+ * set to its errno.
  */
-int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd, int *err);
+int sandbox_enter(const struct policy *pol, uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd, int pay_fd,
+		  int *err);
 
 /*
  * Enters new user, network, IPC and mount namespaces where the kernel
@@ -36,12 +54,19 @@ int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd,
  */
 uint32_t ns_enter(void);
 
-/* Loads the allowlist; exposed for the probe and for tests. 0 or -errno. */
-int policy_load(void);
+/*
+ * In a confined worker: the payload memfd (fd 2) sized to n bytes and mapped
+ * shared and writable, or NULL; payload_put() fills it with n bytes (0 or
+ * -1); worker_send_header() writes the frame header for f and status to fd 1.
+ * The host reads the payload only after the worker has been reaped.
+ */
+void *payload_map(size_t n);
+int payload_put(const void *data, size_t n);
+void worker_send_header(const struct frame *f, int status);
 
 /* What a worker does with its input once confined. The production one is decode_any. */
 typedef int (*worker_decode_fn)(void *magic, const uint8_t *buf, size_t len, const struct limits *lim,
-				struct frame *out);
+				const struct pixel_alloc *pa, struct frame *out);
 
 /*
  * The zygote's main loop on the control socket ZYGOTE_CTL_FD: answers hello,

@@ -27,6 +27,10 @@
 #include "sandbox.h"
 
 #define MAX_WORKERS 512
+/* Workers forked ahead of need: two, so two host threads never wait for a fork. */
+#define SPARES 2
+/* A spare's socket to the zygote, the one descriptor it keeps while it waits. */
+#define SPARE_FD 3
 
 const char *sandbox_step_name(int step)
 {
@@ -46,24 +50,27 @@ static int set_limit(int res, rlim_t soft, rlim_t hard)
 	return setrlimit(res, &rl);
 }
 
-int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd, int *err)
+int sandbox_enter(const struct policy *pol, uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd, int pay_fd,
+		  int *err)
 {
 	rlim_t cpu_s = (cpu_ms + 999) / 1000;
 	if (cpu_s == 0)
 		cpu_s = 1;
 	/*
-	 * CPU: SIGXCPU at the soft limit, SIGKILL a second later. NOFILE 2:
-	 * fds 0 and 1 stay usable, no new one can be made even if the filter
-	 * had a hole.
+	 * CPU: SIGXCPU at the soft limit, SIGKILL a second later. FSIZE: the
+	 * payload memfd may be sized up to the memory limit, nothing more.
+	 * NOFILE 3: fds 0, 1 and 2 stay usable, no new one can be made even if
+	 * the filter had a hole.
 	 */
 	if (set_limit(RLIMIT_AS, memory_bytes, memory_bytes) || set_limit(RLIMIT_CPU, cpu_s, cpu_s + 1) ||
-	    set_limit(RLIMIT_FSIZE, 0, 0) || set_limit(RLIMIT_CORE, 0, 0) || set_limit(RLIMIT_NOFILE, 2, 2) ||
-	    set_limit(RLIMIT_MEMLOCK, 0, 0)) {
+	    set_limit(RLIMIT_FSIZE, memory_bytes, memory_bytes) || set_limit(RLIMIT_CORE, 0, 0) ||
+	    set_limit(RLIMIT_NOFILE, 3, 3) || set_limit(RLIMIT_MEMLOCK, 0, 0)) {
 		*err = errno;
 		return STEP_RLIMITS;
 	}
-	/* Input on 0, frame on 1, nothing else: not even the zygote's control socket. */
-	if ((in_fd >= 0 && dup2(in_fd, 0) < 0) || dup2(out_fd, 1) < 0 || close_range(2, ~0u, 0) != 0) {
+	/* Input on 0, frame on 1, payload memfd on 2, nothing else: not even the zygote's sockets. */
+	if ((in_fd >= 0 && dup2(in_fd, 0) < 0) || dup2(out_fd, 1) < 0 || (pay_fd >= 0 && dup2(pay_fd, 2) < 0) ||
+	    (pay_fd < 0 && close(2) != 0 && errno != EBADF) || close_range(3, ~0u, 0) != 0) {
 		*err = errno;
 		return STEP_FDS;
 	}
@@ -71,7 +78,7 @@ int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd,
 		*err = errno;
 		return STEP_NO_NEW_PRIVS;
 	}
-	int rc = policy_load();
+	int rc = policy_apply(pol);
 	if (rc) {
 		*err = -rc;
 		return STEP_SECCOMP;
@@ -79,36 +86,87 @@ int sandbox_enter(uint64_t memory_bytes, uint32_t cpu_ms, int in_fd, int out_fd,
 	return STEP_NONE;
 }
 
-static void write_status_frame(int status, uint32_t type, uint32_t limit)
+void *payload_map(size_t n)
 {
-	struct frame f = { .type = type, .limit = limit };
+	if (n == 0 || ftruncate(2, (off_t)n) != 0)
+		return NULL;
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, 2, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int payload_put(const void *data, size_t n)
+{
+	if (n == 0)
+		return ftruncate(2, 0);
+	void *p = payload_map(n);
+	if (!p)
+		return -1;
+	memcpy(p, data, n);
+	return munmap(p, n);
+}
+
+void worker_send_header(const struct frame *f, int status)
+{
 	struct frame_header h;
 	uint8_t hdr[FRAME_HEADER_SIZE];
-	frame_header_from(&f, status, &h);
+	frame_header_from(f, status, &h);
 	frame_header_pack(&h, hdr);
 	io_write_all(1, hdr, sizeof(hdr));
 }
 
+/* The image decoders' first buffer is the payload memfd itself; any other comes from malloc. */
+struct payload_out {
+	uint8_t *map;
+	size_t len;
+};
+
+static void *payload_alloc(void *user, size_t n)
+{
+	struct payload_out *po = user;
+	if (po->map)
+		return malloc(n);
+	po->map = payload_map(n);
+	po->len = n;
+	return po->map;
+}
+
+static void payload_release(void *user, void *p, size_t n)
+{
+	struct payload_out *po = user;
+	if (!po->map || p != po->map) {
+		free(p);
+		return;
+	}
+	munmap(p, n);
+	(void)!ftruncate(2, 0);
+	po->map = NULL;
+}
+
+static void write_status_frame(int status, uint32_t type, uint32_t limit)
+{
+	struct frame f = { .type = type, .limit = limit };
+	worker_send_header(&f, status);
+}
+
 /*
  * The worker, in the order DESIGN.md fixes: everything acquired (libmagic is
- * loaded in the zygote), rlimits, every fd but the input and the frame pipe
- * closed, no_new_privs, seccomp, and only then the first untrusted byte.
+ * loaded in the zygote, the policy compiled while this process waited as a
+ * spare), rlimits, every fd but the input, the frame pipe and the payload
+ * memfd closed, no_new_privs, seccomp, and only then the first untrusted
+ * byte. The payload goes into the memfd, the header down the pipe; the host
+ * reads the payload only once this process has been reaped.
  */
-static _Noreturn void worker_run(const struct ctl_request *req, int in_fd, int out_fd, pid_t zygote, void *magic,
-				 worker_decode_fn decode)
+static _Noreturn void worker_run(const struct ctl_request *req, const int fds[3], const struct policy *pol, int pol_err,
+				 void *magic, worker_decode_fn decode)
 {
-	int err = 0, step = STEP_NONE;
+	int err = pol_err, step = pol_err ? STEP_SECCOMP : STEP_NONE;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != zygote)
-		_exit(2);
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-
-	step = sandbox_enter(req->lim.memory_bytes, req->lim.cpu_ms, in_fd, out_fd, &err);
+	if (step == STEP_NONE)
+		step = sandbox_enter(pol, req->lim.memory_bytes, req->lim.cpu_ms, fds[0], fds[1], fds[2], &err);
 	if (step != STEP_NONE) {
 		/* Fail closed: say why (if fd 1 is in place), and never look at the input. */
+		if (pol_err)
+			dup2(fds[1], 1);
 		write_status_frame(AIRLOCK_E_SANDBOX_UNAVAILABLE, AIRLOCK_TYPE_NONE, 0);
 		_exit(3);
 	}
@@ -124,15 +182,50 @@ static _Noreturn void worker_run(const struct ctl_request *req, int in_fd, int o
 		}
 		buf = m;
 	}
+	struct payload_out po = { 0 };
+	const struct pixel_alloc pa = { .alloc = payload_alloc, .release = payload_release, .user = &po };
 	struct frame f = { 0 };
-	int rc = decode(magic, buf, len, &req->lim, &f);
-	struct frame_header h;
-	uint8_t hdr[FRAME_HEADER_SIZE];
-	frame_header_from(&f, rc, &h);
-	frame_header_pack(&h, hdr);
-	if (io_write_all(1, hdr, sizeof(hdr)) == 0 && rc == AIRLOCK_OK)
-		io_write_all(1, f.pixels, f.size);
+	int rc = decode(magic, buf, len, &req->lim, &pa, &f);
+	if (rc == AIRLOCK_OK && f.pixels == po.map) {
+		/* Decoded in place. Flattening alpha may have left it shorter; unmapped before the header goes. */
+		if ((f.size != po.len && ftruncate(2, (off_t)f.size) != 0) || munmap(po.map, po.len) != 0)
+			rc = AIRLOCK_E_MEMORY;
+	} else if (rc == AIRLOCK_OK && payload_put(f.pixels, f.size) != 0) {
+		rc = AIRLOCK_E_MEMORY;
+	}
+	if (rc == AIRLOCK_E_MEMORY && !f.limit)
+		f.limit = AIRLOCK_MEMORY_BYTES;
+	worker_send_header(&f, rc);
 	_exit(0);
+}
+
+/*
+ * A spare: forked ahead of need, it holds nothing but its own socket to the
+ * zygote, compiles its seccomp policy, and waits. One request arrives (with
+ * its descriptors) and it becomes that request's worker; it never serves a
+ * second one. Zero bytes or an error on the socket: the zygote is done with
+ * it.
+ */
+static _Noreturn void spare_run(int sock, pid_t zygote, struct policy *pol, int pol_err, void *magic,
+				worker_decode_fn decode)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != zygote)
+		_exit(2);
+	if ((sock != SPARE_FD && dup2(sock, SPARE_FD) != SPARE_FD) || close_range(SPARE_FD + 1, ~0u, 0) != 0)
+		_exit(2);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+
+	/* This process's copy of the zygote's policy, made its own. */
+	if (pol_err == 0)
+		pol_err = -policy_for(pol, getpid());
+	struct ctl_request req;
+	int fds[3];
+	if (io_recv_fds(SPARE_FD, &req, sizeof(req), fds, 3) != 0)
+		_exit(0);
+	worker_run(&req, fds, pol, pol_err, magic, decode);
 }
 
 struct worker {
@@ -141,9 +234,18 @@ struct worker {
 	int killed;
 };
 
+struct spare {
+	pid_t pid;
+	int sock;
+};
+
 struct zygote {
 	struct worker w[MAX_WORKERS];
 	size_t n;
+	struct spare spare[SPARES];
+	size_t n_spare;
+	struct policy policy; /* compiled once; each spare makes a copy its own */
+	int policy_err;	      /* errno from compiling it: every worker then fails closed */
 	void *magic;
 	worker_decode_fn decode;
 };
@@ -154,41 +256,72 @@ static void send_status(int fd, uint32_t kind, pid_t pid, int wstatus)
 	io_send_fds(fd, &m, sizeof(m), NULL, 0);
 }
 
+/* Forks one more spare; it is not a worker until a request is handed to it. 0 or an errno. */
+static int spawn_spare(struct zygote *z)
+{
+	int sp[2];
+	if (z->n + z->n_spare >= MAX_WORKERS)
+		return EAGAIN;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0)
+		return errno;
+	pid_t self = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sp[0]);
+		spare_run(sp[1], self, &z->policy, z->policy_err, z->magic, z->decode);
+	}
+	int err = errno;
+	close(sp[1]);
+	if (pid < 0) {
+		close(sp[0]);
+		return err;
+	}
+	z->spare[z->n_spare++] = (struct spare){ .pid = pid, .sock = sp[0] };
+	return 0;
+}
+
 static void handle_request(struct zygote *z, int ctl)
 {
 	struct ctl_request req;
-	int fds[3];
-	int rc = io_recv_fds(ctl, &req, sizeof(req), fds, 3);
+	int fds[4];
+	int rc = io_recv_fds(ctl, &req, sizeof(req), fds, 4);
 	if (rc == -EPIPE || rc == -ECONNRESET) {
 		/* The host closed its context or died: nothing to serve any more. */
 		for (size_t i = 0; i < z->n; i++)
 			kill(z->w[i].pid, SIGKILL);
+		for (size_t i = 0; i < z->n_spare; i++)
+			kill(z->spare[i].pid, SIGKILL);
 		while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 			;
 		_exit(0);
 	}
 	if (rc)
 		return;
-	if (req.magic != CTL_MAGIC || req.version != CTL_VERSION || z->n == MAX_WORKERS) {
-		send_status(fds[2], STATUS_REFUSED, 0, EAGAIN);
+	/* fds: input memfd, frame pipe write end, status socket, payload memfd. */
+	const int mine[3] = { fds[0], fds[1], fds[3] };
+	int err = EAGAIN;
+	if (req.magic == CTL_MAGIC && req.version == CTL_VERSION && z->n < MAX_WORKERS)
+		err = z->n_spare > 0 ? 0 : spawn_spare(z);
+	if (err) {
 		for (int i = 0; i < 3; i++)
-			close(fds[i]);
-		return;
-	}
-
-	pid_t self = getpid();
-	pid_t pid = fork();
-	if (pid == 0)
-		worker_run(&req, fds[0], fds[1], self, z->magic, z->decode);
-	close(fds[0]);
-	close(fds[1]);
-	if (pid < 0) {
-		send_status(fds[2], STATUS_REFUSED, 0, errno);
+			close(mine[i]);
+		send_status(fds[2], STATUS_REFUSED, 0, err);
 		close(fds[2]);
 		return;
 	}
-	z->w[z->n++] = (struct worker){ .pid = pid, .status_fd = fds[2] };
-	send_status(fds[2], STATUS_STARTED, pid, 0);
+	/*
+	 * STARTED goes out before the spare is woken: once woken, the worker
+	 * may have the CPU until it ends, and the host would wait for it.
+	 */
+	struct spare sp = z->spare[--z->n_spare];
+	z->w[z->n++] = (struct worker){ .pid = sp.pid, .status_fd = fds[2] };
+	send_status(fds[2], STATUS_STARTED, sp.pid, 0);
+	/* A spare that died while it waited (killed from outside) fails the send, and ends as killed. */
+	if (io_send_fds(sp.sock, &req, sizeof(req), mine, 3) != 0)
+		kill(sp.pid, SIGKILL);
+	close(sp.sock);
+	for (int i = 0; i < 3; i++)
+		close(mine[i]);
 }
 
 static void reap(struct zygote *z)
@@ -202,6 +335,14 @@ static void reap(struct zygote *z)
 			send_status(z->w[i].status_fd, STATUS_ENDED, pid, ws);
 			close(z->w[i].status_fd);
 			z->w[i] = z->w[--z->n];
+			break;
+		}
+		/* A spare that died before it had work (someone killed it): forget it, and fork another. */
+		for (size_t i = 0; i < z->n_spare; i++) {
+			if (z->spare[i].pid != pid)
+				continue;
+			close(z->spare[i].sock);
+			z->spare[i] = z->spare[--z->n_spare];
 			break;
 		}
 	}
@@ -223,15 +364,16 @@ static void handle_status(struct worker *w)
  * then makes a system call outside the policy: the kernel must kill it with
  * SIGSYS. Anything else means this machine cannot confine a worker.
  */
-static int probe(int *step, int *err)
+static int probe(const struct zygote *z, int *step, int *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
-		int e = 0;
-		int s = sandbox_enter(512u << 20, 1000, -1, p[1], &e);
+		struct policy pol = z->policy;
+		int e = z->policy_err ? z->policy_err : -policy_for(&pol, getpid());
+		int s = e ? STEP_SECCOMP : sandbox_enter(&pol, 512u << 20, 1000, -1, p[1], -1, &e);
 		if (s != STEP_NONE) {
 			int msg[2] = { s, e };
 			(void)!write(1, msg, sizeof(msg)); /* fd 1 is p[1] from STEP_FDS on */
@@ -293,6 +435,7 @@ int zygote_main(worker_decode_fn decode)
 
 	z.decode = decode;
 	z.magic = detect_open();
+	z.policy_err = -policy_build(&z.policy);
 	warm_libc();
 	/* Last of all: after this the filesystem is an empty directory. */
 	hello.layers = AIRLOCK_LAYERS_REQUIRED | ns_enter();
@@ -300,7 +443,7 @@ int zygote_main(worker_decode_fn decode)
 	int step = STEP_NONE, err = 0;
 	if (!z.magic) {
 		hello.status = AIRLOCK_E_INTERNAL;
-	} else if (probe(&step, &err) != 0) {
+	} else if (probe(&z, &step, &err) != 0) {
 		hello.status = AIRLOCK_E_SANDBOX_UNAVAILABLE;
 		hello.step = step;
 		hello.err = err;
@@ -322,6 +465,13 @@ int zygote_main(worker_decode_fn decode)
 		return 1;
 
 	for (;;) {
+		/*
+		 * Spares are forked here, between requests, and only while no
+		 * worker runs (or none is left): a fork then never competes with a
+		 * worker for a CPU.
+		 */
+		while (z.n_spare < SPARES && (z.n == 0 || z.n_spare == 0) && spawn_spare(&z) == 0)
+			;
 		struct pollfd pfd[MAX_WORKERS + 2];
 		size_t idx[MAX_WORKERS];
 		nfds_t n = 0;

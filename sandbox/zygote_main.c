@@ -4,5 +4,5 @@
 
 int main(void)
 {
-	return zygote_main(decode_any);
+	return zygote_main(decode_any_into);
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,7 +37,6 @@
 #define HELLO_TIMEOUT_MS 10000
 #define KILL_GRACE_MS	 2000
 /* Frame pipe capacity asked for; unprivileged processes may have up to /proc/sys/fs/pipe-max-size (1 MiB). */
-#define FRAME_PIPE_BYTES (1 << 20)
 
 #ifndef AIRLOCK_LIBEXECDIR
 #error "AIRLOCK_LIBEXECDIR must be defined by the build"
@@ -390,47 +390,30 @@ AIRLOCK_API int airlock_get(const airlock_ctx *cctx, airlock_key key, uint64_t *
 /* ---- one request ---- */
 
 struct xfer {
-	int out_r, st;
+	int out_r, st, pay; /* frame pipe read end, status socket, payload memfd */
 	const struct limits *lim;
 	uint8_t hdr[FRAME_HEADER_SIZE];
 	size_t hdr_got;
 	struct frame_header h;
 	int frame_rc; /* frame_validate() once the header is in */
 	uint8_t *payload;
-	uint64_t plen, pgot;
-	int bad; /* header invalid, extra bytes, or no memory for the payload */
+	uint64_t plen;
+	int bad; /* header invalid, bytes after it, or the payload memfd not as the header says */
 	int pipe_eof;
 	int started, ended, lost, killed, timed_out, refused, nomem;
+	int early; /* the payload was sealed and taken before the worker was reaped */
 	int wstatus;
 	int64_t grace;	 /* once killed: when to give up on hearing from the zygote */
 	uint32_t layers; /* of the zygote the request went to */
 };
 
-/* Reads what the pipe has now. Sets x->bad on anything the protocol does not allow. */
+/* Reads what the pipe has now: the header, then end of file. Sets x->bad on anything else. */
 static void pump(struct xfer *x)
 {
 	while (!x->pipe_eof && !x->bad) {
-		uint8_t *dst;
-		size_t want;
-		if (x->hdr_got < FRAME_HEADER_SIZE) {
-			dst = x->hdr + x->hdr_got;
-			want = FRAME_HEADER_SIZE - x->hdr_got;
-		} else if (x->pgot < x->plen) {
-			dst = x->payload + x->pgot;
-			want = (size_t)(x->plen - x->pgot);
-		} else {
-			uint8_t one;
-			ssize_t r = read(x->out_r, &one, 1);
-			if (r == 0)
-				x->pipe_eof = 1;
-			else if (r > 0)
-				x->bad = 1; /* bytes beyond the frame */
-			else if (errno != EINTR && errno != EAGAIN)
-				x->bad = 1;
-			if (r < 0 && errno == EAGAIN)
-				return;
-			continue;
-		}
+		uint8_t more[1];
+		uint8_t *dst = x->hdr_got < FRAME_HEADER_SIZE ? x->hdr + x->hdr_got : more;
+		size_t want = x->hdr_got < FRAME_HEADER_SIZE ? FRAME_HEADER_SIZE - x->hdr_got : sizeof(more);
 		ssize_t r = read(x->out_r, dst, want);
 		if (r < 0) {
 			if (errno == EINTR)
@@ -443,23 +426,58 @@ static void pump(struct xfer *x)
 			x->pipe_eof = 1;
 			return;
 		}
-		if (x->hdr_got < FRAME_HEADER_SIZE) {
-			x->hdr_got += (size_t)r;
-			if (x->hdr_got < FRAME_HEADER_SIZE)
-				continue;
-			frame_header_unpack(x->hdr, &x->h);
-			x->frame_rc = frame_validate(&x->h, x->lim, &x->plen);
-			if (x->frame_rc == AIRLOCK_E_PROTOCOL) {
-				x->bad = 1;
-			} else if (x->plen > 0) {
-				x->payload = malloc((size_t)x->plen);
-				if (!x->payload)
-					x->bad = x->nomem = 1;
-			}
-		} else {
-			x->pgot += (uint64_t)r;
+		if (dst == more) {
+			x->bad = 1; /* bytes beyond the header */
+			return;
 		}
+		x->hdr_got += (size_t)r;
+		if (x->hdr_got < FRAME_HEADER_SIZE)
+			continue;
+		frame_header_unpack(x->hdr, &x->h);
+		x->frame_rc = frame_validate(&x->h, x->lim, &x->plen);
+		if (x->frame_rc == AIRLOCK_E_PROTOCOL)
+			x->bad = 1;
 	}
+}
+
+/*
+ * Takes the payload once nothing can change it any more. Sealing the memfd
+ * against writes, growth and shrinking succeeds only when no writable
+ * mapping of it is left anywhere, and from then on the kernel refuses every
+ * write: whatever the worker does next, the bytes the host validates and
+ * hands out are fixed. Its size must be exactly what the header implies.
+ * Returns 1 when the payload is mapped (read-only), 0 when the worker still
+ * has it mapped (try again once it has been reaped), and sets x->bad or
+ * x->nomem on failure.
+ */
+static int take_payload(struct xfer *x, int reaped)
+{
+	struct stat st;
+	if (fstat(x->pay, &st) != 0 || st.st_size < 0) {
+		x->bad = 1;
+		return 0;
+	}
+	if ((uint64_t)st.st_size != x->plen) {
+		x->bad = reaped; /* a live worker may still be sizing it */
+		return 0;
+	}
+	if (fcntl(x->pay, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+		x->bad = reaped || errno != EBUSY;
+		return 0;
+	}
+	void *p = mmap(NULL, (size_t)x->plen, PROT_READ, MAP_SHARED | MAP_POPULATE, x->pay, 0);
+	if (p == MAP_FAILED) {
+		x->nomem = 1;
+		return 0;
+	}
+	x->payload = p;
+	return 1;
+}
+
+/* A success frame whose header is in and valid, and nothing after it in the pipe so far. */
+static int payload_due(const struct xfer *x)
+{
+	return !x->bad && !x->payload && x->hdr_got == FRAME_HEADER_SIZE && x->frame_rc == AIRLOCK_OK && x->plen > 0;
 }
 
 static void kill_worker(struct xfer *x)
@@ -525,18 +543,39 @@ static void run(struct xfer *x, int64_t deadline)
 			continue;
 		if (n == 2 && p[1].revents)
 			pump(x);
-		if (x->bad)
+		/*
+		 * A complete success frame is done as soon as its payload is sealed:
+		 * the worker's exit, and the zygote reaping it, need not be waited
+		 * for. Closing the status socket then tells the zygote to make sure
+		 * of the worker.
+		 */
+		if (payload_due(x) && !x->killed && !x->pipe_eof && take_payload(x, 0)) {
+			/*
+			 * Only while the worker still holds the pipe open: once it is at
+			 * end of file the worker is ending, and how it ended decides.
+			 */
+			pump(x);
+			if (!x->pipe_eof && !x->bad) {
+				x->early = 1;
+				return;
+			}
+		}
+		if (x->bad || x->nomem)
 			kill_worker(x);
 		if (p[0].revents)
 			read_status(x);
 	}
-	/* The worker is gone: everything it wrote is in the pipe now. */
+	/* The worker is gone: everything it wrote is in the pipe and the memfd now. */
 	if (x->ended)
 		pump(x);
+	if (x->ended && payload_due(x) && x->pipe_eof && WIFEXITED(x->wstatus) && WEXITSTATUS(x->wstatus) == 0)
+		take_payload(x, 1);
 }
 
 static int outcome(const struct xfer *x)
 {
+	if (x->early)
+		return frame_validate_payload(&x->h, x->payload, (size_t)x->plen);
 	if (x->timed_out)
 		return AIRLOCK_E_TIMEOUT;
 	if (x->lost)
@@ -564,7 +603,7 @@ static int outcome(const struct xfer *x)
 		return AIRLOCK_E_PROTOCOL; /* claimed without exit 3: not from the setup path */
 	if (x->frame_rc != AIRLOCK_OK)
 		return x->frame_rc;
-	if (x->pgot != x->plen || !x->pipe_eof)
+	if (!x->pipe_eof || (x->plen > 0 && !x->payload))
 		return AIRLOCK_E_PROTOCOL;
 	return frame_validate_payload(&x->h, x->payload, (size_t)x->plen);
 }
@@ -590,19 +629,23 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int pp[2], ss[2];
-		if (pipe2(pp, O_CLOEXEC) != 0)
+		if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) != 0)
 			return AIRLOCK_E_IO;
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ss) != 0) {
 			close(pp[0]);
 			close(pp[1]);
 			return AIRLOCK_E_IO;
 		}
-		fcntl(pp[0], F_SETFL, O_NONBLOCK);
-		/*
-		 * A bigger pipe moves large frames (decoded audio, big images) in
-		 * fewer wake-ups. Best effort: the default size only costs time.
-		 */
-		fcntl(pp[0], F_SETPIPE_SZ, FRAME_PIPE_BYTES);
+		/* The worker's end blocks: it writes 64 bytes, which a pipe always takes at once. */
+		fcntl(pp[1], F_SETFL, 0);
+		int pay = memfd_create("airlock-payload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (pay < 0) {
+			close(pp[0]);
+			close(pp[1]);
+			close(ss[0]);
+			close(ss[1]);
+			return fd_error(AIRLOCK_E_IO);
+		}
 
 		pthread_mutex_lock(&ctx->lock);
 		int rc = ctx->closing ? AIRLOCK_E_CLOSED : ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx);
@@ -613,8 +656,8 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		    (x->layers & AIRLOCK_LAYERS_NAMESPACES) != AIRLOCK_LAYERS_NAMESPACES)
 			rc = AIRLOCK_E_SANDBOX_UNAVAILABLE;
 		if (rc == AIRLOCK_OK) {
-			int fds[3] = { memfd, pp[1], ss[1] };
-			if (io_send_fds(ctx->ctl, req, sizeof(*req), fds, 3) != 0)
+			int fds[4] = { memfd, pp[1], ss[1], pay };
+			if (io_send_fds(ctx->ctl, req, sizeof(*req), fds, 4) != 0)
 				rc = AIRLOCK_E_HELPER;
 		}
 		pthread_mutex_unlock(&ctx->lock);
@@ -622,6 +665,7 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		close(ss[1]);
 		x->out_r = pp[0];
 		x->st = ss[0];
+		x->pay = pay;
 		if (rc == AIRLOCK_OK) {
 			while (!x->started && !x->lost && !x->refused) {
 				int w = wait_readable(x->st, deadline);
@@ -639,7 +683,8 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		}
 		close(x->out_r);
 		close(x->st);
-		x->out_r = x->st = -1;
+		close(x->pay);
+		x->out_r = x->st = x->pay = -1;
 		x->lost = 0;
 		/* Only a lost zygote is worth a second try; no fds, strict or closing is the answer. */
 		if (rc != AIRLOCK_OK && rc != AIRLOCK_E_HELPER)
@@ -660,7 +705,7 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
 	const int64_t t0 = (int64_t)ts0.tv_sec * 1000 + ts0.tv_nsec / 1000000;
 	struct ctl_request req = { .magic = CTL_MAGIC, .version = CTL_VERSION, .input_len = len };
-	struct xfer x = { .out_r = -1, .st = -1, .lim = &req.lim };
+	struct xfer x = { .out_r = -1, .st = -1, .pay = -1, .lim = &req.lim };
 	int memfd = -1, rc;
 	uint32_t timeout_ms;
 
@@ -705,6 +750,7 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 		goto out;
 	}
 	result_from_header(r, &x.h, x.layers, x.payload, (size_t)x.plen);
+	r->mapped = x.payload != NULL;
 	x.payload = NULL;
 	*out = r;
 out:
@@ -720,11 +766,14 @@ out:
 	struct timespec ts1;
 	clock_gettime(CLOCK_MONOTONIC, &ts1);
 	rep->elapsed_us = (uint64_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000);
-	free(x.payload);
+	if (x.payload)
+		munmap(x.payload, (size_t)x.plen);
 	if (x.out_r >= 0)
 		close(x.out_r);
 	if (x.st >= 0)
 		close(x.st);
+	if (x.pay >= 0)
+		close(x.pay);
 	if (memfd >= 0)
 		close(memfd);
 	return rc;
@@ -819,7 +868,10 @@ AIRLOCK_API void airlock_result_free(airlock_result *r)
 {
 	if (!r)
 		return;
-	free(r->pixels);
+	if (r->mapped)
+		munmap(r->pixels, r->size);
+	else
+		free(r->pixels);
 	free(r);
 }
 

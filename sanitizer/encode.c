@@ -8,6 +8,7 @@
  * encode_audio.c.
  */
 #include <png.h>
+#include <zlib.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,9 +72,14 @@ static int encode_png(const airlock_result *r, airlock_write_fn write, void *use
 	}
 	png_set_write_fn(png, &sink, png_sink_write, png_sink_flush);
 	/*
-	 * Fixed settings (the output is a function of the pixels alone): zlib
-	 * level 6, default strategy, and libpng's adaptive filter choice.
+	 * Fixed settings (the output is a function of the pixels alone), chosen
+	 * by measurement (docs/performance.md): the Paeth filter on every row and
+	 * zlib's run-length strategy. Against libpng's defaults (level 6, every
+	 * filter tried per row) that encodes photos 2.6x and synthetic images
+	 * about 2x faster, for output from 4% smaller to 6% larger.
 	 */
+	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
+	png_set_compression_strategy(png, Z_RLE);
 	png_set_compression_level(png, 6);
 	png_set_compression_buffer_size(png, CHUNK);
 	png_set_IHDR(png, info, r->width, r->height, 8, r->channels == 4 ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB,

@@ -37,6 +37,7 @@ struct airlock_result {
 	uint64_t frames;       /* audio: samples per channel */
 	uint8_t *pixels;
 	size_t size;
+	int mapped; /* pixels is a read-only mapping of the sealed payload memfd: munmap, not free */
 };
 
 /*

@@ -20,7 +20,7 @@
 #include "proto.h"
 #include "sandbox.h"
 
-/* How much of its payload "stall-mid-payload" sends; tests/test_soak.c waits for exactly this. */
+/* How much of its payload "stall-mid-payload" writes into the memfd before it sends its header and stalls. */
 #define STALL_PAYLOAD_BYTES (4u << 20)
 
 static int is(const uint8_t *buf, size_t len, const char *cmd)
@@ -46,7 +46,7 @@ static void send_header(uint32_t w, uint32_t h, uint32_t type, uint64_t payload)
 	io_write_all(1, b, sizeof(b));
 }
 
-/* A mono f32 WAV frame of n samples at rate, header and payload. */
+/* A mono f32 WAV frame of n samples at rate: the payload into its memfd, then the header. */
 static void send_audio(uint32_t rate, const float *samples, size_t n)
 {
 	struct frame_header hd = { .magic = FRAME_MAGIC,
@@ -60,8 +60,8 @@ static void send_audio(uint32_t rate, const float *samples, size_t n)
 				   .payload_len = n * sizeof(float) };
 	uint8_t b[FRAME_HEADER_SIZE];
 	frame_header_pack(&hd, b);
+	payload_put(samples, n * sizeof(float));
 	io_write_all(1, b, sizeof(b));
-	io_write_all(1, samples, n * sizeof(float));
 }
 
 /* Spins until ms have passed: the policy has no sleeping call, and the clock is read in the vDSO. */
@@ -74,7 +74,8 @@ static void spin_ms(long ms)
 	while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
 }
 
-static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
+static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct limits *lim,
+		       const struct pixel_alloc *pa, struct frame *out)
 {
 	static uint8_t zeros[4096];
 
@@ -92,7 +93,7 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 		/* libmpg123 warns on stderr: the call must fail with EBADF, and the worker live on. */
 		if (write(2, "x", 1) != -1 || errno != EBADF)
 			_exit(42);
-		return decode_any(magic, buf, len, lim, out);
+		return decode_any_into(magic, buf, len, lim, pa, out);
 	} else if (is(buf, len, "audio-rate-lie")) {
 		/* A well-formed mono f32 WAV frame whose rate is below every allowed minimum. */
 		static const float quiet[3];
@@ -130,12 +131,47 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 		io_write_all(1, "ALRF", 4);
 		_exit(0);
 	} else if (is(buf, len, "short-payload")) {
+		payload_put(zeros, 5);
 		send_header(2, 2, AIRLOCK_TYPE_PNG, 12);
-		io_write_all(1, zeros, 5);
 		_exit(0);
 	} else if (is(buf, len, "long-payload")) {
+		payload_put(zeros, 12 + 7);
 		send_header(2, 2, AIRLOCK_TYPE_PNG, 12);
-		io_write_all(1, zeros, 12 + 7);
+		_exit(0);
+	} else if (is(buf, len, "bytes-after-header")) {
+		/* The payload as it should be, and 7 bytes more down the pipe, in the same write as the header. */
+		uint8_t b[FRAME_HEADER_SIZE + 7] = { 0 };
+		struct frame_header hd = { .magic = FRAME_MAGIC,
+					   .version = FRAME_VERSION,
+					   .kind = FRAME_KIND_IMAGE,
+					   .format = FRAME_FORMAT_U8,
+					   .type = AIRLOCK_TYPE_PNG,
+					   .width = 2,
+					   .height = 2,
+					   .channels = 3,
+					   .payload_len = 12 };
+		frame_header_pack(&hd, b);
+		payload_put(zeros, 12);
+		io_write_all(1, b, sizeof(b));
+		_exit(0);
+	} else if (is(buf, len, "mutate-after-header")) {
+		/*
+		 * A valid header for a 64x64 RGB frame whose payload is all 0x00,
+		 * then, with the memfd still mapped, 200 ms of rewriting it, and
+		 * only then the last state (all 0x01) and the exit. The host may
+		 * hand out only what is there once nothing can write any more.
+		 */
+		const size_t size = 64 * 64 * 3;
+		uint8_t *p = payload_map(size);
+		if (!p)
+			_exit(43);
+		send_header(64, 64, AIRLOCK_TYPE_PNG, size);
+		for (int i = 0; i < 10; i++) {
+			spin_ms(20);
+			memset(p, 0xa0 + i, size);
+		}
+		memset(p, 0x01, size);
+		munmap(p, size);
 		_exit(0);
 	} else if (is(buf, len, "lying-length")) {
 		send_header(2, 2, AIRLOCK_TYPE_PNG, 1ull << 40);
@@ -148,8 +184,8 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 		send_header(0x80000000u, 2, AIRLOCK_TYPE_PNG, 0);
 		_exit(0);
 	} else if (is(buf, len, "wrong-type")) {
+		payload_put(zeros, 12);
 		send_header(2, 2, AIRLOCK_TYPE_FLAC, 12);
-		io_write_all(1, zeros, 12);
 		_exit(0);
 	} else if (is(buf, len, "silent")) {
 		_exit(0);
@@ -161,29 +197,35 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 			;
 	} else if (is(buf, len, "stall-mid-payload")) {
 		/*
-		 * A valid header for a 2048x2048 RGB frame (12 MiB), the first
-		 * STALL_PAYLOAD_BYTES of its payload (more than a pipe holds, so
-		 * the host has been reading it), then nothing more.
+		 * The first STALL_PAYLOAD_BYTES of the payload of a 2048x2048 RGB
+		 * frame (12 MiB) written into the mapped memfd, its valid header
+		 * down the pipe, and then nothing more, the memfd still mapped.
 		 */
+		uint8_t *p = payload_map(2048ull * 2048 * 3);
+		if (!p)
+			_exit(43);
+		memset(p, 0, STALL_PAYLOAD_BYTES);
 		send_header(2048, 2048, AIRLOCK_TYPE_PNG, 2048ull * 2048 * 3);
-		for (size_t i = 0; i < STALL_PAYLOAD_BYTES / sizeof(zeros); i++)
-			io_write_all(1, zeros, sizeof(zeros));
 		for (volatile unsigned long i = 0;; i++)
 			;
 	} else if (is(buf, len, "slow-payload")) {
 		/* A valid 64x64 RGB frame of zeros, in 16 pieces 20 ms apart: about 300 ms in flight. */
 		const size_t size = 64 * 64 * 3;
 		send_header(64, 64, AIRLOCK_TYPE_PNG, size);
+		uint8_t *p = payload_map(size);
+		if (!p)
+			_exit(43);
 		for (size_t i = 0; i < 16; i++) {
 			spin_ms(20);
-			io_write_all(1, zeros, size / 16);
+			memset(p + i * (size / 16), 0, size / 16);
 		}
+		munmap(p, size);
 		_exit(0);
 	} else if (is(buf, len, "flood")) {
 		for (;;)
 			io_write_all(1, zeros, sizeof(zeros));
 	} else {
-		return decode_any(magic, buf, len, lim, out);
+		return decode_any_into(magic, buf, len, lim, pa, out);
 	}
 	/* A forbidden call that returned: the policy has a hole. Say so loudly. */
 	_exit(42);

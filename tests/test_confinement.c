@@ -200,8 +200,8 @@ struct seen {
 	char netdev[4096];
 	char uid_map[256], gid_map[256];
 	int nfds;	      /* entries in /proc/<pid>/fd, -1 when unreadable */
-	int other_fd;	      /* lowest fd that is neither 0 nor 1, or -1 */
-	char fd_link[2][256]; /* what fds 0 and 1 are */
+	int other_fd;	      /* lowest fd that is not 0, 1 or 2, or -1 */
+	char fd_link[3][256]; /* what fds 0, 1 and 2 are */
 	char ns[N_NS][64], self_ns[N_NS][64];
 	int root_entries; /* entries of its root besides . and .., -1 when unreadable */
 	char root_names[256];
@@ -233,12 +233,12 @@ static void look(pid_t pid, struct seen *s)
 				continue;
 			int fd = atoi(e->d_name);
 			s->nfds++;
-			if (fd != 0 && fd != 1 && (s->other_fd < 0 || fd < s->other_fd))
+			if (fd > 2 && (s->other_fd < 0 || fd < s->other_fd))
 				s->other_fd = fd;
 		}
 		closedir(d);
 	}
-	for (int fd = 0; fd < 2; fd++) {
+	for (int fd = 0; fd < 3; fd++) {
 		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
 		read_link(path, s->fd_link[fd], sizeof(s->fd_link[fd]));
 	}
@@ -419,6 +419,21 @@ static void check_live_worker(airlock_ctx *ctx, const char *who, const uint8_t *
 	if (!tap_ok(zygote > 0 && zygote_filters >= 0, "%s: the zygote is this process's only child", who))
 		return;
 
+	/*
+	 * A request answered before its worker was reaped leaves that worker
+	 * exiting for a moment: wait until no confined child of the zygote is
+	 * left, so the one found below is this request's.
+	 */
+	const int64_t quiet_by = now_ms() + CONFINE_WAIT_MS;
+	for (int busy = 1; busy && now_ms() < quiet_by;) {
+		pid_t kids[8];
+		int n = proc_children_of(zygote, kids, 8);
+		busy = 0;
+		for (int i = 0; i < n && i < 8; i++)
+			busy |= filters_of(kids[i]) > zygote_filters;
+		if (busy)
+			usleep(1000);
+	}
 	struct slow_request q = { .ctx = ctx, .buf = wav, .len = wav_len, .rc = -1 };
 	atomic_init(&q.done, 0);
 	pthread_t th;
@@ -471,12 +486,14 @@ static void check_live_worker(airlock_ctx *ctx, const char *who, const uint8_t *
 	       "%s: no effective, permitted, inheritable or ambient capability", who);
 	tap_ok(bnd == 0, "%s: the bounding set is empty too (%llx)", who, bnd);
 
-	/* The fd table: the sealed input on 0, the frame pipe on 1, nothing else. */
-	tap_ok(s.nfds == 2 && s.other_fd < 0, "%s: exactly two fds open (%d; first other fd %d)", who, s.nfds,
+	/* The fd table: the sealed input on 0, the frame pipe on 1, the payload memfd on 2, nothing else. */
+	tap_ok(s.nfds == 3 && s.other_fd < 0, "%s: exactly three fds open (%d; first other fd %d)", who, s.nfds,
 	       s.other_fd);
 	tap_ok(strncmp(s.fd_link[0], "/memfd:airlock-input", 20) == 0, "%s: fd 0 is the input memfd (%s)", who,
 	       s.fd_link[0]);
 	tap_ok(strncmp(s.fd_link[1], "pipe:", 5) == 0, "%s: fd 1 is a pipe (%s)", who, s.fd_link[1]);
+	tap_ok(strncmp(s.fd_link[2], "/memfd:airlock-payload", 22) == 0, "%s: fd 2 is the payload memfd (%s)", who,
+	       s.fd_link[2]);
 
 	/* rlimits, as the context set them. */
 	static const struct {
@@ -485,8 +502,8 @@ static void check_live_worker(airlock_ctx *ctx, const char *who, const uint8_t *
 	} lims[] = {
 		{ "Max address space", MEMORY_BYTES, MEMORY_BYTES },
 		{ "Max cpu time", (CPU_MS + 999) / 1000, (CPU_MS + 999) / 1000 + 1 },
-		{ "Max open files", 2, 2 },
-		{ "Max file size", 0, 0 },
+		{ "Max open files", 3, 3 },
+		{ "Max file size", MEMORY_BYTES, MEMORY_BYTES },
 		{ "Max core file size", 0, 0 },
 		{ "Max locked memory", 0, 0 },
 	};

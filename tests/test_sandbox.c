@@ -42,7 +42,8 @@ static const struct {
 	{ "garbage", AIRLOCK_E_PROTOCOL, 0, 0, "a garbage header is rejected" },
 	{ "short-header", AIRLOCK_E_PROTOCOL, 0, 0, "a truncated header is rejected" },
 	{ "short-payload", AIRLOCK_E_PROTOCOL, 0, 0, "a short payload is rejected" },
-	{ "long-payload", AIRLOCK_E_PROTOCOL, 0, 0, "bytes after the payload are rejected" },
+	{ "long-payload", AIRLOCK_E_PROTOCOL, 0, 0, "a payload memfd longer than the header says is rejected" },
+	{ "bytes-after-header", AIRLOCK_E_PROTOCOL, 0, 0, "bytes after the header on the pipe are rejected" },
 	{ "lying-length", AIRLOCK_E_PROTOCOL, 0, 0, "a payload length that disagrees with the shape is rejected" },
 	{ "huge-dims", AIRLOCK_E_PROTOCOL, 0, 0, "dimensions over the limits are rejected" },
 	{ "overflow-dims", AIRLOCK_E_PROTOCOL, 0, 0, "dimensions whose product overflows are rejected" },
@@ -127,6 +128,25 @@ int main(int argc, char **argv)
 		airlock_set(ctx, AIRLOCK_MEMORY_BYTES, 2048ull << 20);
 		airlock_result_free(r);
 	}
+
+	/*
+	 * The payload is taken only once nothing can write it: a worker that
+	 * keeps rewriting its mapped memfd for 200 ms after its header gives
+	 * the last state it left, never an earlier one.
+	 */
+	r = NULL;
+	rc = airlock_sanitize(ctx, "mutate-after-header", strlen("mutate-after-header"), AIRLOCK_TYPE_NONE, &r);
+	size_t mlen = 0;
+	const uint8_t *mpx = r ? airlock_result_pixels(r, &mlen) : NULL;
+	size_t ones = 0;
+	for (size_t i = 0; mpx && i < mlen; i++)
+		ones += mpx[i] == 0x01;
+	tap_ok(rc == AIRLOCK_OK && mlen == 64 * 64 * 3 && ones == mlen,
+	       "a payload rewritten after the header: the host hands out only its final bytes (%s, %zu of %zu)",
+	       airlock_error_name(rc), ones, mlen);
+	airlock_result_free(r);
+	tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1,
+	       "mutate-after-header: no fd leaked, no child left");
 
 	/* Work and memory limits, reached by the real decoders through the test zygote. */
 	size_t plen = 0, blen = 0;

@@ -52,8 +52,11 @@ size_t __sanitizer_get_current_allocated_bytes(void); /* libasan; gcc ships no h
 #include <malloc.h>
 #endif
 
-/* What evil_zygote.c's "stall-mid-payload" writes before it stalls: a 64-byte header and 4 MiB. */
-#define STALL_WCHAR (64u + (4u << 20))
+/* What evil_zygote.c's "stall-mid-payload" writes down the pipe before it stalls: its 64-byte header (the 4 MiB of
+ * payload go into the memfd first). */
+#define STALL_WCHAR 64u
+/* ... and the payload bytes it has in its mapped memfd by then (evil_zygote.c's STALL_PAYLOAD_BYTES). */
+#define STALL_PAYLOAD_BYTES (4u << 20)
 /* The 100 requests after which the soak takes its first sample. */
 #define WARM 100
 
@@ -161,6 +164,22 @@ static long long wchar_of(pid_t pid)
 	while (fgets(line, sizeof(line), f))
 		if (strncmp(line, "wchar:", 6) == 0)
 			v = strtoll(line + 6, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* pid's resident shared memory (its mapped payload memfd) in KiB, or -1. */
+static long long shmem_kib_of(pid_t pid)
+{
+	char path[64], line[128];
+	long long v = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "RssShmem:", 9) == 0)
+			v = strtoll(line + 9, NULL, 10);
 	fclose(f);
 	return v;
 }
@@ -569,7 +588,9 @@ static pid_t stalled_worker(pid_t zygote, long ms)
 		pid_t w[64];
 		int n = workers_of(zygote, w, 64);
 		for (int i = 0; i < n; i++)
-			if (wchar_of(w[i]) == STALL_WCHAR)
+			/* Other workers that sent a header may still be exiting: this one holds its payload mapped. */
+			if (wchar_of(w[i]) == STALL_WCHAR &&
+			    shmem_kib_of(w[i]) >= (long long)(STALL_PAYLOAD_BYTES >> 10))
 				return w[i];
 		if (now_ms() >= end)
 			return -1;
@@ -594,8 +615,8 @@ static void fault_worker_kill(void)
 	pthread_create(&tc, NULL, loop_thread, &c);
 	call_start(&a, &ta, ctx, "stall-mid-payload");
 	pid_t w = stalled_worker(zygote, 10000);
-	tap_ok(w > 0, "worker kill: a worker has sent a valid header and 4 MiB of its 12 MiB payload, and stalls");
-	/* More than the pipe holds is out of the worker: the host is reading the payload. */
+	tap_ok(w > 0, "worker kill: a worker has written 4 MiB of its 12 MiB payload, sent a valid header, and stalls");
+	/* The host holds a valid header and waits for a payload it cannot seal yet. */
 	call_start(&b, &tb, ctx, "slow-payload");
 	sleep_ms(60);
 	const int64_t t_kill = now_ms();

@@ -1,30 +1,51 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sandboxed sanitize against the in-process floor, side by side in one run.
- * For each input, the medians of N runs, interleaved so that drift on a
- * noisy machine hits every column alike:
+ * airlock against the in-process floor, side by side in one run, for
+ * tests/bench/bench.py (which adds Pillow, ImageMagick, vips, ffmpeg and
+ * sox) or on its own. Each measurement is the median of N runs,
+ * interleaved so that drift on a noisy machine hits every column alike;
+ * only ratios from one run mean much on a shared machine.
  *
- *   floor       the plain library call a server makes today: decode_any()
- *               for images (the same libpng/libjpeg-turbo code the worker
- *               runs); for audio, sf_open_virtual() and sf_readf_float()
- *               to the end, no checks;
- *   decoder     airlock's decoder in-process (decode_any(): type detection,
- *               container checks, limits), no sandbox;
- *   sandboxed   airlock_sanitize() through a fresh confined worker;
+ * Sections, for every INPUT:
+ *   library   floor: the plain library call a server makes today, no checks
+ *             (libjpeg-turbo to RGB, libpng's simplified API to RGB,
+ *             libsndfile to float); decoder: airlock's decoder in-process
+ *             (type detection, limits, the same libraries); sandboxed:
+ *             airlock_sanitize() through a confined worker; +encode: the
+ *             same and the canonical file (PNG, JPEG or WAV) in memory.
+ *             Audio also to 16 kHz mono float32.
+ *   host      the same request from this process as it is, and while it
+ *             holds 4 GiB resident (images of at most 2 megapixels).
+ *   threads   requests per second from 1 and from 2 threads on one context.
+ *   memory    peak RSS of the worker (from a child process that reaps the
+ *             zygote, so its RUSAGE_CHILDREN covers every worker) and of
+ *             the host, next to the decoded size.
+ *   png       airlock's canonical PNG encoder against libpng's defaults.
  *
- * and sandboxed/floor. Only ratios from one run mean much on a shared
- * machine. Audio results are float32, as the floor's.
- *
- * usage: bench-sanitize [-n N] INPUT...
+ * usage: bench-sanitize [--json] [-n N] INPUT...
+ *        bench-sanitize --synth DIR
  *   INPUT is a file, or synth:mp3, synth:flac or synth:opus for 60 seconds
  *   of synthesized stereo music (44.1 kHz; Opus 48 kHz) encoded in memory by
  *   libsndfile with LAME, libFLAC and libopus: no files, no downloads.
+ *   --synth writes those three to DIR/music-60s.{mp3,flac,opus}.
+ *   --json prints one JSON object per line (tests/bench/bench.py reads
+ *   them); otherwise plain text.
  */
 #include <math.h>
+#include <png.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <sndfile.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <jpeglib.h> /* after stdio.h, which it needs */
 
 #include "airlock.h"
 #include "decode.h"
@@ -149,76 +170,569 @@ static int sndfile_floor(const uint8_t *buf, size_t len, uint64_t *frames)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* ---- the image floors: the same libraries, called as a server calls them, no checks ---- */
+
+struct jpeg_err {
+	struct jpeg_error_mgr pub;
+	jmp_buf jmp;
+};
+
+static void jpeg_floor_error(j_common_ptr c)
 {
-	int n = 50, first = 1;
-	if (argc > 2 && strcmp(argv[1], "-n") == 0) {
-		n = atoi(argv[2]);
-		first = 3;
+	longjmp(((struct jpeg_err *)c->err)->jmp, 1);
+}
+
+static int jpeg_floor(const uint8_t *buf, size_t len)
+{
+	struct jpeg_decompress_struct c;
+	struct jpeg_err e;
+	uint8_t *volatile px = NULL;
+	c.err = jpeg_std_error(&e.pub);
+	e.pub.error_exit = jpeg_floor_error;
+	if (setjmp(e.jmp)) {
+		jpeg_destroy_decompress(&c);
+		free(px);
+		return -1;
 	}
-	if (n < 1)
-		return 64;
-	airlock_ctx *ctx;
+	jpeg_create_decompress(&c);
+	jpeg_mem_src(&c, buf, (unsigned long)len);
+	jpeg_read_header(&c, TRUE);
+	c.out_color_space = JCS_RGB;
+	jpeg_start_decompress(&c);
+	const size_t stride = (size_t)c.output_width * 3;
+	px = malloc(stride * c.output_height);
+	while (px && c.output_scanline < c.output_height) {
+		JSAMPROW row = px + (size_t)c.output_scanline * stride;
+		jpeg_read_scanlines(&c, &row, 1);
+	}
+	jpeg_finish_decompress(&c);
+	jpeg_destroy_decompress(&c);
+	free(px);
+	return 0;
+}
+
+static int png_floor(const uint8_t *buf, size_t len)
+{
+	png_image img = { .version = PNG_IMAGE_VERSION };
+	if (!png_image_begin_read_from_memory(&img, buf, len))
+		return -1;
+	img.format = PNG_FORMAT_RGB;
+	uint8_t *px = malloc(PNG_IMAGE_SIZE(img));
+	int ok = px && png_image_finish_read(&img, NULL, px, 0, NULL);
+	png_image_free(&img);
+	free(px);
+	return ok ? 0 : -1;
+}
+
+/* libpng with every default (level 6, all filters tried per row): the reference for the canonical encoder. */
+static void png_mem_write(png_structp png, png_bytep data, png_size_t n)
+{
+	size_t *len = png_get_io_ptr(png);
+	*len += n;
+}
+
+static void png_mem_flush(png_structp png)
+{
+	(void)png;
+}
+
+static size_t png_default_encode(const uint8_t *px, uint32_t w, uint32_t h, uint32_t ch)
+{
+	size_t len = 0;
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	png_infop info = png ? png_create_info_struct(png) : NULL;
+	if (!info || setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, info ? &info : NULL);
+		return 0;
+	}
+	png_set_write_fn(png, &len, png_mem_write, png_mem_flush);
+	png_set_IHDR(png, info, w, h, 8, ch == 4 ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (uint32_t y = 0; y < h; y++)
+		png_write_row(png, px + (size_t)y * w * ch);
+	png_write_end(png, NULL);
+	png_destroy_write_struct(&png, &info);
+	return len;
+}
+
+/* ---- output ---- */
+
+static int json;
+
+/* One row of a table: cells are "name", value pairs; a value is a number, or a string when name starts with '@'. */
+static void row(const char *table, const char *title, const char *name, int ncells, const char *const *names,
+		const double *values, const char *text)
+{
+	if (json) {
+		printf("{\"table\": \"%s\", \"title\": \"%s\", \"row\": \"%s\", \"cells\": [", table, title, name);
+		int first = 1;
+		if (text) {
+			printf("[\"shape\", \"%s\"]", text);
+			first = 0;
+		}
+		for (int i = 0; i < ncells; i++)
+			printf("%s[\"%s\", %.6g]", first && i == 0 ? "" : ", ", names[i], values[i]);
+		printf("]}\n");
+	} else {
+		printf("%-9s %-22s %-18s", table, name, text ? text : "");
+		for (int i = 0; i < ncells; i++)
+			printf("  %s %.3f", names[i], values[i]);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+static void target(const char *what, double value, const char *op, double limit, const char *unit)
+{
+	if (json)
+		printf("{\"target\": \"%s\", \"value\": %.6g, \"op\": \"%s\", \"limit\": %.6g, \"unit\": \"%s\"}\n",
+		       what, value, op, limit, unit);
+	else
+		printf("target    %-48s %.3f %s %.3f %s\n", what, value, op, limit, unit);
+	fflush(stdout);
+}
+
+/* ---- the inputs ---- */
+
+struct input {
+	const char *name;
+	uint8_t *buf;
+	size_t len;
+	int audio, jpeg;
+	uint32_t w, h;
+	char shape[48];
+};
+
+static airlock_ctx *open_ctx(int mono16k)
+{
+	airlock_ctx *ctx = NULL;
 	if (airlock_open(&ctx) != AIRLOCK_OK)
-		return 70;
-	void *magic = detect_open();
-	struct limits lim;
+		return NULL;
+	if (mono16k) {
+		airlock_set(ctx, AIRLOCK_OUT_RATE, 16000);
+		airlock_set(ctx, AIRLOCK_MONO, 1);
+		airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, AIRLOCK_SAMPLE_F32);
+	}
+	return ctx;
+}
+
+static double sanitize_ms(airlock_ctx *ctx, const struct input *in, airlock_format encode_to)
+{
+	airlock_result *r = NULL;
+	double t0 = now_us();
+	int rc = airlock_sanitize(ctx, in->buf, in->len, AIRLOCK_TYPE_NONE, &r);
+	if (rc == AIRLOCK_OK && encode_to) {
+		uint8_t *out = NULL;
+		size_t n = 0;
+		rc = airlock_encode_to_memory(ctx, r, encode_to, &out, &n);
+		free(out);
+	}
+	double t = now_us() - t0;
+	airlock_result_free(r);
+	if (rc != AIRLOCK_OK) {
+		fprintf(stderr, "bench-sanitize: %s: %s\n", in->name, airlock_error_name(rc));
+		exit(1);
+	}
+	return t / 1e3;
+}
+
+static double floor_ms(void *magic, const struct input *in, const struct limits *lim, int decoder)
+{
+	double t0 = now_us();
+	int rc = 0;
+	uint64_t frames;
+	if (decoder) {
+		struct frame f;
+		rc = decode_any(magic, in->buf, in->len, lim, &f);
+		frame_free(&f);
+	} else if (in->audio) {
+		rc = sndfile_floor(in->buf, in->len, &frames);
+	} else {
+		rc = in->jpeg ? jpeg_floor(in->buf, in->len) : png_floor(in->buf, in->len);
+	}
+	double t = now_us() - t0;
+	if (rc != 0) {
+		fprintf(stderr, "bench-sanitize: %s: the in-process decode failed\n", in->name);
+		exit(1);
+	}
+	return t / 1e3;
+}
+
+/* ---- sections ---- */
+
+static void library(const struct input *in, int n, airlock_ctx *ctx, airlock_ctx *ctx16, void *magic)
+{
+	struct limits lim, lim16;
 	limits_default(&lim);
+	lim16 = lim;
+	lim16.out_rate = 16000;
+	lim16.mono = 1;
+	lim16.sample_format = FRAME_FORMAT_F32;
 	double *a = calloc((size_t)n, sizeof(double)), *b = calloc((size_t)n, sizeof(double)),
-	       *c = calloc((size_t)n, sizeof(double));
-	printf("%-28s %-16s %10s %12s %12s %12s %7s\n", "input", "shape", "bytes", "floor ms", "decoder ms",
-	       "sandboxed ms", "ratio");
-	for (int i = first; i < argc; i++) {
-		size_t len = 0;
-		const int synthetic = strncmp(argv[i], "synth:", 6) == 0;
-		uint8_t *buf = synthetic ? synth(argv[i] + 6, &len) : slurp(argv[i], &len);
-		if (!buf) {
-			fprintf(stderr, "%s: cannot read or synthesize\n", argv[i]);
-			return 1;
+	       *c = calloc((size_t)n, sizeof(double)), *d = calloc((size_t)n, sizeof(double)),
+	       *e = calloc((size_t)n, sizeof(double)), *g = calloc((size_t)n, sizeof(double));
+	const airlock_format file = in->audio  ? AIRLOCK_FORMAT_WAV
+				    : in->jpeg ? AIRLOCK_FORMAT_JPEG
+					       : AIRLOCK_FORMAT_PNG;
+	for (int k = 0; k < n; k++) {
+		a[k] = floor_ms(magic, in, &lim, 0);
+		b[k] = floor_ms(magic, in, &lim, 1);
+		c[k] = sanitize_ms(ctx, in, 0);
+		d[k] = sanitize_ms(ctx, in, file);
+		if (in->audio) {
+			e[k] = floor_ms(magic, in, &lim16, 1);
+			g[k] = sanitize_ms(ctx16, in, 0);
 		}
-		char shape[32] = "";
-		for (int k = 0; k < n; k++) {
-			struct frame f;
-			uint64_t frames = 0;
-			double t0 = now_us();
-			int rc0 = decode_any(magic, buf, len, &lim, &f);
-			/* For images the decoder is the floor; audio gets libsndfile alone below. */
-			a[k] = now_us() - t0;
-			const int audio = f.kind == FRAME_KIND_AUDIO;
-			if (audio)
-				snprintf(shape, sizeof(shape), "%uch %u Hz %.1fs", f.channels, f.rate,
-					 (double)f.frames / f.rate);
-			else
-				snprintf(shape, sizeof(shape), "%ux%u", f.width, f.height);
-			frame_free(&f);
-			b[k] = a[k];
-			if (audio) {
-				t0 = now_us();
-				if (sndfile_floor(buf, len, &frames) != 0)
-					rc0 = AIRLOCK_E_MALFORMED;
-				a[k] = now_us() - t0;
-			}
-			airlock_result *r = NULL;
-			t0 = now_us();
-			int rc = airlock_sanitize(ctx, buf, len, AIRLOCK_TYPE_NONE, &r);
-			c[k] = now_us() - t0;
-			airlock_result_free(r);
-			if (rc0 != AIRLOCK_OK || rc != AIRLOCK_OK) {
-				fprintf(stderr, "%s: %s / %s\n", argv[i], airlock_error_name(rc0),
-					airlock_error_name(rc));
-				return 1;
-			}
-		}
-		double ma = median(a, n), mb = median(b, n), mc = median(c, n);
-		const char *base = strrchr(argv[i], '/');
-		printf("%-28s %-16s %10zu %12.3f %12.3f %12.3f %7.2f\n", base ? base + 1 : argv[i], shape, len,
-		       ma / 1e3, mb / 1e3, mc / 1e3, mc / ma);
-		free(buf);
+	}
+	const double fl = median(a, n), de = median(b, n), sb = median(c, n), fi = median(d, n);
+	static const char *const cols[] = { "floor ms",	  "decoder ms",	     "sandboxed ms",
+					    "+encode ms", "sandboxed/floor", "+encode/floor" };
+	const double v[] = { fl, de, sb, fi, sb / fl, fi / fl };
+	row("library", "Library: the in-process floor, airlock's decoder in-process, and sandboxed", in->name, 6, cols,
+	    v, in->shape);
+	if (in->audio) {
+		const double de16 = median(e, n), sb16 = median(g, n);
+		static const char *const cols16[] = { "floor ms", "decoder ms", "sandboxed ms", "sandboxed/floor",
+						      "sandboxed/decoder" };
+		const double v16[] = { fl, de16, sb16, sb16 / fl, sb16 / de16 };
+		char name[96];
+		snprintf(name, sizeof(name), "%s to 16 kHz mono f32", in->name);
+		row("library", "", name, 5, cols16, v16, in->shape);
+	}
+	char what[128];
+	if (in->jpeg && (uint64_t)in->w * in->h <= 2000000) {
+		snprintf(what, sizeof(what), "%s: 1 MP JPEG sandboxed / in-process libjpeg-turbo", in->name);
+		target(what, sb / fl, "<=", 1.15, "x");
+	} else if (in->jpeg) {
+		snprintf(what, sizeof(what), "%s: 12 MP JPEG sandboxed / in-process libjpeg-turbo", in->name);
+		target(what, sb / fl, "<=", 1.10, "x");
+	} else if (!in->audio && (uint64_t)in->w * in->h <= 64 * 64) {
+		snprintf(what, sizeof(what), "%s: 64x64 PNG sandboxed, per request", in->name);
+		target(what, sb, "<=", 0.5, "ms");
 	}
 	free(a);
 	free(b);
 	free(c);
+	free(d);
+	free(e);
+	free(g);
+}
+
+static void host_size(const struct input *in, int n, airlock_ctx *ctx)
+{
+	const size_t ballast = (size_t)4 << 30;
+	const int rounds = 3;
+	double *small = calloc((size_t)(n * rounds), sizeof(double)),
+	       *big = calloc((size_t)(n * rounds), sizeof(double));
+	double open_small[3], open_big[3];
+	for (int r = 0; r < rounds; r++) {
+		airlock_ctx *o;
+		double t0 = now_us();
+		if (airlock_open(&o) == AIRLOCK_OK)
+			airlock_close(o);
+		open_small[r] = (now_us() - t0) / 1e3;
+		for (int k = 0; k < n; k++)
+			small[r * n + k] = sanitize_ms(ctx, in, 0);
+		void *m =
+			mmap(NULL, ballast, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (m == MAP_FAILED) {
+			fprintf(stderr, "bench-sanitize: no 4 GiB to hold resident; host-size section skipped\n");
+			free(small);
+			free(big);
+			return;
+		}
+		t0 = now_us();
+		if (airlock_open(&o) == AIRLOCK_OK)
+			airlock_close(o);
+		open_big[r] = (now_us() - t0) / 1e3;
+		for (int k = 0; k < n; k++)
+			big[r * n + k] = sanitize_ms(ctx, in, 0);
+		munmap(m, ballast);
+	}
+	const double s = median(small, n * rounds), b = median(big, n * rounds);
+	static const char *const cols[] = { "small host ms", "4 GiB host ms", "4 GiB/small", "open small ms",
+					    "open 4 GiB ms" };
+	const double v[] = { s, b, b / s, median(open_small, rounds), median(open_big, rounds) };
+	row("host", "Host size: the same request from a small host and from one holding 4 GiB resident", in->name, 5,
+	    cols, v, in->shape);
+	char what[128];
+	snprintf(what, sizeof(what), "%s: 4 GiB host / small host", in->name);
+	target(what, b / s, "<=", 1.1, "x");
+	free(small);
+	free(big);
+}
+
+struct thread_job {
+	airlock_ctx *ctx;
+	const struct input *in;
+	int n;
+};
+
+static void *thread_main(void *arg)
+{
+	struct thread_job *j = arg;
+	for (int k = 0; k < j->n; k++)
+		sanitize_ms(j->ctx, j->in, 0);
+	return NULL;
+}
+
+/* Requests per second from t threads, each making n requests on one context. */
+static double throughput(airlock_ctx *ctx, const struct input *in, int t, int n)
+{
+	pthread_t th[2];
+	struct thread_job j = { .ctx = ctx, .in = in, .n = n };
+	double t0 = now_us();
+	for (int i = 0; i < t; i++)
+		pthread_create(&th[i], NULL, thread_main, &j);
+	for (int i = 0; i < t; i++)
+		pthread_join(th[i], NULL);
+	return (double)t * n / ((now_us() - t0) / 1e6);
+}
+
+static void threads(const struct input *in, int n, airlock_ctx *ctx)
+{
+	double one[5], two[5];
+	const int rounds = 5;
+	for (int r = 0; r < rounds; r++) {
+		one[r] = throughput(ctx, in, 1, n);
+		two[r] = throughput(ctx, in, 2, n);
+	}
+	const double a = median(one, rounds), b = median(two, rounds);
+	static const char *const cols[] = { "1 thread req/s", "2 threads req/s", "2/1" };
+	const double v[] = { a, b, b / a };
+	row("threads", "Scaling: requests per second from 1 and 2 threads on one context (2 cores)", in->name, 3, cols,
+	    v, in->shape);
+	char what[128];
+	snprintf(what, sizeof(what), "%s: 2 threads / 1 thread, throughput", in->name);
+	target(what, b / a, ">=", 1.8, "x");
+}
+
+static long vm_hwm_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			v = strtol(line + 6, NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * In a child process: one request, then airlock_close(), which reaps the
+ * zygote; the zygote has reaped every worker, so RUSAGE_CHILDREN's maxrss
+ * is the largest worker's (or the zygote's) peak. out: worker peak, host
+ * peak growth, decoded bytes, all in bytes.
+ */
+static int measure_memory(const struct input *in, airlock_ctx *(*opener)(int), int mono16k, double out[3])
+{
+	int p[2];
+	if (pipe(p) != 0)
+		return -1;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		double v[3] = { -1, -1, -1 };
+		airlock_ctx *ctx = opener(mono16k);
+		const long base = vm_hwm_kib();
+		airlock_result *r = NULL;
+		if (ctx && airlock_sanitize(ctx, in->buf, in->len, AIRLOCK_TYPE_NONE, &r) == AIRLOCK_OK) {
+			size_t n = 0;
+			airlock_result_pixels(r, &n);
+			v[2] = (double)n;
+			v[1] = (double)(vm_hwm_kib() - base) * 1024;
+		}
+		airlock_result_free(r);
+		airlock_close(ctx);
+		struct rusage ru;
+		getrusage(RUSAGE_CHILDREN, &ru);
+		v[0] = (double)ru.ru_maxrss * 1024;
+		(void)!write(p[1], v, sizeof(v));
+		_exit(0);
+	}
+	close(p[1]);
+	int ok = read(p[0], out, 3 * sizeof(double)) == 3 * sizeof(double) && out[2] >= 0;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return ok ? 0 : -1;
+}
+
+/* The smallest valid PNG (1x1 RGB), for the worker's own size. */
+static const uint8_t tiny_png[] = { 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+				    0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00,
+				    0x00, 0x90, 0x77, 0x53, 0xde, 0x00, 0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08,
+				    0xd7, 0x63, 0xf8, 0xcf, 0xc0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00, 0x18, 0xdd, 0x8d,
+				    0xb0, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82 };
+
+static void memory(const struct input *in, double worker_base)
+{
+	double m[3];
+	for (int mono = 0; mono <= in->audio; mono++) {
+		if (measure_memory(in, open_ctx, mono, m) != 0) {
+			fprintf(stderr, "bench-sanitize: %s: memory measurement failed\n", in->name);
+			exit(1);
+		}
+		const double mib = 1024.0 * 1024.0, over = (m[0] - m[2] - worker_base) / mib;
+		static const char *const cols[] = { "decoded MiB", "worker peak MiB",
+						    "worker - decoded - 1x1 worker MiB", "host growth MiB" };
+		const double v[] = { m[2] / mib, m[0] / mib, over, m[1] / mib };
+		char name[96];
+		snprintf(name, sizeof(name), "%s%s", in->name, mono ? " to 16 kHz mono f32" : "");
+		row("memory",
+		    "Memory: peak RSS of the worker (a 1x1 PNG's worker is the constant) and growth of the host's",
+		    name, 4, cols, v, in->shape);
+		char what[160];
+		snprintf(what, sizeof(what), "%s: worker peak beyond decoded size and a 1x1 PNG's worker", name);
+		target(what, over, "<=", 8.0, "MiB");
+	}
+}
+
+static int write_to_nothing(void *user, const void *buf, size_t len)
+{
+	(void)buf;
+	*(size_t *)user += len;
+	return 0;
+}
+
+static void png_encoder(const struct input *in, int n, airlock_ctx *ctx)
+{
+	airlock_result *r = NULL;
+	if (airlock_sanitize(ctx, in->buf, in->len, AIRLOCK_TYPE_NONE, &r) != AIRLOCK_OK)
+		return;
+	const uint8_t *px = airlock_result_pixels(r, NULL);
+	const uint32_t w = airlock_result_width(r), h = airlock_result_height(r), ch = airlock_result_channels(r);
+	double *a = calloc((size_t)n, sizeof(double)), *b = calloc((size_t)n, sizeof(double));
+	size_t ours = 0, theirs = 0;
+	for (int k = 0; k < n; k++) {
+		double t0 = now_us();
+		ours = 0;
+		airlock_encode(ctx, r, AIRLOCK_FORMAT_PNG, write_to_nothing, &ours);
+		a[k] = (now_us() - t0) / 1e3;
+		t0 = now_us();
+		theirs = png_default_encode(px, w, h, ch);
+		b[k] = (now_us() - t0) / 1e3;
+	}
+	const double ma = median(a, n), mb = median(b, n);
+	static const char *const cols[] = { "airlock ms",    "libpng default ms", "speed-up",
+					    "airlock bytes", "libpng bytes",	  "size ratio" };
+	const double v[] = { ma, mb, mb / ma, (double)ours, (double)theirs, (double)ours / (double)theirs };
+	row("png", "PNG encoder: airlock's canonical settings against libpng's defaults, same pixels", in->name, 6,
+	    cols, v, in->shape);
+	char what[128];
+	snprintf(what, sizeof(what), "%s: canonical PNG encoder speed-up over libpng defaults", in->name);
+	target(what, mb / ma, ">=", 2.0, "x");
+	snprintf(what, sizeof(what), "%s: canonical PNG size / libpng defaults", in->name);
+	target(what, (double)ours / (double)theirs, "<=", 1.10, "x");
+	airlock_result_free(r);
+	free(a);
+	free(b);
+}
+
+static int write_synth(const char *dir)
+{
+	static const char *const codecs[] = { "mp3", "flac", "opus" };
+	for (int i = 0; i < 3; i++) {
+		size_t len = 0;
+		uint8_t *buf = synth(codecs[i], &len);
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/music-60s.%s", dir, codecs[i]);
+		FILE *f = buf ? fopen(path, "wb") : NULL;
+		int ok = f && fwrite(buf, 1, len, f) == len;
+		if (f)
+			ok = fclose(f) == 0 && ok;
+		free(buf);
+		if (!ok) {
+			fprintf(stderr, "bench-sanitize: cannot write %s\n", path);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int n = 15, i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			n = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--synth") == 0 && i + 1 < argc)
+			return write_synth(argv[i + 1]);
+		else
+			break;
+	}
+	if (n < 1 || i == argc) {
+		fprintf(stderr, "usage: bench-sanitize [--json] [-n N] INPUT...\n       bench-sanitize --synth DIR\n");
+		return 64;
+	}
+	airlock_ctx *ctx = open_ctx(0), *ctx16 = open_ctx(1);
+	void *magic = detect_open();
+	if (!ctx || !ctx16 || !magic) {
+		fprintf(stderr, "bench-sanitize: airlock_open failed\n");
+		return 70;
+	}
+	const int first = i;
+	const int count = argc - first;
+	struct input *in = calloc((size_t)count, sizeof(*in));
+	struct limits lim;
+	limits_default(&lim);
+	for (int k = 0; k < count; k++) {
+		const char *arg = argv[first + k];
+		const int synthetic = strncmp(arg, "synth:", 6) == 0;
+		in[k].buf = synthetic ? synth(arg + 6, &in[k].len) : slurp(arg, &in[k].len);
+		const char *base = strrchr(arg, '/');
+		in[k].name = base ? base + 1 : arg;
+		struct frame f;
+		if (!in[k].buf || decode_any(magic, in[k].buf, in[k].len, &lim, &f) != AIRLOCK_OK) {
+			fprintf(stderr, "bench-sanitize: %s: cannot read, synthesize or decode\n", arg);
+			return 1;
+		}
+		in[k].audio = f.kind == FRAME_KIND_AUDIO;
+		in[k].jpeg = f.type == AIRLOCK_TYPE_JPEG;
+		in[k].w = f.width;
+		in[k].h = f.height;
+		if (in[k].audio)
+			snprintf(in[k].shape, sizeof(in[k].shape), "%uch %u Hz %.1fs", f.channels, f.rate,
+				 (double)f.frames / f.rate);
+		else
+			snprintf(in[k].shape, sizeof(in[k].shape), "%ux%u", f.width, f.height);
+		frame_free(&f);
+	}
+	/* Big inputs get a third of the runs: medians of 5 or more still. */
+	for (int k = 0; k < count; k++) {
+		const int big = in[k].audio || (uint64_t)in[k].w * in[k].h > 2000000;
+		library(&in[k], big ? (n / 3 > 5 ? n / 3 : 5) : n, ctx, ctx16, magic);
+	}
+	for (int k = 0; k < count; k++)
+		if (!in[k].audio && (uint64_t)in[k].w * in[k].h <= 2000000)
+			host_size(&in[k], n, ctx);
+	for (int k = 0; k < count; k++)
+		if (!in[k].audio && (uint64_t)in[k].w * in[k].h <= 2000000)
+			threads(&in[k], (uint64_t)in[k].w * in[k].h <= 64 * 64 ? 20 * n : n, ctx);
+	const struct input tiny = { .name = "1x1.png", .buf = (uint8_t *)tiny_png, .len = sizeof(tiny_png) };
+	double base[3];
+	if (measure_memory(&tiny, open_ctx, 0, base) != 0) {
+		fprintf(stderr, "bench-sanitize: the 1x1 PNG memory measurement failed\n");
+		return 1;
+	}
+	for (int k = 0; k < count; k++)
+		memory(&in[k], base[0]);
+	for (int k = 0; k < count; k++)
+		if (!in[k].audio)
+			png_encoder(&in[k], (uint64_t)in[k].w * in[k].h > 2000000 ? 5 : n, ctx);
+	for (int k = 0; k < count; k++)
+		if (strncmp(argv[first + k], "synth:", 6) == 0)
+			free(in[k].buf);
+		else
+			free(in[k].buf);
+	free(in);
 	detect_close(magic);
 	airlock_close(ctx);
+	airlock_close(ctx16);
 	return 0;
 }
