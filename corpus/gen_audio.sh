@@ -351,7 +351,7 @@ py head mp3_stereo_44k.mp3 mp3_cut.mp3 5000
 #   1e-7  lossless PCM and float through sox: the same numbers
 #   0     s16 output of 16-bit and G.711 sources: bit for bit
 #   1e-6  downmix: sox mixes in 32-bit integers
-#   2e-3  (128 in s16) resampling: sox's rate against libsamplerate's sinc
+#   2e-3  (128 in s16) resampling: sox's rate against airlock's polyphase sinc
 #   1e-4  Vorbis and Opus: the same libraries, sox reads Vorbis at 16 bits
 #   2e-3  MP3: lame's own decoder at 16 bits against mpg123 in float
 lame_f32() { lame --quiet --decode "$1" - | sox -t wav - -t f32 -; }

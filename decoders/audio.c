@@ -3,7 +3,7 @@
  * Audio: untrusted bytes to interleaved float32 or s16 samples.
  *
  * libsndfile does all the codec work, reading the buffer through its virtual
- * I/O; libsamplerate resamples. What this file adds is policy: the container
+ * I/O; resample.c resamples. What this file adds is policy: the container
  * must be the type libmagic saw, only a small set of codecs is decoded by
  * default, rate and channel count are checked from the header, and duration
  * and output size are counted from what is really decoded, chunk by chunk,
@@ -15,9 +15,9 @@
  * threads, no globals, no output; memory comes from malloc alone.
  */
 #include "audio.h"
+#include "resample.h"
 
 #include <math.h>
-#include <samplerate.h>
 #include <sndfile.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -944,6 +944,7 @@ static bool has_strings(SNDFILE *snd)
 /* Output: conversion, limits, and a buffer that grows geometrically. */
 
 struct sink {
+	const struct pixel_alloc *pa; /* where data lives: NULL for malloc */
 	uint8_t *data;
 	size_t cap;  /* bytes allocated */
 	size_t used; /* bytes written */
@@ -987,7 +988,7 @@ static int sink_reserve(struct sink *s, size_t need)
 		}
 		cap = s->budget;
 	}
-	p = realloc(s->data, cap);
+	p = pixels_resize(s->pa, s->data, s->cap, cap);
 	if (p == NULL) {
 		s->limit = AIRLOCK_MEMORY_BYTES;
 		return AIRLOCK_E_MEMORY;
@@ -1047,8 +1048,7 @@ too_long:
 
 struct pipeline {
 	SNDFILE *snd;
-	SRC_STATE *src; /* NULL: no resampling */
-	double ratio;
+	struct resampler *rs; /* NULL: no resampling */
 	uint32_t in_channels;
 	bool mono;  /* downmix to one channel */
 	float *in;  /* CHUNK_FRAMES * in_channels */
@@ -1060,33 +1060,17 @@ struct pipeline {
 /* Streams frames through the resampler; end_of_input drains it. */
 static int resample(struct pipeline *pl, const float *in, size_t n, bool end_of_input)
 {
-	SRC_DATA sd;
-
-	memset(&sd, 0, sizeof sd);
-	sd.data_in = in;
-	sd.input_frames = (long)n;
-	sd.src_ratio = pl->ratio;
-	sd.end_of_input = end_of_input ? 1 : 0;
 	for (;;) {
-		int rc;
-
-		sd.data_out = pl->res;
-		sd.output_frames = CHUNK_FRAMES;
-		if (src_process(pl->src, &sd) != 0)
-			return AIRLOCK_E_INTERNAL;
-		rc = sink_put(&pl->sink, pl->res, (size_t)sd.output_frames_gen);
+		size_t used = 0;
+		const size_t made = resampler_run(pl->rs, in, n, end_of_input, pl->res, CHUNK_FRAMES, &used);
+		const int rc = sink_put(&pl->sink, pl->res, made);
 		if (rc != AIRLOCK_OK)
 			return rc;
-		sd.data_in += (size_t)sd.input_frames_used * pl->sink.channels;
-		sd.input_frames -= sd.input_frames_used;
-		if (end_of_input) {
-			if (sd.input_frames == 0 && sd.output_frames_gen == 0)
-				return AIRLOCK_OK;
-		} else if (sd.input_frames == 0) {
+		in += used * pl->sink.channels;
+		n -= used;
+		/* Done when all input is in and nothing more comes out (a full block may have more behind it). */
+		if (n == 0 && (end_of_input ? made == 0 : made < CHUNK_FRAMES))
 			return AIRLOCK_OK;
-		}
-		if (sd.input_frames_used == 0 && sd.output_frames_gen == 0 && sd.input_frames > 0)
-			return AIRLOCK_E_INTERNAL;
 	}
 }
 
@@ -1109,7 +1093,7 @@ static int process(struct pipeline *pl, size_t n)
 		}
 		x = pl->mix;
 	}
-	if (pl->src != NULL)
+	if (pl->rs != NULL)
 		return resample(pl, x, n, false);
 	return sink_put(&pl->sink, x, n);
 }
@@ -1146,7 +1130,7 @@ static int decode_all(struct pipeline *pl, uint64_t max_frames, uint64_t *decode
 		if (rc != AIRLOCK_OK)
 			break;
 	}
-	if (rc == AIRLOCK_OK && pl->src != NULL)
+	if (rc == AIRLOCK_OK && pl->rs != NULL)
 		rc = resample(pl, pl->in, 0, true);
 	*decoded = total;
 	return rc;
@@ -1176,6 +1160,12 @@ static int alloc_floats(float **p, size_t frames, size_t channels, size_t *accou
 
 int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type, struct frame *out)
 {
+	return audio_decode_into(buf, len, lim, type, NULL, out);
+}
+
+int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
+		      const struct pixel_alloc *pa, struct frame *out)
+{
 	SF_VIRTUAL_IO vio = { mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell };
 	struct membuf mb = { NULL, 0, buf, 0, 0 };
 	struct canon canon;
@@ -1185,9 +1175,10 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	uint64_t decoded = 0;
 	struct flac_info si = { 0, 0, 0 };
 	size_t scratch = 0, frames_at, skip;
-	int rc = AIRLOCK_OK, err;
+	int rc = AIRLOCK_OK;
 
 	memset(&pl, 0, sizeof pl);
+	pl.sink.pa = pa;
 	memset(&info, 0, sizeof info);
 	if (out == NULL)
 		return AIRLOCK_E_INVALID_ARG; /* nothing held yet, and nowhere to report */
@@ -1269,14 +1260,13 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	pl.mono = lim->mono != 0;
 	out_channels = pl.mono ? 1 : pl.in_channels;
 	out_rate = lim->out_rate != 0 ? lim->out_rate : (uint32_t)info.samplerate;
-	if (out_rate != (uint32_t)info.samplerate) {
-		pl.ratio = (double)out_rate / (double)info.samplerate;
-		if (!src_is_valid_ratio(pl.ratio)) {
-			/* libsamplerate converts by factors up to 256 either way: this source cannot reach out_rate. */
-			limit = AIRLOCK_OUT_RATE;
-			rc = AIRLOCK_E_OUT_OF_RANGE;
-			goto out;
-		}
+	const bool resampling = out_rate != (uint32_t)info.samplerate;
+	if (resampling && ((uint64_t)out_rate * 256 < (uint64_t)info.samplerate ||
+			   (uint64_t)out_rate > (uint64_t)info.samplerate * 256)) {
+		/* Conversion by a factor of at most 256 either way: this source cannot reach out_rate. */
+		limit = AIRLOCK_OUT_RATE;
+		rc = AIRLOCK_E_OUT_OF_RANGE;
+		goto out;
 	}
 	if (has_strings(pl.snd))
 		changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
@@ -1285,15 +1275,22 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	rc = alloc_floats(&pl.in, CHUNK_FRAMES, pl.in_channels, &scratch);
 	if (rc == AIRLOCK_OK && pl.mono && pl.in_channels > 1)
 		rc = alloc_floats(&pl.mix, CHUNK_FRAMES, 1, &scratch);
-	if (rc == AIRLOCK_OK && pl.ratio != 0.0)
+	if (rc == AIRLOCK_OK && resampling)
 		rc = alloc_floats(&pl.res, CHUNK_FRAMES, out_channels, &scratch);
 	if (rc != AIRLOCK_OK) {
 		limit = AIRLOCK_MEMORY_BYTES;
 		goto out;
 	}
-	if (pl.ratio != 0.0) {
-		pl.src = src_new(SRC_SINC_MEDIUM_QUALITY, (int)out_channels, &err);
-		if (pl.src == NULL) {
+	if (resampling) {
+		/* Counted, and held to the budget, before anything is built. */
+		scratch += resampler_memory((uint32_t)info.samplerate, out_rate, out_channels);
+		if (scratch >= lim->memory_bytes) {
+			limit = AIRLOCK_MEMORY_BYTES;
+			rc = AIRLOCK_E_TOO_LONG;
+			goto out;
+		}
+		pl.rs = resampler_new((uint32_t)info.samplerate, out_rate, out_channels);
+		if (pl.rs == NULL) {
 			rc = AIRLOCK_E_MEMORY;
 			limit = AIRLOCK_MEMORY_BYTES;
 			goto out;
@@ -1340,16 +1337,18 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 		changes |= AIRLOCK_CHANGE_TRUNCATED;
 	if (pl.mono && pl.in_channels > 1)
 		changes |= AIRLOCK_CHANGE_DOWNMIXED;
-	if (pl.src != NULL)
+	if (pl.rs != NULL)
 		changes |= AIRLOCK_CHANGE_RESAMPLED;
 	if (source_format(info.format) != lim->sample_format)
 		changes |= AIRLOCK_CHANGE_FORMAT_CONVERTED;
 
 	if (pl.sink.used < pl.sink.cap) {
-		uint8_t *p = realloc(pl.sink.data, pl.sink.used);
+		uint8_t *p = pixels_resize(pl.sink.pa, pl.sink.data, pl.sink.cap, pl.sink.used);
 
-		if (p != NULL)
+		if (p != NULL) {
 			pl.sink.data = p;
+			pl.sink.cap = pl.sink.used;
+		}
 	}
 	out->kind = FRAME_KIND_AUDIO;
 	out->format = lim->sample_format;
@@ -1361,14 +1360,14 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	out->size = pl.sink.used;
 	pl.sink.data = NULL;
 out:
-	if (pl.src != NULL)
-		src_delete(pl.src);
+	resampler_free(pl.rs);
 	if (pl.snd != NULL)
 		sf_close(pl.snd);
 	free(pl.in);
 	free(pl.mix);
 	free(pl.res);
-	free(pl.sink.data);
+	if (pl.sink.data != NULL)
+		pixels_release(pl.sink.pa, pl.sink.data, pl.sink.cap);
 	if (rc != AIRLOCK_OK) {
 		out->limit = limit;
 		out->frames = decoded;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The audio decoder: WAV, FLAC, Ogg Vorbis, Ogg Opus, MP3 and AIFF through
- * libsndfile's virtual I/O, optional downmix and resampling through
- * libsamplerate, interleaved float32 or s16 out.
+ * libsndfile's virtual I/O, optional downmix and resampling (resample.c)
+ * in the same pass, interleaved float32 or s16 out.
  */
 #ifndef AIRLOCK_AUDIO_H
 #define AIRLOCK_AUDIO_H
@@ -43,8 +43,8 @@
  *                            DOUBLE, ...) without lim->allow_adpcm, or a
  *                            variant libsndfile cannot decode (12-bit FLAC)
  *   AIRLOCK_E_OUT_OF_RANGE   sample rate or channel count outside the limits,
- *                            or a source rate libsamplerate cannot convert
- *                            to out_rate (limit AIRLOCK_OUT_RATE)
+ *                            or a source rate more than 256 times out_rate
+ *                            or less than 1/256 of it (limit AIRLOCK_OUT_RATE)
  *   AIRLOCK_E_TOO_LONG       more than max_seconds of audio, more than
  *                            max_decoded_bytes of output, or an output
  *                            larger than the memory_bytes budget
@@ -56,5 +56,8 @@
  *   AIRLOCK_E_MEMORY         an allocation failed (the worker's cap)
  */
 int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type, struct frame *out);
+/* The same, with the samples where pa says (decode.h). */
+int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
+		      const struct pixel_alloc *pa, struct frame *out);
 
 #endif

@@ -54,6 +54,13 @@ void *pixels_alloc(const struct pixel_alloc *pa, size_t n)
 	return pa ? pa->alloc(pa->user, n) : malloc(n);
 }
 
+void *pixels_resize(const struct pixel_alloc *pa, void *p, size_t old, size_t n)
+{
+	if (!p)
+		return pixels_alloc(pa, n);
+	return pa ? pa->resize(pa->user, p, old, n) : realloc(p, n);
+}
+
 void pixels_release(const struct pixel_alloc *pa, void *p, size_t n)
 {
 	if (pa)

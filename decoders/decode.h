@@ -110,18 +110,22 @@ int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type);
 int type_check(const struct limits *lim, uint32_t type);
 
 /*
- * Where an image decoder puts the pixels it returns; NULL means malloc. A
- * worker passes one that maps its payload memfd, so the pixels are decoded
+ * Where a decoder puts the pixels or samples it returns; NULL means malloc.
+ * A worker passes one that maps its payload memfd, so the output is decoded
  * straight into what the host reads, with no copy. release() takes back a
- * buffer from alloc() that the decoder does not return (on an error, or
- * when orientation made a new one). Audio always uses malloc.
+ * buffer the decoder does not return (on an error, or when orientation
+ * made a new one); resize() grows or shrinks one, as realloc() (the audio
+ * decoder's output grows as it decodes).
  */
 struct pixel_alloc {
 	void *(*alloc)(void *user, size_t n);
+	void *(*resize)(void *user, void *p, size_t old, size_t n);
 	void (*release)(void *user, void *p, size_t n);
 	void *user;
 };
 void *pixels_alloc(const struct pixel_alloc *pa, size_t n);
+/* As realloc(): p may be NULL (old 0); NULL on failure, p still valid. */
+void *pixels_resize(const struct pixel_alloc *pa, void *p, size_t old, size_t n);
 void pixels_release(const struct pixel_alloc *pa, void *p, size_t n);
 
 int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);

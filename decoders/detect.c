@@ -184,7 +184,7 @@ int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct li
 	case AIRLOCK_TYPE_VORBIS:
 	case AIRLOCK_TYPE_OPUS:
 	case AIRLOCK_TYPE_MP3:
-	case AIRLOCK_TYPE_AIFF: rc = audio_decode(buf, len, lim, type, out); break;
+	case AIRLOCK_TYPE_AIFF: rc = audio_decode_into(buf, len, lim, type, pa, out); break;
 	default: rc = AIRLOCK_E_UNSUPPORTED; break;
 	}
 	out->type = type;

@@ -58,7 +58,8 @@ uint32_t ns_enter(void);
  * In a confined worker: the payload memfd (fd 2) sized to n bytes and mapped
  * shared and writable, or NULL; payload_put() fills it with n bytes (0 or
  * -1); worker_send_header() writes the frame header for f and status to fd 1.
- * The host reads the payload only after the worker has been reaped.
+ * The payload must be complete, and unmapped, before the header is sent:
+ * the host takes it as soon as it can seal it against writes.
  */
 void *payload_map(size_t n);
 int payload_put(const void *data, size_t n);
@@ -67,6 +68,9 @@ void worker_send_header(const struct frame *f, int status);
 /* What a worker does with its input once confined. The production one is decode_any. */
 typedef int (*worker_decode_fn)(void *magic, const uint8_t *buf, size_t len, const struct limits *lim,
 				const struct pixel_alloc *pa, struct frame *out);
+
+/* Runs decode on built-in samples (warmup.c): a spare does this before it is confined. */
+void spare_warm_up(void *magic, worker_decode_fn decode);
 
 /*
  * The zygote's main loop on the control socket ZYGOTE_CTL_FD: answers hello,

@@ -114,7 +114,7 @@ void worker_send_header(const struct frame *f, int status)
 	io_write_all(1, hdr, sizeof(hdr));
 }
 
-/* The image decoders' first buffer is the payload memfd itself; any other comes from malloc. */
+/* A decoder's first output buffer is the payload memfd itself; any other comes from malloc. */
 struct payload_out {
 	uint8_t *map;
 	size_t len;
@@ -128,6 +128,24 @@ static void *payload_alloc(void *user, size_t n)
 	po->map = payload_map(n);
 	po->len = n;
 	return po->map;
+}
+
+/* Grows or shrinks the payload mapping with the memfd under it; other buffers with realloc(). */
+static void *payload_resize(void *user, void *p, size_t old, size_t n)
+{
+	struct payload_out *po = user;
+	if (!po->map || p != po->map)
+		return realloc(p, n);
+	if (n == 0 || ftruncate(2, (off_t)n) != 0)
+		return NULL;
+	void *q = mremap(p, old, n, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED) {
+		(void)!ftruncate(2, (off_t)old);
+		return NULL;
+	}
+	po->map = q;
+	po->len = n;
+	return q;
 }
 
 static void payload_release(void *user, void *p, size_t n)
@@ -150,11 +168,11 @@ static void write_status_frame(int status, uint32_t type, uint32_t limit)
 
 /*
  * The worker, in the order DESIGN.md fixes: everything acquired (libmagic is
- * loaded in the zygote, the policy compiled while this process waited as a
- * spare), rlimits, every fd but the input, the frame pipe and the payload
+ * loaded in the zygote, the policy compiled there and made this process's
+ * own while it waited as a spare), rlimits, every fd but the input, the frame pipe and the payload
  * memfd closed, no_new_privs, seccomp, and only then the first untrusted
  * byte. The payload goes into the memfd, the header down the pipe; the host
- * reads the payload only once this process has been reaped.
+ * takes the payload once it can seal it: once this process has unmapped it.
  */
 static _Noreturn void worker_run(const struct ctl_request *req, const int fds[3], const struct policy *pol, int pol_err,
 				 void *magic, worker_decode_fn decode)
@@ -183,7 +201,9 @@ static _Noreturn void worker_run(const struct ctl_request *req, const int fds[3]
 		buf = m;
 	}
 	struct payload_out po = { 0 };
-	const struct pixel_alloc pa = { .alloc = payload_alloc, .release = payload_release, .user = &po };
+	const struct pixel_alloc pa = {
+		.alloc = payload_alloc, .resize = payload_resize, .release = payload_release, .user = &po
+	};
 	struct frame f = { 0 };
 	int rc = decode(magic, buf, len, &req->lim, &pa, &f);
 	if (rc == AIRLOCK_OK && f.pixels == po.map) {
@@ -218,6 +238,7 @@ static _Noreturn void spare_run(int sock, pid_t zygote, struct policy *pol, int 
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
 
+	spare_warm_up(magic, decode);
 	/* This process's copy of the zygote's policy, made its own. */
 	if (pol_err == 0)
 		pol_err = -policy_for(pol, getpid());

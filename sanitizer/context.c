@@ -36,7 +36,6 @@
 
 #define HELLO_TIMEOUT_MS 10000
 #define KILL_GRACE_MS	 2000
-/* Frame pipe capacity asked for; unprivileged processes may have up to /proc/sys/fs/pipe-max-size (1 MiB). */
 
 #ifndef AIRLOCK_LIBEXECDIR
 #error "AIRLOCK_LIBEXECDIR must be defined by the build"
@@ -445,7 +444,8 @@ static void pump(struct xfer *x)
  * against writes, growth and shrinking succeeds only when no writable
  * mapping of it is left anywhere, and from then on the kernel refuses every
  * write: whatever the worker does next, the bytes the host validates and
- * hands out are fixed. Its size must be exactly what the header implies.
+ * hands out are fixed. Its size must be exactly what the header implies,
+ * before the seal (a live worker may still be sizing it) and after it.
  * Returns 1 when the payload is mapped (read-only), 0 when the worker still
  * has it mapped (try again once it has been reaped), and sets x->bad or
  * x->nomem on failure.
@@ -463,6 +463,11 @@ static int take_payload(struct xfer *x, int reaped)
 	}
 	if (fcntl(x->pay, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
 		x->bad = reaped || errno != EBUSY;
+		return 0;
+	}
+	/* Sealed, the size can no longer change: a live worker may have changed it since the check above. */
+	if (fstat(x->pay, &st) != 0 || (uint64_t)st.st_size != x->plen) {
+		x->bad = 1;
 		return 0;
 	}
 	void *p = mmap(NULL, (size_t)x->plen, PROT_READ, MAP_SHARED | MAP_POPULATE, x->pay, 0);

@@ -29,8 +29,8 @@ static int is(const uint8_t *buf, size_t len, const char *cmd)
 	return len == n && memcmp(buf, cmd, n) == 0;
 }
 
-/* A header for a w x h RGB image of type PNG, claiming payload bytes. */
-static void send_header(uint32_t w, uint32_t h, uint32_t type, uint64_t payload)
+/* Packs a header for a w x h RGB image of the given type, claiming payload bytes. */
+static void pack_header(uint32_t w, uint32_t h, uint32_t type, uint64_t payload, uint8_t b[FRAME_HEADER_SIZE])
 {
 	struct frame_header hd = { .magic = FRAME_MAGIC,
 				   .version = FRAME_VERSION,
@@ -41,8 +41,14 @@ static void send_header(uint32_t w, uint32_t h, uint32_t type, uint64_t payload)
 				   .height = h,
 				   .channels = 3,
 				   .payload_len = payload };
-	uint8_t b[FRAME_HEADER_SIZE];
 	frame_header_pack(&hd, b);
+}
+
+/* Sends that header down the pipe. */
+static void send_header(uint32_t w, uint32_t h, uint32_t type, uint64_t payload)
+{
+	uint8_t b[FRAME_HEADER_SIZE];
+	pack_header(w, h, type, payload, b);
 	io_write_all(1, b, sizeof(b));
 }
 
@@ -141,18 +147,22 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 	} else if (is(buf, len, "bytes-after-header")) {
 		/* The payload as it should be, and 7 bytes more down the pipe, in the same write as the header. */
 		uint8_t b[FRAME_HEADER_SIZE + 7] = { 0 };
-		struct frame_header hd = { .magic = FRAME_MAGIC,
-					   .version = FRAME_VERSION,
-					   .kind = FRAME_KIND_IMAGE,
-					   .format = FRAME_FORMAT_U8,
-					   .type = AIRLOCK_TYPE_PNG,
-					   .width = 2,
-					   .height = 2,
-					   .channels = 3,
-					   .payload_len = 12 };
-		frame_header_pack(&hd, b);
+		pack_header(2, 2, AIRLOCK_TYPE_PNG, 12, b);
 		payload_put(zeros, 12);
 		io_write_all(1, b, sizeof(b));
+		_exit(0);
+	} else if (is(buf, len, "resize-after-header")) {
+		/* A valid header, then 200 ms of sizing the unmapped memfd right and wrong in turn: the host may seal
+		 * it either way. */
+		const size_t size = 64 * 64 * 3;
+		send_header(64, 64, AIRLOCK_TYPE_PNG, size);
+		struct timespec t0, t;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do {
+			(void)!ftruncate(2, (off_t)size);
+			(void)!ftruncate(2, 0);
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		} while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 200);
 		_exit(0);
 	} else if (is(buf, len, "mutate-after-header")) {
 		/*

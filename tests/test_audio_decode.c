@@ -957,7 +957,7 @@ static void test_api(const char *root)
 	rc = audio_decode(buf, len, &lim, AIRLOCK_TYPE_WAV, &f);
 	tap(rc == AIRLOCK_E_INVALID_ARG && f.pixels == NULL, "u8 output: invalid_arg");
 	limits_default(&lim);
-	lim.out_rate = 10; /* 16000 -> 10 Hz is beyond libsamplerate's 1/256 */
+	lim.out_rate = 10; /* 16000 -> 10 Hz is beyond the resampler's 1/256 */
 	rc = audio_decode(buf, len, &lim, AIRLOCK_TYPE_WAV, &f);
 	tap(rc == AIRLOCK_E_OUT_OF_RANGE && f.limit == AIRLOCK_OUT_RATE && f.pixels == NULL,
 	    "out_rate beyond the resampler's factor of 256: out_of_range/out_rate");

@@ -1874,7 +1874,7 @@ def _():
     check(si["channels"] == 1, "STREAMINFO %r" % si)
 
 
-@test("audio 2000 Hz resampled to 768000 Hz (beyond libsamplerate's 256x): out_of_range, limit rate")
+@test("audio 2000 Hz resampled to 768000 Hz (beyond the resampler's 256x): out_of_range, limit rate")
 def _():
     with TempDir() as d:
         src = make_wav(os.path.join(d, "low.wav"), 1, 2000, 400)

@@ -54,6 +54,18 @@ static const struct {
 	{ "flood", AIRLOCK_E_PROTOCOL, 0, 0, "a worker flooding the pipe is cut off" },
 };
 
+/* Runs a test-zygote command; on success *len is the payload's size and *hits its bytes equal to value. */
+static int run_counting(airlock_ctx *ctx, const char *cmd, uint8_t value, size_t *len, size_t *hits)
+{
+	airlock_result *r = NULL;
+	int rc = airlock_sanitize(ctx, cmd, strlen(cmd), AIRLOCK_TYPE_NONE, &r);
+	const uint8_t *px = r ? airlock_result_pixels(r, len) : NULL;
+	for (size_t i = 0; px && i < *len; i++)
+		*hits += px[i] == value;
+	airlock_result_free(r);
+	return rc;
+}
+
 static pid_t the_zygote(void)
 {
 	pid_t p[8];
@@ -134,19 +146,33 @@ int main(int argc, char **argv)
 	 * keeps rewriting its mapped memfd for 200 ms after its header gives
 	 * the last state it left, never an earlier one.
 	 */
-	r = NULL;
-	rc = airlock_sanitize(ctx, "mutate-after-header", strlen("mutate-after-header"), AIRLOCK_TYPE_NONE, &r);
-	size_t mlen = 0;
-	const uint8_t *mpx = r ? airlock_result_pixels(r, &mlen) : NULL;
-	size_t ones = 0;
-	for (size_t i = 0; mpx && i < mlen; i++)
-		ones += mpx[i] == 0x01;
+	size_t mlen = 0, ones = 0;
+	rc = run_counting(ctx, "mutate-after-header", 0x01, &mlen, &ones);
 	tap_ok(rc == AIRLOCK_OK && mlen == 64 * 64 * 3 && ones == mlen,
 	       "a payload rewritten after the header: the host hands out only its final bytes (%s, %zu of %zu)",
 	       airlock_error_name(rc), ones, mlen);
-	airlock_result_free(r);
 	tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1,
 	       "mutate-after-header: no fd leaked, no child left");
+
+	/*
+	 * A worker resizing its unmapped memfd while the host seals it: the host
+	 * checks the size after the seal too, so it either maps exactly the
+	 * payload or refuses; it never maps past the end of the memfd (reading
+	 * that would raise SIGBUS here).
+	 */
+	int resized_ok = 1, resized_rejected = 0;
+	for (int i = 0; i < 20; i++) {
+		size_t rlen = 0, zeros = 0;
+		rc = run_counting(ctx, "resize-after-header", 0x00, &rlen, &zeros);
+		if (rc == AIRLOCK_OK)
+			resized_ok &= rlen == 64 * 64 * 3 && zeros == rlen;
+		else
+			resized_rejected += rc == AIRLOCK_E_PROTOCOL;
+		resized_ok &= rc == AIRLOCK_OK || rc == AIRLOCK_E_PROTOCOL;
+	}
+	tap_ok(resized_ok,
+	       "a memfd resized during the seal: 20 requests each got all 12288 bytes or protocol (%d protocol)",
+	       resized_rejected);
 
 	/* Work and memory limits, reached by the real decoders through the test zygote. */
 	size_t plen = 0, blen = 0;

@@ -152,36 +152,33 @@ static int workers_of(pid_t zygote, pid_t *pids, int max)
 	return n;
 }
 
-/* Bytes pid has written so far (its write() calls that returned), or -1. */
-static long long wchar_of(pid_t pid)
+/* The number after "key" in /proc/<pid>/<file>, or -1. */
+static long long proc_number(pid_t pid, const char *file, const char *key)
 {
 	char path[64], line[128];
 	long long v = -1;
-	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	const size_t n = strlen(key);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "wchar:", 6) == 0)
-			v = strtoll(line + 6, NULL, 10);
+		if (strncmp(line, key, n) == 0)
+			v = strtoll(line + n, NULL, 10);
 	fclose(f);
 	return v;
+}
+
+/* Bytes pid has written so far (its write() calls that returned), or -1. */
+static long long wchar_of(pid_t pid)
+{
+	return proc_number(pid, "io", "wchar:");
 }
 
 /* pid's resident shared memory (its mapped payload memfd) in KiB, or -1. */
 static long long shmem_kib_of(pid_t pid)
 {
-	char path[64], line[128];
-	long long v = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "RssShmem:", 9) == 0)
-			v = strtoll(line + 9, NULL, 10);
-	fclose(f);
-	return v;
+	return proc_number(pid, "status", "RssShmem:");
 }
 
 /* The state letter of pid ('Z' for a zombie), or 0 when there is no such process. */

@@ -17,9 +17,9 @@
  *   host      the same request from this process as it is, and while it
  *             holds 4 GiB resident (images of at most 2 megapixels).
  *   threads   requests per second from 1 and from 2 threads on one context.
- *   memory    peak RSS of the worker (from a child process that reaps the
- *             zygote, so its RUSAGE_CHILDREN covers every worker) and of
- *             the host, next to the decoded size.
+ *   memory    peak RSS of the worker (from a freshly exec'd child that reaps
+ *             the zygote, so its RUSAGE_CHILDREN covers every worker) and
+ *             of the host, next to the decoded size.
  *   png       airlock's canonical PNG encoder against libpng's defaults.
  *
  * usage: bench-sanitize [--json] [-n N] INPUT...
@@ -172,6 +172,28 @@ static int sndfile_floor(const uint8_t *buf, size_t len, uint64_t *frames)
 
 /* ---- the image floors: the same libraries, called as a server calls them, no checks ---- */
 
+/*
+ * The output buffer: malloc, which after the first run hands back memory
+ * this process has already touched, as a long-running server's would; or,
+ * fresh, pages the kernel has to find and zero first, as every new worker's
+ * are. The difference is what a new process costs beyond its own set-up.
+ */
+static uint8_t *out_alloc(size_t n, int fresh)
+{
+	if (!fresh)
+		return malloc(n);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void out_free(uint8_t *p, size_t n, int fresh)
+{
+	if (!fresh)
+		free(p);
+	else if (p)
+		munmap(p, n);
+}
+
 struct jpeg_err {
 	struct jpeg_error_mgr pub;
 	jmp_buf jmp;
@@ -182,16 +204,17 @@ static void jpeg_floor_error(j_common_ptr c)
 	longjmp(((struct jpeg_err *)c->err)->jmp, 1);
 }
 
-static int jpeg_floor(const uint8_t *buf, size_t len)
+static int jpeg_floor(const uint8_t *buf, size_t len, int fresh)
 {
 	struct jpeg_decompress_struct c;
 	struct jpeg_err e;
 	uint8_t *volatile px = NULL;
 	c.err = jpeg_std_error(&e.pub);
 	e.pub.error_exit = jpeg_floor_error;
+	volatile size_t size = 0;
 	if (setjmp(e.jmp)) {
 		jpeg_destroy_decompress(&c);
-		free(px);
+		out_free(px, size, fresh);
 		return -1;
 	}
 	jpeg_create_decompress(&c);
@@ -200,27 +223,29 @@ static int jpeg_floor(const uint8_t *buf, size_t len)
 	c.out_color_space = JCS_RGB;
 	jpeg_start_decompress(&c);
 	const size_t stride = (size_t)c.output_width * 3;
-	px = malloc(stride * c.output_height);
+	size = stride * c.output_height;
+	px = out_alloc(size, fresh);
 	while (px && c.output_scanline < c.output_height) {
 		JSAMPROW row = px + (size_t)c.output_scanline * stride;
 		jpeg_read_scanlines(&c, &row, 1);
 	}
 	jpeg_finish_decompress(&c);
 	jpeg_destroy_decompress(&c);
-	free(px);
+	out_free(px, size, fresh);
 	return 0;
 }
 
-static int png_floor(const uint8_t *buf, size_t len)
+static int png_floor(const uint8_t *buf, size_t len, int fresh)
 {
 	png_image img = { .version = PNG_IMAGE_VERSION };
 	if (!png_image_begin_read_from_memory(&img, buf, len))
 		return -1;
 	img.format = PNG_FORMAT_RGB;
-	uint8_t *px = malloc(PNG_IMAGE_SIZE(img));
+	const size_t size = PNG_IMAGE_SIZE(img);
+	uint8_t *px = out_alloc(size, fresh);
 	int ok = px && png_image_finish_read(&img, NULL, px, 0, NULL);
 	png_image_free(&img);
-	free(px);
+	out_free(px, size, fresh);
 	return ok ? 0 : -1;
 }
 
@@ -271,8 +296,11 @@ static void row(const char *table, const char *title, const char *name, int ncel
 			printf("[\"shape\", \"%s\"]", text);
 			first = 0;
 		}
+		/* Whole numbers (byte counts) in full; the rest to 6 significant digits. */
 		for (int i = 0; i < ncells; i++)
-			printf("%s[\"%s\", %.6g]", first && i == 0 ? "" : ", ", names[i], values[i]);
+			printf(values[i] == floor(values[i]) && fabs(values[i]) < 1e15 ? "%s[\"%s\", %.0f]"
+										       : "%s[\"%s\", %.6g]",
+			       first && i == 0 ? "" : ", ", names[i], values[i]);
 		printf("]}\n");
 	} else {
 		printf("%-9s %-22s %-18s", table, name, text ? text : "");
@@ -337,7 +365,7 @@ static double sanitize_ms(airlock_ctx *ctx, const struct input *in, airlock_form
 	return t / 1e3;
 }
 
-static double floor_ms(void *magic, const struct input *in, const struct limits *lim, int decoder)
+static double floor_ms(void *magic, const struct input *in, const struct limits *lim, int decoder, int fresh)
 {
 	double t0 = now_us();
 	int rc = 0;
@@ -349,7 +377,7 @@ static double floor_ms(void *magic, const struct input *in, const struct limits 
 	} else if (in->audio) {
 		rc = sndfile_floor(in->buf, in->len, &frames);
 	} else {
-		rc = in->jpeg ? jpeg_floor(in->buf, in->len) : png_floor(in->buf, in->len);
+		rc = in->jpeg ? jpeg_floor(in->buf, in->len, fresh) : png_floor(in->buf, in->len, fresh);
 	}
 	double t = now_us() - t0;
 	if (rc != 0) {
@@ -371,26 +399,31 @@ static void library(const struct input *in, int n, airlock_ctx *ctx, airlock_ctx
 	lim16.sample_format = FRAME_FORMAT_F32;
 	double *a = calloc((size_t)n, sizeof(double)), *b = calloc((size_t)n, sizeof(double)),
 	       *c = calloc((size_t)n, sizeof(double)), *d = calloc((size_t)n, sizeof(double)),
-	       *e = calloc((size_t)n, sizeof(double)), *g = calloc((size_t)n, sizeof(double));
+	       *e = calloc((size_t)n, sizeof(double)), *g = calloc((size_t)n, sizeof(double)),
+	       *h = calloc((size_t)n, sizeof(double));
 	const airlock_format file = in->audio  ? AIRLOCK_FORMAT_WAV
 				    : in->jpeg ? AIRLOCK_FORMAT_JPEG
 					       : AIRLOCK_FORMAT_PNG;
 	for (int k = 0; k < n; k++) {
-		a[k] = floor_ms(magic, in, &lim, 0);
-		b[k] = floor_ms(magic, in, &lim, 1);
+		a[k] = floor_ms(magic, in, &lim, 0, 0);
+		b[k] = floor_ms(magic, in, &lim, 1, 0);
+		if (!in->audio)
+			h[k] = floor_ms(magic, in, &lim, 0, 1);
 		c[k] = sanitize_ms(ctx, in, 0);
 		d[k] = sanitize_ms(ctx, in, file);
 		if (in->audio) {
-			e[k] = floor_ms(magic, in, &lim16, 1);
+			e[k] = floor_ms(magic, in, &lim16, 1, 0);
 			g[k] = sanitize_ms(ctx16, in, 0);
 		}
 	}
 	const double fl = median(a, n), de = median(b, n), sb = median(c, n), fi = median(d, n);
-	static const char *const cols[] = { "floor ms",	  "decoder ms",	     "sandboxed ms",
-					    "+encode ms", "sandboxed/floor", "+encode/floor" };
-	const double v[] = { fl, de, sb, fi, sb / fl, fi / fl };
-	row("library", "Library: the in-process floor, airlock's decoder in-process, and sandboxed", in->name, 6, cols,
-	    v, in->shape);
+	static const char *const cols[] = { "floor ms",	      "decoder ms",	      "sandboxed ms",
+					    "+encode ms",     "sandboxed/floor",      "+encode/floor",
+					    "fresh floor ms", "sandboxed/fresh floor" };
+	const double fr = in->audio ? 0 : median(h, n);
+	const double v[] = { fl, de, sb, fi, sb / fl, fi / fl, fr, in->audio ? 0 : sb / fr };
+	row("library", "Library: the in-process floor, airlock's decoder in-process, and sandboxed", in->name,
+	    in->audio ? 6 : 8, cols, v, in->shape);
 	if (in->audio) {
 		const double de16 = median(e, n), sb16 = median(g, n);
 		static const char *const cols16[] = { "floor ms", "decoder ms", "sandboxed ms", "sandboxed/floor",
@@ -417,6 +450,7 @@ static void library(const struct input *in, int n, airlock_ctx *ctx, airlock_ctx
 	free(d);
 	free(e);
 	free(g);
+	free(h);
 }
 
 static void host_size(const struct input *in, int n, airlock_ctx *ctx)
@@ -522,43 +556,59 @@ static long vm_hwm_kib(void)
 }
 
 /*
- * In a child process: one request, then airlock_close(), which reaps the
- * zygote; the zygote has reaped every worker, so RUSAGE_CHILDREN's maxrss
- * is the largest worker's (or the zygote's) peak. out: worker peak, host
- * peak growth, decoded bytes, all in bytes.
+ * Run as "bench-sanitize --memory-child FILE MONO" in a freshly exec'd
+ * process, so the zygote it spawns starts small: one request, then
+ * airlock_close(), which reaps the zygote; the zygote has reaped every
+ * worker, so RUSAGE_CHILDREN's maxrss is the largest worker's peak (or the
+ * zygote's, whichever is more). Prints the worker peak, the host's peak
+ * growth over the request and the decoded size, in bytes.
  */
-static int measure_memory(const struct input *in, airlock_ctx *(*opener)(int), int mono16k, double out[3])
+static int memory_child(const char *path, int mono16k)
 {
-	int p[2];
-	if (pipe(p) != 0)
+	airlock_ctx *ctx = open_ctx(mono16k);
+	size_t len = 0;
+	uint8_t *buf = slurp(path, &len);
+	const long base = vm_hwm_kib();
+	airlock_result *r = NULL;
+	if (!ctx || !buf || airlock_sanitize(ctx, buf, len, AIRLOCK_TYPE_NONE, &r) != AIRLOCK_OK)
+		return 1;
+	size_t n = 0;
+	airlock_result_pixels(r, &n);
+	const long host = vm_hwm_kib() - base;
+	airlock_result_free(r);
+	airlock_close(ctx);
+	free(buf);
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	printf("%.0f %.0f %zu\n", (double)ru.ru_maxrss * 1024, (double)host * 1024, n);
+	return 0;
+}
+
+/* Runs memory_child() on in's bytes (through an inherited memfd) and reads its three numbers. */
+static int measure_memory(const struct input *in, int mono16k, double out[3])
+{
+	int fd = memfd_create("bench-input", 0), p[2];
+	if (fd < 0 || write(fd, in->buf, in->len) != (ssize_t)in->len || pipe(p) != 0)
 		return -1;
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(p[0]);
-		double v[3] = { -1, -1, -1 };
-		airlock_ctx *ctx = opener(mono16k);
-		const long base = vm_hwm_kib();
-		airlock_result *r = NULL;
-		if (ctx && airlock_sanitize(ctx, in->buf, in->len, AIRLOCK_TYPE_NONE, &r) == AIRLOCK_OK) {
-			size_t n = 0;
-			airlock_result_pixels(r, &n);
-			v[2] = (double)n;
-			v[1] = (double)(vm_hwm_kib() - base) * 1024;
-		}
-		airlock_result_free(r);
-		airlock_close(ctx);
-		struct rusage ru;
-		getrusage(RUSAGE_CHILDREN, &ru);
-		v[0] = (double)ru.ru_maxrss * 1024;
-		(void)!write(p[1], v, sizeof(v));
-		_exit(0);
+		char path[64], mono[2] = { mono16k ? '1' : '0', 0 };
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		dup2(p[1], 1);
+		execl("/proc/self/exe", "bench-sanitize", "--memory-child", path, mono, (char *)NULL);
+		_exit(127);
 	}
 	close(p[1]);
-	int ok = read(p[0], out, 3 * sizeof(double)) == 3 * sizeof(double) && out[2] >= 0;
-	close(p[0]);
-	waitpid(pid, NULL, 0);
-	return ok ? 0 : -1;
+	close(fd);
+	char line[256] = "";
+	FILE *f = fdopen(p[0], "r");
+	int ok = f && fgets(line, sizeof(line), f) && sscanf(line, "%lf %lf %lf", &out[0], &out[1], &out[2]) == 3;
+	if (f)
+		fclose(f);
+	int ws = 0;
+	waitpid(pid, &ws, 0);
+	return ok && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : -1;
 }
 
 /* The smallest valid PNG (1x1 RGB), for the worker's own size. */
@@ -572,19 +622,20 @@ static void memory(const struct input *in, double worker_base)
 {
 	double m[3];
 	for (int mono = 0; mono <= in->audio; mono++) {
-		if (measure_memory(in, open_ctx, mono, m) != 0) {
+		if (measure_memory(in, mono, m) != 0) {
 			fprintf(stderr, "bench-sanitize: %s: memory measurement failed\n", in->name);
 			exit(1);
 		}
 		const double mib = 1024.0 * 1024.0, over = (m[0] - m[2] - worker_base) / mib;
-		static const char *const cols[] = { "decoded MiB", "worker peak MiB",
+		static const char *const cols[] = { "decoded MiB", "worker peak MiB", "1x1 worker MiB",
 						    "worker - decoded - 1x1 worker MiB", "host growth MiB" };
-		const double v[] = { m[2] / mib, m[0] / mib, over, m[1] / mib };
+		_Static_assert(sizeof(cols) / sizeof(cols[0]) == 5, "one name per value");
+		const double v[] = { m[2] / mib, m[0] / mib, worker_base / mib, over, m[1] / mib };
 		char name[96];
 		snprintf(name, sizeof(name), "%s%s", in->name, mono ? " to 16 kHz mono f32" : "");
 		row("memory",
 		    "Memory: peak RSS of the worker (a 1x1 PNG's worker is the constant) and growth of the host's",
-		    name, 4, cols, v, in->shape);
+		    name, 5, cols, v, in->shape);
 		char what[160];
 		snprintf(what, sizeof(what), "%s: worker peak beyond decoded size and a 1x1 PNG's worker", name);
 		target(what, over, "<=", 8.0, "MiB");
@@ -663,6 +714,8 @@ int main(int argc, char **argv)
 			n = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--synth") == 0 && i + 1 < argc)
 			return write_synth(argv[i + 1]);
+		else if (strcmp(argv[i], "--memory-child") == 0 && i + 2 < argc)
+			return memory_child(argv[i + 1], atoi(argv[i + 2]));
 		else
 			break;
 	}
@@ -716,7 +769,7 @@ int main(int argc, char **argv)
 			threads(&in[k], (uint64_t)in[k].w * in[k].h <= 64 * 64 ? 20 * n : n, ctx);
 	const struct input tiny = { .name = "1x1.png", .buf = (uint8_t *)tiny_png, .len = sizeof(tiny_png) };
 	double base[3];
-	if (measure_memory(&tiny, open_ctx, 0, base) != 0) {
+	if (measure_memory(&tiny, 0, base) != 0) {
 		fprintf(stderr, "bench-sanitize: the 1x1 PNG memory measurement failed\n");
 		return 1;
 	}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The performance benchmark (docs/performance.md): install the tools airlock
+# is compared against, build, and run tests/bench/bench.py, which makes its
+# inputs in build/bench-inputs/ and prints tables of medians and targets.
+# Options pass through: -n N rounds, --quick, --markdown FILE.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+airlock_deps imagemagick libvips-tools ffmpeg sox libsox-fmt-base libsox-fmt-mp3 python3-pil
+airlock_build build
+exec python3 tests/bench/bench.py --build build "$@"

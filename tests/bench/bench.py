@@ -1,0 +1,598 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""airlock's performance benchmark (issue 5). Run it as `scripts/bench.sh`,
+which installs the tools compared against and builds first; options pass
+through:
+
+    scripts/bench.sh [-n N] [--quick] [--markdown FILE] [--skip-library]
+
+Inputs are made once into BUILD/bench-inputs/ (deleted files are remade; no
+downloads): three images from ImageMagick's plasma generator (a 1152x864 JPEG
+and PNG, a 4032x3024 JPEG, a 64x64 PNG icon) and 60 seconds of synthesized
+stereo music as MP3, FLAC and Opus from `bench-sanitize --synth`.
+
+Sections, each printed as a table when it finishes:
+
+  library    BUILD/tests/bench-sanitize --json: the C benchmark, the plain
+             in-process library call against airlock_sanitize() through the
+             sandbox; its tables and targets are passed on as they come.
+  Pillow     Pillow in-process, the usual Python server path: open, EXIF
+             transpose, convert to RGB (decode), then also save in the
+             input's format (JPEG quality 92, airlock's default; PNG with
+             Pillow's defaults) into memory.
+  CLI        wall time of whole commands writing a file, airlock against
+             ImageMagick's convert and vips for images, ffmpeg and sox for
+             audio. Each time includes process start-up; for airlock that
+             is the zygote's exec and a confined worker as well.
+
+Every figure is a median. Rounds are interleaved (in round r each tool runs
+once, in turn) so that drift on a busy machine hits all alike, after one
+untimed warm-up round whose outputs are also checked. N rounds (-n, default
+15; --quick: 3) for small inputs; the 12-megapixel JPEG and the 60-second
+audio files take min(N, max(5, N // 3)).
+
+JPEG output is at quality 92 for every tool (airlock's default; convert
+-quality 92, vips copy OUT.jpg[Q=92]), so each does the same job; PNG output
+uses each tool's own defaults, and the byte columns show the result. vips
+and convert may use several threads, airlock one.
+
+Targets (from bench-sanitize, and here: airlock's CLI beats each other tool
+on every image case and on 16 kHz mono float32 audio) end in a table and the
+line `N targets met, M missed`. A missed target is reported, not an error:
+the exit status is non-zero only if a tool failed or the benchmark broke.
+
+--markdown FILE also writes every table as GitHub Markdown, after a block
+describing the machine and the versions of every tool and library involved.
+"""
+import argparse
+import datetime
+import importlib.util
+import json
+import os
+import re
+import shlex
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CONVERT = "/usr/bin/convert"  # /usr/local/bin/convert may be something else
+SYSTEM_PYTHON = "/usr/bin/python3"  # the one Debian's python3-pil is for
+
+PLASMA_PHOTO = ["plasma:fractal", "-blur", "0x1", "-attenuate", "0.4", "+noise", "Gaussian", "-quality", "90"]
+IMAGE_RECIPES = [
+    ("photo-1mp.jpg", lambda d, out: [CONVERT, "-seed", "1", "-size", "1152x864", *PLASMA_PHOTO, out]),
+    ("photo-12mp.jpg", lambda d, out: [CONVERT, "-seed", "2", "-size", "4032x3024", *PLASMA_PHOTO, out]),
+    ("photo-1mp.png", lambda d, out: [CONVERT, str(d / "photo-1mp.jpg"), "-depth", "8", "PNG24:" + out]),
+    ("icon-64.png", lambda d, out: [CONVERT, "-seed", "3", "-size", "64x64", "plasma:fractal", "-depth", "8",
+                                    "PNG24:" + out]),
+]
+IMAGES = ["photo-1mp.jpg", "photo-1mp.png", "icon-64.png", "photo-12mp.jpg"]
+AUDIO = ["music-60s.mp3", "music-60s.flac", "music-60s.opus"]
+BIG = {"photo-12mp.jpg", *AUDIO}
+
+# (row, input, output extension); the output type follows the input unless it differs here.
+IMAGE_CASES = [
+    ("JPEG→JPEG 1 MP", "photo-1mp.jpg", "jpg"),
+    ("JPEG→JPEG 12 MP", "photo-12mp.jpg", "jpg"),
+    ("PNG→PNG 1 MP", "photo-1mp.png", "png"),
+    ("PNG→PNG 64x64", "icon-64.png", "png"),
+    ("JPEG→PNG 1 MP", "photo-1mp.jpg", "png"),
+]
+
+# (row suffix, airlock options, ffmpeg options, sox options, output (channels, rate, sample format), targets?);
+# None in the output shape: the source's.
+AUDIO_CASES = [
+    ("WAV s16", [], [], [], (None, None, "s16"), False),
+    ("16 kHz mono f32", ["--rate", "16000", "--mono", "--sample-format", "f32"],
+     ["-ac", "1", "-ar", "16000", "-c:a", "pcm_f32le"],
+     ["-e", "floating-point", "-b", "32", "-r", "16000", "-c", "1"], (1, 16000, "f32"), True),
+]
+
+
+class BenchError(Exception):
+    """A tool failed or produced nothing: the run goes on, the exit status will say so."""
+
+
+class Report:
+    """Everything printed so far, for the targets summary and --markdown."""
+
+    def __init__(self):
+        self.tables = []
+        self.targets = []
+        self.failures = []
+
+    def table(self, title, header, columns, rows, notes=()):
+        """rows: [(name, {column: value})]; prints the table at once."""
+        t = {"title": title, "header": header, "columns": columns, "rows": rows, "notes": list(notes)}
+        self.tables.append(t)
+        print(render_text(t), flush=True)
+
+    def target(self, name, value, op, limit, unit="x"):
+        self.targets.append({"target": name, "value": value, "op": op, "limit": limit, "unit": unit})
+
+    def fail(self, msg):
+        self.failures.append(msg)
+        print(f"bench: FAILED: {msg}", file=sys.stderr, flush=True)
+
+
+# ---- formatting ----
+
+def is_ratio(column):
+    return re.search(r"/|ratio|speed-?up|(^|\s)x($|\s)", column) is not None
+
+
+def fmt(column, v):
+    """ms and other floats to 3 decimals, ratios to 2, byte counts whole."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float) and "bytes" in column:
+        v = round(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.2f}" if is_ratio(column) else f"{v:.3f}"
+    return str(v)
+
+
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def cells(t):
+    """The table as strings, header first, and which columns hold numbers (right-aligned)."""
+    cols = [t["header"], *t["columns"]]
+    grid = [cols] + [[name] + [fmt(c, vals.get(c)) for c in t["columns"]] for name, vals in t["rows"]]
+    numeric = [False] + [all(is_number(vals.get(c)) or vals.get(c) in (None, "n/a")
+                             for _, vals in t["rows"]) for c in t["columns"]]
+    return grid, numeric
+
+
+def render_text(t):
+    grid, numeric = cells(t)
+    widths = [max(len(row[i]) for row in grid) for i in range(len(grid[0]))]
+    lines = ["", t["title"]]
+    for row in grid:
+        lines.append("  ".join(s.rjust(w) if num else s.ljust(w)
+                               for s, w, num in zip(row, widths, numeric)).rstrip())
+    lines += [f"  {n}" for n in t["notes"]]
+    return "\n".join(lines)
+
+
+def render_markdown(t):
+    grid, numeric = cells(t)
+    esc = [[s.replace("|", "\\|") for s in row] for row in grid]
+    lines = [f"### {t['title']}", "", "| " + " | ".join(esc[0]) + " |",
+             "|" + "|".join("---:" if num else "---" for num in numeric) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in esc[1:]]
+    if t["notes"]:
+        lines += [""] + [f"{n}  " for n in t["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def target_met(t):
+    v, lim = t["value"], t["limit"]
+    return {"<": v < lim, "<=": v <= lim, ">": v > lim, ">=": v >= lim, "==": v == lim}.get(t["op"], False)
+
+
+def fmt_value(v, unit):
+    s = (f"{v:.3f}" if unit == "ms" else f"{v:.2f}") if isinstance(v, float) else str(v)
+    return s + unit if unit == "x" else f"{s} {unit}".rstrip()
+
+
+# ---- running tools ----
+
+def tail(text, lines=3):
+    return " | ".join(text.strip().splitlines()[-lines:])
+
+
+def run(cmd, what):
+    """Runs cmd to completion, output captured; BenchError unless it exits 0."""
+    try:
+        p = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    except OSError as e:
+        raise BenchError(f"{what}: cannot run {cmd[0]}: {e}") from e
+    if p.returncode != 0:
+        err = tail(p.stderr.decode(errors="replace"))
+        raise BenchError(f"{what}: {Path(str(cmd[0])).name} exited {p.returncode}: {err}")
+    return p
+
+
+def run_timed(cmd, out, what):
+    """Wall seconds of one run writing out, which must exist and be non-empty afterwards."""
+    out.unlink(missing_ok=True)  # a stale file must not pass the check
+    t0 = time.perf_counter()
+    run(cmd, what)
+    elapsed = time.perf_counter() - t0
+    if not out.exists() or out.stat().st_size == 0:
+        raise BenchError(f"{what}: {Path(str(cmd[0])).name} exited 0 but wrote no {out.name}")
+    return elapsed
+
+
+def time_interleaved(tools, rounds, what):
+    """tools: {name: (cmd, out)}. Median ms per tool over rounds, after an untimed warm-up round."""
+    times = {name: [] for name in tools}
+    for r in range(rounds + 1):
+        for name, (cmd, out) in tools.items():
+            t = run_timed(cmd, out, f"{what}, {name}")
+            if r > 0:
+                times[name].append(t)
+    return {name: statistics.median(v) * 1000 for name, v in times.items()}
+
+
+def first_line(cmd):
+    """The first line cmd prints, spaces squeezed and any copyright notice cut off."""
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False, text=True)
+    except OSError:
+        return "n/a"
+    lines = p.stdout.strip().splitlines()
+    return " ".join(lines[0].split(" Copyright")[0].split()) if lines else "n/a"
+
+
+# ---- inputs ----
+
+def make_inputs(build, outdir):
+    """Makes whichever input is missing; returns {name: path}."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=outdir, prefix=".new-") as tmp:
+        tmp = Path(tmp)
+        for name, recipe in IMAGE_RECIPES:
+            if not (outdir / name).exists():
+                print(f"bench: making {outdir / name}", file=sys.stderr, flush=True)
+                run(recipe(outdir, str(tmp / name)), f"making {name}")
+                (tmp / name).rename(outdir / name)
+        if not all((outdir / name).exists() for name in AUDIO):
+            print(f"bench: making {', '.join(AUDIO)} in {outdir}", file=sys.stderr, flush=True)
+            run([build / "tests" / "bench-sanitize", "--synth", tmp], "making the audio inputs")
+            for name in AUDIO:
+                if not (tmp / name).exists():
+                    raise BenchError(f"bench-sanitize --synth wrote no {name}")
+                (tmp / name).rename(outdir / name)
+    return {name: outdir / name for name in IMAGES + AUDIO}
+
+
+# ---- sections ----
+
+def library_section(report, build, inputs, n, n_big):
+    """bench-sanitize's JSON lines: rows grouped into its tables, targets collected."""
+    exe = build / "tests" / "bench-sanitize"
+    small = [inputs[k] for k in IMAGES + AUDIO if k not in BIG]
+    big = [inputs[k] for k in IMAGES + AUDIO if k in BIG]
+    tables = {}  # table id -> {"title", "columns", "rows"}, in order of first appearance
+    for batch, rounds in ((small, n), (big, n_big)):
+        cmd = [str(exe), "--json", "-n", str(rounds), *map(str, batch)]
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, check=False, text=True)  # stderr passes through
+        except OSError as e:
+            raise BenchError(f"library: cannot run {exe}: {e}") from e
+        for line in p.stdout.splitlines():
+            take_library_line(report, tables, line)
+        if p.returncode != 0:
+            report.fail(f"library: bench-sanitize exited {p.returncode} on {', '.join(b.name for b in batch)}")
+    for t in tables.values():
+        report.table(t["title"], "input", t["columns"], t["rows"])
+
+
+def take_library_line(report, tables, line):
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict) and "target" in obj:
+        try:
+            report.target(obj["target"], float(obj["value"]), obj["op"], float(obj["limit"]), obj.get("unit", ""))
+        except (KeyError, TypeError, ValueError):
+            report.fail(f"library: a target line bench.py cannot read: {line}")
+    elif isinstance(obj, dict) and "table" in obj:
+        t = tables.setdefault(obj["table"], {"title": obj.get("title", obj["table"]), "columns": [], "rows": []})
+        vals = {}
+        for col, v in obj.get("cells", []):
+            if col not in t["columns"]:
+                t["columns"].append(col)
+            vals[col] = v
+        t["rows"].append((obj.get("row", ""), vals))
+    elif line.strip():
+        print(f"bench-sanitize: {line}", flush=True)
+
+
+def pillow_section(report, inputs, n, n_big):
+    try:
+        import PIL
+        from PIL import Image, ImageOps
+    except ImportError as e:
+        raise BenchError(f"Pillow: cannot import it ({e}); install python3-pil") from e
+    from io import BytesIO
+
+    def decode(data):
+        im = ImageOps.exif_transpose(Image.open(BytesIO(data))).convert("RGB")
+        im.load()
+        return im
+
+    def to_file(data, fmt):
+        out = BytesIO()
+        im = decode(data)
+        if fmt == "JPEG":
+            im.save(out, "JPEG", quality=92)
+        else:
+            im.save(out, "PNG")
+        return out.getvalue()
+
+    rows = []
+    for name in IMAGES:
+        data = inputs[name].read_bytes()
+        fmt_ = "JPEG" if name.endswith(".jpg") else "PNG"
+        rounds = n_big if name in BIG else n
+        dec, enc = [], []
+        for r in range(rounds + 1):
+            t0 = time.perf_counter()
+            im = decode(data)
+            t1 = time.perf_counter()
+            out = to_file(data, fmt_)
+            t2 = time.perf_counter()
+            if r > 0:
+                dec.append(t1 - t0)
+                enc.append(t2 - t1)
+        rows.append((name, {"shape": f"{im.width}x{im.height}", "decode ms": statistics.median(dec) * 1000,
+                            "to file ms": statistics.median(enc) * 1000, "output bytes": len(out)}))
+    report.table(f"Pillow {PIL.__version__} in-process (decode; decode and save into memory)", "input",
+                 ["shape", "decode ms", "to file ms", "output bytes"], rows,
+                 ["decode: open, exif_transpose, convert('RGB'); to file: the same, then save as the input's "
+                  "type (JPEG quality 92; PNG defaults)"])
+
+
+def image_section(report, build, inputs, n, n_big, tmp):
+    rows = []
+    for row, src_name, ext in IMAGE_CASES:
+        src = inputs[src_name]
+        same = src.suffix == "." + ext
+        out = {tool: tmp / f"{tool}.{ext}" for tool in ("airlock", "convert", "vips")}
+        tools = {
+            "airlock": ([build / "airlock", src, "-o", out["airlock"]] if same else
+                    [build / "airlock", "--to", "png", src, "-o", out["airlock"]], out["airlock"]),
+            "convert": ([CONVERT, src, "-strip"] + (["-quality", "92"] if ext == "jpg" else []) + [out["convert"]],
+                        out["convert"]),
+            "vips": (["vips", "copy", src, f"{out['vips']}[Q=92]" if ext == "jpg" else out["vips"]], out["vips"]),
+        }
+        try:
+            ms = time_interleaved(tools, n_big if src_name in BIG else n, f"CLI {row} ({src_name})")
+        except BenchError as e:
+            report.fail(str(e))
+            continue
+        vals = {f"{t} ms": ms[t] for t in tools}
+        for other in ("convert", "vips"):
+            vals[f"{other}/airlock"] = ms[other] / ms["airlock"]
+            report.target(f"CLI {row}: {other} / airlock", ms[other] / ms["airlock"], ">", 1.0)
+        for t in tools:
+            vals[f"{t} bytes"] = out[t].stat().st_size
+        rows.append((row, vals))
+    cols = ["airlock ms", "convert ms", "vips ms", "convert/airlock", "vips/airlock",
+            "airlock bytes", "convert bytes", "vips bytes"]
+    report.table("CLI to file, images: wall time per command", "case", cols, rows,
+                 ["airlock IN -o OUT (--to png for JPEG→PNG); convert IN -strip [-quality 92] OUT; "
+                  "vips copy IN OUT[Q=92]",
+                  "JPEG quality 92 for all three (airlock's default); PNG with each tool's defaults"])
+
+
+def wav_info(path):
+    """((channels, rate, sample format), frames) from a WAV file's fmt and data chunks; the wave module
+    cannot read float."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise BenchError(f"{path.name}: not a RIFF WAVE file")
+        fmt_ = None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                raise BenchError(f"{path.name}: no data chunk")
+            cid, size = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if cid == b"fmt ":
+                body = f.read(size + (size & 1))
+                fmt_ = struct.unpack_from("<HHIIHH", body)
+                if fmt_[0] == 0xFFFE and len(body) >= 26:  # WAVE_FORMAT_EXTENSIBLE: the subformat's tag
+                    fmt_ = (struct.unpack_from("<H", body, 24)[0], *fmt_[1:])
+            elif cid == b"data":
+                if fmt_ is None:
+                    raise BenchError(f"{path.name}: data chunk before fmt")
+                left = path.stat().st_size - f.tell()
+                if size == 0xFFFFFFFF or size > left:  # streamed: the rest of the file
+                    size = left
+                tag, channels, rate, _, align, bits = fmt_
+                kind = {1: "u" if bits == 8 else "s", 3: "f"}.get(tag, f"tag{tag}:")
+                return (channels, rate, f"{kind}{bits}"), size // align
+            else:
+                f.seek(size + (size & 1), os.SEEK_CUR)
+
+
+def sox_reads(path):
+    """None if sox can read path, else why not."""
+    p = subprocess.run(["sox", "--i", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
+                       text=True)
+    return None if p.returncode == 0 else (tail(p.stderr, 1) or f"sox --i exited {p.returncode}")
+
+
+def check_same_job(row, outs, expect):
+    """Warnings unless every tool's output has the shape expected, the same as the others', and the same
+    frame count within 1%: a check that they did the same job."""
+    info = {tool: wav_info(out) for tool, out in outs.items()}
+    warnings = []
+    frames = [f for _, f in info.values()]
+    if max(frames) > min(frames) * 1.01:
+        warnings.append(f"WARNING: {row}: frame counts differ by more than 1%: " +
+                        ", ".join(f"{t} {f}" for t, (_, f) in info.items()))
+    shapes = {shape for shape, _ in info.values()}
+    wrong = [shape for shape in shapes if any(e is not None and e != v for e, v in zip(expect, shape))]
+    if len(shapes) > 1 or wrong:
+        warnings.append(f"WARNING: {row}: output (channels, rate, samples) " +
+                        ", ".join(f"{t} {s}" for t, (s, _) in info.items()) + f"; asked for {expect}")
+    return warnings
+
+
+def audio_section(report, build, inputs, n_big, tmp):
+    rows, notes = [], []
+    for name in AUDIO:
+        src = inputs[name]
+        codec = src.suffix[1:]
+        sox_why = sox_reads(src)
+        if sox_why:
+            notes.append(f"sox n/a for {name}: this sox cannot read it ({sox_why})")
+        for suffix, al_opts, ff_opts, sox_opts, expect, targets in AUDIO_CASES:
+            row = f"{codec} → {suffix}"
+            out = {tool: tmp / f"{tool}.wav" for tool in ("airlock", "ffmpeg", "sox")}
+            tools = {
+                "airlock": ([build / "airlock", *al_opts, src, "-o", out["airlock"]], out["airlock"]),
+                "ffmpeg": (["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", src, *ff_opts, out["ffmpeg"]],
+                           out["ffmpeg"]),
+            }
+            if not sox_why:
+                tools["sox"] = (["sox", src, *sox_opts, out["sox"]], out["sox"])
+            try:
+                ms = time_interleaved(tools, n_big, f"CLI {row} ({name})")
+                warnings = check_same_job(row, {t: o for t, (_, o) in tools.items()}, expect)
+            except BenchError as e:
+                report.fail(str(e))
+                continue
+            for w in warnings:
+                print(w, flush=True)
+            notes += warnings
+            vals = {"airlock ms": ms["airlock"], "ffmpeg ms": ms["ffmpeg"], "sox ms": ms.get("sox", "n/a"),
+                    "ffmpeg/airlock": ms["ffmpeg"] / ms["airlock"],
+                    "sox/airlock": ms["sox"] / ms["airlock"] if "sox" in ms else "n/a"}
+            if targets:
+                for other in ("ffmpeg", "sox"):
+                    if other in ms:
+                        report.target(f"CLI {row}: {other} / airlock", ms[other] / ms["airlock"], ">", 1.0)
+            rows.append((row, vals))
+    report.table("CLI to file, audio (60 s stereo): wall time per command", "case",
+                 ["airlock ms", "ffmpeg ms", "sox ms", "ffmpeg/airlock", "sox/airlock"], rows,
+                 ["WAV s16: source rate and channels, 16-bit; 16 kHz mono f32: resampled, downmixed, float32",
+                  *notes])
+
+
+def targets_section(report):
+    rows = [(t["target"], {"value": fmt_value(t["value"], t["unit"]),
+                           "limit": f"{t['op']} {fmt_value(t['limit'], t['unit'])}",
+                           "met": target_met(t)}) for t in report.targets]
+    report.table("Targets", "target", ["value", "limit", "met"], rows)
+
+
+# ---- the machine, for --markdown ----
+
+def machine(argv):
+    def proc_field(path, key):
+        try:
+            for line in Path(path).read_text().splitlines():
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "n/a"
+
+    try:
+        import PIL
+        pillow = PIL.__version__
+    except ImportError:
+        pillow = "n/a"
+    mem_kb = proc_field("/proc/meminfo", "MemTotal").split()[0]
+    pc = subprocess.run(["pkg-config", "--modversion", "libjpeg", "libpng", "sndfile"],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False).stdout.split()
+    pc += ["n/a"] * (3 - len(pc))
+    try:
+        debian = Path("/etc/debian_version").read_text().strip()
+    except OSError:
+        debian = "n/a"
+    git = first_line(["git", "describe", "--always", "--dirty"])
+    return [
+        ("CPU", proc_field("/proc/cpuinfo", "model name")),
+        ("nproc", str(len(os.sched_getaffinity(0)))),
+        ("memory", f"{int(mem_kb) / 1048576:.1f} GiB" if mem_kb.isdigit() else "n/a"),
+        ("kernel", os.uname().release),
+        ("Debian", debian),
+        ("gcc", first_line(["gcc", "--version"])),
+        ("libjpeg-turbo / libpng", f"{pc[0]} / {pc[1]}"),
+        ("libsndfile", pc[2]),
+        ("ImageMagick", first_line([CONVERT, "-version"]).removeprefix("Version: ")),
+        ("vips", first_line(["vips", "--version"])),
+        ("ffmpeg", first_line(["ffmpeg", "-version"])),
+        ("sox", first_line(["sox", "--version"]).removeprefix("sox: ")),
+        ("Pillow", pillow),
+        ("airlock", f"{first_line([str(argv.build / 'airlock'), '--version'])} (git {git})"),
+        ("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+        ("command", "`" + shlex.join(sys.argv) + "`"),
+    ]
+
+
+def write_markdown(path, report, argv):
+    parts = ["### Machine", "", *(f"- {k}: {v}" for k, v in machine(argv)), ""]
+    parts += [render_markdown(t) for t in report.tables]
+    if report.failures:
+        parts += ["### Failures", "", *(f"- {f}" for f in report.failures), ""]
+    met = sum(target_met(t) for t in report.targets)
+    parts.append(f"{met} targets met, {len(report.targets) - met} missed\n")
+    Path(path).write_text("\n".join(parts))
+
+
+# ---- main ----
+
+def parse_args():
+    ap = argparse.ArgumentParser(description="airlock's performance benchmark; see the module docstring.")
+    ap.add_argument("--build", type=Path, default=Path("build"), help="meson build directory (build)")
+    ap.add_argument("-n", type=int, default=15, help="rounds per measurement (15; big inputs fewer)")
+    ap.add_argument("--quick", action="store_true", help="3 rounds, a smoke check")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown into FILE")
+    ap.add_argument("--skip-library", action="store_true", help="leave out bench-sanitize's section")
+    a = ap.parse_args()
+    if a.quick:
+        a.n = 3
+    if a.n < 1:
+        ap.error("-n must be at least 1")
+    return a
+
+
+def main():
+    # Debian's Pillow belongs to the system python3, not to a python3 from pyenv or a venv.
+    if importlib.util.find_spec("PIL") is None and os.path.exists(SYSTEM_PYTHON) and \
+       os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON):
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, *sys.argv])
+    argv = parse_args()
+    build = argv.build.resolve()
+    n, n_big = argv.n, min(argv.n, max(5, argv.n // 3))
+    report = Report()
+    print(f"airlock benchmark: {n} rounds ({n_big} for the 12 MP JPEG and the audio), medians", flush=True)
+    tmp = Path(tempfile.mkdtemp(dir=build, prefix="bench-out-"))  # same filesystem as the inputs
+    try:
+        inputs = make_inputs(build, build / "bench-inputs")
+        sections = [
+            lambda: None if argv.skip_library else library_section(report, build, inputs, n, n_big),
+            lambda: pillow_section(report, inputs, n, n_big),
+            lambda: image_section(report, build, inputs, n, n_big, tmp),
+            lambda: audio_section(report, build, inputs, n_big, tmp),
+        ]
+        for section in sections:
+            try:
+                section()
+            except BenchError as e:
+                report.fail(str(e))
+    except BenchError as e:
+        report.fail(str(e))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    targets_section(report)
+    if argv.markdown:
+        write_markdown(argv.markdown, report, argv)
+    for f in report.failures:
+        print(f"bench: failure: {f}", file=sys.stderr)
+    met = sum(target_met(t) for t in report.targets)
+    print(f"\n{met} targets met, {len(report.targets) - met} missed", flush=True)
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
