@@ -169,10 +169,11 @@ static void write_status_frame(int status, uint32_t type, uint32_t limit)
 /*
  * The worker, in the order DESIGN.md fixes: everything acquired (libmagic is
  * loaded in the zygote, the policy compiled there and made this process's
- * own while it waited as a spare), rlimits, every fd but the input, the frame pipe and the payload
- * memfd closed, no_new_privs, seccomp, and only then the first untrusted
- * byte. The payload goes into the memfd, the header down the pipe; the host
- * takes the payload once it can seal it: once this process has unmapped it.
+ * own while it waited as a spare), rlimits, every fd but the input, the
+ * frame pipe and the payload memfd closed, no_new_privs, seccomp, and only
+ * then the first untrusted byte. The payload goes into the memfd, the header
+ * down the pipe; the host takes the payload once it can seal it: once this
+ * process has unmapped it.
  */
 static _Noreturn void worker_run(const struct ctl_request *req, const int fds[3], const struct policy *pol, int pol_err,
 				 void *magic, worker_decode_fn decode)
@@ -221,8 +222,9 @@ static _Noreturn void worker_run(const struct ctl_request *req, const int fds[3]
 
 /*
  * A spare: forked ahead of need, it holds nothing but its own socket to the
- * zygote, compiles its seccomp policy, and waits. One request arrives (with
- * its descriptors) and it becomes that request's worker; it never serves a
+ * zygote, warms up on the built-in samples (warmup.c), makes the zygote's
+ * compiled policy its own, and waits. One request arrives (with its
+ * descriptors) and it becomes that request's worker; it never serves a
  * second one. Zero bytes or an error on the socket: the zygote is done with
  * it.
  */
