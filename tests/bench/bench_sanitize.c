@@ -14,6 +14,7 @@
  *             airlock_sanitize() through a confined worker; +encode: the
  *             same and the canonical file (PNG, JPEG or WAV) in memory.
  *             Audio also to 16 kHz mono float32.
+ *   spaced    the same request, one every 5 ms (images of at most 2 MP).
  *   host      the same request from this process as it is, and while it
  *             holds 4 GiB resident (images of at most 2 megapixels).
  *   threads   requests per second from 1 and from 2 threads on one context.
@@ -497,6 +498,31 @@ static void host_size(const struct input *in, int n, airlock_ctx *ctx)
 	free(big);
 }
 
+/*
+ * Latency when requests do not come back to back: one every 5 ms, so that
+ * the previous worker's exit and the next spare's fork are done before
+ * the request starts, as on a server that is not saturated.
+ */
+static void spaced(const struct input *in, int n, airlock_ctx *ctx)
+{
+	double *t = calloc((size_t)n, sizeof(double));
+	const struct timespec gap = { .tv_nsec = 5 * 1000 * 1000 };
+	for (int k = 0; k < n; k++) {
+		nanosleep(&gap, NULL);
+		t[k] = sanitize_ms(ctx, in, 0);
+	}
+	const double m = median(t, n);
+	static const char *const cols[] = { "sandboxed ms, 5 ms apart" };
+	const double v[] = { m };
+	row("spaced", "Latency at low load: one request every 5 ms", in->name, 1, cols, v, in->shape);
+	if ((uint64_t)in->w * in->h <= 64 * 64) {
+		char what[128];
+		snprintf(what, sizeof(what), "%s: 64x64 PNG sandboxed, one request every 5 ms", in->name);
+		target(what, m, "<=", 0.5, "ms");
+	}
+	free(t);
+}
+
 struct thread_job {
 	airlock_ctx *ctx;
 	const struct input *in;
@@ -658,14 +684,19 @@ static void png_encoder(const struct input *in, int n, airlock_ctx *ctx)
 	const uint32_t w = airlock_result_width(r), h = airlock_result_height(r), ch = airlock_result_channels(r);
 	double *a = calloc((size_t)n, sizeof(double)), *b = calloc((size_t)n, sizeof(double));
 	size_t ours = 0, theirs = 0;
+	/* Each sample is the mean of enough encodes to last about a millisecond: tiny images are noise otherwise. */
+	const int batch = (uint64_t)w * h < 100000 ? 50 : 1;
 	for (int k = 0; k < n; k++) {
 		double t0 = now_us();
-		ours = 0;
-		airlock_encode(ctx, r, AIRLOCK_FORMAT_PNG, write_to_nothing, &ours);
-		a[k] = (now_us() - t0) / 1e3;
+		for (int j = 0; j < batch; j++) {
+			ours = 0;
+			airlock_encode(ctx, r, AIRLOCK_FORMAT_PNG, write_to_nothing, &ours);
+		}
+		a[k] = (now_us() - t0) / 1e3 / batch;
 		t0 = now_us();
-		theirs = png_default_encode(px, w, h, ch);
-		b[k] = (now_us() - t0) / 1e3;
+		for (int j = 0; j < batch; j++)
+			theirs = png_default_encode(px, w, h, ch);
+		b[k] = (now_us() - t0) / 1e3 / batch;
 	}
 	const double ma = median(a, n), mb = median(b, n);
 	static const char *const cols[] = { "airlock ms",    "libpng default ms", "speed-up",
@@ -763,10 +794,14 @@ int main(int argc, char **argv)
 	}
 	for (int k = 0; k < count; k++)
 		if (!in[k].audio && (uint64_t)in[k].w * in[k].h <= 2000000)
-			host_size(&in[k], n, ctx);
+			spaced(&in[k], 5 * n, ctx);
 	for (int k = 0; k < count; k++)
 		if (!in[k].audio && (uint64_t)in[k].w * in[k].h <= 2000000)
 			threads(&in[k], (uint64_t)in[k].w * in[k].h <= 64 * 64 ? 20 * n : n, ctx);
+	/* Last of the timed sections: mapping and freeing 4 GiB leaves the kernel busy for a while. */
+	for (int k = 0; k < count; k++)
+		if (!in[k].audio && (uint64_t)in[k].w * in[k].h <= 2000000)
+			host_size(&in[k], n, ctx);
 	const struct input tiny = { .name = "1x1.png", .buf = (uint8_t *)tiny_png, .len = sizeof(tiny_png) };
 	double base[3];
 	if (measure_memory(&tiny, 0, base) != 0) {
