@@ -1281,25 +1281,21 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 		limit = AIRLOCK_MEMORY_BYTES;
 		goto out;
 	}
-	if (resampling) {
-		/* Counted, and held to the budget, before anything is built. */
+	/* The resampler's tables are counted, and held to the budget, before they are built. */
+	if (resampling)
 		scratch += resampler_memory((uint32_t)info.samplerate, out_rate, out_channels);
-		if (scratch >= lim->memory_bytes) {
-			limit = AIRLOCK_MEMORY_BYTES;
-			rc = AIRLOCK_E_TOO_LONG;
-			goto out;
-		}
+	if (scratch >= lim->memory_bytes) {
+		limit = AIRLOCK_MEMORY_BYTES;
+		rc = AIRLOCK_E_TOO_LONG;
+		goto out;
+	}
+	if (resampling) {
 		pl.rs = resampler_new((uint32_t)info.samplerate, out_rate, out_channels);
 		if (pl.rs == NULL) {
 			rc = AIRLOCK_E_MEMORY;
 			limit = AIRLOCK_MEMORY_BYTES;
 			goto out;
 		}
-	}
-	if (scratch >= lim->memory_bytes) {
-		limit = AIRLOCK_MEMORY_BYTES;
-		rc = AIRLOCK_E_TOO_LONG;
-		goto out;
 	}
 
 	pl.sink.channels = out_channels;

@@ -177,39 +177,40 @@ def stable(j):
 
 # ---- the manifests ----
 
+def option_less_rows(name):
+    """The cells of corpus/NAME's rows that take no options and name a file of this repository."""
+    with open(os.path.join(ROOT, "corpus", name)) as f:
+        for row in f:
+            if row.startswith("#") or not row.strip():
+                continue
+            c = row.rstrip("\n").split("\t")
+            if c[1] == "-" and not c[0].startswith("shared:"):
+                yield c
+
+
 def manifest():
     """{repository path: expectation} from the rows of corpus/*.tsv that take no options."""
     want = {}
-    with open(os.path.join(ROOT, "corpus", "images.tsv")) as f:
-        for row in f:
-            if row.startswith("#") or not row.strip():
-                continue
-            c = row.rstrip("\n").split("\t")
-            path, opts, outcome, typ = c[0], c[1], c[2], c[3]
-            if opts != "-" or path.startswith("shared:"):
-                continue
-            w = {"outcome": outcome, "type": MIME.get(typ)}
-            if outcome == "ok":
-                w.update(width=int(c[4]), height=int(c[5]), channels=int(c[6]))
-            want[path] = w
-    with open(os.path.join(ROOT, "corpus", "audio.tsv")) as f:
-        for row in f:
-            if row.startswith("#") or not row.strip():
-                continue
-            c = row.rstrip("\n").split("\t")
-            path, opts, outcome, typ = c[0], c[1], c[2], c[3]
-            # type_mismatch rows hand the decoder a wrong type on purpose; a scan detects the type itself.
-            if opts != "-" or path.startswith("shared:") or outcome == "type_mismatch":
-                continue
-            limit = None
-            if "/" in outcome:
-                outcome, limit = outcome.split("/", 1)
-            w = {"outcome": outcome, "type": MIME.get(typ) if outcome != "type" else None, "limit": limit,
-                 "audio": True}
-            if outcome == "ok":
-                w.update(rate=int(c[4]), channels=int(c[5]), frames=c[6])
-            check(path not in want, "two option-less rows for %s" % path)
-            want[path] = w
+    for c in option_less_rows("images.tsv"):
+        path, outcome, typ = c[0], c[2], c[3]
+        w = {"outcome": outcome, "type": MIME.get(typ)}
+        if outcome == "ok":
+            w.update(width=int(c[4]), height=int(c[5]), channels=int(c[6]))
+        want[path] = w
+    for c in option_less_rows("audio.tsv"):
+        path, outcome, typ = c[0], c[2], c[3]
+        # type_mismatch rows hand the decoder a wrong type on purpose; a scan detects the type itself.
+        if outcome == "type_mismatch":
+            continue
+        limit = None
+        if "/" in outcome:
+            outcome, limit = outcome.split("/", 1)
+        w = {"outcome": outcome, "type": MIME.get(typ) if outcome != "type" else None, "limit": limit,
+             "audio": True}
+        if outcome == "ok":
+            w.update(rate=int(c[4]), channels=int(c[5]), frames=c[6])
+        check(path not in want, "two option-less rows for %s" % path)
+        want[path] = w
     return want
 
 

@@ -381,6 +381,17 @@ static int as_expected(const struct input *in, int rc, const airlock_result *r)
 	return fnv1a64(px, n) == in->fnv && (!in->dim[0] || (a == in->dim[0] && b == in->dim[1]));
 }
 
+/* One request for in: its error code, or internal when it succeeded with the wrong result. */
+static int sanitize_checked(airlock_ctx *ctx, const struct input *in)
+{
+	airlock_result *r = NULL;
+	int rc = airlock_sanitize(ctx, in->buf, in->len, AIRLOCK_TYPE_NONE, &r);
+	if (rc == AIRLOCK_OK && !as_expected(in, rc, r))
+		rc = AIRLOCK_E_INTERNAL;
+	airlock_result_free(r);
+	return rc;
+}
+
 /* ---- soak ---- */
 
 static airlock_ctx *soak_ctx;
@@ -884,38 +895,30 @@ static void fault_fds(void)
 	const pid_t zygote = the_zygote();
 	setrlimit(RLIMIT_NOFILE, &low);
 
-	/* The zygote alive: the request's own memfd, pipe and socket pair. */
+	/* The zygote alive: the request's own memfds, pipe and socket pair. */
 	int leaks = 0;
 	for (int room = 0; room < ROOMS; room++) {
-		airlock_result *r = NULL;
 		fds_fill(room);
-		rc_req[room] = airlock_sanitize(ctx, png->buf, png->len, AIRLOCK_TYPE_NONE, &r);
+		rc_req[room] = sanitize_checked(ctx, png);
 		fds_release();
-		if (rc_req[room] == AIRLOCK_OK && !as_expected(png, rc_req[room], r))
-			rc_req[room] = AIRLOCK_E_INTERNAL;
-		airlock_result_free(r);
 		leaks += proc_fd_count() != fds || the_zygote() != zygote;
 	}
 	show("sanitize", rc_req, ROOMS);
 	tap_ok(fails_then_ok(rc_req, ROOMS, AIRLOCK_E_IO, AIRLOCK_E_IO),
-	       "fds: with too few fds for its memfd, pipe or socket pair a request fails with io, then succeeds");
+	       "fds: with too few fds for its memfds, pipe or socket pair a request fails with io, then succeeds");
 	tap_ok(leaks == 0, "fds: no fd leaked and the zygote untouched by any of those requests");
 
 	/* The zygote dead: the request must also start a new one. */
 	leaks = 0;
 	for (int room = 0; room < ROOMS; room++) {
-		airlock_result *r = NULL;
 		pid_t z = the_zygote();
 		if (z > 0) {
 			kill(z, SIGKILL);
 			wait_dead(z, 2000);
 		}
 		fds_fill(room);
-		rc_spawn[room] = airlock_sanitize(ctx, png->buf, png->len, AIRLOCK_TYPE_NONE, &r);
+		rc_spawn[room] = sanitize_checked(ctx, png);
 		fds_release();
-		if (rc_spawn[room] == AIRLOCK_OK && !as_expected(png, rc_spawn[room], r))
-			rc_spawn[room] = AIRLOCK_E_INTERNAL;
-		airlock_result_free(r);
 		/* A failed request may leave the dead zygote for the next one to notice: never more. */
 		leaks += proc_fd_count() > fds || proc_children(NULL, 0) > 1;
 	}
@@ -945,12 +948,9 @@ static void fault_fds(void)
 	tap_ok(leaks == 0, "fds: no fd or child leaked by any airlock_open");
 
 	/* The limit back: everything works and nothing is left over. */
-	airlock_result *r = NULL;
 	int rc = open_ctx(&ctx);
 	if (rc == AIRLOCK_OK) {
-		rc = airlock_sanitize(ctx, png->buf, png->len, AIRLOCK_TYPE_NONE, &r);
-		rc = as_expected(png, rc, r) ? rc : AIRLOCK_E_INTERNAL;
-		airlock_result_free(r);
+		rc = sanitize_checked(ctx, png);
 		airlock_close(ctx);
 	}
 	close(fd_null);

@@ -284,6 +284,14 @@ static size_t png_default_encode(const uint8_t *px, uint32_t w, uint32_t h, uint
 
 /* ---- output ---- */
 
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+/* A row whose cell names and values are two arrays of the same length. */
+#define ROW(table, title, name, cols, vals, shape)                                \
+	do {                                                                      \
+		_Static_assert(COUNT(cols) == COUNT(vals), "one name per value"); \
+		row(table, title, name, COUNT(cols), cols, vals, shape);          \
+	} while (0)
+
 static int json;
 
 /* One row of a table: cells are "name", value pairs; a value is a number, or a string when name starts with '@'. */
@@ -423,8 +431,10 @@ static void library(const struct input *in, int n, airlock_ctx *ctx, airlock_ctx
 					    "fresh floor ms", "sandboxed/fresh floor" };
 	const double fr = in->audio ? 0 : median(h, n);
 	const double v[] = { fl, de, sb, fi, sb / fl, fi / fl, fr, in->audio ? 0 : sb / fr };
+	_Static_assert(COUNT(cols) == COUNT(v), "one name per value");
+	/* Audio has no fresh-memory floor: its rows stop before those two cells. */
 	row("library", "Library: the in-process floor, airlock's decoder in-process, and sandboxed", in->name,
-	    in->audio ? 6 : 8, cols, v, in->shape);
+	    in->audio ? COUNT(cols) - 2 : COUNT(cols), cols, v, in->shape);
 	if (in->audio) {
 		const double de16 = median(e, n), sb16 = median(g, n);
 		static const char *const cols16[] = { "floor ms", "decoder ms", "sandboxed ms", "sandboxed/floor",
@@ -432,7 +442,7 @@ static void library(const struct input *in, int n, airlock_ctx *ctx, airlock_ctx
 		const double v16[] = { fl, de16, sb16, sb16 / fl, sb16 / de16 };
 		char name[96];
 		snprintf(name, sizeof(name), "%s to 16 kHz mono f32", in->name);
-		row("library", "", name, 5, cols16, v16, in->shape);
+		ROW("library", "", name, cols16, v16, in->shape);
 	}
 	char what[128];
 	if (in->jpeg && (uint64_t)in->w * in->h <= 2000000) {
@@ -489,8 +499,8 @@ static void host_size(const struct input *in, int n, airlock_ctx *ctx)
 	static const char *const cols[] = { "small host ms", "4 GiB host ms", "4 GiB/small", "open small ms",
 					    "open 4 GiB ms" };
 	const double v[] = { s, b, b / s, median(open_small, rounds), median(open_big, rounds) };
-	row("host", "Host size: the same request from a small host and from one holding 4 GiB resident", in->name, 5,
-	    cols, v, in->shape);
+	ROW("host", "Host size: the same request from a small host and from one holding 4 GiB resident", in->name, cols,
+	    v, in->shape);
 	char what[128];
 	snprintf(what, sizeof(what), "%s: 4 GiB host / small host", in->name);
 	target(what, b / s, "<=", 1.1, "x");
@@ -514,7 +524,7 @@ static void spaced(const struct input *in, int n, airlock_ctx *ctx)
 	const double m = median(t, n);
 	static const char *const cols[] = { "sandboxed ms, 5 ms apart" };
 	const double v[] = { m };
-	row("spaced", "Latency at low load: one request every 5 ms", in->name, 1, cols, v, in->shape);
+	ROW("spaced", "Latency at low load: one request every 5 ms", in->name, cols, v, in->shape);
 	if ((uint64_t)in->w * in->h <= 64 * 64) {
 		char what[128];
 		snprintf(what, sizeof(what), "%s: 64x64 PNG sandboxed, one request every 5 ms", in->name);
@@ -561,8 +571,8 @@ static void threads(const struct input *in, int n, airlock_ctx *ctx)
 	const double a = median(one, rounds), b = median(two, rounds);
 	static const char *const cols[] = { "1 thread req/s", "2 threads req/s", "2/1" };
 	const double v[] = { a, b, b / a };
-	row("threads", "Scaling: requests per second from 1 and 2 threads on one context (2 cores)", in->name, 3, cols,
-	    v, in->shape);
+	ROW("threads", "Scaling: requests per second from 1 and 2 threads on one context (2 cores)", in->name, cols, v,
+	    in->shape);
 	char what[128];
 	snprintf(what, sizeof(what), "%s: 2 threads / 1 thread, throughput", in->name);
 	target(what, b / a, ">=", 1.8, "x");
@@ -655,13 +665,12 @@ static void memory(const struct input *in, double worker_base)
 		const double mib = 1024.0 * 1024.0, over = (m[0] - m[2] - worker_base) / mib;
 		static const char *const cols[] = { "decoded MiB", "worker peak MiB", "1x1 worker MiB",
 						    "worker - decoded - 1x1 worker MiB", "host growth MiB" };
-		_Static_assert(sizeof(cols) / sizeof(cols[0]) == 5, "one name per value");
 		const double v[] = { m[2] / mib, m[0] / mib, worker_base / mib, over, m[1] / mib };
 		char name[96];
 		snprintf(name, sizeof(name), "%s%s", in->name, mono ? " to 16 kHz mono f32" : "");
-		row("memory",
+		ROW("memory",
 		    "Memory: peak RSS of the worker (a 1x1 PNG's worker is the constant) and growth of the host's",
-		    name, 5, cols, v, in->shape);
+		    name, cols, v, in->shape);
 		char what[160];
 		snprintf(what, sizeof(what), "%s: worker peak beyond decoded size and a 1x1 PNG's worker", name);
 		target(what, over, "<=", 8.0, "MiB");
@@ -702,8 +711,8 @@ static void png_encoder(const struct input *in, int n, airlock_ctx *ctx)
 	static const char *const cols[] = { "airlock ms",    "libpng default ms", "speed-up",
 					    "airlock bytes", "libpng bytes",	  "size ratio" };
 	const double v[] = { ma, mb, mb / ma, (double)ours, (double)theirs, (double)ours / (double)theirs };
-	row("png", "PNG encoder: airlock's canonical settings against libpng's defaults, same pixels", in->name, 6,
-	    cols, v, in->shape);
+	ROW("png", "PNG encoder: airlock's canonical settings against libpng's defaults, same pixels", in->name, cols,
+	    v, in->shape);
 	char what[128];
 	snprintf(what, sizeof(what), "%s: canonical PNG encoder speed-up over libpng defaults", in->name);
 	target(what, mb / ma, ">=", 2.0, "x");
@@ -814,10 +823,7 @@ int main(int argc, char **argv)
 		if (!in[k].audio)
 			png_encoder(&in[k], (uint64_t)in[k].w * in[k].h > 2000000 ? 5 : n, ctx);
 	for (int k = 0; k < count; k++)
-		if (strncmp(argv[first + k], "synth:", 6) == 0)
-			free(in[k].buf);
-		else
-			free(in[k].buf);
+		free(in[k].buf);
 	free(in);
 	detect_close(magic);
 	airlock_close(ctx);
