@@ -544,6 +544,7 @@ struct call {
 	int rc;
 	airlock_result *r;
 	int64_t t0, t1;
+	int entered; /* set just before the call: airlock_close() must not free ctx before the call is inside */
 	int done;
 };
 
@@ -551,6 +552,7 @@ static void *call_thread(void *arg)
 {
 	struct call *c = arg;
 	c->t0 = now_ms();
+	__atomic_store_n(&c->entered, 1, __ATOMIC_RELEASE);
 	c->rc = airlock_sanitize(c->ctx, c->buf, c->len, AIRLOCK_TYPE_NONE, &c->r);
 	c->t1 = now_ms();
 	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
@@ -773,14 +775,21 @@ static void fault_close_inflight(int rounds)
 		for (int64_t end = now_ms() + 10000; now_ms() < end; sleep_ms(1))
 			if ((nw = workers_of(zygote, w, 64)) >= (int)NSLOW && stalled_worker(zygote, 0) > 0)
 				break;
-		/* The real request: in flight (its worker exists) or already returned, never not yet entered. */
+		/*
+		 * The real request: in flight or already returned, never not yet
+		 * entered (airlock_close() frees ctx; a call that starts after it is
+		 * the caller's bug). Counting the zygote's children cannot tell: a
+		 * request takes a spare that is already one of them. So the thread
+		 * says it is about to call, and the close waits a few milliseconds
+		 * more than the few instructions between that and the call's
+		 * inflight count.
+		 */
 		c[NSLOW] = (struct call){ .ctx = ctx, .buf = real->buf, .len = real->len, .rc = -1 };
 		pthread_create(&th[NSLOW], NULL, call_thread, &c[NSLOW]);
 		for (int64_t end = now_ms() + 10000; now_ms() < end; sleep_ms(1))
-			if ((nw = workers_of(zygote, w, 64)) > (int)NSLOW ||
-			    __atomic_load_n(&c[NSLOW].done, __ATOMIC_ACQUIRE))
+			if (__atomic_load_n(&c[NSLOW].entered, __ATOMIC_ACQUIRE))
 				break;
-		sleep_ms(round % 4 * 3);
+		sleep_ms(5 + round % 4 * 3);
 
 		const int64_t t0 = now_ms();
 		airlock_close(ctx);
