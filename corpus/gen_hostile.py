@@ -1212,7 +1212,7 @@ def structure(c):
           desc="the first frame's CRC-16 is wrong")
     mp3 = mp3_stream(20)
     c.add("mp3_cut_mid_frame.mp3", mp3[:len(mp3) - 200], cls, "ok", typ="mp3", shape="pcm:44100:1:*",
-          desc="20 MPEG frames of silence, cut inside the last")
+          changes="truncated", desc="20 MPEG frames of silence, cut inside the last: a cut file")
 
 
 def palette_abuse(c):
@@ -1463,8 +1463,8 @@ def ogg_files(c, tmp):
           typ="vorbis", desc="Vorbis identification header: 0 channels")
     c.add("vorbis_rate_0.ogg", ogg_replace_first_packet(v0, poke(12, "<I", 0)), lie, "malformed", typ="vorbis",
           desc="Vorbis identification header: sample rate 0")
-    c.add("vorbis_rate_4294967295.ogg", ogg_replace_first_packet(v0, poke(12, "<I", 0xFFFFFFFF)), lie, "malformed",
-          typ="vorbis", desc="Vorbis identification header: sample rate 2^32-1")
+    c.add("vorbis_rate_4294967295.ogg", ogg_replace_first_packet(v0, poke(12, "<I", 0xFFFFFFFF)), lie, "out_of_range",
+          typ="vorbis", limit="max_rate", desc="Vorbis identification header: sample rate 2^32-1, over max_rate")
     c.add("opus_channels_0.opus", ogg_replace_first_packet(o0, poke(9, "<B", 0)), lie, "malformed", typ="opus",
           desc="OpusHead: 0 channels")
     c.add("opus_channels_255_family_0.opus", ogg_replace_first_packet(o0, poke(9, "<B", 255)), lie, "malformed",
@@ -1472,8 +1472,8 @@ def ogg_files(c, tmp):
     c.add("opus_preskip_65535.opus", ogg_replace_first_packet(o0, poke(10, "<H", 65535)), lie, "malformed",
           typ="opus", desc="OpusHead: pre-skip of 65535 samples, longer than the stream")
     c.add("opus_input_rate_0.opus", ogg_replace_first_packet(o0, poke(12, "<I", 0)), lie, "ok", typ="opus",
-          shape="pcm:8000:1:~4000", changes=md,
-          desc="OpusHead: input sample rate 0 (informational only): libsndfile decodes at 8 kHz")
+          shape="pcm:48000:1:~24000", changes=md,
+          desc="OpusHead: input sample rate 0, unspecified (RFC 7845 5.1): decoded at 48 kHz")
     pages = ogg_pages(v0)
     bad = bytearray(pages[2])
     bad[40] ^= 0xFF

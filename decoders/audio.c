@@ -15,6 +15,7 @@
  * threads, no globals, no output; memory comes from malloc alone.
  */
 #include "audio.h"
+#include "audio_src.h"
 #include "resample.h"
 
 #include <math.h>
@@ -39,18 +40,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* The input buffer as libsndfile virtual I/O: read-only, seekable like a file. */
-
-/*
- * libsndfile 1.2 recognises a bare MPEG stream only after probing for a Mac
- * resource fork, which open()s "/..namedfork/rsrc", "._" and ".AppleDouble/"
- * (sndfile.c, guess_file_type), and it probes the same way for anything
- * whose magic it does not know: file system calls the worker must not make.
- * check_magic() lets only known magic through, and every MP3 is shown to
- * libsndfile behind this empty ID3v2 tag, behind which it recognises MPEG
- * first. Ten bytes of padding: id3_skip() only lands on the byte after tags
- * of 12 bytes or more, and mpg123 warns on stderr about bodies under 10.
- */
-static const uint8_t empty_id3v2[20] = { 'I', 'D', '3', 4, 0, 0, 0, 0, 0, 10 };
 
 /* The input, optionally behind a prefix, as one read-only file. */
 struct membuf {
@@ -163,16 +152,29 @@ static size_t id3v2_size(const uint8_t *p, size_t n)
 	return size < n ? size : n;
 }
 
-/* ID3v1 or APEv2 tags at the end: MP3's ways to carry text, which FLAC files wear too. */
-static bool has_trailing_tags(const uint8_t *buf, size_t len)
+/*
+ * ID3v1 and APEv2 tags at the end: MP3's ways to carry text, which FLAC
+ * files wear too (taggers write them whatever the format). An APEv2 tag
+ * sits before an ID3v1 one when both are there; its footer gives its size,
+ * and a header of 32 bytes more when flag bit 31 says there is one.
+ */
+size_t audio_trailing_tags(const uint8_t *buf, size_t len)
 {
+	size_t tail = 0;
+
 	if (len >= 128 && memcmp(buf + len - 128, "TAG", 3) == 0)
-		return true;
-	if (len >= 32 && memcmp(buf + len - 32, "APETAGEX", 8) == 0)
-		return true;
-	if (len >= 160 && memcmp(buf + len - 160, "APETAGEX", 8) == 0)
-		return true;
-	return false;
+		tail = 128;
+	if (len - tail >= 32 && memcmp(buf + len - tail - 32, "APETAGEX", 8) == 0) {
+		const uint8_t *f = buf + len - tail - 32;
+		uint64_t size = le32(f + 12); /* items and footer */
+
+		if (le32(f + 20) & 0x80000000u)
+			size += 32;
+		/* A size that does not fit is no tag of ours: the bytes stay, and the decoder judges them. */
+		if (size >= 32 && size <= len - tail)
+			tail += (size_t)size;
+	}
+	return tail;
 }
 
 /* Bytes taken by the ID3v2 tags at the start of buf, one after another. */
@@ -183,93 +185,6 @@ static size_t leading_id3v2(const uint8_t *buf, size_t len)
 	while ((n = id3v2_size(buf + skip, len - skip)) > 0)
 		skip += n;
 	return skip;
-}
-
-/* An MPEG audio frame header, as libsndfile's identify_mpeg() accepts one. */
-static bool mpeg_sync(const uint8_t *p, size_t n)
-{
-	return n >= 4 && p[0] == 0xFF && (p[1] & 0xE0) == 0xE0 && (p[1] & 0x18) != 0x08 && (p[1] & 0x06) != 0 &&
-	       (p[2] & 0xF0) != 0xF0 && (p[2] & 0x0C) != 0x0C;
-}
-
-/* An MPEG audio frame's format and length in bytes; 0 for a free-format or reserved header. */
-struct mpeg_frame {
-	uint32_t version, layer, rate_index, mono;
-	size_t bytes;
-};
-
-static size_t mpeg_frame_parse(const uint8_t *p, size_t n, struct mpeg_frame *f)
-{
-	/* kbit/s by [MPEG-1?][layer 1..3][index]; MPEG-2 and 2.5 share their tables. */
-	static const uint16_t kbps[2][3][15] = {
-		{ { 0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256 },
-		  { 0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160 },
-		  { 0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160 } },
-		{ { 0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448 },
-		  { 0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384 },
-		  { 0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320 } },
-	};
-	static const uint32_t rates[3] = { 44100, 48000, 32000 }; /* MPEG-1; halved for 2, quartered for 2.5 */
-
-	if (!mpeg_sync(p, n))
-		return 0;
-	f->version = (p[1] >> 3) & 3; /* 3: MPEG-1, 2: MPEG-2, 0: MPEG-2.5 */
-	f->layer = 4 - ((p[1] >> 1) & 3);
-	f->rate_index = (p[2] >> 2) & 3;
-	f->mono = (p[3] >> 6) == 3;
-	const uint32_t bitrate = (p[2] >> 4) & 15, pad = (p[2] >> 1) & 1, mpeg1 = f->version == 3;
-	if (bitrate == 0)
-		return 0;
-	const uint32_t rate = rates[f->rate_index] >> (mpeg1 ? 0 : f->version == 2 ? 1 : 2);
-	const uint32_t bps = kbps[mpeg1][f->layer - 1][bitrate] * 1000u;
-	if (f->layer == 1)
-		f->bytes = (12 * bps / rate + pad) * 4;
-	else
-		f->bytes = (f->layer == 3 && !mpeg1 ? 72 : 144) * bps / rate + pad;
-	return f->bytes;
-}
-
-/*
- * Where mpg123 would pick the stream up again after bytes that are not a
- * frame: the next header at or after p that is followed by a second one
- * where its length says. len if there is none.
- */
-static size_t mp3_resync(const uint8_t *buf, size_t len, size_t p)
-{
-	struct mpeg_frame f, g;
-
-	for (; p < len; p++) {
-		size_t n = mpeg_frame_parse(buf + p, len - p, &f);
-		if (n > 0 && n < len - p && mpeg_frame_parse(buf + p + n, len - p - n, &g) > 0)
-			return p;
-	}
-	return len;
-}
-
-/*
- * Follows the MPEG audio frames from the start, across anything between
- * them (junk, a second ID3v2 tag) as mpg123 does: a frame whose version,
- * layer, sample rate or mono/stereo differs from the first is a mid-stream
- * format change, which libsndfile would end the stream at without a word.
- * Bytes after the last frame (tags, trailing data) end the walk.
- */
-static int mp3_check_frames(const uint8_t *buf, size_t len)
-{
-	struct mpeg_frame first, f;
-	size_t p = 0, n = mpeg_frame_parse(buf, len, &first);
-
-	while (n > 0 && n <= len - p) {
-		p += n;
-		n = mpeg_frame_parse(buf + p, len - p, &f);
-		if (n == 0) {
-			p = mp3_resync(buf, len, p);
-			n = mpeg_frame_parse(buf + p, len - p, &f);
-		}
-		if (n > 0 && (f.version != first.version || f.layer != first.layer ||
-			      f.rate_index != first.rate_index || f.mono != first.mono))
-			return AIRLOCK_E_MALFORMED;
-	}
-	return AIRLOCK_OK;
 }
 
 /* The airlock type whose magic starts buf (Ogg as AIRLOCK_TYPE_VORBIS), or AIRLOCK_TYPE_NONE. */
@@ -659,6 +574,7 @@ struct flac_info {
 	uint32_t rate;
 	uint32_t channels;
 	uint32_t bits;
+	uint64_t total; /* STREAMINFO's total samples per channel; 0: unknown */
 };
 
 static uint8_t crc8(const uint8_t *p, size_t n)
@@ -814,6 +730,7 @@ static int flac_sniff(const uint8_t *buf, size_t len, bool *metadata, struct fla
 			si->rate = be24(buf + p + 10) >> 4;
 			si->channels = ((buf[p + 12] >> 1) & 7u) + 1;
 			si->bits = ((buf[p + 12] & 1u) << 4 | buf[p + 13] >> 4) + 1;
+			si->total = (uint64_t)(buf[p + 13] & 15u) << 32 | be32(buf + p + 14);
 			break;
 		case 1: /* PADDING */
 		case 3: /* SEEKTABLE */ break;
@@ -843,10 +760,7 @@ static int sniff_container(uint32_t type, const uint8_t *buf, size_t len, uint32
 
 	*frames_at = 0;
 	switch (type) {
-	case AIRLOCK_TYPE_MP3:
-		metadata = has_trailing_tags(buf, len);
-		rc = mp3_check_frames(buf, len);
-		break;
+	case AIRLOCK_TYPE_MP3: metadata = audio_trailing_tags(buf, len) > 0; break;
 	case AIRLOCK_TYPE_WAV: wav_walk(buf, len, changes); break;
 	case AIRLOCK_TYPE_AIFF: aiff_walk(buf, len, changes); break;
 	case AIRLOCK_TYPE_VORBIS:
@@ -855,7 +769,7 @@ static int sniff_container(uint32_t type, const uint8_t *buf, size_t len, uint32
 		rc = ogg_check_links(buf, len);
 		break;
 	case AIRLOCK_TYPE_FLAC:
-		metadata = has_trailing_tags(buf, len);
+		metadata = audio_trailing_tags(buf, len) > 0;
 		rc = flac_sniff(buf, len, &metadata, si, frames_at);
 		break;
 	default: break;
@@ -938,6 +852,114 @@ static bool has_strings(SNDFILE *snd)
 		if (sf_get_string(snd, id) != NULL)
 			return true;
 	return false;
+}
+
+/* libsndfile's reason for refusing to open, as an airlock error. */
+static int open_error(void)
+{
+	switch (sf_error(NULL)) {
+	case SF_ERR_UNSUPPORTED_ENCODING:
+	case SNDFILE_E_UNIMPLEMENTED: return AIRLOCK_E_UNSUPPORTED;
+	case SNDFILE_E_MALLOC_FAILED: return AIRLOCK_E_MEMORY;
+	default: return AIRLOCK_E_MALFORMED;
+	}
+}
+
+/*
+ * WAV, AIFF and FLAC through libsndfile. It cuts every read at the frame
+ * count it found at open; for WAV and AIFF that is the sound chunk as far
+ * as the input holds it (the canonical header says exactly that), and for
+ * FLAC it would be STREAMINFO's total, which any encoder or editor may have
+ * written wrong. libsndfile is shown a copy of STREAMINFO with the total
+ * set to 0 (unknown, RFC 9639), so that it reads until libFLAC finds no
+ * more frames; the stated total is kept to flag a cut file.
+ */
+#define FLAC_HEAD 42 /* "fLaC", a block header, STREAMINFO's 34 bytes */
+
+struct sndfile_state {
+	SNDFILE *snd;
+	SF_VIRTUAL_IO vio;
+	struct membuf mb;
+	struct canon canon;
+	uint8_t flac_head[FLAC_HEAD];
+};
+
+static int sndfile_read(struct audio_src *s, float *dst, size_t n, size_t *got)
+{
+	struct sndfile_state *st = s->state;
+	sf_count_t k = sf_readf_float(st->snd, dst, (sf_count_t)n);
+
+	*got = 0;
+	if (sf_error(st->snd) != SF_ERR_NO_ERROR || k < 0 || (uint64_t)k > n)
+		return AIRLOCK_E_MALFORMED;
+	*got = (size_t)k;
+	return AIRLOCK_OK;
+}
+
+static void sndfile_close(struct audio_src *s)
+{
+	struct sndfile_state *st = s->state;
+
+	if (st == NULL)
+		return;
+	if (st->snd != NULL)
+		sf_close(st->snd);
+	free(st);
+	s->state = NULL;
+}
+
+/* buf is the input after its ID3v2 tags and before its trailing tags; si is what flac_sniff() read. */
+static int sndfile_open(uint32_t type, const uint8_t *buf, size_t len, const struct limits *lim,
+			const struct flac_info *si, struct audio_src *s, uint32_t *src_format)
+{
+	struct sndfile_state *st = calloc(1, sizeof *st);
+	SF_INFO info;
+	int rc;
+
+	if (st == NULL)
+		return AIRLOCK_E_MEMORY;
+	s->state = st;
+	s->read = sndfile_read;
+	s->close = sndfile_close;
+	st->vio = (SF_VIRTUAL_IO){ mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell };
+	st->mb = (struct membuf){ NULL, 0, buf, (sf_count_t)len, 0 };
+	if ((type == AIRLOCK_TYPE_WAV || type == AIRLOCK_TYPE_AIFF) && !lim->allow_adpcm) {
+		rc = type == AIRLOCK_TYPE_WAV ? wav_canonical(buf, len, &st->canon)
+					      : aiff_canonical(buf, len, &st->canon);
+		if (rc != AIRLOCK_OK)
+			return rc;
+		st->mb.pre = st->canon.hdr;
+		st->mb.pre_len = (sf_count_t)st->canon.hdr_len;
+		st->mb.buf = st->canon.sound;
+		st->mb.len = (sf_count_t)st->canon.sound_len;
+	} else if (type == AIRLOCK_TYPE_FLAC && len >= FLAC_HEAD) {
+		/* flac_sniff() checked that STREAMINFO, 34 bytes, is the first block. */
+		memcpy(st->flac_head, buf, FLAC_HEAD);
+		st->flac_head[8 + 13] &= 0xF0;
+		memset(st->flac_head + 8 + 14, 0, 4);
+		st->mb.pre = st->flac_head;
+		st->mb.pre_len = FLAC_HEAD;
+		st->mb.buf = buf + FLAC_HEAD;
+		st->mb.len = (sf_count_t)(len - FLAC_HEAD);
+		s->declared = si->total;
+	}
+	st->mb.len += st->mb.pre_len;
+
+	memset(&info, 0, sizeof info);
+	st->snd = sf_open_virtual(&st->vio, SFM_READ, &info, &st->mb);
+	if (st->snd == NULL)
+		return open_error();
+	rc = check_format(type, info.format, lim);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	/* A rate or channel count of 0 is refused by the limits below, as any other out of range. */
+	s->rate = info.samplerate > 0 ? (uint32_t)info.samplerate : 0;
+	s->channels = info.channels > 0 ? (uint32_t)info.channels : 0;
+	*src_format = source_format(info.format);
+	if (has_strings(st->snd))
+		s->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+	sf_command(st->snd, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
+	return AIRLOCK_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1047,7 +1069,7 @@ too_long:
 /* The decode loop. */
 
 struct pipeline {
-	SNDFILE *snd;
+	struct audio_src *src;
 	struct resampler *rs; /* NULL: no resampling */
 	uint32_t in_channels;
 	bool mono;  /* downmix to one channel */
@@ -1099,7 +1121,7 @@ static int process(struct pipeline *pl, size_t n)
 }
 
 /*
- * Decodes until libsndfile has no more frames, counting source frames as
+ * Decodes until the source has no more frames, counting source frames as
  * they come: more than max_seconds of them stops the decode at once, and no
  * call ever asks for more than one frame past that cap.
  */
@@ -1109,13 +1131,17 @@ static int decode_all(struct pipeline *pl, uint64_t max_frames, uint64_t *decode
 	int rc = AIRLOCK_OK;
 
 	for (;;) {
-		sf_count_t want = CHUNK_FRAMES, got;
+		size_t want = CHUNK_FRAMES, got;
 
 		if (max_frames - total < (uint64_t)want)
-			want = (sf_count_t)(max_frames - total) + 1;
-		got = sf_readf_float(pl->snd, pl->in, want);
-		if (sf_error(pl->snd) != SF_ERR_NO_ERROR || got < 0 || got > want) {
-			rc = AIRLOCK_E_MALFORMED;
+			want = (size_t)(max_frames - total) + 1;
+		rc = pl->src->read(pl->src, pl->in, want, &got);
+		if (rc != AIRLOCK_OK) {
+			*limit = pl->src->limit;
+			break;
+		}
+		if (got > want) {
+			rc = AIRLOCK_E_INTERNAL;
 			break;
 		}
 		if (got == 0)
@@ -1134,17 +1160,6 @@ static int decode_all(struct pipeline *pl, uint64_t max_frames, uint64_t *decode
 		rc = resample(pl, pl->in, 0, true);
 	*decoded = total;
 	return rc;
-}
-
-/* libsndfile's reason for refusing to open, as an airlock error. */
-static int open_error(void)
-{
-	switch (sf_error(NULL)) {
-	case SF_ERR_UNSUPPORTED_ENCODING:
-	case SNDFILE_E_UNIMPLEMENTED: return AIRLOCK_E_UNSUPPORTED;
-	case SNDFILE_E_MALLOC_FAILED: return AIRLOCK_E_MEMORY;
-	default: return AIRLOCK_E_MALFORMED;
-	}
 }
 
 static int alloc_floats(float **p, size_t frames, size_t channels, size_t *accounted)
@@ -1166,20 +1181,18 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
 		      const struct pixel_alloc *pa, struct frame *out)
 {
-	SF_VIRTUAL_IO vio = { mem_get_filelen, mem_seek, mem_read, mem_write, mem_tell };
-	struct membuf mb = { NULL, 0, buf, 0, 0 };
-	struct canon canon;
+	struct audio_src src;
 	struct pipeline pl;
-	SF_INFO info;
-	uint32_t changes = 0, limit = 0, out_channels, out_rate;
+	uint32_t changes = 0, limit = 0, out_channels, out_rate, src_format = FRAME_FORMAT_F32;
 	uint64_t decoded = 0;
-	struct flac_info si = { 0, 0, 0 };
-	size_t scratch = 0, frames_at, skip;
+	struct flac_info si = { 0, 0, 0, 0 };
+	size_t scratch = 0, frames_at, skip, tail;
 	int rc = AIRLOCK_OK;
 
 	memset(&pl, 0, sizeof pl);
+	memset(&src, 0, sizeof src);
 	pl.sink.pa = pa;
-	memset(&info, 0, sizeof info);
+	pl.src = &src;
 	if (out == NULL)
 		return AIRLOCK_E_INVALID_ARG; /* nothing held yet, and nowhere to report */
 	memset(out, 0, sizeof *out);
@@ -1193,13 +1206,14 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 		rc = AIRLOCK_E_EMPTY;
 		goto out;
 	}
-	if ((uint64_t)len > (uint64_t)SF_COUNT_MAX - sizeof empty_id3v2) {
+	if ((uint64_t)len > (uint64_t)SF_COUNT_MAX) {
 		rc = AIRLOCK_E_INPUT_TOO_BIG;
 		goto out;
 	}
 	/*
-	 * ID3v2 tags before the container are metadata, and neither libsndfile
-	 * nor mpg123 needs to parse them: they are cut off here.
+	 * ID3v2 tags before the container, and ID3v1 and APEv2 tags after an
+	 * MP3 or FLAC stream, are metadata that no decoder needs to parse: they
+	 * are cut off here. (libFLAC would lose sync on them and fail.)
 	 */
 	skip = leading_id3v2(buf, len);
 	if (skip > 0)
@@ -1210,67 +1224,50 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	rc = sniff_container(type, buf + skip, len - skip, &changes, &si, &frames_at);
 	if (rc != AIRLOCK_OK)
 		goto out;
-	mb.buf = buf + skip;
-	mb.len = (sf_count_t)(len - skip);
-	if (type == AIRLOCK_TYPE_MP3) {
-		mb.pre = empty_id3v2;
-		mb.pre_len = sizeof empty_id3v2;
-	} else if ((type == AIRLOCK_TYPE_WAV || type == AIRLOCK_TYPE_AIFF) && !lim->allow_adpcm) {
-		rc = type == AIRLOCK_TYPE_WAV ? wav_canonical(buf + skip, len - skip, &canon)
-					      : aiff_canonical(buf + skip, len - skip, &canon);
-		if (rc != AIRLOCK_OK)
-			goto out;
-		mb.pre = canon.hdr;
-		mb.pre_len = (sf_count_t)canon.hdr_len;
-		mb.buf = canon.sound;
-		mb.len = (sf_count_t)canon.sound_len;
-	}
-	mb.len += mb.pre_len;
+	tail = type == AIRLOCK_TYPE_MP3 || type == AIRLOCK_TYPE_FLAC ? audio_trailing_tags(buf + skip, len - skip) : 0;
 
-	pl.snd = sf_open_virtual(&vio, SFM_READ, &info, &mb);
-	if (pl.snd == NULL) {
-		rc = open_error();
-		goto out;
+	switch (type) {
+	case AIRLOCK_TYPE_MP3: rc = mpeg_src_open(buf + skip, len - skip - tail, lim, &src); break;
+	case AIRLOCK_TYPE_VORBIS:
+	case AIRLOCK_TYPE_OPUS: rc = ogg_src_open(type, buf + skip, len - skip, lim, &src); break;
+	default: rc = sndfile_open(type, buf + skip, len - skip - tail, lim, &si, &src, &src_format); break;
 	}
-	rc = check_format(type, info.format, lim);
 	if (rc != AIRLOCK_OK)
 		goto out;
-	if (info.samplerate <= 0 || (uint32_t)info.samplerate < lim->min_rate) {
+	changes |= src.changes;
+	if (src.rate < lim->min_rate) {
 		limit = AIRLOCK_MIN_RATE;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
 		goto out;
 	}
-	if ((uint32_t)info.samplerate > lim->max_rate) {
+	if (src.rate > lim->max_rate) {
 		limit = AIRLOCK_MAX_RATE;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
 		goto out;
 	}
-	if (info.channels < 1 || (uint32_t)info.channels > lim->max_channels) {
+	if (src.channels < 1 || src.channels > lim->max_channels) {
 		limit = AIRLOCK_MAX_CHANNELS;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
 		goto out;
 	}
 	/* Header limits first; the frame walk reads the whole input. */
 	if (type == AIRLOCK_TYPE_FLAC) {
-		rc = flac_check_frames(buf + skip, len - skip, frames_at, &si);
+		rc = flac_check_frames(buf + skip, len - skip - tail, frames_at, &si);
 		if (rc != AIRLOCK_OK)
 			goto out;
 	}
-	pl.in_channels = (uint32_t)info.channels;
+	pl.in_channels = src.channels;
 	pl.mono = lim->mono != 0;
 	out_channels = pl.mono ? 1 : pl.in_channels;
-	out_rate = lim->out_rate != 0 ? lim->out_rate : (uint32_t)info.samplerate;
-	const bool resampling = out_rate != (uint32_t)info.samplerate;
-	if (resampling && ((uint64_t)out_rate * 256 < (uint64_t)info.samplerate ||
-			   (uint64_t)out_rate > (uint64_t)info.samplerate * 256)) {
+	out_rate = lim->out_rate != 0 ? lim->out_rate : src.rate;
+	const bool resampling = out_rate != src.rate;
+	if (resampling &&
+	    ((uint64_t)out_rate * 256 < (uint64_t)src.rate || (uint64_t)out_rate > (uint64_t)src.rate * 256)) {
 		/* Conversion by a factor of at most 256 either way: this source cannot reach out_rate. */
 		limit = AIRLOCK_OUT_RATE;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
 		goto out;
 	}
-	if (has_strings(pl.snd))
-		changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
-	sf_command(pl.snd, SFC_SET_NORM_FLOAT, NULL, SF_TRUE);
 
 	rc = alloc_floats(&pl.in, CHUNK_FRAMES, pl.in_channels, &scratch);
 	if (rc == AIRLOCK_OK && pl.mono && pl.in_channels > 1)
@@ -1283,14 +1280,14 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	}
 	/* The resampler's tables are counted, and held to the budget, before they are built. */
 	if (resampling)
-		scratch += resampler_memory((uint32_t)info.samplerate, out_rate, out_channels);
+		scratch += resampler_memory(src.rate, out_rate, out_channels);
 	if (scratch >= lim->memory_bytes) {
 		limit = AIRLOCK_MEMORY_BYTES;
 		rc = AIRLOCK_E_TOO_LONG;
 		goto out;
 	}
 	if (resampling) {
-		pl.rs = resampler_new((uint32_t)info.samplerate, out_rate, out_channels);
+		pl.rs = resampler_new(src.rate, out_rate, out_channels);
 		if (pl.rs == NULL) {
 			rc = AIRLOCK_E_MEMORY;
 			limit = AIRLOCK_MEMORY_BYTES;
@@ -1305,7 +1302,7 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	pl.sink.budget = lim->memory_bytes - scratch < SIZE_MAX ? (size_t)(lim->memory_bytes - scratch) : SIZE_MAX;
 	pl.sink.max_frames = (uint64_t)lim->max_seconds * out_rate;
 
-	rc = decode_all(&pl, (uint64_t)lim->max_seconds * (uint64_t)info.samplerate, &decoded, &limit);
+	rc = decode_all(&pl, (uint64_t)lim->max_seconds * (uint64_t)src.rate, &decoded, &limit);
 	if (rc != AIRLOCK_OK) {
 		if (pl.sink.limit != 0)
 			limit = pl.sink.limit;
@@ -1316,26 +1313,23 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 		goto out;
 	}
 	/*
-	 * Truncation policy: a file that ends, without any decoder error, before
-	 * the length its header announced is accepted with what it holds, and
-	 * flagged AIRLOCK_CHANGE_TRUNCATED. Downloads cut short are common and
-	 * their audio is sound; the announced length was never trusted for
-	 * anything else. FLAC (STREAMINFO) and Ogg (last granule position) count
-	 * is libsndfile's frame count; for WAV and AIFF libsndfile shortens that
-	 * count to the bytes present, so sniff_container() compares the sound
-	 * chunk's size with the input instead. An MP3's count is mpg123's
-	 * estimate from the bitrate unless a Xing/Info frame states it, so it is
-	 * no promise and flags nothing; neither do unknown counts (0, or
-	 * SF_COUNT_MAX for FLAC without total_samples).
+	 * Length policy: the stream is decoded until its data ends, and no
+	 * header's length ever ends it early. A file that ends, without any
+	 * decoder error, before the length its container announced (FLAC's
+	 * STREAMINFO total, an Ogg stream's last granule position, an MP3's
+	 * Xing frame count, a WAV or AIFF sound chunk's size) is accepted with
+	 * what it holds and flagged AIRLOCK_CHANGE_TRUNCATED: downloads cut
+	 * short are common and their audio is sound. An announced length that
+	 * is shorter than the audio is simply wrong, and flags nothing.
 	 */
-	if ((type == AIRLOCK_TYPE_FLAC || type == AIRLOCK_TYPE_VORBIS || type == AIRLOCK_TYPE_OPUS) &&
-	    info.frames > 0 && info.frames != SF_COUNT_MAX && decoded < (uint64_t)info.frames)
+	if (src.declared > 0 && decoded < src.declared)
 		changes |= AIRLOCK_CHANGE_TRUNCATED;
+	changes |= src.changes;
 	if (pl.mono && pl.in_channels > 1)
 		changes |= AIRLOCK_CHANGE_DOWNMIXED;
 	if (pl.rs != NULL)
 		changes |= AIRLOCK_CHANGE_RESAMPLED;
-	if (source_format(info.format) != lim->sample_format)
+	if (src_format != lim->sample_format)
 		changes |= AIRLOCK_CHANGE_FORMAT_CONVERTED;
 
 	if (pl.sink.used < pl.sink.cap) {
@@ -1357,8 +1351,8 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	pl.sink.data = NULL;
 out:
 	resampler_free(pl.rs);
-	if (pl.snd != NULL)
-		sf_close(pl.snd);
+	if (src.close != NULL)
+		src.close(&src);
 	free(pl.in);
 	free(pl.mix);
 	free(pl.res);
