@@ -77,6 +77,45 @@ static size_t mpeg_frame_parse(const uint8_t *p, size_t n, struct mpeg_frame *f)
 	return f->bytes;
 }
 
+size_t mpeg_frame_length(const uint8_t *p, size_t n)
+{
+	struct mpeg_frame f;
+
+	return mpeg_frame_parse(p, n, &f);
+}
+
+/*
+ * MPEG audio, confirmed: a frame header followed by a second one where the
+ * first one's length puts it, with the same version, layer and rate. A
+ * free-format first frame states no length: the same header (but for its
+ * padding bit) must come again, at the same distance twice.
+ */
+bool mpeg_confirmed(const uint8_t *buf, size_t len)
+{
+	struct mpeg_frame f, g;
+	size_t n = mpeg_frame_parse(buf, len, &f);
+
+	if (n > 0)
+		return n < len && mpeg_frame_parse(buf + n, len - n, &g) > 0 && g.version == f.version &&
+		       g.layer == f.layer && g.rate_index == f.rate_index;
+	if (!mpeg_sync(buf, len))
+		return false;
+	/* Free format: the longest frame is 640 kbit/s Layer III at 8 kHz MPEG-2.5, 5760 bytes; search a little past it. */
+	for (size_t d = 24; d <= 8192 && 2 * d + 3 < len; d++) {
+		const uint8_t *p = buf + d;
+
+		if (p[0] == buf[0] && p[1] == buf[1] && (p[2] & 0xFD) == (buf[2] & 0xFD)) {
+			for (size_t e = d - 1; e <= d + 1; e++) {
+				const uint8_t *q = p + e;
+
+				if (q[0] == buf[0] && q[1] == buf[1] && (q[2] & 0xFD) == (buf[2] & 0xFD))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 /*
  * Where libmpg123 would pick the stream up again after bytes that are not a
  * frame: the next header at or after p that is followed by a second one
@@ -282,9 +321,9 @@ int mpeg_src_open(const uint8_t *buf, size_t len, const struct limits *lim, stru
 		goto fail;
 	}
 	if (mpg123_param(st->mh, MPG123_FLAGS,
-			 MPG123_QUIET | MPG123_FORCE_FLOAT | MPG123_NO_PEEK_END | (gapless ? MPG123_GAPLESS : 0),
+			 MPG123_QUIET | MPG123_FORCE_FLOAT | (gapless ? MPG123_GAPLESS : 0),
 			 0.0) != MPG123_OK ||
-	    mpg123_param(st->mh, MPG123_RESYNC_LIMIT, 1024, 0.0) != MPG123_OK ||
+	    mpg123_param(st->mh, MPG123_RESYNC_LIMIT, 8192, 0.0) != MPG123_OK ||
 	    mpg123_replace_reader_handle(st->mh, mem_read, mem_lseek, NULL) != MPG123_OK ||
 	    mpg123_open_handle(st->mh, st) != MPG123_OK) {
 		rc = mpg123_error_code(st->mh);

@@ -10,10 +10,9 @@
  * decode. It trims only as the codec's specification allows: libvorbis
  * drops at most the last block's samples past an end-of-stream granule
  * position (as oggdec does), and an Opus end trim must lie within the last
- * page (RFC 7845, section 4.4); an Opus stream whose last page would trim
- * more than that is malformed, as libopusfile also rejects it. A last
- * granule position beyond the audio that is there is a cut file, flagged
- * AIRLOCK_CHANGE_TRUNCATED.
+ * page (RFC 7845, section 4.4); a last Opus page whose position would trim
+ * more than that trims nothing. A last granule position beyond the audio
+ * that is there is a cut file, flagged AIRLOCK_CHANGE_TRUNCATED.
  *
  * Only the first logical stream is read; audio.c refuses chained and
  * multiplexed files before this runs.
@@ -309,17 +308,19 @@ static int opus_decode_packet(struct audio_src *s, struct opus_state *st, const 
 		}
 		st->last_gp = op->granulepos;
 		if (op->e_o_s) {
-			/* End trimming: only samples of this last page may go. */
+			/*
+			 * End trimming: only samples of this last page may go (RFC
+			 * 7845, 4.4), and only those still held back. A position that
+			 * asks for more says nothing true about the end: nothing is
+			 * trimmed, and the stream is decoded whole.
+			 */
 			const int64_t end = op->granulepos - st->start;
 
-			if (end < 0 || (uint64_t)end < st->made48 - st->page48)
-				return AIRLOCK_E_MALFORMED;
-			if ((uint64_t)end < st->made48) {
+			if (end >= 0 && (uint64_t)end < st->made48 && (uint64_t)end >= st->made48 - st->page48) {
 				const uint64_t trim = (st->made48 - (uint64_t)end) / st->factor;
 
-				if (trim > st->used - st->head)
-					return AIRLOCK_E_MALFORMED;
-				st->used -= (size_t)trim;
+				if (trim <= st->used - st->head)
+					st->used -= (size_t)trim;
 			}
 			st->ended = true;
 		}

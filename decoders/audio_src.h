@@ -51,6 +51,12 @@ int ogg_src_open(uint32_t type, const uint8_t *buf, size_t len, const struct lim
 /* An MPEG audio frame header at p: sync, and no reserved version, layer, bitrate or rate. */
 bool mpeg_sync(const uint8_t *p, size_t n);
 
+/* The length in bytes of the MPEG audio frame whose header is at p; 0 for none or free format. */
+size_t mpeg_frame_length(const uint8_t *p, size_t n);
+
+/* Two MPEG audio frames in a row at buf (type detection's own check; see detect.c). */
+bool mpeg_confirmed(const uint8_t *buf, size_t len);
+
 /* Bytes of ID3v1 and APEv2 tags at the end of buf (MP3's and, in practice, FLAC's), 0 when none. */
 size_t audio_trailing_tags(const uint8_t *buf, size_t len);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audio.h"
+#include "audio_src.h"
 #include "decode.h"
 
 static const struct {
@@ -141,6 +142,22 @@ int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type)
 	for (size_t i = 0; i < sizeof(mime_types) / sizeof(mime_types[0]); i++) {
 		if (strcmp(mime, mime_types[i].mime) == 0) {
 			*type = mime_types[i].type;
+			return AIRLOCK_OK;
+		}
+	}
+	/*
+	 * libmagic's database misses some MPEG audio: streams behind an ID3v2.4
+	 * tag with a footer, MPEG-1 Layer I, free-format frames. airlock's own
+	 * check takes them when two frames in a row confirm the sync, which
+	 * random bytes or text almost never show.
+	 */
+	if (strcmp(mime, "application/octet-stream") == 0 || strncmp(mime, "audio/", 6) == 0) {
+		size_t skip = 0, tag;
+
+		for (int i = 0; i < 8 && (tag = id3v2_length(buf + skip, len - skip)) != 0 && tag < len - skip; i++)
+			skip += tag;
+		if (mpeg_confirmed(buf + skip, len - skip)) {
+			*type = AIRLOCK_TYPE_MP3;
 			return AIRLOCK_OK;
 		}
 	}
