@@ -514,7 +514,8 @@ def write_manifest():
         "# Measured with:",
     ]
     for tool, argv in versions.items():
-        first = subprocess.run(argv, capture_output=True, text=True).stdout.strip().splitlines()
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        first = p.stdout.strip().splitlines()
         lines.append("#   %s" % (first[0] if first else tool))
     lines.append("#\n# " + "\t".join(lengths.COLUMNS))
     for r in ROWS:
