@@ -477,10 +477,13 @@ def make():
 
     pcm = wav_pcm(tone8k)
     wr(out("len_wav_empty_data_first.wav"), wav(pcm, 8000, 1, [(b"data", 0, b""), (b"data", len(pcm), pcm)]))
+    # Decided: malformed. A WAV file has one data chunk (RIFF/WAVE); airlock's is the first, and it holds no
+    # sample. libsndfile refuses the file too; sox and Python's wave read 0 frames; only ffmpeg reads past it.
     row("len_wav_empty_data_first.wav", "wav", "!truncated", 8000, 1, 4,
         "ffmpeg reads a zero-size data chunk to the end of the file, so it decodes the second chunk's 8-byte "
         "header as 4 frames before the 16000; sox and Python's wave stop at the empty chunk",
-        "C: an empty data chunk, then a data chunk of 16000 frames")
+        "C: an empty data chunk, then a data chunk of 16000 frames: malformed (one data chunk per file)",
+        outcome="malformed")
 
     sh("ffmpeg", "-nostdin", "-v", "error", "-y", "-i", tone8k, "-ar", "32000", "-c:a", "mp2", "-b:a", "64k",
        "-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", "mp2", out("len_mp2_control.mp2"))
