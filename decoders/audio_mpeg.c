@@ -100,7 +100,8 @@ bool mpeg_confirmed(const uint8_t *buf, size_t len)
 		       g.layer == f.layer && g.rate_index == f.rate_index;
 	if (!mpeg_sync(buf, len))
 		return false;
-	/* Free format: the longest frame is 640 kbit/s Layer III at 8 kHz MPEG-2.5, 5760 bytes; search a little past it. */
+	/* Free format: the longest frame is 640 kbit/s Layer III at 8 kHz MPEG-2.5, 5760 bytes; search a little past
+	 * it. */
 	for (size_t d = 24; d <= 8192 && 2 * d + 3 < len; d++) {
 		const uint8_t *p = buf + d;
 
@@ -160,14 +161,16 @@ static int64_t xing_frames(const uint8_t *p, size_t n, const struct mpeg_frame *
  * a second ID3v2 tag) as libmpg123 does. A frame whose version, layer,
  * sample rate or mode differs from the first is a format change
  * (malformed). *frames is the number of audio frames (an Info frame not
- * counted), *stated the Xing count or -1.
+ * counted), *stated the Xing count or -1, *cut whether the last frame
+ * runs past the end of the input.
  */
-static int mpeg_walk(const uint8_t *buf, size_t len, uint64_t *frames, int64_t *stated)
+static int mpeg_walk(const uint8_t *buf, size_t len, uint64_t *frames, int64_t *stated, bool *cut)
 {
 	struct mpeg_frame first, f;
 	size_t p = 0, n = mpeg_frame_parse(buf, len, &first);
 
 	*frames = 0;
+	*cut = n > len;
 	*stated = n > 0 ? xing_frames(buf, len, &first) : -1;
 	if (n > 0 && *stated < 0)
 		*frames = 1;
@@ -183,10 +186,11 @@ static int mpeg_walk(const uint8_t *buf, size_t len, uint64_t *frames, int64_t *
 		if (f.version != first.version || f.layer != first.layer || f.rate_index != first.rate_index ||
 		    f.mono != first.mono)
 			return AIRLOCK_E_MALFORMED;
-		/* A frame cut short by the end of the input still decodes as far as libmpg123 can take it: not counted.
-		 */
+		/* A frame cut short by the end of the input is not counted: the file was cut. */
 		if (n <= len - p)
 			(*frames)++;
+		else
+			*cut = true;
 	}
 	return AIRLOCK_OK;
 }
@@ -294,9 +298,10 @@ int mpeg_src_open(const uint8_t *buf, size_t len, const struct limits *lim, stru
 	struct mpeg_state *st;
 	uint64_t frames;
 	int64_t stated;
+	bool cut;
 	long rate;
 	int channels, encoding, err;
-	int rc = mpeg_walk(buf, len, &frames, &stated);
+	int rc = mpeg_walk(buf, len, &frames, &stated, &cut);
 
 	(void)lim;
 	if (rc != AIRLOCK_OK)
@@ -310,7 +315,7 @@ int mpeg_src_open(const uint8_t *buf, size_t len, const struct limits *lim, stru
 	s->read = mpeg_read;
 	s->close = mpeg_close;
 	/* A Xing count above what is there is a cut file; below it, a count that was never true. */
-	if (stated >= 0 && (uint64_t)stated > frames)
+	if ((stated >= 0 && (uint64_t)stated > frames) || cut)
 		s->changes |= AIRLOCK_CHANGE_TRUNCATED;
 	const bool gapless = stated < 0 || (uint64_t)stated == frames;
 
@@ -320,8 +325,7 @@ int mpeg_src_open(const uint8_t *buf, size_t len, const struct limits *lim, stru
 		rc = err == MPG123_OUT_OF_MEM ? AIRLOCK_E_MEMORY : AIRLOCK_E_INTERNAL;
 		goto fail;
 	}
-	if (mpg123_param(st->mh, MPG123_FLAGS,
-			 MPG123_QUIET | MPG123_FORCE_FLOAT | (gapless ? MPG123_GAPLESS : 0),
+	if (mpg123_param(st->mh, MPG123_FLAGS, MPG123_QUIET | MPG123_FORCE_FLOAT | (gapless ? MPG123_GAPLESS : 0),
 			 0.0) != MPG123_OK ||
 	    mpg123_param(st->mh, MPG123_RESYNC_LIMIT, 8192, 0.0) != MPG123_OK ||
 	    mpg123_replace_reader_handle(st->mh, mem_read, mem_lseek, NULL) != MPG123_OK ||
