@@ -26,7 +26,7 @@
  * (16 MiB). A file within it builds its codebooks in a few milliseconds;
  * tests/test_vorbis_setup.c holds the table of measured costs.
  */
-#define VORBIS_SETUP_BUDGET (UINT64_C(1) << 24)
+#define VORBIS_SETUP_BUDGET (UINT64_C(1) << 25)
 
 /*
  * Ogg framing (RFC 3533): finds packet number `index` (0 = identification,
