@@ -3,6 +3,7 @@
 """Writes the Vorbis setup-header cases of issue 13 into corpus/hostile/.
 
     python3 corpus/gen_vorbis_setup.py [DIR]    # default: corpus/hostile/
+    python3 corpus/gen_vorbis_setup.py --real   # corpus/vorbis_setup_real/ (needs oggenc)
 
 Every byte is built here with the standard library: the Vorbis headers with an
 LSb-first bit writer (Vorbis I spec, sections 4.2 and 3.2.1), the Ogg pages
@@ -297,7 +298,59 @@ def file_with(setup, audio=True, rate=8000):
     return ogg_stream(groups)
 
 
+# The real encoder outputs the tests keep: the costliest setup header measured
+# (q 10, 5.1), the cheapest, and two common ones. Only their header pages are
+# kept: the setup header depends on quality, channels and rate, not on the sound.
+REAL = [(10, 48000, 6), (-1, 8000, 2), (5, 44100, 2), (10, 96000, 8), (0, 16000, 1)]
+
+
+def wav(rate, channels, seconds=0.25):
+    n = int(rate * seconds)
+    data = bytearray()
+    for i in range(n):
+        for c in range(channels):
+            # A chord per channel; the content does not change the setup header.
+            x = (i * (220 * (c + 1)) * 2 // rate) % 2
+            data += struct.pack("<h", 6000 if x else -6000)
+    fmt = struct.pack("<HHIIHH", 1, channels, rate, rate * channels * 2, channels * 2, 16)
+    return (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data" +
+            struct.pack("<I", len(data)) + bytes(data))
+
+
+def header_pages(ogg):
+    """The pages up to the one that completes packet 2 (the setup header)."""
+    p, packets = 0, 0
+    while packets < 3:
+        nseg = ogg[p + 26]
+        lacing = ogg[p + 27:p + 27 + nseg]
+        packets += sum(1 for s in lacing if s < 255)
+        p += 27 + nseg + sum(lacing)
+    return ogg[:p]
+
+
+def write_real():
+    import subprocess
+    import tempfile
+    out = os.path.join(HERE, "vorbis_setup_real")
+    os.makedirs(out, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for q, rate, channels in REAL:
+            src, dst = os.path.join(tmp, "in.wav"), os.path.join(tmp, "out.ogg")
+            with open(src, "wb") as f:
+                f.write(wav(rate, channels))
+            subprocess.run(["oggenc", "-Q", "--serial", "19", "-q", str(q), "-o", dst, src], check=True)
+            with open(dst, "rb") as f:
+                data = header_pages(f.read())
+            name = f"vorbis_setup_q{q}_{rate // 1000}k_{channels}ch.ogg".replace("-", "m")
+            with open(os.path.join(out, name), "wb") as f:
+                f.write(data)
+            print(f"{name}\t{len(data)} bytes", file=sys.stderr)
+
+
 def main():
+    if sys.argv[1:] == ["--real"]:
+        write_real()
+        return
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "hostile")
     os.makedirs(out, exist_ok=True)
     three = setup_three_books()

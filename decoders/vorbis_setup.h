@@ -18,13 +18,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "airlock.h"
+
 /*
- * The default budget, in cost units. The largest setup header among the real
- * encoder outputs measured (oggenc 1.4.2 / libvorbisenc 1.3.7, every quality
- * from -1 to 10, mono to 7.1, 8 to 96 kHz; the corpus files) costs 1,009,716
- * units (q 10, 48 kHz, 7.1); the budget is 16 times that, rounded to 2^24
- * (16 MiB). A file within it builds its codebooks in a few milliseconds;
- * tests/test_vorbis_setup.c holds the table of measured costs.
+ * The default budget, in cost units: 2^25 (33,554,432). The costliest setup
+ * header among 112 real encoder outputs (oggenc 1.4.2 / libvorbisenc 1.3.7;
+ * qualities -1, 0, 5, 10; 1, 2, 6, 8 channels; 8 to 96 kHz) costs 2,720,734
+ * units (q 10, 5.1, 44.1 or 48 kHz), the cheapest 335,970 (q -1, 8 kHz
+ * stereo); the project's own Vorbis fixtures cost 527,019 to 543,413. The
+ * budget is 12.3 times the costliest, and 1/64 of the worker's default 2 GiB
+ * address-space cap, so a header within it cannot by itself exhaust the
+ * worker. A header at the budget builds its books in a few tens of
+ * milliseconds. tests/test_vorbis_setup.c holds the measured costs.
  */
 #define VORBIS_SETUP_BUDGET (UINT64_C(1) << 25)
 
