@@ -468,6 +468,29 @@ static void test_ogg(void)
 	free(buf);
 }
 
+/* Every prefix of a whole file through the Ogg layer, each an exact-size copy. */
+static void test_file_prefixes(const char *rel)
+{
+	size_t len = 0, bad = 0, ok = 0;
+	uint8_t *buf = slurp(rel, &len);
+	uint64_t cost;
+
+	for (size_t cut = 0; buf != NULL && cut <= len; cut++) {
+		uint8_t *p = malloc(cut ? cut : 1);
+		int rc;
+
+		memcpy(p, buf, cut);
+		rc = vorbis_setup_check_ogg(p, cut, VORBIS_SETUP_BUDGET, &cost);
+		if (rc == AIRLOCK_OK)
+			ok++;
+		else if (rc != AIRLOCK_E_MALFORMED)
+			bad++;
+		free(p);
+	}
+	tap_ok(buf != NULL && bad == 0 && ok > 0, "%s: every prefix MALFORMED or OK (%zu OK)", rel, ok);
+	free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	root = argc > 1 ? argv[1] : ".";
@@ -478,5 +501,7 @@ int main(int argc, char **argv)
 	test_monotone();
 	test_rejections();
 	test_ogg();
+	test_file_prefixes("corpus/hostile/vorbis_setup_minimal.ogg");
+	test_file_prefixes("corpus/vorbis_setup_real/vorbis_setup_qm1_8k_2ch.ogg");
 	return tap_done();
 }
