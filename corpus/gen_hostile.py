@@ -32,6 +32,9 @@ import tempfile
 import zipfile
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_vorbis_setup  # noqa: E402
+
 from rng import Rng
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -980,6 +983,18 @@ def decompression_bombs(c):
 
 def cpu_bombs(c):
     cls = "cpu_bomb"
+    vs = gen_vorbis_setup.hostile_files()
+    c.add("vorbis_setup_bomb_255_books.ogg", vs["vorbis_setup_bomb_255_books.ogg"], cls, "too_complex", typ="vorbis",
+          cve="CWE-789", desc="Vorbis setup header declaring 255 ordered codebooks of 2^22 entries in 3.3 KB, no audio: "
+          "1.07 GB and seconds in vorbis_synthesis_headerin, then a stack overflow in vorbis_synthesis_init")
+    c.add("vorbis_setup_over_budget.ogg", vs["vorbis_setup_over_budget.ogg"], cls, "too_complex", typ="vorbis",
+          cve="CWE-400", desc="one 257,935-entry, 2-dimension codebook: just over the setup-header budget "
+          "(2^25 units), though libvorbis would decode it")
+    c.add("vorbis_setup_cut_mid_codebook.ogg", vs["vorbis_setup_cut_mid_codebook.ogg"], "structure", "malformed",
+          typ="vorbis", desc="Vorbis setup header cut inside a codebook's length list (valid Ogg pages)")
+    c.add("vorbis_setup_minimal.ogg", vs["vorbis_setup_minimal.ogg"], "structure", "ok", typ="vorbis",
+          shape="pcm:8000:1:8064",
+          desc="the smallest valid setup header: one 2-entry codebook, floor 1, 64 packets of silence")
     c.add("jpeg_1000_scans.jpg", jpeg_progressive(64, 64, 1000), cls, "too_complex", SCAN_CAP, JPEG_T,
           cve=TWO_ISSUES, desc="progressive JPEG with 1001 scans (one DC, 1000 identical AC scans)")
     c.row("jpeg_1000_scans.jpg", cls, "ok", typ=JPEG_T, opts="max_jpeg_scans=100000", shape="img:64x64x3",

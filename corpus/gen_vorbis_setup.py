@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Writes the Vorbis setup-header cases of issue 13 into corpus/hostile/.
 
-    python3 corpus/gen_vorbis_setup.py [DIR]    # default: corpus/hostile/
+    python3 corpus/gen_vorbis_setup.py DIR      # the hostile files into DIR (gen_hostile.py writes them into corpus/hostile/)
     python3 corpus/gen_vorbis_setup.py --real   # corpus/vorbis_setup_real/ (needs oggenc)
 
 Every byte is built here with the standard library: the Vorbis headers with an
@@ -347,29 +347,34 @@ def write_real():
             print(f"{name}\t{len(data)} bytes", file=sys.stderr)
 
 
-def main():
-    if sys.argv[1:] == ["--real"]:
-        write_real()
-        return
-    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "hostile")
-    os.makedirs(out, exist_ok=True)
+def hostile_files():
+    """The four hostile-corpus files, by name; corpus/gen_hostile.py writes them with its own."""
     three = setup_three_books()
     # Book 0 ends 88 bits after "\x05vorbis"; book 1's length list runs
     # from bit 154 to bit 224. A cut at byte 26 leaves enough bytes for
     # libvorbis's up-front size test and ends inside the list itself.
     cut = 7 + 26
-    entries = over_budget_entries()
-    files = {
+    return {
         "vorbis_setup_minimal.ogg": file_with(setup_minimal()),
         "vorbis_setup_bomb_255_books.ogg": file_with(setup_bomb(), audio=False),
-        "vorbis_setup_over_budget.ogg": file_with(setup_one_book(entries)),
+        "vorbis_setup_over_budget.ogg": file_with(setup_one_book(over_budget_entries())),
         "vorbis_setup_cut_mid_codebook.ogg": file_with(three[:cut]),
     }
-    for name, data in files.items():
+
+
+def main():
+    if sys.argv[1:] == ["--real"]:
+        write_real()
+        return
+    if len(sys.argv) != 2:
+        sys.exit("usage: gen_vorbis_setup.py --real | DIR  (corpus/gen_hostile.py writes the hostile files)")
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for name, data in hostile_files().items():
         with open(os.path.join(out, name), "wb") as f:
             f.write(data)
         print(f"{name}\t{len(data)} bytes", file=sys.stderr)
-    print(f"over-budget book: {entries} entries x 2 dimensions", file=sys.stderr)
+    print(f"over-budget book: {over_budget_entries()} entries x 2 dimensions", file=sys.stderr)
 
 
 if __name__ == "__main__":

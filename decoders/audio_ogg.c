@@ -18,6 +18,7 @@
  * multiplexed files before this runs.
  */
 #include "audio_src.h"
+#include "vorbis_setup.h"
 
 #include <ogg/ogg.h>
 #include <opus/opus_multistream.h>
@@ -210,6 +211,20 @@ static int vorbis_open(const uint8_t *buf, size_t len, struct audio_src *s)
 			return AIRLOCK_E_TYPE_MISMATCH;
 		if ((i == 0) != (op.b_o_s != 0))
 			return AIRLOCK_E_MALFORMED;
+		if (i == 2) {
+			/*
+			 * The setup header's codebooks cost libvorbis what they declare,
+			 * before any audio: bounded here first (vorbis_setup.h), so that
+			 * 3 KB declaring 255 books of 2^22 entries is too_complex in
+			 * microseconds rather than a gigabyte and a stack overflow.
+			 */
+			uint64_t cost;
+			int rc = vorbis_setup_check(op.packet, (size_t)op.bytes, (uint32_t)st->vi.channels,
+						    VORBIS_SETUP_BUDGET, &cost);
+
+			if (rc != AIRLOCK_OK)
+				return rc == AIRLOCK_E_INVALID_ARG ? AIRLOCK_E_MALFORMED : rc;
+		}
 		if (vorbis_synthesis_headerin(&st->vi, &st->vc, &op) != 0)
 			return AIRLOCK_E_MALFORMED;
 	}
