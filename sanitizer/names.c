@@ -25,7 +25,7 @@ static const struct {
 	{ AIRLOCK_E_INPUT_TOO_BIG, "input_too_big", "input is larger than the byte limit" },
 	{ AIRLOCK_E_UNSUPPORTED, "unsupported", "input uses a variant of its format that is not supported" },
 	{ AIRLOCK_E_EMPTY, "empty", "input is empty" },
-	{ AIRLOCK_E_TOO_COMPLEX, "too_complex", "input exceeds a work limit (too many JPEG scans)" },
+	{ AIRLOCK_E_TOO_COMPLEX, "too_complex", "input exceeds a work limit (too many JPEG scans, or Vorbis codebooks)" },
 	{ AIRLOCK_E_TOO_LONG, "too_long", "decoded audio exceeds the duration or size limit" },
 	{ AIRLOCK_E_OUT_OF_RANGE, "out_of_range", "audio sample rate or channel count is outside the allowed range" },
 	{ AIRLOCK_E_WORKER_CRASH, "worker_crash", "the sandboxed decoder crashed on this input" },
