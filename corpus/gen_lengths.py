@@ -35,6 +35,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, os.path.join(ROOT, "corpus"))
+from oggcrc import ogg_crc  # noqa: E402
 import test_audio_lengths as lengths  # noqa: E402
 
 OUT = os.path.join(HERE, "audio")
@@ -109,15 +111,6 @@ def apev2_tag():
 
 
 # ---- Ogg ----
-
-def ogg_crc(page):
-    crc = 0
-    for byte in page:
-        crc ^= byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
-    return crc
-
 
 def ogg_pages(b):
     p, pages = 0, []

@@ -31,6 +31,9 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from oggcrc import ogg_crc  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERIAL = 0x5E7B0013
 
@@ -58,16 +61,6 @@ class Bits:
 
 def ilog(v):
     return v.bit_length()
-
-
-def ogg_crc(data):
-    crc = 0
-    for byte in data:
-        crc ^= byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
-            crc &= 0xFFFFFFFF
-    return crc
 
 
 def ogg_page(flags, granule, seq, segments, body):
