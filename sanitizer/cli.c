@@ -5,6 +5,7 @@
  * rejection nothing reaches stdout and OUTPUT is never created or touched:
  * output goes to a temporary file beside it, renamed into place on success;
  * a device or FIFO named as OUTPUT is written only after the encode succeeded.
+ * Whether OUTPUT can be written at all is found out before any decode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -97,7 +98,9 @@ void cli_usage(FILE *f)
 		snprintf(left, sizeof(left), "--%s%s%.*s", opts[i].name, arg ? " " : "", (int)arg, h);
 		fprintf(f, "  %-26s %s\n", left, h + arg + strspn(h + arg, " "));
 	}
-	fputs("\nExit status: 0 written, 65 input rejected, 64 usage, 70 internal error.\n", f);
+	fputs("\nExit status: 0 written, 64 usage, 65 input rejected, 70 internal error or a failed write,\n"
+	      "73 OUTPUT cannot be created (checked before anything is decoded).\n",
+	      f);
 }
 
 int cli_parse_u64(const char *s, uint64_t *v)
@@ -604,64 +607,184 @@ static int fd_write(void *user, const void *buf, size_t n)
 	return 0;
 }
 
-/* Encodes whole into memory, then writes to fd: a failure leaves the destination untouched. */
-static int write_stream(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, int fd)
+/* A write function that keeps the errno of its failure, for the message. */
+struct sink {
+	int fd;
+	int err;
+};
+
+static int sink_write(void *user, const void *buf, size_t n)
 {
-	uint8_t *enc = NULL;
-	size_t len = 0;
-	int rc = airlock_encode_to_memory(ctx, r, fmt, &enc, &len);
-	if (rc == AIRLOCK_OK && fd_write(&fd, enc, len) != 0)
-		rc = AIRLOCK_E_IO;
-	free(enc);
-	return rc;
+	struct sink *k = user;
+	if (fd_write(&k->fd, buf, n) != 0) {
+		k->err = errno;
+		return -1;
+	}
+	return 0;
 }
 
-int cli_write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path,
-		   mode_t new_mode)
+static int output_fail(struct cli_output *out, int err, const char *reason)
 {
-	struct stat st;
-	int exists = stat(path, &st) == 0;
-	if (exists && !S_ISREG(st.st_mode)) {
-		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0)
-			return AIRLOCK_E_IO;
-		int rc = write_stream(ctx, r, fmt, fd);
-		if (close(fd) != 0 && rc == AIRLOCK_OK)
-			rc = AIRLOCK_E_IO;
-		return rc;
-	}
-	char *target = exists ? realpath(path, NULL) : strdup(path);
-	if (!target)
-		return exists ? AIRLOCK_E_IO : AIRLOCK_E_NOMEM;
-	size_t n = strlen(target);
-	char *tmp = malloc(n + 16);
-	if (!tmp) {
-		free(target);
-		return AIRLOCK_E_NOMEM;
-	}
+	out->err = err;
+	out->reason = reason;
+	return -1;
+}
+
+/* dir/.airlock-XXXXXX for target, or NULL when out of memory; the caller frees it. */
+static char *temp_name(const char *target)
+{
 	const char *slash = strrchr(target, '/');
 	size_t dir = slash ? (size_t)(slash - target) + 1 : 0;
-	memcpy(tmp, target, dir);
-	strcpy(tmp + dir, ".airlock-XXXXXX");
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
+	char *tmp = malloc(dir + sizeof(".airlock-XXXXXX"));
+	if (tmp) {
+		memcpy(tmp, target, dir);
+		strcpy(tmp + dir, ".airlock-XXXXXX");
+	}
+	return tmp;
+}
+
+/*
+ * Creates a file in target's directory and removes it again, so that a
+ * missing or read-only directory is known before a decode rather than
+ * after it. O_TMPFILE gives the file no name, so nothing is left behind
+ * even if airlock is killed meanwhile; a file system without it gets a
+ * named file, unlinked at once. The directory can still change before the
+ * commit; that is then a late failure, reported the same way.
+ */
+static int probe_dir(const char *target)
+{
+	char *tmp = temp_name(target);
+	if (!tmp)
+		return ENOMEM;
+	size_t dir = strlen(tmp) - strlen(".airlock-XXXXXX");
+	int fd = -1, e = 0;
+#ifdef O_TMPFILE
+	char *d = dir ? strndup(tmp, dir) : strdup(".");
+	if (!d) {
 		free(tmp);
-		free(target);
+		return ENOMEM;
+	}
+	fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	e = fd < 0 ? errno : 0;
+	free(d);
+	/* These say only that the file system lacks O_TMPFILE, not that the directory is unusable. */
+	if (fd < 0 && e != EOPNOTSUPP && e != EISDIR && e != EINVAL)
+		goto out;
+#endif
+	if (fd < 0) {
+		fd = mkostemp(tmp, O_CLOEXEC);
+		e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			unlink(tmp);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return e;
+}
+
+int cli_output_open(struct cli_output *out, const char *path, mode_t new_mode)
+{
+	struct stat st;
+
+	*out = (struct cli_output){ .name = is_std(path) ? NULL : path, .fd = -1 };
+	if (!out->name) {
+		out->fd = 1;
+		return 0;
+	}
+	/*
+	 * A symlink to nothing is refused, as GNU cp refuses it: following it
+	 * would create a file wherever someone who could write the link's
+	 * folder chose, and replacing it would drop a link the caller made.
+	 */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		return output_fail(out, errno,
+				   errno == ENOENT ? "a symbolic link to nothing (airlock does not follow it)" : NULL);
+	int exists = stat(path, &st) == 0;
+	if (!exists && errno != ENOENT)
+		return output_fail(out, errno, NULL);
+	if (exists && S_ISDIR(st.st_mode))
+		return output_fail(out, EISDIR, NULL);
+	if (exists && !S_ISREG(st.st_mode)) {
+		out->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		return out->fd < 0 ? output_fail(out, errno, NULL) : 0;
+	}
+	/* rename() would replace a read-only file; its mode says the caller's own writes are not wanted. */
+	if (exists && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
+		return output_fail(out, errno, NULL);
+	out->target = exists ? realpath(path, NULL) : strdup(path);
+	if (!out->target)
+		return output_fail(out, exists ? errno : ENOMEM, NULL);
+	out->mode = exists ? st.st_mode & 07777 : new_mode;
+	int e = probe_dir(out->target);
+	return e ? output_fail(out, e, NULL) : 0;
+}
+
+int cli_output_commit(struct cli_output *out, const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt)
+{
+	struct sink k = { .fd = out->fd };
+	int rc;
+
+	if (!out->target) {
+		/* Encoded whole before the first byte goes out: a failed encode leaves the stream untouched. */
+		uint8_t *enc = NULL;
+		size_t len = 0;
+		rc = airlock_encode_to_memory(ctx, r, fmt, &enc, &len);
+		if (rc == AIRLOCK_OK && sink_write(&k, enc, len) != 0)
+			rc = AIRLOCK_E_IO;
+		free(enc);
+		if (out->fd > 1) {
+			if (close(out->fd) != 0 && rc == AIRLOCK_OK) {
+				k.err = errno;
+				rc = AIRLOCK_E_IO;
+			}
+			out->fd = -1;
+		}
+		out->err = k.err;
+		return rc;
+	}
+	char *tmp = temp_name(out->target);
+	if (!tmp)
+		return AIRLOCK_E_NOMEM;
+	k.fd = mkostemp(tmp, O_CLOEXEC);
+	if (k.fd < 0) {
+		out->err = errno;
+		free(tmp);
 		return AIRLOCK_E_IO;
 	}
-	mode_t mode = exists ? st.st_mode & 07777 : new_mode;
-	int rc = airlock_encode(ctx, r, fmt, fd_write, &fd);
-	if (rc == AIRLOCK_OK && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
+	rc = airlock_encode(ctx, r, fmt, sink_write, &k);
+	if (rc == AIRLOCK_OK && (fchmod(k.fd, out->mode) != 0 || fsync(k.fd) != 0)) {
+		k.err = errno;
 		rc = AIRLOCK_E_IO;
-	if (close(fd) != 0 && rc == AIRLOCK_OK)
+	}
+	if (close(k.fd) != 0 && rc == AIRLOCK_OK) {
+		k.err = errno;
 		rc = AIRLOCK_E_IO;
-	if (rc == AIRLOCK_OK && rename(tmp, target) != 0)
+	}
+	if (rc == AIRLOCK_OK && rename(tmp, out->target) != 0) {
+		k.err = errno;
 		rc = AIRLOCK_E_IO;
+	}
 	if (rc != AIRLOCK_OK)
 		unlink(tmp);
 	free(tmp);
-	free(target);
+	out->err = k.err;
 	return rc;
+}
+
+void cli_output_close(struct cli_output *out)
+{
+	if (out->fd > 1)
+		close(out->fd);
+	out->fd = -1;
+	free(out->target);
+	out->target = NULL;
+}
+
+const char *cli_output_reason(const struct cli_output *out)
+{
+	return out->reason ? out->reason : strerror(out->err);
 }
 
 int cli_write_at(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, int dirfd, const char *name,
@@ -745,6 +868,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	size_t in_len = 0;
 	int in_fd = -1, rc, status;
 	struct cli_event_log log = { .fd = -1, .input = o->input };
+	struct cli_output dst = { .fd = -1 };
 
 	if (o->help) {
 		cli_usage(out_msgs);
@@ -790,6 +914,16 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
+	/* Before the input is read: a long stdin is not consumed for an OUTPUT that cannot be made. */
+	mode_t mask = umask(0);
+	umask(mask);
+	if (cli_output_open(&dst, o->output, 0666 & ~mask) != 0) {
+		fprintf(err, "airlock: cannot write ");
+		cli_json_str(err, dst.name);
+		fprintf(err, ": %s\n", cli_output_reason(&dst));
+		status = CLI_EXIT_CANTCREAT;
+		goto out;
+	}
 	uint64_t max_bytes = 0;
 	airlock_get(ctx, AIRLOCK_MAX_INPUT_BYTES, &max_bytes);
 	int e = cli_read_input(in_fd, max_bytes, &in, &in_len);
@@ -802,15 +936,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	if (rc != AIRLOCK_OK)
 		goto report;
 
-	airlock_format fmt = cli_format_for(o, r);
-	if (is_std(o->output)) {
-		/* Encoded whole before the first byte goes out: a failure leaves stdout empty. */
-		rc = write_stream(ctx, r, fmt, 1);
-	} else {
-		mode_t mask = umask(0);
-		umask(mask);
-		rc = cli_write_file(ctx, r, fmt, o->output, 0666 & ~mask);
-	}
+	rc = cli_output_commit(&dst, ctx, r, cli_format_for(o, r));
 
 report:
 	status = exit_for(rc);
@@ -821,11 +947,19 @@ report:
 		if (status == CLI_EXIT_REJECTED) {
 			cli_json_str(err, is_std(o->input) ? "-" : o->input);
 			fprintf(err, ": rejected: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
+		} else if (rc == AIRLOCK_E_IO && dst.err) {
+			fputs("cannot write ", err);
+			if (dst.name)
+				cli_json_str(err, dst.name);
+			else
+				fputs("standard output", err);
+			fprintf(err, ": %s\n", cli_output_reason(&dst));
 		} else {
 			fprintf(err, "error: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
 		}
 	}
 out:
+	cli_output_close(&dst);
 	if (in_fd > 0)
 		close(in_fd);
 	free(in);

@@ -26,7 +26,7 @@ import time
 import wave
 import zlib
 
-from tapcheck import Failure, check, run_tests, test
+from tapcheck import Failure, Skip, check, run_tests, test
 
 if len(sys.argv) != 3:
     sys.stderr.write("usage: test_cli.py AIRLOCK_BINARY SOURCE_ROOT\n")
@@ -36,7 +36,7 @@ AIRLOCK = os.path.abspath(sys.argv[1])
 ROOT = os.path.abspath(sys.argv[2])
 IMAGES = os.path.join(ROOT, "corpus", "images")
 
-EXIT_OK, EXIT_USAGE, EXIT_REJECTED = 0, 64, 65
+EXIT_OK, EXIT_USAGE, EXIT_REJECTED, EXIT_INTERNAL, EXIT_CANTCREAT = 0, 64, 65, 70, 73
 REPORT_KEYS = {"input", "status", "error", "type", "width", "height", "channels", "rate", "frames", "seconds",
                "changes", "layers", "elapsed_ms"}
 REQUIRED_LAYERS = ["rlimits", "no_new_privs", "seccomp"]
@@ -1059,6 +1059,130 @@ def _():
         check(read(real)[:8] == b"\x89PNG\r\n\x1a\n", "the target does not hold the PNG")
         check(stat.S_IMODE(os.stat(real).st_mode) == 0o640, "mode %o" % stat.S_IMODE(os.stat(real).st_mode))
         check(temp_names(d) == [], "temp files left: %r" % temp_names(d))
+
+
+# ---- OUTPUT that cannot be written ----
+
+def cannot_write(r, name, reason, rc=EXIT_CANTCREAT):
+    """r failed with rc and exactly the line naming OUTPUT (JSON-quoted) and the reason; stdout empty."""
+    check(r.rc == rc, "expected exit %d: %r" % (rc, r))
+    check(r.out == b"", "stdout has %d bytes" % len(r.out))
+    want = "airlock: cannot write %s: %s\n" % (json.dumps(name) if name else "standard output", reason)
+    check(r.err.decode("utf-8", "replace") == want, "stderr %r, want %r" % (r.err, want))
+
+
+def run_unprivileged(d, *args):
+    """Runs airlock as uid 65534 when root (permissions do not stop root), from copies in d/bin."""
+    if os.geteuid() != 0:
+        return run(*args)
+    if not shutil.which("setpriv"):
+        raise Skip("root without setpriv: permissions do not stop root")
+    # uid 65534 may not reach the build tree: it runs copies of the CLI, its library ($ORIGIN) and the helper.
+    bin_dir = os.path.join(d, "bin")
+    if not os.path.isdir(bin_dir):
+        os.mkdir(bin_dir, 0o755)
+        build = os.path.dirname(AIRLOCK)
+        for src in (AIRLOCK, os.path.join(build, "libairlock.so.0"), os.path.join(build, "airlock-zygote")):
+            shutil.copy(src, os.path.join(bin_dir, os.path.basename(src)))
+            os.chmod(os.path.join(bin_dir, os.path.basename(src)), 0o755)
+    env = dict(os.environ, AIRLOCK_ZYGOTE=os.path.join(bin_dir, "airlock-zygote"))
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+           os.path.join(bin_dir, os.path.basename(AIRLOCK))] + list(args)
+    return Run(subprocess.run(cmd, capture_output=True, timeout=60, env=env))
+
+
+@test("-o in a missing directory: exit 73, 'cannot write \"OUT\": No such file or directory', nothing created")
+def _():
+    with TempDir() as d:
+        out = os.path.join(d, "no", "such", "dir", "a.jpg")
+        cannot_write(run(img("rgb8.png"), "-o", out), out, "No such file or directory")
+        check(os.listdir(d) == [], "created %r" % os.listdir(d))
+
+
+@test("an OUTPUT that cannot be created is found before the input is read or decoded")
+def _():
+    with TempDir() as d:
+        out = os.path.join(d, "no", "a.png")
+        # A malformed input: the output check comes first, so this is 73, not 65.
+        cannot_write(run(BAD, "-o", out), out, "No such file or directory")
+        cannot_write(run("--json", BAD, "-o", out), out, "No such file or directory")
+        # A stdin that never ends: airlock must not wait for it.
+        p = subprocess.Popen([AIRLOCK, "-o", out], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise Failure("airlock read stdin before checking OUTPUT")
+        finally:
+            p.stdin.close()
+            o, e = p.stdout.read(), p.stderr.read()
+            p.stdout.close()
+            p.stderr.close()
+        check(p.returncode == EXIT_CANTCREAT and o == b"" and b"cannot write" in e, "rc %r %r" % (p.returncode, e))
+
+
+@test("-o DIR/ and -o DIR: exit 73, 'Is a directory'; a missing DIR/ is 'No such file or directory'")
+def _():
+    with TempDir() as d:
+        sub = os.path.join(d, "sub")
+        os.mkdir(sub)
+        for name in (sub + "/", sub):
+            cannot_write(run(img("rgb8.png"), "-o", name), name, "Is a directory")
+        missing = os.path.join(d, "missing") + "/"
+        cannot_write(run(img("rgb8.png"), "-o", missing), missing, "No such file or directory")
+        check(os.listdir(d) == ["sub"] and os.listdir(sub) == [], "created %r" % os.listdir(d))
+
+
+@test("-o /dev/full: the write fails midway, exit 70, 'cannot write \"/dev/full\": No space left on device'")
+def _():
+    if not os.path.exists("/dev/full"):
+        raise Skip("no /dev/full")
+    cannot_write(run(img("rgb8.png"), "-o", "/dev/full"), "/dev/full", "No space left on device", EXIT_INTERNAL)
+
+
+@test("standard output on /dev/full: exit 70, 'cannot write standard output: No space left on device'")
+def _():
+    if not os.path.exists("/dev/full"):
+        raise Skip("no /dev/full")
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([AIRLOCK, img("rgb8.png")], stdout=full, stderr=subprocess.PIPE, timeout=60)
+    check(p.returncode == EXIT_INTERNAL, "exit %d" % p.returncode)
+    check(p.stderr == b"airlock: cannot write standard output: No space left on device\n", "%r" % p.stderr)
+
+
+@test("a read-only OUTPUT file and a read-only directory: exit 73, Permission denied, nothing changed")
+def _():
+    with TempDir() as d:
+        os.chmod(d, 0o755)
+        ro = write(os.path.join(d, "ro.png"), b"keep me\n")
+        os.chmod(ro, 0o444)
+        locked = os.path.join(d, "locked")
+        os.mkdir(locked, 0o555)
+        src = write(os.path.join(d, "in.png"), read(img("rgb8.png")))
+        os.chmod(src, 0o644)
+        r = run_unprivileged(d, src, "-o", ro)
+        cannot_write(r, ro, "Permission denied")
+        check(read(ro) == b"keep me\n", "the read-only file changed")
+        new = os.path.join(locked, "new.png")
+        cannot_write(run_unprivileged(d, src, "-o", new), new, "Permission denied")
+        check(os.listdir(locked) == [] and temp_names(d) == [], "left %r %r" % (os.listdir(locked), temp_names(d)))
+
+
+@test("a dangling symlink as OUTPUT is refused (exit 73): neither followed nor replaced; a loop likewise")
+def _():
+    with TempDir() as d:
+        link, target = os.path.join(d, "link.png"), os.path.join(d, "elsewhere.png")
+        os.symlink(target, link)
+        cannot_write(run(img("rgb8.png"), "-o", link), link,
+                     "a symbolic link to nothing (airlock does not follow it)")
+        check(os.path.islink(link) and os.readlink(link) == target, "the link was replaced")
+        check(not os.path.lexists(target), "the link was followed")
+        loop = os.path.join(d, "loop.png")
+        os.symlink("loop.png", loop)
+        cannot_write(run(img("rgb8.png"), "-o", loop), loop, "Too many levels of symbolic links")
+        check(sorted(os.listdir(d)) == ["link.png", "loop.png"], "directory holds %r" % os.listdir(d))
 
 
 @test("--max-height applies to the rotated JPEG: a 24x16 image shown 16x24 passes 24, fails 20 with limit max_height")
