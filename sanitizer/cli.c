@@ -82,6 +82,22 @@ static const struct opt {
 	{ "version", OPT_VERSION, 0, 0, 0, 0, "          print the version" },
 };
 
+/* The short forms: aliases of long names, looked up and listed with them. */
+static const struct {
+	const char *flag, *name;
+} shorts[] = {
+	{ "-o", "output" },
+	{ "-h", "help" },
+};
+
+static const char *short_for(const char *name)
+{
+	for (size_t k = 0; k < sizeof(shorts) / sizeof(shorts[0]); k++)
+		if (strcmp(shorts[k].name, name) == 0)
+			return shorts[k].flag;
+	return NULL;
+}
+
 void cli_usage(FILE *f)
 {
 	fputs("Usage: airlock [OPTIONS] [INPUT] [-o OUTPUT]\n"
@@ -94,8 +110,10 @@ void cli_usage(FILE *f)
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		const char *h = opts[i].help;
 		size_t arg = strcspn(h, " ");
+		const char *sh = short_for(opts[i].name);
 		char left[48];
-		snprintf(left, sizeof(left), "--%s%s%.*s", opts[i].name, arg ? " " : "", (int)arg, h);
+		snprintf(left, sizeof(left), "%s%s--%s%s%.*s", sh ? sh : "", sh ? ", " : "", opts[i].name,
+			 arg ? " " : "", (int)arg, h);
 		fprintf(f, "  %-26s %s\n", left, h + arg + strspn(h + arg, " "));
 	}
 	fputs("\nExit status: 0 written, 64 usage, 65 input rejected, 70 internal error or a failed write,\n"
@@ -116,24 +134,71 @@ int cli_parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-static int parse_types(const char *s, uint64_t *mask)
+/* ASCII case-insensitive equality of a's first n bytes and b, whatever the locale; b is lower case. */
+static int name_eq_n(const char *a, const char *b, size_t n)
 {
-	char buf[128];
-	if (!s || strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	*mask = 0;
-	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		airlock_type ty = airlock_type_from_name(t);
-		if (strcmp(t, "image") == 0)
-			*mask |= AIRLOCK_TYPES_IMAGE;
-		else if (strcmp(t, "audio") == 0)
-			*mask |= AIRLOCK_TYPES_AUDIO;
-		else if (ty == AIRLOCK_TYPE_NONE)
-			return -1;
-		else
-			*mask |= AIRLOCK_TYPE_BIT(ty);
+	for (; n && *a && *b; a++, b++, n--) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+		if (x != *b)
+			return 0;
 	}
+	return (n == 0 || !*a) && !*b;
+}
+
+static int name_eq(const char *a, const char *b)
+{
+	return name_eq_n(a, b, strlen(a));
+}
+
+/*
+ * The groups --allow takes besides the type names. "ogg" is neither: the
+ * container holds Vorbis or Opus, which airlock tells apart (and reports
+ * Vorbis alone as audio/ogg), so the caller is asked to say which.
+ */
+static const struct {
+	const char *name;
+	uint32_t mask;
+} type_groups[] = {
+	{ "image", AIRLOCK_TYPES_IMAGE },
+	{ "audio", AIRLOCK_TYPES_AUDIO },
+};
+
+/* 0, or -1 with the offending item (or the whole list, when it is too long) at *bad. */
+static int parse_types(const char *s, uint64_t *mask, const char **bad, size_t *badlen)
+{
+	*mask = 0;
+	*bad = s;
+	*badlen = strlen(s);
+	for (const char *t = s;; t++) {
+		size_t n = strcspn(t, ",");
+		char item[16];
+		if (n > 0 && n < sizeof(item)) {
+			memcpy(item, t, n);
+			item[n] = '\0';
+			uint64_t m = 0;
+			airlock_type ty = airlock_type_from_name(item);
+			for (size_t g = 0; g < sizeof(type_groups) / sizeof(type_groups[0]); g++)
+				if (name_eq(item, type_groups[g].name))
+					m = type_groups[g].mask;
+			if (!m && ty != AIRLOCK_TYPE_NONE)
+				m = AIRLOCK_TYPE_BIT(ty);
+			if (!m) {
+				*bad = t;
+				*badlen = n;
+				return -1;
+			}
+			*mask |= m;
+		} else if (n > 0) {
+			*bad = t;
+			*badlen = n;
+			return -1;
+		}
+		t += n;
+		if (!*t)
+			break;
+	}
+	if (!*mask)
+		*badlen = 0; /* only commas */
 	return *mask ? 0 : -1;
 }
 
@@ -179,12 +244,10 @@ static const struct opt *lookup(const char *a, const char **val)
 	char name[32] = "";
 
 	*val = NULL;
-	/* Short forms are aliases of long names, looked up like them. */
-	if (strcmp(a, "-o") == 0) {
-		strcpy(name, "output");
-	} else if (strcmp(a, "-h") == 0) {
-		strcpy(name, "help");
-	} else if (a[0] == '-' && a[1] == '-') {
+	for (size_t k = 0; k < sizeof(shorts) / sizeof(shorts[0]); k++)
+		if (strcmp(a, shorts[k].flag) == 0)
+			strcpy(name, shorts[k].name);
+	if (!name[0] && a[0] == '-' && a[1] == '-') {
 		const char *eq = strchr(a + 2, '=');
 		size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 		if (n >= sizeof(name))
@@ -213,6 +276,8 @@ int cli_option_arity(const char *a)
 		return -1;
 	return takes_value(opt) && !val;
 }
+
+#define TYPE_NAMES "png, jpeg (jpg), wav, flac, vorbis, opus, mp3, aiff"
 
 #define FAIL(...)                                   \
 	do {                                        \
@@ -267,12 +332,20 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			if (add_set(o, opt->key, 1))
 				FAIL("too many options");
 			break;
-		case OPT_TYPES:
-			if (parse_types(val, &v))
-				FAIL("--allow needs a list of type names (png, jpeg, wav, flac, vorbis, opus, mp3, "
-				     "aiff) or image, audio");
-			o->allow = (uint32_t)v;
-			break;
+		case OPT_TYPES: {
+			const char *bad;
+			size_t badlen;
+			if (parse_types(val, &v, &bad, &badlen) == 0) {
+				o->allow = (uint32_t)v;
+				break;
+			}
+			if (badlen == 0)
+				FAIL("--allow needs a list of type names: " TYPE_NAMES ", or image, audio");
+			if (badlen == 3 && name_eq_n(bad, "ogg", 3))
+				FAIL("--allow: ogg is a container of vorbis or opus: name either or both");
+			FAIL("--allow: unknown type '%.*s'; known: " TYPE_NAMES ", and image, audio",
+			     (int)(badlen > 20 ? 20 : badlen), bad);
+		}
 		case OPT_COLOR:
 			if (parse_color(val, &v))
 				FAIL("--background needs a colour as RRGGBB");
@@ -280,31 +353,33 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				FAIL("too many options");
 			break;
 		case OPT_TO:
-			if (strcmp(val, "png") == 0)
+			if (name_eq(val, "png"))
 				o->to = AIRLOCK_FORMAT_PNG;
-			else if (strcmp(val, "jpeg") == 0 || strcmp(val, "jpg") == 0)
+			else if (name_eq(val, "jpeg") || name_eq(val, "jpg"))
 				o->to = AIRLOCK_FORMAT_JPEG;
-			else if (strcmp(val, "raw") == 0)
+			else if (name_eq(val, "raw"))
 				o->to = AIRLOCK_FORMAT_RAW;
-			else if (strcmp(val, "wav") == 0)
+			else if (name_eq(val, "wav"))
 				o->to = AIRLOCK_FORMAT_WAV;
-			else if (strcmp(val, "flac") == 0)
+			else if (name_eq(val, "flac"))
 				o->to = AIRLOCK_FORMAT_FLAC;
 			else
-				FAIL("--to needs png, jpeg, wav, flac or raw");
+				FAIL("--to: unknown format '%.20s'; known: png, jpeg, wav, flac, raw", val);
 			break;
 		case OPT_SAMPLE_FORMAT:
-			if (strcmp(val, "s16") == 0)
+			if (name_eq(val, "s16"))
 				o->sample_format = AIRLOCK_SAMPLE_S16;
-			else if (strcmp(val, "f32") == 0)
+			else if (name_eq(val, "f32"))
 				o->sample_format = AIRLOCK_SAMPLE_F32;
 			else
-				FAIL("--sample-format needs s16 or f32");
+				FAIL("--sample-format: unknown sample format '%.20s'; known: s16, f32", val);
 			break;
 		case OPT_EXPECT:
 			o->expect = airlock_type_from_name(val);
+			if (o->expect == AIRLOCK_TYPE_NONE && name_eq(val, "ogg"))
+				FAIL("--expect: ogg is a container of vorbis or opus: name one");
 			if (o->expect == AIRLOCK_TYPE_NONE)
-				FAIL("--expect needs a type name: png, jpeg, wav, flac, vorbis, opus, mp3 or aiff");
+				FAIL("--expect: unknown type '%.20s'; known: " TYPE_NAMES, val);
 			break;
 		case OPT_OUTPUT:
 			if (o->output)

@@ -2127,6 +2127,48 @@ def _():
         check(r.rc == EXIT_USAGE and r.out == b"", "%r" % (r,))
 
 
+# ---- usage errors and type names (issue 14) ----
+
+@test("an unknown --allow item, --to or --expect value is named in the usage error")
+def _():
+    for args, want in ((["--allow", "png,svg"], "--allow: unknown type 'svg'"),
+                       (["--allow", "gif,png"], "--allow: unknown type 'gif'"),
+                       (["--to", "gif"], "--to: unknown format 'gif'"),
+                       (["--expect", "webp"], "--expect: unknown type 'webp'"),
+                       (["--sample-format", "u8"], "--sample-format: unknown sample format 'u8'")):
+        r = run(*args, img("rgb8.png"))
+        check(r.rc == EXIT_USAGE and r.out == b"", "%r: %r" % (args, r))
+        check(r.err.decode().startswith("airlock: " + want), "%r: %r" % (args, r.err))
+
+
+@test("type and format names are case-insensitive: --allow JPEG, --to JPG, --expect Png, --allow IMAGE")
+def _():
+    j = img("jpeg_444.jpg")
+    check(run_ok("--allow", "JPEG", j).out == run_ok("--allow", "jpeg", j).out, "--allow JPEG")
+    check(run_ok("--allow", "Jpg,PNG", j).out == run_ok(j).out, "--allow Jpg,PNG")
+    check(run_ok("--allow", "IMAGE", j).out == run_ok(j).out, "--allow IMAGE")
+    out = run_ok("--to", "JPG", img("rgb8.png")).out
+    check(out == run_ok("--to", "jpeg", img("rgb8.png")).out and out[:2] == b"\xff\xd8", "--to JPG")
+    check(run_ok("--to", "PNG", j).out[:8] == PNG_SIG, "--to PNG")
+    check(run_ok("--expect", "Png", img("rgb8.png")).out[:8] == PNG_SIG, "--expect Png")
+    run_ok("--sample-format", "F32", aud("wav_f32_stereo_8k.wav"))
+
+
+@test("ogg in --allow or --expect (any case) is a usage error that says to name vorbis or opus")
+def _():
+    for args in (["--allow", "ogg"], ["--allow", "png,OGG"], ["--expect", "ogg"], ["--expect", "Ogg"]):
+        r = run(*args, aud("vorbis_stereo_44k.ogg"))
+        check(r.rc == EXIT_USAGE and r.out == b"" and b"ogg is a container of vorbis or opus" in r.err,
+              "%r: %r" % (args, r))
+
+
+@test("-h is listed in --help (as '-h, --help'), and -o with --output")
+def _():
+    text = run_ok("--help").out.decode("utf-8")
+    check(re.search(r"^\s+-h, --help\b", text, re.M), "no '-h, --help' line in --help")
+    check(re.search(r"^\s+-o, --output FILE\b", text, re.M), "no '-o, --output FILE' line in --help")
+
+
 # ---- runner ----
 
 if __name__ == "__main__":
