@@ -934,6 +934,84 @@ airlock_format cli_format_for(const struct cli_options *o, const airlock_result 
 							    : AIRLOCK_FORMAT_WAV;
 }
 
+/* What a kind of input is called in messages, from a type bit mask. */
+static const char *kinds_name(uint32_t mask)
+{
+	return mask == AIRLOCK_TYPES_IMAGE ? "images" : mask == AIRLOCK_TYPES_AUDIO ? "audio" : "images and audio";
+}
+
+static const char *format_name(int fmt)
+{
+	switch (fmt) {
+	case AIRLOCK_FORMAT_PNG: return "png";
+	case AIRLOCK_FORMAT_JPEG: return "jpeg";
+	case AIRLOCK_FORMAT_WAV: return "wav";
+	case AIRLOCK_FORMAT_FLAC: return "flac";
+	default: return "raw";
+	}
+}
+
+/*
+ * The human line's account of a rejection: what the JSON report says (the
+ * detected type, the limit that tripped), in the terms of the command line,
+ * with the option and the value it had. Numbers and names only: never
+ * input bytes.
+ */
+static void reject_detail(FILE *f, const struct cli_options *o, const airlock_ctx *ctx, int rc,
+			  const airlock_report *rep)
+{
+	const char *mime = rep->type != AIRLOCK_TYPE_NONE ? airlock_type_mime(rep->type) : NULL;
+	uint32_t bit = rep->type != AIRLOCK_TYPE_NONE ? AIRLOCK_TYPE_BIT(rep->type) : 0;
+	uint32_t kind = bit & AIRLOCK_TYPES_IMAGE ? AIRLOCK_TYPES_IMAGE : AIRLOCK_TYPES_AUDIO;
+
+	if (rc == AIRLOCK_E_TYPE && !mime) {
+		fputs("not a type airlock decodes", f);
+		return;
+	}
+	if (mime)
+		fprintf(f, "%s: ", mime);
+	if (rc == AIRLOCK_E_TYPE && o->to && o->to != AIRLOCK_FORMAT_RAW && !(o->allow & kind)) {
+		fprintf(f, "--to %s takes %s", format_name(o->to),
+			kinds_name(o->to == AIRLOCK_FORMAT_PNG || o->to == AIRLOCK_FORMAT_JPEG ? AIRLOCK_TYPES_IMAGE
+											       : AIRLOCK_TYPES_AUDIO));
+		return;
+	}
+	if (rc == AIRLOCK_E_TYPE && !(o->allow & bit)) {
+		fputs("not in --allow ", f);
+		const char *sep = "";
+		for (int t = 1; t < AIRLOCK_TYPE_COUNT_; t++)
+			if (o->allow & AIRLOCK_TYPE_BIT(t)) {
+				fprintf(f, "%s%s", sep, airlock_type_name((airlock_type)t));
+				sep = ",";
+			}
+		return;
+	}
+	if (rc == AIRLOCK_E_TYPE_MISMATCH) {
+		fprintf(f, "not the --expect %s", airlock_type_name(o->expect));
+		return;
+	}
+	const struct opt *opt = NULL;
+	for (size_t k = 0; rep->limit && k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (opts[k].kind == OPT_NUM && opts[k].key == rep->limit)
+			opt = &opts[k];
+	uint64_t v = 0;
+	if (!opt || !ctx || airlock_get(ctx, opt->key, &v) != AIRLOCK_OK) {
+		fputs(airlock_strerror(rc), f);
+		return;
+	}
+	v /= opt->scale;
+	if (opt->key == AIRLOCK_MIN_RATE)
+		fprintf(f, "sample rate below --min-rate %" PRIu64, v);
+	else if (opt->key == AIRLOCK_OUT_RATE)
+		fprintf(f, "--rate %" PRIu64 " is out of reach from the source rate", v);
+	else
+		fprintf(f, "--%s %" PRIu64 " exceeded", opt->name, v);
+	/* --to flac lowered these itself: say so, or the user looks for an option they never gave. */
+	if (o->to == AIRLOCK_FORMAT_FLAC && ((opt->key == AIRLOCK_MAX_CHANNELS && v == CLI_FLAC_MAX_CHANNELS) ||
+					     (opt->key == AIRLOCK_MAX_RATE && v == CLI_FLAC_MAX_RATE)))
+		fputs(", the most --to flac holds", f);
+}
+
 int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 {
 	airlock_ctx *ctx = NULL;
@@ -1021,7 +1099,9 @@ report:
 		fprintf(err, "airlock: ");
 		if (status == CLI_EXIT_REJECTED) {
 			cli_json_str(err, is_std(o->input) ? "-" : o->input);
-			fprintf(err, ": rejected: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
+			fputs(": rejected: ", err);
+			reject_detail(err, o, ctx, rc, &rep);
+			fprintf(err, " (%s)\n", airlock_error_name(rc));
 		} else if (rc == AIRLOCK_E_IO && dst.err) {
 			fputs("cannot write ", err);
 			if (dst.name)

@@ -2127,6 +2127,72 @@ def _():
         check(r.rc == EXIT_USAGE and r.out == b"", "%r" % (r,))
 
 
+# ---- messages without --json (issue 14) ----
+
+def human(args, rc=EXIT_REJECTED, stdin=None):
+    """The one stderr line of a run without --json, which must exit rc and write nothing."""
+    r = run(*args, stdin=stdin)
+    check(r.rc == rc and r.out == b"", "expected exit %d and no output: %r" % (rc, r))
+    text = r.err.decode("utf-8", "replace")
+    check(text.endswith("\n") and text.count("\n") == 1, "stderr is not one line: %r" % text)
+    return text[:-1]
+
+
+def rejection_line(path, detail, error):
+    return "airlock: %s: rejected: %s (%s)" % (json.dumps(path), detail, error)
+
+
+@test("a limit rejection names the option and the value in force: --max-pixels 10 exceeded, default values too")
+def _():
+    p = img("rgb8.png")
+    for args, detail, error in ((["--max-pixels", "10"], "image/png: --max-pixels 10 exceeded", "too_large"),
+                                (["--max-width", "5"], "image/png: --max-width 5 exceeded", "too_large"),
+                                (["--max-height", "6"], "image/png: --max-height 6 exceeded", "too_large"),
+                                (["--max-bytes", "100"], "--max-bytes 100 exceeded", "input_too_big")):
+        got = human(args + [p])
+        check(got == rejection_line(p, detail, error), "%r: %r" % (args, got))
+    big = img("too_large_20000x20000.png")
+    got = human([big])
+    check(got == rejection_line(big, "image/png: --max-pixels 178956970 exceeded", "too_large"), "%r" % got)
+    got = human(["--max-scans", "2", img("jpeg_progressive.jpg")])
+    check(got.endswith(": image/jpeg: --max-scans 2 exceeded (too_complex)"), "%r" % got)
+
+
+@test("audio limit rejections name the option: --max-seconds, --min-rate, and --to flac's own channel limit")
+def _():
+    f = aud("flac_mono_8k_2s.flac")
+    check(human(["--max-seconds", "1", f]) == rejection_line(f, "audio/flac: --max-seconds 1 exceeded", "too_long"),
+          "max-seconds")
+    got = human(["--min-rate", "16000", f])
+    check(got == rejection_line(f, "audio/flac: sample rate below --min-rate 16000", "out_of_range"), "%r" % got)
+    w = aud("wav_64_channels.wav")
+    got = human(["--to", "flac", "--max-channels", "64", w])
+    check(got == rejection_line(w, "audio/wav: --max-channels 8 exceeded, the most --to flac holds", "out_of_range"),
+          "%r" % got)
+
+
+@test("a type rejection names the detected type and why: --to png takes images, --allow, --expect, unknown")
+def _():
+    w, p = aud("wav_f32_stereo_8k.wav"), img("rgb8.png")
+    for args, path, detail, error in (
+            (["--to", "png"], w, "audio/wav: --to png takes images", "type"),
+            (["--to", "wav"], p, "image/png: --to wav takes audio", "type"),
+            (["--allow", "jpeg,flac"], p, "image/png: not in --allow jpeg,flac", "type"),
+            (["--allow", "image"], w, "audio/wav: not in --allow png,jpeg", "type"),
+            (["--expect", "jpeg"], p, "image/png: not the --expect jpeg", "type_mismatch")):
+        got = human(args + [path])
+        check(got == rejection_line(path, detail, error), "%r: %r" % (args, got))
+    with TempDir() as d:
+        elf = write(os.path.join(d, "x.png"), read("/bin/true") if os.path.exists("/bin/true") else b"\x7fELF" * 64)
+        check(human([elf]) == rejection_line(elf, "not a type airlock decodes", "type"), "ELF")
+
+
+@test("a malformed input's line carries its detected type; stdin is \"-\"")
+def _():
+    got = human([], stdin=BAD)
+    check(got == rejection_line("-", "image/png: input is not a valid file of its type", "malformed"), "%r" % got)
+
+
 # ---- usage errors and type names (issue 14) ----
 
 @test("an unknown --allow item, --to or --expect value is named in the usage error")
