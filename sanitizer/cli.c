@@ -73,7 +73,8 @@ static const struct opt {
 	{ "sample-format", OPT_SAMPLE_FORMAT, 0, 0, 0, 0, "F   audio samples: s16 (default) or f32" },
 	{ "to", OPT_TO, 0, 0, 0, 0,
 	  "FORMAT       png, jpeg, wav, flac or raw (default: jpeg for JPEG, png for PNG, wav for audio)" },
-	{ "output", OPT_OUTPUT, 0, 0, 0, 0, "FILE     write here (also -o); default stdout" },
+	{ "output", OPT_OUTPUT, 0, 0, 0, 0,
+	  "FILE     write here; default stdout, but not a terminal (-o - forces it)" },
 	{ "strict-sandbox", OPT_FLAG_KEY, AIRLOCK_STRICT_SANDBOX, 0, 0, 0,
 	  " refuse unless user, network, IPC and mount namespaces are all applied" },
 	{ "json", OPT_JSON, 0, 0, 0, 0, "             one JSON report line per input on stderr" },
@@ -1030,6 +1031,17 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	if (o->version) {
 		fprintf(out_msgs, "airlock %s\n", airlock_version_string());
 		return CLI_EXIT_OK;
+	}
+	/*
+	 * Image and audio bytes on a terminal are garbage at best and escape
+	 * sequences at worst; as gzip and zstd do, only an explicit "-o -" sends
+	 * them there. Checked first, so nothing waits on a terminal's stdin.
+	 */
+	if (!o->output && isatty(STDOUT_FILENO)) {
+		fputs("airlock: refusing to write binary output to a terminal: give -o FILE or redirect it "
+		      "(-o - writes it anyway)\n",
+		      err);
+		return CLI_EXIT_USAGE;
 	}
 
 	if (o->log) {

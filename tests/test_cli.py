@@ -2235,6 +2235,59 @@ def _():
     check(re.search(r"^\s+-o, --output FILE\b", text, re.M), "no '-o, --output FILE' line in --help")
 
 
+# ---- a terminal as standard output ----
+
+def run_pty(*args):
+    """Runs airlock with a pseudo-terminal (raw mode) as stdout: (rc, bytes on the terminal, stderr)."""
+    import select
+    import tty
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        p = subprocess.Popen([AIRLOCK] + list(args), stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
+    finally:
+        os.close(slave)
+    out = bytearray()
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                p.kill()
+                raise Failure("no end of output on the terminal")
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer has closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        err = p.stderr.read()
+        p.stderr.close()
+        rc = p.wait(timeout=60)
+    finally:
+        os.close(master)
+    return rc, bytes(out), err
+
+
+@test("stdout a terminal and no -o: exit 64 with a one-line hint, nothing written, stdin not read")
+def _():
+    rc, out, err = run_pty(img("rgb8.png"))
+    check(rc == EXIT_USAGE and out == b"", "rc %d, %d bytes on the terminal" % (rc, len(out)))
+    check(err.count(b"\n") == 1 and b"terminal" in err and b"-o -" in err, "stderr %r" % err)
+    rc, out, err = run_pty("--to", "raw")  # stdin is /dev/null: it would be rejected as empty
+    check(rc == EXIT_USAGE and out == b"" and b"terminal" in err, "rc %d, stderr %r" % (rc, err))
+
+
+@test("stdout a terminal with an explicit -o - (or -o FILE): written")
+def _():
+    rc, out, err = run_pty("-o", "-", img("rgb8.png"))
+    check(rc == EXIT_OK and err == b"", "rc %d, stderr %r" % (rc, err))
+    check(out == run_ok(img("rgb8.png")).out, "the terminal got %d bytes, not the PNG" % len(out))
+    with TempDir() as d:
+        rc, out, err = run_pty(img("rgb8.png"), "-o", os.path.join(d, "a.png"))
+        check(rc == EXIT_OK and out == b"" and read(os.path.join(d, "a.png"))[:8] == PNG_SIG, "rc %d %r" % (rc, err))
+
+
 # ---- runner ----
 
 if __name__ == "__main__":
