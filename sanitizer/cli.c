@@ -5,6 +5,7 @@
  * rejection nothing reaches stdout and OUTPUT is never created or touched:
  * output goes to a temporary file beside it, renamed into place on success;
  * a device or FIFO named as OUTPUT is written only after the encode succeeded.
+ * Whether OUTPUT can be written at all is found out before any decode.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -72,7 +73,8 @@ static const struct opt {
 	{ "sample-format", OPT_SAMPLE_FORMAT, 0, 0, 0, 0, "F   audio samples: s16 (default) or f32" },
 	{ "to", OPT_TO, 0, 0, 0, 0,
 	  "FORMAT       png, jpeg, wav, flac or raw (default: jpeg for JPEG, png for PNG, wav for audio)" },
-	{ "output", OPT_OUTPUT, 0, 0, 0, 0, "FILE     write here (also -o); default stdout" },
+	{ "output", OPT_OUTPUT, 0, 0, 0, 0,
+	  "FILE     write here; default stdout, but not a terminal (-o - forces it)" },
 	{ "strict-sandbox", OPT_FLAG_KEY, AIRLOCK_STRICT_SANDBOX, 0, 0, 0,
 	  " refuse unless user, network, IPC and mount namespaces are all applied" },
 	{ "json", OPT_JSON, 0, 0, 0, 0, "             one JSON report line per input on stderr" },
@@ -80,6 +82,22 @@ static const struct opt {
 	{ "help", OPT_HELP, 0, 0, 0, 0, "             this text" },
 	{ "version", OPT_VERSION, 0, 0, 0, 0, "          print the version" },
 };
+
+/* The short forms: aliases of long names, looked up and listed with them. */
+static const struct {
+	const char *flag, *name;
+} shorts[] = {
+	{ "-o", "output" },
+	{ "-h", "help" },
+};
+
+static const char *short_for(const char *name)
+{
+	for (size_t k = 0; k < sizeof(shorts) / sizeof(shorts[0]); k++)
+		if (strcmp(shorts[k].name, name) == 0)
+			return shorts[k].flag;
+	return NULL;
+}
 
 void cli_usage(FILE *f)
 {
@@ -93,11 +111,15 @@ void cli_usage(FILE *f)
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		const char *h = opts[i].help;
 		size_t arg = strcspn(h, " ");
+		const char *sh = short_for(opts[i].name);
 		char left[48];
-		snprintf(left, sizeof(left), "--%s%s%.*s", opts[i].name, arg ? " " : "", (int)arg, h);
+		snprintf(left, sizeof(left), "%s%s--%s%s%.*s", sh ? sh : "", sh ? ", " : "", opts[i].name,
+			 arg ? " " : "", (int)arg, h);
 		fprintf(f, "  %-26s %s\n", left, h + arg + strspn(h + arg, " "));
 	}
-	fputs("\nExit status: 0 written, 65 input rejected, 64 usage, 70 internal error.\n", f);
+	fputs("\nExit status: 0 written, 64 usage, 65 input rejected, 70 internal error or a failed write,\n"
+	      "73 OUTPUT cannot be created (checked before anything is decoded).\n",
+	      f);
 }
 
 int cli_parse_u64(const char *s, uint64_t *v)
@@ -113,24 +135,71 @@ int cli_parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-static int parse_types(const char *s, uint64_t *mask)
+/* ASCII case-insensitive equality of a's first n bytes and b, whatever the locale; b is lower case. */
+static int name_eq_n(const char *a, const char *b, size_t n)
 {
-	char buf[128];
-	if (!s || strlen(s) >= sizeof(buf))
-		return -1;
-	strcpy(buf, s);
-	*mask = 0;
-	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		airlock_type ty = airlock_type_from_name(t);
-		if (strcmp(t, "image") == 0)
-			*mask |= AIRLOCK_TYPES_IMAGE;
-		else if (strcmp(t, "audio") == 0)
-			*mask |= AIRLOCK_TYPES_AUDIO;
-		else if (ty == AIRLOCK_TYPE_NONE)
-			return -1;
-		else
-			*mask |= AIRLOCK_TYPE_BIT(ty);
+	for (; n && *a && *b; a++, b++, n--) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+		if (x != *b)
+			return 0;
 	}
+	return (n == 0 || !*a) && !*b;
+}
+
+static int name_eq(const char *a, const char *b)
+{
+	return name_eq_n(a, b, strlen(a));
+}
+
+/*
+ * The groups --allow takes besides the type names. "ogg" is neither: the
+ * container holds Vorbis or Opus, which airlock tells apart (and reports
+ * Vorbis alone as audio/ogg), so the caller is asked to say which.
+ */
+static const struct {
+	const char *name;
+	uint32_t mask;
+} type_groups[] = {
+	{ "image", AIRLOCK_TYPES_IMAGE },
+	{ "audio", AIRLOCK_TYPES_AUDIO },
+};
+
+/* 0, or -1 with the offending item (or the whole list, when it is too long) at *bad. */
+static int parse_types(const char *s, uint64_t *mask, const char **bad, size_t *badlen)
+{
+	*mask = 0;
+	*bad = s;
+	*badlen = strlen(s);
+	for (const char *t = s;; t++) {
+		size_t n = strcspn(t, ",");
+		char item[16];
+		if (n > 0 && n < sizeof(item)) {
+			memcpy(item, t, n);
+			item[n] = '\0';
+			uint64_t m = 0;
+			airlock_type ty = airlock_type_from_name(item);
+			for (size_t g = 0; g < sizeof(type_groups) / sizeof(type_groups[0]); g++)
+				if (name_eq(item, type_groups[g].name))
+					m = type_groups[g].mask;
+			if (!m && ty != AIRLOCK_TYPE_NONE)
+				m = AIRLOCK_TYPE_BIT(ty);
+			if (!m) {
+				*bad = t;
+				*badlen = n;
+				return -1;
+			}
+			*mask |= m;
+		} else if (n > 0) {
+			*bad = t;
+			*badlen = n;
+			return -1;
+		}
+		t += n;
+		if (!*t)
+			break;
+	}
+	if (!*mask)
+		*badlen = 0; /* only commas */
 	return *mask ? 0 : -1;
 }
 
@@ -176,12 +245,10 @@ static const struct opt *lookup(const char *a, const char **val)
 	char name[32] = "";
 
 	*val = NULL;
-	/* Short forms are aliases of long names, looked up like them. */
-	if (strcmp(a, "-o") == 0) {
-		strcpy(name, "output");
-	} else if (strcmp(a, "-h") == 0) {
-		strcpy(name, "help");
-	} else if (a[0] == '-' && a[1] == '-') {
+	for (size_t k = 0; k < sizeof(shorts) / sizeof(shorts[0]); k++)
+		if (strcmp(a, shorts[k].flag) == 0)
+			strcpy(name, shorts[k].name);
+	if (!name[0] && a[0] == '-' && a[1] == '-') {
 		const char *eq = strchr(a + 2, '=');
 		size_t n = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 		if (n >= sizeof(name))
@@ -210,6 +277,8 @@ int cli_option_arity(const char *a)
 		return -1;
 	return takes_value(opt) && !val;
 }
+
+#define TYPE_NAMES "png, jpeg (jpg), wav, flac, vorbis, opus, mp3, aiff"
 
 #define FAIL(...)                                   \
 	do {                                        \
@@ -264,12 +333,20 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			if (add_set(o, opt->key, 1))
 				FAIL("too many options");
 			break;
-		case OPT_TYPES:
-			if (parse_types(val, &v))
-				FAIL("--allow needs a list of type names (png, jpeg, wav, flac, vorbis, opus, mp3, "
-				     "aiff) or image, audio");
-			o->allow = (uint32_t)v;
-			break;
+		case OPT_TYPES: {
+			const char *bad;
+			size_t badlen;
+			if (parse_types(val, &v, &bad, &badlen) == 0) {
+				o->allow = (uint32_t)v;
+				break;
+			}
+			if (badlen == 0)
+				FAIL("--allow needs a list of type names: " TYPE_NAMES ", or image, audio");
+			if (badlen == 3 && name_eq_n(bad, "ogg", 3))
+				FAIL("--allow: ogg is a container of vorbis or opus: name either or both");
+			FAIL("--allow: unknown type '%.*s'; known: " TYPE_NAMES ", and image, audio",
+			     (int)(badlen > 20 ? 20 : badlen), bad);
+		}
 		case OPT_COLOR:
 			if (parse_color(val, &v))
 				FAIL("--background needs a colour as RRGGBB");
@@ -277,31 +354,33 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				FAIL("too many options");
 			break;
 		case OPT_TO:
-			if (strcmp(val, "png") == 0)
+			if (name_eq(val, "png"))
 				o->to = AIRLOCK_FORMAT_PNG;
-			else if (strcmp(val, "jpeg") == 0 || strcmp(val, "jpg") == 0)
+			else if (name_eq(val, "jpeg") || name_eq(val, "jpg"))
 				o->to = AIRLOCK_FORMAT_JPEG;
-			else if (strcmp(val, "raw") == 0)
+			else if (name_eq(val, "raw"))
 				o->to = AIRLOCK_FORMAT_RAW;
-			else if (strcmp(val, "wav") == 0)
+			else if (name_eq(val, "wav"))
 				o->to = AIRLOCK_FORMAT_WAV;
-			else if (strcmp(val, "flac") == 0)
+			else if (name_eq(val, "flac"))
 				o->to = AIRLOCK_FORMAT_FLAC;
 			else
-				FAIL("--to needs png, jpeg, wav, flac or raw");
+				FAIL("--to: unknown format '%.20s'; known: png, jpeg, wav, flac, raw", val);
 			break;
 		case OPT_SAMPLE_FORMAT:
-			if (strcmp(val, "s16") == 0)
+			if (name_eq(val, "s16"))
 				o->sample_format = AIRLOCK_SAMPLE_S16;
-			else if (strcmp(val, "f32") == 0)
+			else if (name_eq(val, "f32"))
 				o->sample_format = AIRLOCK_SAMPLE_F32;
 			else
-				FAIL("--sample-format needs s16 or f32");
+				FAIL("--sample-format: unknown sample format '%.20s'; known: s16, f32", val);
 			break;
 		case OPT_EXPECT:
 			o->expect = airlock_type_from_name(val);
+			if (o->expect == AIRLOCK_TYPE_NONE && name_eq(val, "ogg"))
+				FAIL("--expect: ogg is a container of vorbis or opus: name one");
 			if (o->expect == AIRLOCK_TYPE_NONE)
-				FAIL("--expect needs a type name: png, jpeg, wav, flac, vorbis, opus, mp3 or aiff");
+				FAIL("--expect: unknown type '%.20s'; known: " TYPE_NAMES, val);
 			break;
 		case OPT_OUTPUT:
 			if (o->output)
@@ -604,64 +683,184 @@ static int fd_write(void *user, const void *buf, size_t n)
 	return 0;
 }
 
-/* Encodes whole into memory, then writes to fd: a failure leaves the destination untouched. */
-static int write_stream(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, int fd)
+/* A write function that keeps the errno of its failure, for the message. */
+struct sink {
+	int fd;
+	int err;
+};
+
+static int sink_write(void *user, const void *buf, size_t n)
 {
-	uint8_t *enc = NULL;
-	size_t len = 0;
-	int rc = airlock_encode_to_memory(ctx, r, fmt, &enc, &len);
-	if (rc == AIRLOCK_OK && fd_write(&fd, enc, len) != 0)
-		rc = AIRLOCK_E_IO;
-	free(enc);
-	return rc;
+	struct sink *k = user;
+	if (fd_write(&k->fd, buf, n) != 0) {
+		k->err = errno;
+		return -1;
+	}
+	return 0;
 }
 
-int cli_write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path,
-		   mode_t new_mode)
+static int output_fail(struct cli_output *out, int err, const char *reason)
 {
-	struct stat st;
-	int exists = stat(path, &st) == 0;
-	if (exists && !S_ISREG(st.st_mode)) {
-		int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0)
-			return AIRLOCK_E_IO;
-		int rc = write_stream(ctx, r, fmt, fd);
-		if (close(fd) != 0 && rc == AIRLOCK_OK)
-			rc = AIRLOCK_E_IO;
-		return rc;
-	}
-	char *target = exists ? realpath(path, NULL) : strdup(path);
-	if (!target)
-		return exists ? AIRLOCK_E_IO : AIRLOCK_E_NOMEM;
-	size_t n = strlen(target);
-	char *tmp = malloc(n + 16);
-	if (!tmp) {
-		free(target);
-		return AIRLOCK_E_NOMEM;
-	}
+	out->err = err;
+	out->reason = reason;
+	return -1;
+}
+
+/* dir/.airlock-XXXXXX for target, or NULL when out of memory; the caller frees it. */
+static char *temp_name(const char *target)
+{
 	const char *slash = strrchr(target, '/');
 	size_t dir = slash ? (size_t)(slash - target) + 1 : 0;
-	memcpy(tmp, target, dir);
-	strcpy(tmp + dir, ".airlock-XXXXXX");
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
+	char *tmp = malloc(dir + sizeof(".airlock-XXXXXX"));
+	if (tmp) {
+		memcpy(tmp, target, dir);
+		strcpy(tmp + dir, ".airlock-XXXXXX");
+	}
+	return tmp;
+}
+
+/*
+ * Creates a file in target's directory and removes it again, so that a
+ * missing or read-only directory is known before a decode rather than
+ * after it. O_TMPFILE gives the file no name, so nothing is left behind
+ * even if airlock is killed meanwhile; a file system without it gets a
+ * named file, unlinked at once. The directory can still change before the
+ * commit; that is then a late failure, reported the same way.
+ */
+static int probe_dir(const char *target)
+{
+	char *tmp = temp_name(target);
+	if (!tmp)
+		return ENOMEM;
+	size_t dir = strlen(tmp) - strlen(".airlock-XXXXXX");
+	int fd = -1, e = 0;
+#ifdef O_TMPFILE
+	char *d = dir ? strndup(tmp, dir) : strdup(".");
+	if (!d) {
 		free(tmp);
-		free(target);
+		return ENOMEM;
+	}
+	fd = open(d, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	e = fd < 0 ? errno : 0;
+	free(d);
+	/* These say only that the file system lacks O_TMPFILE, not that the directory is unusable. */
+	if (fd < 0 && e != EOPNOTSUPP && e != EISDIR && e != EINVAL)
+		goto out;
+#endif
+	if (fd < 0) {
+		fd = mkostemp(tmp, O_CLOEXEC);
+		e = fd < 0 ? errno : 0;
+		if (fd >= 0)
+			unlink(tmp);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return e;
+}
+
+int cli_output_open(struct cli_output *out, const char *path, mode_t new_mode)
+{
+	struct stat st;
+
+	*out = (struct cli_output){ .name = is_std(path) ? NULL : path, .fd = -1 };
+	if (!out->name) {
+		out->fd = 1;
+		return 0;
+	}
+	/*
+	 * A symlink to nothing is refused, as GNU cp refuses it: following it
+	 * would create a file wherever someone who could write the link's
+	 * folder chose, and replacing it would drop a link the caller made.
+	 */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		return output_fail(out, errno,
+				   errno == ENOENT ? "a symbolic link to nothing (airlock does not follow it)" : NULL);
+	int exists = stat(path, &st) == 0;
+	if (!exists && errno != ENOENT)
+		return output_fail(out, errno, NULL);
+	if (exists && S_ISDIR(st.st_mode))
+		return output_fail(out, EISDIR, NULL);
+	if (exists && !S_ISREG(st.st_mode)) {
+		out->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		return out->fd < 0 ? output_fail(out, errno, NULL) : 0;
+	}
+	/* rename() would replace a read-only file; its mode says the caller's own writes are not wanted. */
+	if (exists && faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
+		return output_fail(out, errno, NULL);
+	out->target = exists ? realpath(path, NULL) : strdup(path);
+	if (!out->target)
+		return output_fail(out, exists ? errno : ENOMEM, NULL);
+	out->mode = exists ? st.st_mode & 07777 : new_mode;
+	int e = probe_dir(out->target);
+	return e ? output_fail(out, e, NULL) : 0;
+}
+
+int cli_output_commit(struct cli_output *out, const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt)
+{
+	struct sink k = { .fd = out->fd };
+	int rc;
+
+	if (!out->target) {
+		/* Encoded whole before the first byte goes out: a failed encode leaves the stream untouched. */
+		uint8_t *enc = NULL;
+		size_t len = 0;
+		rc = airlock_encode_to_memory(ctx, r, fmt, &enc, &len);
+		if (rc == AIRLOCK_OK && sink_write(&k, enc, len) != 0)
+			rc = AIRLOCK_E_IO;
+		free(enc);
+		if (out->fd > 1) {
+			if (close(out->fd) != 0 && rc == AIRLOCK_OK) {
+				k.err = errno;
+				rc = AIRLOCK_E_IO;
+			}
+			out->fd = -1;
+		}
+		out->err = k.err;
+		return rc;
+	}
+	char *tmp = temp_name(out->target);
+	if (!tmp)
+		return AIRLOCK_E_NOMEM;
+	k.fd = mkostemp(tmp, O_CLOEXEC);
+	if (k.fd < 0) {
+		out->err = errno;
+		free(tmp);
 		return AIRLOCK_E_IO;
 	}
-	mode_t mode = exists ? st.st_mode & 07777 : new_mode;
-	int rc = airlock_encode(ctx, r, fmt, fd_write, &fd);
-	if (rc == AIRLOCK_OK && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
+	rc = airlock_encode(ctx, r, fmt, sink_write, &k);
+	if (rc == AIRLOCK_OK && (fchmod(k.fd, out->mode) != 0 || fsync(k.fd) != 0)) {
+		k.err = errno;
 		rc = AIRLOCK_E_IO;
-	if (close(fd) != 0 && rc == AIRLOCK_OK)
+	}
+	if (close(k.fd) != 0 && rc == AIRLOCK_OK) {
+		k.err = errno;
 		rc = AIRLOCK_E_IO;
-	if (rc == AIRLOCK_OK && rename(tmp, target) != 0)
+	}
+	if (rc == AIRLOCK_OK && rename(tmp, out->target) != 0) {
+		k.err = errno;
 		rc = AIRLOCK_E_IO;
+	}
 	if (rc != AIRLOCK_OK)
 		unlink(tmp);
 	free(tmp);
-	free(target);
+	out->err = k.err;
 	return rc;
+}
+
+void cli_output_close(struct cli_output *out)
+{
+	if (out->fd > 1)
+		close(out->fd);
+	out->fd = -1;
+	free(out->target);
+	out->target = NULL;
+}
+
+const char *cli_output_reason(const struct cli_output *out)
+{
+	return out->reason ? out->reason : strerror(out->err);
 }
 
 int cli_write_at(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, int dirfd, const char *name,
@@ -736,6 +935,84 @@ airlock_format cli_format_for(const struct cli_options *o, const airlock_result 
 							    : AIRLOCK_FORMAT_WAV;
 }
 
+/* What a kind of input is called in messages, from a type bit mask. */
+static const char *kinds_name(uint32_t mask)
+{
+	return mask == AIRLOCK_TYPES_IMAGE ? "images" : mask == AIRLOCK_TYPES_AUDIO ? "audio" : "images and audio";
+}
+
+static const char *format_name(int fmt)
+{
+	switch (fmt) {
+	case AIRLOCK_FORMAT_PNG: return "png";
+	case AIRLOCK_FORMAT_JPEG: return "jpeg";
+	case AIRLOCK_FORMAT_WAV: return "wav";
+	case AIRLOCK_FORMAT_FLAC: return "flac";
+	default: return "raw";
+	}
+}
+
+/*
+ * The human line's account of a rejection: what the JSON report says (the
+ * detected type, the limit that tripped), in the terms of the command line,
+ * with the option and the value it had. Numbers and names only: never
+ * input bytes.
+ */
+static void reject_detail(FILE *f, const struct cli_options *o, const airlock_ctx *ctx, int rc,
+			  const airlock_report *rep)
+{
+	const char *mime = rep->type != AIRLOCK_TYPE_NONE ? airlock_type_mime(rep->type) : NULL;
+	uint32_t bit = rep->type != AIRLOCK_TYPE_NONE ? AIRLOCK_TYPE_BIT(rep->type) : 0;
+	uint32_t kind = bit & AIRLOCK_TYPES_IMAGE ? AIRLOCK_TYPES_IMAGE : AIRLOCK_TYPES_AUDIO;
+
+	if (rc == AIRLOCK_E_TYPE && !mime) {
+		fputs("not a type airlock decodes", f);
+		return;
+	}
+	if (mime)
+		fprintf(f, "%s: ", mime);
+	if (rc == AIRLOCK_E_TYPE && o->to && o->to != AIRLOCK_FORMAT_RAW && !(o->allow & kind)) {
+		fprintf(f, "--to %s takes %s", format_name(o->to),
+			kinds_name(o->to == AIRLOCK_FORMAT_PNG || o->to == AIRLOCK_FORMAT_JPEG ? AIRLOCK_TYPES_IMAGE
+											       : AIRLOCK_TYPES_AUDIO));
+		return;
+	}
+	if (rc == AIRLOCK_E_TYPE && !(o->allow & bit)) {
+		fputs("not in --allow ", f);
+		const char *sep = "";
+		for (int t = 1; t < AIRLOCK_TYPE_COUNT_; t++)
+			if (o->allow & AIRLOCK_TYPE_BIT(t)) {
+				fprintf(f, "%s%s", sep, airlock_type_name((airlock_type)t));
+				sep = ",";
+			}
+		return;
+	}
+	if (rc == AIRLOCK_E_TYPE_MISMATCH) {
+		fprintf(f, "not the --expect %s", airlock_type_name(o->expect));
+		return;
+	}
+	const struct opt *opt = NULL;
+	for (size_t k = 0; rep->limit && k < sizeof(opts) / sizeof(opts[0]); k++)
+		if (opts[k].kind == OPT_NUM && opts[k].key == rep->limit)
+			opt = &opts[k];
+	uint64_t v = 0;
+	if (!opt || !ctx || airlock_get(ctx, opt->key, &v) != AIRLOCK_OK) {
+		fputs(airlock_strerror(rc), f);
+		return;
+	}
+	v /= opt->scale;
+	if (opt->key == AIRLOCK_MIN_RATE)
+		fprintf(f, "sample rate below --min-rate %" PRIu64, v);
+	else if (opt->key == AIRLOCK_OUT_RATE)
+		fprintf(f, "--rate %" PRIu64 " is out of reach from the source rate", v);
+	else
+		fprintf(f, "--%s %" PRIu64 " exceeded", opt->name, v);
+	/* --to flac lowered these itself: say so, or the user looks for an option they never gave. */
+	if (o->to == AIRLOCK_FORMAT_FLAC && ((opt->key == AIRLOCK_MAX_CHANNELS && v == CLI_FLAC_MAX_CHANNELS) ||
+					     (opt->key == AIRLOCK_MAX_RATE && v == CLI_FLAC_MAX_RATE)))
+		fputs(", the most --to flac holds", f);
+}
+
 int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 {
 	airlock_ctx *ctx = NULL;
@@ -745,6 +1022,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	size_t in_len = 0;
 	int in_fd = -1, rc, status;
 	struct cli_event_log log = { .fd = -1, .input = o->input };
+	struct cli_output dst = { .fd = -1 };
 
 	if (o->help) {
 		cli_usage(out_msgs);
@@ -753,6 +1031,17 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	if (o->version) {
 		fprintf(out_msgs, "airlock %s\n", airlock_version_string());
 		return CLI_EXIT_OK;
+	}
+	/*
+	 * Image and audio bytes on a terminal are garbage at best and escape
+	 * sequences at worst; as gzip and zstd do, only an explicit "-o -" sends
+	 * them there. Checked first, so nothing waits on a terminal's stdin.
+	 */
+	if (!o->output && isatty(STDOUT_FILENO)) {
+		fputs("airlock: refusing to write binary output to a terminal: give -o FILE or redirect it "
+		      "(-o - writes it anyway)\n",
+		      err);
+		return CLI_EXIT_USAGE;
 	}
 
 	if (o->log) {
@@ -790,6 +1079,16 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 		status = CLI_EXIT_USAGE;
 		goto out;
 	}
+	/* Before the input is read: a long stdin is not consumed for an OUTPUT that cannot be made. */
+	mode_t mask = umask(0);
+	umask(mask);
+	if (cli_output_open(&dst, o->output, 0666 & ~mask) != 0) {
+		fprintf(err, "airlock: cannot write ");
+		cli_json_str(err, dst.name);
+		fprintf(err, ": %s\n", cli_output_reason(&dst));
+		status = CLI_EXIT_CANTCREAT;
+		goto out;
+	}
 	uint64_t max_bytes = 0;
 	airlock_get(ctx, AIRLOCK_MAX_INPUT_BYTES, &max_bytes);
 	int e = cli_read_input(in_fd, max_bytes, &in, &in_len);
@@ -802,15 +1101,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	if (rc != AIRLOCK_OK)
 		goto report;
 
-	airlock_format fmt = cli_format_for(o, r);
-	if (is_std(o->output)) {
-		/* Encoded whole before the first byte goes out: a failure leaves stdout empty. */
-		rc = write_stream(ctx, r, fmt, 1);
-	} else {
-		mode_t mask = umask(0);
-		umask(mask);
-		rc = cli_write_file(ctx, r, fmt, o->output, 0666 & ~mask);
-	}
+	rc = cli_output_commit(&dst, ctx, r, cli_format_for(o, r));
 
 report:
 	status = exit_for(rc);
@@ -820,12 +1111,22 @@ report:
 		fprintf(err, "airlock: ");
 		if (status == CLI_EXIT_REJECTED) {
 			cli_json_str(err, is_std(o->input) ? "-" : o->input);
-			fprintf(err, ": rejected: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
+			fputs(": rejected: ", err);
+			reject_detail(err, o, ctx, rc, &rep);
+			fprintf(err, " (%s)\n", airlock_error_name(rc));
+		} else if (rc == AIRLOCK_E_IO && dst.err) {
+			fputs("cannot write ", err);
+			if (dst.name)
+				cli_json_str(err, dst.name);
+			else
+				fputs("standard output", err);
+			fprintf(err, ": %s\n", cli_output_reason(&dst));
 		} else {
 			fprintf(err, "error: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
 		}
 	}
 out:
+	cli_output_close(&dst);
 	if (in_fd > 0)
 		close(in_fd);
 	free(in);

@@ -13,9 +13,10 @@
 /* Exit statuses: the contract scripts rely on (docs/airlock.1). */
 enum {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_USAGE = 64,	/* bad options, unreadable INPUT */
-	CLI_EXIT_REJECTED = 65, /* the input's fault, sandbox events included */
-	CLI_EXIT_INTERNAL = 70, /* sandbox unavailable, output failures, bugs */
+	CLI_EXIT_USAGE = 64,	 /* bad options, unreadable INPUT */
+	CLI_EXIT_REJECTED = 65,	 /* the input's fault, sandbox events included */
+	CLI_EXIT_INTERNAL = 70,	 /* sandbox unavailable, a write that failed midway, bugs */
+	CLI_EXIT_CANTCREAT = 73, /* OUTPUT cannot be created: found out before any worker starts */
 };
 
 #define CLI_MAX_SETS 32
@@ -107,15 +108,49 @@ void cli_log_event(void *user, const airlock_event *ev);
 int cli_read_input(int fd, uint64_t max, uint8_t **out, size_t *len);
 
 /*
- * Encodes r as fmt into path. A regular file (or a new one) is written to a
- * temporary file beside the target and renamed over it only when complete;
- * a symlink's target is what gets replaced, and an existing file keeps its
- * mode, while a new one gets new_mode (callers pass 0666 less the umask,
- * read once: umask() is process-wide). Anything else (a device, a FIFO) is
- * written in place, after the encode has succeeded. An airlock_error.
+ * Where cli_run() writes OUTPUT. cli_output_open() runs before any worker
+ * starts, so an OUTPUT that cannot be created costs no decode; the bytes go
+ * out only in cli_output_commit(), after a successful decode.
  */
-int cli_write_file(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, const char *path,
-		   mode_t new_mode);
+struct cli_output {
+	const char *name;   /* as the caller gave it, for messages; NULL: standard output. Borrowed */
+	int fd;		    /* a device or FIFO opened early, 1 for standard output, else -1 */
+	char *target;	    /* a regular file's path, a symlink resolved: what the temporary file replaces */
+	mode_t mode;	    /* the mode target ends up with */
+	int err;	    /* errno of the last failure, 0 if none */
+	const char *reason; /* a static reason in place of strerror(err), or NULL */
+};
+
+/*
+ * Checks that path (NULL or "-": standard output) can be written, before
+ * anything is decoded. A regular file, existing or new, is probed by
+ * creating an unnamed temporary file in its directory (O_TMPFILE, else a
+ * named one removed at once) and must be writable by the caller; a symlink
+ * to a regular file stands for its target, and a symlink to nothing (or a
+ * loop) is refused rather than followed or replaced; a directory is
+ * refused; anything else (a device, a FIFO) is opened for writing now.
+ * new_mode is the mode of a new file (callers pass 0666 less the umask,
+ * read once: umask() is process-wide). 0, or -1 with out->err (and maybe
+ * out->reason) set: the exit status is then CLI_EXIT_CANTCREAT. Release
+ * out with cli_output_close() in every case.
+ */
+int cli_output_open(struct cli_output *out, const char *path, mode_t new_mode);
+
+/*
+ * Encodes r as fmt into the output opened by cli_output_open(). A regular
+ * file is written to a temporary file beside its target, synced, and
+ * renamed over it only when complete; standard output, a device or a FIFO
+ * gets the whole encoding in one go once it is complete in memory. An
+ * airlock_error; AIRLOCK_E_IO with out->err set when a write, sync or
+ * rename failed.
+ */
+int cli_output_commit(struct cli_output *out, const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt);
+
+/* Closes what cli_output_open() opened and frees its names; leaves no temporary file. */
+void cli_output_close(struct cli_output *out);
+
+/* Why out failed: its reason, else strerror(out->err). Never NULL. */
+const char *cli_output_reason(const struct cli_output *out);
 
 /*
  * Encodes r as fmt into name in the directory dirfd, never following a

@@ -106,14 +106,26 @@ AIRLOCK_API const char *airlock_type_mime(airlock_type t)
 	return (unsigned)t < AIRLOCK_TYPE_COUNT_ ? types[t].mime : types[0].mime;
 }
 
+/* ASCII only, whatever the locale: in a Turkish one, strcasecmp() would not match "AIFF" with "aiff". */
+static int name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a >= 'A' && *a <= 'Z' ? (char)(*a - 'A' + 'a') : *a;
+		if (x != *b)
+			return 0;
+	}
+	return *a == *b;
+}
+
+/* Names are matched without regard to case ("JPEG" from a file extension is still jpeg). */
 AIRLOCK_API airlock_type airlock_type_from_name(const char *name)
 {
 	if (!name)
 		return AIRLOCK_TYPE_NONE;
-	if (strcmp(name, "jpg") == 0)
+	if (name_eq(name, "jpg"))
 		return AIRLOCK_TYPE_JPEG;
 	for (int t = 1; t < AIRLOCK_TYPE_COUNT_; t++)
-		if (strcmp(name, types[t].name) == 0)
+		if (name_eq(name, types[t].name))
 			return (airlock_type)t;
 	return AIRLOCK_TYPE_NONE;
 }

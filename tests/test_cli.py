@@ -26,7 +26,7 @@ import time
 import wave
 import zlib
 
-from tapcheck import Failure, check, run_tests, test
+from tapcheck import Failure, Skip, check, run_tests, test
 
 if len(sys.argv) != 3:
     sys.stderr.write("usage: test_cli.py AIRLOCK_BINARY SOURCE_ROOT\n")
@@ -36,7 +36,7 @@ AIRLOCK = os.path.abspath(sys.argv[1])
 ROOT = os.path.abspath(sys.argv[2])
 IMAGES = os.path.join(ROOT, "corpus", "images")
 
-EXIT_OK, EXIT_USAGE, EXIT_REJECTED = 0, 64, 65
+EXIT_OK, EXIT_USAGE, EXIT_REJECTED, EXIT_INTERNAL, EXIT_CANTCREAT = 0, 64, 65, 70, 73
 REPORT_KEYS = {"input", "status", "error", "type", "width", "height", "channels", "rate", "frames", "seconds",
                "changes", "layers", "elapsed_ms"}
 REQUIRED_LAYERS = ["rlimits", "no_new_privs", "seccomp"]
@@ -1061,6 +1061,130 @@ def _():
         check(temp_names(d) == [], "temp files left: %r" % temp_names(d))
 
 
+# ---- OUTPUT that cannot be written ----
+
+def cannot_write(r, name, reason, rc=EXIT_CANTCREAT):
+    """r failed with rc and exactly the line naming OUTPUT (JSON-quoted) and the reason; stdout empty."""
+    check(r.rc == rc, "expected exit %d: %r" % (rc, r))
+    check(r.out == b"", "stdout has %d bytes" % len(r.out))
+    want = "airlock: cannot write %s: %s\n" % (json.dumps(name) if name else "standard output", reason)
+    check(r.err.decode("utf-8", "replace") == want, "stderr %r, want %r" % (r.err, want))
+
+
+def run_unprivileged(d, *args):
+    """Runs airlock as uid 65534 when root (permissions do not stop root), from copies in d/bin."""
+    if os.geteuid() != 0:
+        return run(*args)
+    if not shutil.which("setpriv"):
+        raise Skip("root without setpriv: permissions do not stop root")
+    # uid 65534 may not reach the build tree: it runs copies of the CLI, its library ($ORIGIN) and the helper.
+    bin_dir = os.path.join(d, "bin")
+    if not os.path.isdir(bin_dir):
+        os.mkdir(bin_dir, 0o755)
+        build = os.path.dirname(AIRLOCK)
+        for src in (AIRLOCK, os.path.join(build, "libairlock.so.0"), os.path.join(build, "airlock-zygote")):
+            shutil.copy(src, os.path.join(bin_dir, os.path.basename(src)))
+            os.chmod(os.path.join(bin_dir, os.path.basename(src)), 0o755)
+    env = dict(os.environ, AIRLOCK_ZYGOTE=os.path.join(bin_dir, "airlock-zygote"))
+    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+           os.path.join(bin_dir, os.path.basename(AIRLOCK))] + list(args)
+    return Run(subprocess.run(cmd, capture_output=True, timeout=60, env=env))
+
+
+@test("-o in a missing directory: exit 73, 'cannot write \"OUT\": No such file or directory', nothing created")
+def _():
+    with TempDir() as d:
+        out = os.path.join(d, "no", "such", "dir", "a.jpg")
+        cannot_write(run(img("rgb8.png"), "-o", out), out, "No such file or directory")
+        check(os.listdir(d) == [], "created %r" % os.listdir(d))
+
+
+@test("an OUTPUT that cannot be created is found before the input is read or decoded")
+def _():
+    with TempDir() as d:
+        out = os.path.join(d, "no", "a.png")
+        # A malformed input: the output check comes first, so this is 73, not 65.
+        cannot_write(run(BAD, "-o", out), out, "No such file or directory")
+        cannot_write(run("--json", BAD, "-o", out), out, "No such file or directory")
+        # A stdin that never ends: airlock must not wait for it.
+        p = subprocess.Popen([AIRLOCK, "-o", out], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            raise Failure("airlock read stdin before checking OUTPUT")
+        finally:
+            p.stdin.close()
+            o, e = p.stdout.read(), p.stderr.read()
+            p.stdout.close()
+            p.stderr.close()
+        check(p.returncode == EXIT_CANTCREAT and o == b"" and b"cannot write" in e, "rc %r %r" % (p.returncode, e))
+
+
+@test("-o DIR/ and -o DIR: exit 73, 'Is a directory'; a missing DIR/ is 'No such file or directory'")
+def _():
+    with TempDir() as d:
+        sub = os.path.join(d, "sub")
+        os.mkdir(sub)
+        for name in (sub + "/", sub):
+            cannot_write(run(img("rgb8.png"), "-o", name), name, "Is a directory")
+        missing = os.path.join(d, "missing") + "/"
+        cannot_write(run(img("rgb8.png"), "-o", missing), missing, "No such file or directory")
+        check(os.listdir(d) == ["sub"] and os.listdir(sub) == [], "created %r" % os.listdir(d))
+
+
+@test("-o /dev/full: the write fails midway, exit 70, 'cannot write \"/dev/full\": No space left on device'")
+def _():
+    if not os.path.exists("/dev/full"):
+        raise Skip("no /dev/full")
+    cannot_write(run(img("rgb8.png"), "-o", "/dev/full"), "/dev/full", "No space left on device", EXIT_INTERNAL)
+
+
+@test("standard output on /dev/full: exit 70, 'cannot write standard output: No space left on device'")
+def _():
+    if not os.path.exists("/dev/full"):
+        raise Skip("no /dev/full")
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([AIRLOCK, img("rgb8.png")], stdout=full, stderr=subprocess.PIPE, timeout=60)
+    check(p.returncode == EXIT_INTERNAL, "exit %d" % p.returncode)
+    check(p.stderr == b"airlock: cannot write standard output: No space left on device\n", "%r" % p.stderr)
+
+
+@test("a read-only OUTPUT file and a read-only directory: exit 73, Permission denied, nothing changed")
+def _():
+    with TempDir() as d:
+        os.chmod(d, 0o755)
+        ro = write(os.path.join(d, "ro.png"), b"keep me\n")
+        os.chmod(ro, 0o444)
+        locked = os.path.join(d, "locked")
+        os.mkdir(locked, 0o555)
+        src = write(os.path.join(d, "in.png"), read(img("rgb8.png")))
+        os.chmod(src, 0o644)
+        r = run_unprivileged(d, src, "-o", ro)
+        cannot_write(r, ro, "Permission denied")
+        check(read(ro) == b"keep me\n", "the read-only file changed")
+        new = os.path.join(locked, "new.png")
+        cannot_write(run_unprivileged(d, src, "-o", new), new, "Permission denied")
+        check(os.listdir(locked) == [] and temp_names(d) == [], "left %r %r" % (os.listdir(locked), temp_names(d)))
+
+
+@test("a dangling symlink as OUTPUT is refused (exit 73): neither followed nor replaced; a loop likewise")
+def _():
+    with TempDir() as d:
+        link, target = os.path.join(d, "link.png"), os.path.join(d, "elsewhere.png")
+        os.symlink(target, link)
+        cannot_write(run(img("rgb8.png"), "-o", link), link,
+                     "a symbolic link to nothing (airlock does not follow it)")
+        check(os.path.islink(link) and os.readlink(link) == target, "the link was replaced")
+        check(not os.path.lexists(target), "the link was followed")
+        loop = os.path.join(d, "loop.png")
+        os.symlink("loop.png", loop)
+        cannot_write(run(img("rgb8.png"), "-o", loop), loop, "Too many levels of symbolic links")
+        check(sorted(os.listdir(d)) == ["link.png", "loop.png"], "directory holds %r" % os.listdir(d))
+
+
 @test("--max-height applies to the rotated JPEG: a 24x16 image shown 16x24 passes 24, fails 20 with limit max_height")
 def _():
     ok = run("--json", "--max-height", "24", "--max-width", "16", img("jpeg_exif_orientation6.jpg"))
@@ -2001,6 +2125,167 @@ def _():
         check(r.rc == EXIT_USAGE and r.out == b"" and b"cannot open log" in r.err, "%r" % (r,))
         r = run("--log", "", img("rgb8.png"))
         check(r.rc == EXIT_USAGE and r.out == b"", "%r" % (r,))
+
+
+# ---- messages without --json (issue 14) ----
+
+def human(args, rc=EXIT_REJECTED, stdin=None):
+    """The one stderr line of a run without --json, which must exit rc and write nothing."""
+    r = run(*args, stdin=stdin)
+    check(r.rc == rc and r.out == b"", "expected exit %d and no output: %r" % (rc, r))
+    text = r.err.decode("utf-8", "replace")
+    check(text.endswith("\n") and text.count("\n") == 1, "stderr is not one line: %r" % text)
+    return text[:-1]
+
+
+def rejection_line(path, detail, error):
+    return "airlock: %s: rejected: %s (%s)" % (json.dumps(path), detail, error)
+
+
+@test("a limit rejection names the option and the value in force: --max-pixels 10 exceeded, default values too")
+def _():
+    p = img("rgb8.png")
+    for args, detail, error in ((["--max-pixels", "10"], "image/png: --max-pixels 10 exceeded", "too_large"),
+                                (["--max-width", "5"], "image/png: --max-width 5 exceeded", "too_large"),
+                                (["--max-height", "6"], "image/png: --max-height 6 exceeded", "too_large"),
+                                (["--max-bytes", "100"], "--max-bytes 100 exceeded", "input_too_big")):
+        got = human(args + [p])
+        check(got == rejection_line(p, detail, error), "%r: %r" % (args, got))
+    big = img("too_large_20000x20000.png")
+    got = human([big])
+    check(got == rejection_line(big, "image/png: --max-pixels 178956970 exceeded", "too_large"), "%r" % got)
+    got = human(["--max-scans", "2", img("jpeg_progressive.jpg")])
+    check(got.endswith(": image/jpeg: --max-scans 2 exceeded (too_complex)"), "%r" % got)
+
+
+@test("audio limit rejections name the option: --max-seconds, --min-rate, and --to flac's own channel limit")
+def _():
+    f = aud("flac_mono_8k_2s.flac")
+    check(human(["--max-seconds", "1", f]) == rejection_line(f, "audio/flac: --max-seconds 1 exceeded", "too_long"),
+          "max-seconds")
+    got = human(["--min-rate", "16000", f])
+    check(got == rejection_line(f, "audio/flac: sample rate below --min-rate 16000", "out_of_range"), "%r" % got)
+    w = aud("wav_64_channels.wav")
+    got = human(["--to", "flac", "--max-channels", "64", w])
+    check(got == rejection_line(w, "audio/wav: --max-channels 8 exceeded, the most --to flac holds", "out_of_range"),
+          "%r" % got)
+
+
+@test("a type rejection names the detected type and why: --to png takes images, --allow, --expect, unknown")
+def _():
+    w, p = aud("wav_f32_stereo_8k.wav"), img("rgb8.png")
+    for args, path, detail, error in (
+            (["--to", "png"], w, "audio/wav: --to png takes images", "type"),
+            (["--to", "wav"], p, "image/png: --to wav takes audio", "type"),
+            (["--allow", "jpeg,flac"], p, "image/png: not in --allow jpeg,flac", "type"),
+            (["--allow", "image"], w, "audio/wav: not in --allow png,jpeg", "type"),
+            (["--expect", "jpeg"], p, "image/png: not the --expect jpeg", "type_mismatch")):
+        got = human(args + [path])
+        check(got == rejection_line(path, detail, error), "%r: %r" % (args, got))
+    with TempDir() as d:
+        elf = write(os.path.join(d, "x.png"), read("/bin/true") if os.path.exists("/bin/true") else b"\x7fELF" * 64)
+        check(human([elf]) == rejection_line(elf, "not a type airlock decodes", "type"), "ELF")
+
+
+@test("a malformed input's line carries its detected type; stdin is \"-\"")
+def _():
+    got = human([], stdin=BAD)
+    check(got == rejection_line("-", "image/png: input is not a valid file of its type", "malformed"), "%r" % got)
+
+
+# ---- usage errors and type names (issue 14) ----
+
+@test("an unknown --allow item, --to or --expect value is named in the usage error")
+def _():
+    for args, want in ((["--allow", "png,svg"], "--allow: unknown type 'svg'"),
+                       (["--allow", "gif,png"], "--allow: unknown type 'gif'"),
+                       (["--to", "gif"], "--to: unknown format 'gif'"),
+                       (["--expect", "webp"], "--expect: unknown type 'webp'"),
+                       (["--sample-format", "u8"], "--sample-format: unknown sample format 'u8'")):
+        r = run(*args, img("rgb8.png"))
+        check(r.rc == EXIT_USAGE and r.out == b"", "%r: %r" % (args, r))
+        check(r.err.decode().startswith("airlock: " + want), "%r: %r" % (args, r.err))
+
+
+@test("type and format names are case-insensitive: --allow JPEG, --to JPG, --expect Png, --allow IMAGE")
+def _():
+    j = img("jpeg_444.jpg")
+    check(run_ok("--allow", "JPEG", j).out == run_ok("--allow", "jpeg", j).out, "--allow JPEG")
+    check(run_ok("--allow", "Jpg,PNG", j).out == run_ok(j).out, "--allow Jpg,PNG")
+    check(run_ok("--allow", "IMAGE", j).out == run_ok(j).out, "--allow IMAGE")
+    out = run_ok("--to", "JPG", img("rgb8.png")).out
+    check(out == run_ok("--to", "jpeg", img("rgb8.png")).out and out[:2] == b"\xff\xd8", "--to JPG")
+    check(run_ok("--to", "PNG", j).out[:8] == PNG_SIG, "--to PNG")
+    check(run_ok("--expect", "Png", img("rgb8.png")).out[:8] == PNG_SIG, "--expect Png")
+    run_ok("--sample-format", "F32", aud("wav_f32_stereo_8k.wav"))
+
+
+@test("ogg in --allow or --expect (any case) is a usage error that says to name vorbis or opus")
+def _():
+    for args in (["--allow", "ogg"], ["--allow", "png,OGG"], ["--expect", "ogg"], ["--expect", "Ogg"]):
+        r = run(*args, aud("vorbis_stereo_44k.ogg"))
+        check(r.rc == EXIT_USAGE and r.out == b"" and b"ogg is a container of vorbis or opus" in r.err,
+              "%r: %r" % (args, r))
+
+
+@test("-h is listed in --help (as '-h, --help'), and -o with --output")
+def _():
+    text = run_ok("--help").out.decode("utf-8")
+    check(re.search(r"^\s+-h, --help\b", text, re.M), "no '-h, --help' line in --help")
+    check(re.search(r"^\s+-o, --output FILE\b", text, re.M), "no '-o, --output FILE' line in --help")
+
+
+# ---- a terminal as standard output ----
+
+def run_pty(*args):
+    """Runs airlock with a pseudo-terminal (raw mode) as stdout: (rc, bytes on the terminal, stderr)."""
+    import select
+    import tty
+    master, slave = os.openpty()
+    try:
+        tty.setraw(slave)
+        p = subprocess.Popen([AIRLOCK] + list(args), stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
+    finally:
+        os.close(slave)
+    out = bytearray()
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                p.kill()
+                raise Failure("no end of output on the terminal")
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer has closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        err = p.stderr.read()
+        p.stderr.close()
+        rc = p.wait(timeout=60)
+    finally:
+        os.close(master)
+    return rc, bytes(out), err
+
+
+@test("stdout a terminal and no -o: exit 64 with a one-line hint, nothing written, stdin not read")
+def _():
+    rc, out, err = run_pty(img("rgb8.png"))
+    check(rc == EXIT_USAGE and out == b"", "rc %d, %d bytes on the terminal" % (rc, len(out)))
+    check(err.count(b"\n") == 1 and b"terminal" in err and b"-o -" in err, "stderr %r" % err)
+    rc, out, err = run_pty("--to", "raw")  # stdin is /dev/null: it would be rejected as empty
+    check(rc == EXIT_USAGE and out == b"" and b"terminal" in err, "rc %d, stderr %r" % (rc, err))
+
+
+@test("stdout a terminal with an explicit -o - (or -o FILE): written")
+def _():
+    rc, out, err = run_pty("-o", "-", img("rgb8.png"))
+    check(rc == EXIT_OK and err == b"", "rc %d, stderr %r" % (rc, err))
+    check(out == run_ok(img("rgb8.png")).out, "the terminal got %d bytes, not the PNG" % len(out))
+    with TempDir() as d:
+        rc, out, err = run_pty(img("rgb8.png"), "-o", os.path.join(d, "a.png"))
+        check(rc == EXIT_OK and out == b"" and read(os.path.join(d, "a.png"))[:8] == PNG_SIG, "rc %d %r" % (rc, err))
 
 
 # ---- runner ----
