@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the audio decoder (decoders/audio.c), reached through
- * libsndfile's virtual I/O as the worker reaches it, with the production
- * limits.
+ * libFuzzer harness: the audio decoder (decoders/audio.c and the sources
+ * it reads through: libsndfile's virtual I/O, libmpg123, libogg with
+ * libvorbis and libopus, the Vorbis setup check), as the worker reaches it,
+ * with the production limits.
  *
  * Without a trailer the type is what airlock's own signature check says,
  * and non-audio input is skipped. Trailer flags: a bit 0 s16 out (else
