@@ -2,9 +2,10 @@
 /*
  * JPEG via libjpeg-turbo: baseline, progressive, arithmetic, greyscale, any
  * subsampling, restart markers; Adobe CMYK and YCCK converted to RGB; the
- * EXIF orientation applied. Warnings are errors. Dimensions are checked after
- * the header and before anything image-sized is allocated; progressive scans
- * are capped so a scan bomb stops early, not at the CPU limit.
+ * EXIF orientation applied. Warnings are errors, but for two that only name
+ * an undefined header value (see on_message). Dimensions are checked after the
+ * header and before anything image-sized is allocated; progressive scans are
+ * capped so a scan bomb stops early, not at the CPU limit.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -48,9 +49,18 @@ static void on_error_exit(j_common_ptr cinfo)
 
 static void on_message(j_common_ptr cinfo, int level)
 {
-	/* level -1 is a warning (corrupt data, premature end): an error here. */
+	/*
+	 * level -1 is a warning (corrupt data, premature end): an error here,
+	 * except two that say only that a header field has a value the JPEG and
+	 * JFIF specifications do not define, after which libjpeg decodes the data
+	 * as usual (as Pillow and djpeg do): a JFIF major version other than 1,
+	 * and an Adobe transform code other than 0..2 (taken as YCbCr for three
+	 * components, YCCK for four; encoders that write 1 for YCCK exist).
+	 */
 	if (level < 0) {
 		struct jpeg_state *st = (struct jpeg_state *)cinfo->err;
+		if (cinfo->err->msg_code == JWRN_JFIF_MAJOR || cinfo->err->msg_code == JWRN_ADOBE_XFORM)
+			return;
 		if (!st->err)
 			st->err = AIRLOCK_E_MALFORMED;
 		longjmp(st->jmp, 1);
@@ -140,17 +150,23 @@ static boolean skip_marker(j_decompress_ptr cinfo)
 	return TRUE;
 }
 
-static void cmyk_to_rgb(uint8_t *px, size_t npix, int inverted)
+/*
+ * libjpeg hands back the stored values. They are taken as inverted (Adobe's
+ * convention, what Photoshop and libjpeg itself write) whether or not an
+ * Adobe marker is present, as Pillow does ("CMYK;I" for every CMYK JPEG).
+ * With the stored values s, C = 255 - s, and R = round((255-C)(255-K)/255)
+ * = round(sC * sK / 255): exactly Pillow's CMYK to RGB conversion (the
+ * quotient never ends in .5, so the two roundings cannot differ).
+ */
+static void cmyk_to_rgb(uint8_t *px, size_t npix)
 {
 	const uint8_t *in = px;
 	uint8_t *o = px;
 	for (size_t i = 0; i < npix; i++, in += 4, o += 3) {
-		/* libjpeg hands back the stored values; Adobe files store them inverted. */
-		uint32_t c = inverted ? 255u - in[0] : in[0], m = inverted ? 255u - in[1] : in[1];
-		uint32_t y = inverted ? 255u - in[2] : in[2], k = inverted ? 255u - in[3] : in[3];
-		o[0] = (uint8_t)(((255 - c) * (255 - k) + 127) / 255);
-		o[1] = (uint8_t)(((255 - m) * (255 - k) + 127) / 255);
-		o[2] = (uint8_t)(((255 - y) * (255 - k) + 127) / 255);
+		const uint32_t k = in[3];
+		o[0] = (uint8_t)((in[0] * k + 127) / 255);
+		o[1] = (uint8_t)((in[1] * k + 127) / 255);
+		o[2] = (uint8_t)((in[2] * k + 127) / 255);
 	}
 }
 
@@ -268,7 +284,7 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 
 	const size_t npix = (size_t)w * h;
 	if (cmyk)
-		cmyk_to_rgb(pixels, npix, cinfo.saw_Adobe_marker);
+		cmyk_to_rgb(pixels, npix);
 	if (channels == 4) {
 		add_alpha(pixels, npix);
 		st.changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
