@@ -693,6 +693,11 @@ def gen_png(m):
     bad["idat_short_rows.png"] = raw(base.chunks(idat=short))
     bad["ihdr_width0.png"] = raw([(b"IHDR", ihdr(0, 8, 8, 2, 0))] + good[1:])
     bad["signature_only.png"] = PNG_SIG
+    # A tRNS and a PLTE whose lengths claim almost 2 GiB (the file ends long
+    # before): chunks airlock reads are refused from their length alone.
+    after_ihdr = 8 + 25
+    for name, ctype in (("trns_length_lie.png", b"tRNS"), ("plte_length_lie.png", b"PLTE")):
+        bad[name] = full[:after_ihdr] + struct.pack(">I", 0x7FFFFFF0) + ctype + bytes(6) + full[after_ihdr:]
     # Left out: a palette index beyond the PLTE length. libpng 1.6.39 accepts it
     # silently even with benign errors as errors and png_read_end (the pixel
     # comes out black, from libpng's zero-filled 256-entry palette), so whether
