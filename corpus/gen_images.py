@@ -947,6 +947,20 @@ def gen_jpeg(m, tmp):
             mine = im.transpose(ORIENT_OPS[o]).convert("RGB").tobytes()
             assert mine == jpeg_expected(data, False)[3], o
 
+    # Taller than a band of rows (decoders orient 128 rows at a time), with uneven last bands.
+    for o, (w, h) in ((6, (37, 301)), (7, (301, 37)), (8, (19, 300))):
+        exif = Image.Exif()
+        exif[0x0112] = o
+        data = pil_jpeg(rgb_image("orient_tall", w, h), quality=90, subsampling=2, exif=exif.tobytes())
+        add_jpeg_ok(m, "jpeg_exif_orientation%d_%dx%d.jpg" % (o, w, h), data, keep_alpha_too=o == 6,
+                    expect_orientation=o)
+    cmt = Image.new("CMYK", (24, 200))
+    cmt.putdata(cmyk_samples(24, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 5
+    add_jpeg_ok(m, "jpeg_cmyk_exif_orientation5.jpg", pil_jpeg(cmt, quality=90, exif=exif.tobytes()),
+                keep_alpha_too=True, expect_orientation=5)
+
     # Metadata with prompt-injection text: EXIF ImageDescription, XMP, ICC, IPTC, COM.
     exif = Image.Exif()
     exif[0x010E] = INJECTION
