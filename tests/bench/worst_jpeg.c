@@ -10,7 +10,9 @@
  * 64 MiB). Not built by meson: a measurement tool, not a test.
  *
  * Build: cc -O2 -o worst-jpeg tests/bench/worst_jpeg.c -ljpeg
- * Usage: worst-jpeg NOISE ORIENTATION OUT.jpg   (NOISE 0..255; 24 gives about 60 MiB)
+ * Usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral]
+ *   NOISE 0..255 on a gradient (12 gives 63 MiB, 0 a few MiB); "spectral":
+ *   spectral selection only (1 + 99 single-pass bands), for comparison.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -36,8 +38,8 @@ static void scan(jpeg_scan_info *s, int *n, int comp, int ss, int se, int ah, in
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: worst-jpeg NOISE ORIENTATION OUT.jpg\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral]\n");
 		return 2;
 	}
 	const int noise = atoi(argv[1]), orientation = atoi(argv[2]);
@@ -54,11 +56,18 @@ int main(int argc, char **argv)
 	static jpeg_scan_info s[100];
 	int n = 0;
 	scan(s, &n, -1, 0, 0, 0, 0);
-	for (int c = 0; c < 3; c++) {
-		for (int b = 0; b < 3; b++) {
-			scan(s, &n, c, bands[b][0], bands[b][1], 0, 10);
-			for (int al = 9; al >= 0; al--)
-				scan(s, &n, c, bands[b][0], bands[b][1], al + 1, al);
+	if (argc == 5 && strcmp(argv[4], "spectral") == 0) {
+		/* 33 bands a component: 30 of two coefficients, 3 of one. */
+		for (int c = 0; c < 3; c++)
+			for (int k = 1; k <= 63; k += k <= 60 ? 2 : 1)
+				scan(s, &n, c, k, k <= 60 ? k + 1 : k, 0, 0);
+	} else {
+		for (int c = 0; c < 3; c++) {
+			for (int b = 0; b < 3; b++) {
+				scan(s, &n, c, bands[b][0], bands[b][1], 0, 10);
+				for (int al = 9; al >= 0; al--)
+					scan(s, &n, c, bands[b][0], bands[b][1], al + 1, al);
+			}
 		}
 	}
 	fprintf(stderr, "worst-jpeg: %d scans\n", n);
