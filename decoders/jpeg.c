@@ -181,12 +181,12 @@ static void add_alpha(uint8_t *px, size_t npix)
 	}
 }
 
-/* libjpeg's output (CMYK or RGB, n pixels) in place to what the frame holds: RGB, or RGBA with opaque alpha. */
-static void convert(uint8_t *px, size_t n, int cmyk, uint32_t channels)
+/* libjpeg's output (CMYK, RGB or RGBA; n pixels) in place to what the frame holds: RGB, or RGBA with opaque alpha. */
+static void convert(uint8_t *px, size_t n, int cmyk, uint32_t channels, uint32_t comps)
 {
 	if (cmyk)
 		cmyk_to_rgb(px, n);
-	if (channels == 4)
+	if (channels == 4 && (cmyk || comps == 3))
 		add_alpha(px, n);
 }
 
@@ -244,6 +244,11 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 
 	int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
 	cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+#ifdef JCS_ALPHA_EXTENSIONS
+	/* libjpeg-turbo writes the opaque alpha itself, in the same pass and with the same RGB values. */
+	if (!cmyk && lim->keep_alpha)
+		cinfo.out_color_space = JCS_EXT_RGBA;
+#endif
 	cinfo.dct_method = JDCT_ISLOW;
 	if (cinfo.jpeg_color_space == JCS_GRAYSCALE)
 		st.changes |= AIRLOCK_CHANGE_GREY_EXPANDED;
@@ -255,7 +260,7 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	rc = image_check_dims(lim, swap ? h : w, swap ? w : h, out);
 	if (rc)
 		goto out;
-	if (comps != (cmyk ? 4u : 3u)) {
+	if (comps != (cmyk || cinfo.out_color_space != JCS_RGB ? 4u : 3u)) {
 		rc = AIRLOCK_E_MALFORMED;
 		goto out;
 	}
@@ -302,7 +307,7 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 			}
 		}
 		if (!upright) {
-			convert(band, (size_t)n * w, cmyk, channels);
+			convert(band, (size_t)n * w, cmyk, channels, comps);
 			pixels_orient_band(band, w, h, channels, st.orientation, y0, n, pixels);
 		}
 	}
@@ -311,7 +316,7 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	if (cinfo.src->bytes_in_buffer > 0)
 		st.changes |= AIRLOCK_CHANGE_TRAILING_DROPPED;
 	if (upright) {
-		convert(pixels, (size_t)w * h, cmyk, channels);
+		convert(pixels, (size_t)w * h, cmyk, channels, comps);
 	} else {
 		st.changes |= AIRLOCK_CHANGE_ROTATED;
 		if (swap) {
