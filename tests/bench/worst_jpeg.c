@@ -10,9 +10,10 @@
  * 64 MiB). Not built by meson: a measurement tool, not a test.
  *
  * Build: cc -O2 -o worst-jpeg tests/bench/worst_jpeg.c -ljpeg
- * Usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral]
+ * Usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral|baseline]
  *   NOISE 0..255 on a gradient (12 gives 63 MiB, 0 a few MiB); "spectral":
- *   spectral selection only (1 + 99 single-pass bands), for comparison.
+ *   spectral selection only (1 + 99 single-pass bands), for comparison;
+ *   "baseline": one sequential scan, the cheapest way to code the same image.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -39,7 +40,7 @@ static void scan(jpeg_scan_info *s, int *n, int comp, int ss, int se, int ah, in
 int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral]\n");
+		fprintf(stderr, "usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral|baseline]\n");
 		return 2;
 	}
 	const int noise = atoi(argv[1]), orientation = atoi(argv[2]);
@@ -83,8 +84,10 @@ int main(int argc, char **argv)
 	cinfo.in_color_space = JCS_RGB;
 	jpeg_set_defaults(&cinfo);
 	jpeg_set_quality(&cinfo, 95, TRUE);
-	cinfo.scan_info = s;
-	cinfo.num_scans = n;
+	if (argc != 5 || strcmp(argv[4], "baseline") != 0) {
+		cinfo.scan_info = s;
+		cinfo.num_scans = n;
+	}
 	jpeg_start_compress(&cinfo, TRUE);
 
 	/* EXIF: big-endian TIFF, one IFD entry, Orientation SHORT. */
