@@ -151,4 +151,16 @@ void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg);
 int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out, uint32_t *ow,
 		  uint32_t *oh);
 
+/*
+ * The same, for n rows at a time: band holds rows y0..y0+n-1 of a w x h
+ * image (ch bytes a pixel, rows contiguous); each pixel goes to its place in
+ * dst, the whole oriented image (h x w for orientations 5..8). A decoder can
+ * so orient as it decodes, straight into its output, with no image-sized
+ * scratch. Bands of PIXELS_ORIENT_BAND rows keep what they read in cache.
+ * An orientation outside 1..8 is taken as 1.
+ */
+#define PIXELS_ORIENT_BAND 128
+void pixels_orient_band(const uint8_t *band, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint32_t y0,
+			uint32_t n, uint8_t *dst);
+
 #endif

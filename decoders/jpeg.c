@@ -2,9 +2,10 @@
 /*
  * JPEG via libjpeg-turbo: baseline, progressive, arithmetic, greyscale, any
  * subsampling, restart markers; Adobe CMYK and YCCK converted to RGB; the
- * EXIF orientation applied. Warnings are errors. Dimensions are checked after
- * the header and before anything image-sized is allocated; progressive scans
- * are capped so a scan bomb stops early, not at the CPU limit.
+ * EXIF orientation applied. Warnings are errors, but for two that only name
+ * an undefined header value (see on_message). Dimensions are checked after the
+ * header and before anything image-sized is allocated; progressive scans are
+ * capped so a scan bomb stops early, not at the CPU limit.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -48,9 +49,18 @@ static void on_error_exit(j_common_ptr cinfo)
 
 static void on_message(j_common_ptr cinfo, int level)
 {
-	/* level -1 is a warning (corrupt data, premature end): an error here. */
+	/*
+	 * level -1 is a warning (corrupt data, premature end): an error here,
+	 * except two that say only that a header field has a value the JPEG and
+	 * JFIF specifications do not define, after which libjpeg decodes the data
+	 * as usual (as Pillow and djpeg do): a JFIF major version other than 1,
+	 * and an Adobe transform code other than 0..2 (taken as YCbCr for three
+	 * components, YCCK for four; encoders that write 1 for YCCK exist).
+	 */
 	if (level < 0) {
 		struct jpeg_state *st = (struct jpeg_state *)cinfo->err;
+		if (cinfo->err->msg_code == JWRN_JFIF_MAJOR || cinfo->err->msg_code == JWRN_ADOBE_XFORM)
+			return;
 		if (!st->err)
 			st->err = AIRLOCK_E_MALFORMED;
 		longjmp(st->jmp, 1);
@@ -140,17 +150,23 @@ static boolean skip_marker(j_decompress_ptr cinfo)
 	return TRUE;
 }
 
-static void cmyk_to_rgb(uint8_t *px, size_t npix, int inverted)
+/*
+ * libjpeg hands back the stored values. They are taken as inverted (Adobe's
+ * convention, what Photoshop and libjpeg itself write) whether or not an
+ * Adobe marker is present, as Pillow does ("CMYK;I" for every CMYK JPEG).
+ * With the stored values s, C = 255 - s, and R = round((255-C)(255-K)/255)
+ * = round(sC * sK / 255): exactly Pillow's CMYK to RGB conversion (the
+ * quotient never ends in .5, so the two roundings cannot differ).
+ */
+static void cmyk_to_rgb(uint8_t *px, size_t npix)
 {
 	const uint8_t *in = px;
 	uint8_t *o = px;
 	for (size_t i = 0; i < npix; i++, in += 4, o += 3) {
-		/* libjpeg hands back the stored values; Adobe files store them inverted. */
-		uint32_t c = inverted ? 255u - in[0] : in[0], m = inverted ? 255u - in[1] : in[1];
-		uint32_t y = inverted ? 255u - in[2] : in[2], k = inverted ? 255u - in[3] : in[3];
-		o[0] = (uint8_t)(((255 - c) * (255 - k) + 127) / 255);
-		o[1] = (uint8_t)(((255 - m) * (255 - k) + 127) / 255);
-		o[2] = (uint8_t)(((255 - y) * (255 - k) + 127) / 255);
+		const uint32_t k = in[3];
+		o[0] = (uint8_t)((in[0] * k + 127) / 255);
+		o[1] = (uint8_t)((in[1] * k + 127) / 255);
+		o[2] = (uint8_t)((in[2] * k + 127) / 255);
 	}
 }
 
@@ -165,6 +181,15 @@ static void add_alpha(uint8_t *px, size_t npix)
 	}
 }
 
+/* libjpeg's output (CMYK, RGB or RGBA; n pixels) in place to what the frame holds: RGB, or RGBA with opaque alpha. */
+static void convert(uint8_t *px, size_t n, int cmyk, uint32_t channels, uint32_t comps)
+{
+	if (cmyk)
+		cmyk_to_rgb(px, n);
+	if (channels == 4 && (cmyk || comps == 3))
+		add_alpha(px, n);
+}
+
 int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
 {
 	return jpeg_decode_into(buf, len, lim, NULL, out);
@@ -176,8 +201,8 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	struct jpeg_decompress_struct cinfo;
 	struct jpeg_state st = { .max_scans = lim->max_jpeg_scans, .orientation = 1 };
 	uint8_t *volatile pixels = NULL;
-	volatile size_t cap = 0;		      /* bytes allocated at pixels */
-	const struct pixel_alloc *volatile from = pa; /* where pixels came from: pa, or malloc once reoriented */
+	uint8_t *volatile band = NULL; /* rows being oriented */
+	volatile size_t cap = 0;       /* bytes allocated at pixels */
 	volatile int created = 0;
 	int rc;
 
@@ -219,6 +244,11 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 
 	int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
 	cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+#ifdef JCS_ALPHA_EXTENSIONS
+	/* libjpeg-turbo writes the opaque alpha itself, in the same pass and with the same RGB values. */
+	if (!cmyk && lim->keep_alpha)
+		cinfo.out_color_space = JCS_EXT_RGBA;
+#endif
 	cinfo.dct_method = JDCT_ISLOW;
 	if (cinfo.jpeg_color_space == JCS_GRAYSCALE)
 		st.changes |= AIRLOCK_CHANGE_GREY_EXPANDED;
@@ -230,7 +260,7 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	rc = image_check_dims(lim, swap ? h : w, swap ? w : h, out);
 	if (rc)
 		goto out;
-	if (comps != (cmyk ? 4u : 3u)) {
+	if (comps != (cmyk || cinfo.out_color_space != JCS_RGB ? 4u : 3u)) {
 		rc = AIRLOCK_E_MALFORMED;
 		goto out;
 	}
@@ -247,43 +277,56 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
 	}
-	pixels = pixels_alloc(pa, work);
-	cap = work;
-	if (!pixels) {
+	/*
+	 * Upright images decode straight into the output, converted there once
+	 * all rows are in. Any other orientation decodes a band of rows at a time
+	 * into a small scratch buffer, converts it there while it is in cache and
+	 * spreads it over the output in its final place: no image-sized scratch,
+	 * no second pass over the image (the whole-image transpose was a third of
+	 * the decode time of a large rotated progressive JPEG).
+	 */
+	const int upright = st.orientation == 1;
+	const uint32_t band_rows = h < PIXELS_ORIENT_BAND ? h : PIXELS_ORIENT_BAND;
+	cap = upright ? work : size;
+	pixels = pixels_alloc(pa, cap);
+	if (!upright) /* band_rows <= h, so this is at most work bytes, already known to fit */
+		band = malloc((size_t)band_rows * w * (comps > channels ? comps : channels));
+	if (!pixels || (!upright && !band)) {
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
 	}
 	const size_t stride = (size_t)w * comps;
 	while (cinfo.output_scanline < h) {
-		JSAMPROW row = pixels + (size_t)cinfo.output_scanline * stride;
-		if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
-			rc = AIRLOCK_E_MALFORMED;
-			goto out;
+		const uint32_t y0 = cinfo.output_scanline, n = upright || h - y0 > band_rows ? band_rows : h - y0;
+		uint8_t *rows = upright ? pixels + (size_t)y0 * stride : band;
+		for (uint32_t i = 0; i < n && cinfo.output_scanline < h; i++) {
+			JSAMPROW row = rows + (size_t)i * stride;
+			if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
+				rc = AIRLOCK_E_MALFORMED;
+				goto out;
+			}
+		}
+		if (!upright) {
+			convert(band, (size_t)n * w, cmyk, channels, comps);
+			pixels_orient_band(band, w, h, channels, st.orientation, y0, n, pixels);
 		}
 	}
 	jpeg_finish_decompress(&cinfo);
 	/* The source stops at EOI; whatever is left over is dropped. */
 	if (cinfo.src->bytes_in_buffer > 0)
 		st.changes |= AIRLOCK_CHANGE_TRAILING_DROPPED;
-
-	const size_t npix = (size_t)w * h;
-	if (cmyk)
-		cmyk_to_rgb(pixels, npix, cinfo.saw_Adobe_marker);
-	if (channels == 4) {
-		add_alpha(pixels, npix);
-		st.changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
-	}
-	if (st.orientation != 1) {
-		uint8_t *o;
-		rc = pixels_orient(pixels, w, h, channels, st.orientation, &o, &w, &h);
-		if (rc)
-			goto out;
-		pixels_release(from, pixels, cap);
-		pixels = o;
-		cap = size;
-		from = NULL;
+	if (upright) {
+		convert(pixels, (size_t)w * h, cmyk, channels, comps);
+	} else {
 		st.changes |= AIRLOCK_CHANGE_ROTATED;
+		if (swap) {
+			const uint32_t t = w;
+			w = h;
+			h = t;
+		}
 	}
+	if (channels == 4)
+		st.changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
 
 	out->kind = FRAME_KIND_IMAGE;
 	out->format = FRAME_FORMAT_U8;
@@ -298,7 +341,8 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 out:
 	if (created)
 		jpeg_destroy_decompress(&cinfo);
+	free(band);
 	if (pixels)
-		pixels_release(from, pixels, cap);
+		pixels_release(pa, pixels, cap);
 	return rc;
 }

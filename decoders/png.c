@@ -111,6 +111,38 @@ static uint32_t scan_chunks(const uint8_t *buf, size_t len)
 }
 
 /*
+ * The chunks libpng is left to read (every other one is skipped unread, see
+ * ignored_chunks) may be no longer than the format allows: IHDR 13 bytes,
+ * PLTE 256 entries, tRNS one byte per entry, IEND none. libpng checks these
+ * too, but only once it has got to the chunk; here a length that lies is
+ * refused before any of it is read. A chunk that runs past the input is left
+ * to libpng, which stops at the end of the buffer.
+ */
+static int check_read_chunks(const uint8_t *buf, size_t len)
+{
+	static const struct {
+		char type[4];
+		uint32_t max;
+	} caps[] = { { { 'I', 'H', 'D', 'R' }, 13 },
+		     { { 'P', 'L', 'T', 'E' }, 3 * 256 },
+		     { { 't', 'R', 'N', 'S' }, 256 },
+		     { { 'I', 'E', 'N', 'D' }, 0 } };
+	size_t pos = 8;
+
+	while (len - pos >= 12) {
+		const uint32_t n = be32(buf + pos);
+		const uint8_t *t = buf + pos + 4;
+		for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+			if (memcmp(t, caps[i].type, 4) == 0 && n > caps[i].max)
+				return AIRLOCK_E_MALFORMED;
+		if (n > len - pos - 12 || memcmp(t, "IEND", 4) == 0)
+			break;
+		pos += 12 + (size_t)n;
+	}
+	return AIRLOCK_OK;
+}
+
+/*
  * Replaces n index bytes at the start of px with n pixels of ch (3 or 4)
  * bytes, in place, from the end backwards. An index with no PLTE entry is
  * malformed (the PNG specification makes it an error). Entries past the
@@ -164,6 +196,9 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 	*out = (struct frame){ .type = AIRLOCK_TYPE_PNG };
 	if (len < 8 || png_sig_cmp(buf, 0, 8) != 0)
 		return AIRLOCK_E_MALFORMED;
+	rc = check_read_chunks(buf, len);
+	if (rc)
+		return rc;
 
 	png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning, &src, budget_malloc,
 				       budget_free);
@@ -183,7 +218,15 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 	png_set_read_fn(png, &src, src_read);
 	png_set_user_limits(png, lim->max_width, lim->max_height);
 	png_set_chunk_cache_max(png, 128);
-	png_set_chunk_malloc_max(png, 1u << 20);
+	/*
+	 * No per-chunk length cap: libpng applies it to every chunk header it
+	 * reads, skipped chunks included, so a cap refused valid files carrying
+	 * a large private or text chunk that is never read. Skipping costs no
+	 * memory (libpng reads past it through a small stack buffer); the chunks
+	 * that are read have the caps of check_read_chunks(), and every libpng
+	 * allocation still comes out of src.budget.
+	 */
+	png_set_chunk_malloc_max(png, 0);
 	png_set_benign_errors(png, 0);
 	png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
 	png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, 0);
