@@ -61,14 +61,17 @@ zip=$'PK\x03\x04'
 in=corpus/images/jpeg_metadata_injection.jpg
 out=$(mktemp --suffix=.jpg)
 trap 'rm -f "$log" "$out"' EXIT
-echo "input:  $in ($(wc -c <"$in") bytes; $(count 'ignore previous' "$in") copies of the injected text; $(count "$zip" "$in") ZIP header(s) after the picture)"
+text='ignore previous'
+echo "input:  $in ($(wc -c <"$in") bytes; $(count "$text" "$in") copies of the injected text;" \
+	"$(count "$zip" "$in") ZIP header(s) after the picture)"
 "$build/airlock" --json "$in" -o "$out"
-echo "output: $(wc -c <"$out") bytes; $(count 'ignore previous' "$out") copies of the injected text; $(count "$zip" "$out") ZIP header(s)"
+echo "output: $(wc -c <"$out") bytes; $(count "$text" "$out") copies of the injected text;" \
+	"$(count "$zip" "$out") ZIP header(s)"
 echo
 
 ain=corpus/audio/vorbis_comment_injection.ogg
 aout=$(mktemp --suffix=.wav)
 trap 'rm -f "$log" "$out" "$aout"' EXIT
-echo "input:  $ain ($(wc -c <"$ain") bytes; $(count 'ignore previous' "$ain") copies of the injected text)"
+echo "input:  $ain ($(wc -c <"$ain") bytes; $(count "$text" "$ain") copies of the injected text)"
 "$build/airlock" --json --rate 16000 --mono "$ain" -o "$aout"
-echo "output: $(wc -c <"$aout") bytes; $(count 'ignore previous' "$aout") copies of the injected text"
+echo "output: $(wc -c <"$aout") bytes; $(count "$text" "$aout") copies of the injected text"
