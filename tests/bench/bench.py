@@ -633,8 +633,8 @@ def chart_svg(tables, subtitle=""):
     values = [v for _, _, rows in panels for _, vs in rows for v in vs if v]
     if not values:
         raise BenchError("chart: none of the tables it draws from has numbers")
-    lo = 2.0 ** max(-6, min(-1, math.floor(math.log2(min(values)))))
-    hi = 2.0 ** min(6, max(1, math.ceil(math.log2(max(values)))))
+    lo = 2.0 ** max(-8, min(-1, math.floor(math.log2(min(values)))))
+    hi = 2.0 ** min(8, max(1, math.ceil(math.log2(max(values)))))
     width, label_x, x0, x1 = 980, 300, 340, 900
     bar_h, bar_gap, row_gap = 13, 2, 7
     colours = ["#3b6fb6", "#e08a2c", "#4a9a5b", "#b54a4a"]
