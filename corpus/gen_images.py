@@ -961,7 +961,8 @@ def gen_jpeg(m, tmp):
     add_jpeg_ok(m, "jpeg_cmyk_exif_orientation5.jpg", pil_jpeg(cmt, quality=90, exif=exif.tobytes()),
                 keep_alpha_too=True, expect_orientation=5)
 
-    # Metadata with prompt-injection text: EXIF ImageDescription, XMP, ICC, IPTC, COM.
+    # Metadata with prompt-injection text: EXIF ImageDescription, XMP, ICC, IPTC, COM,
+    # and a ZIP after EOI (a polyglot), as scripts/demo.sh shows.
     exif = Image.Exif()
     exif[0x010E] = INJECTION
     exif[0x013B] = "system"
@@ -972,7 +973,7 @@ def gen_jpeg(m, tmp):
         b"\x1c\x02\x78" + struct.pack(">H", len(INJECTION)) + INJECTION.encode() + b"\0"
     data = insert_after_app0(data, [(0xFE, INJECTION.encode()), (0xE1, xmp), (0xED, iptc),
                                     (0xE2, b"ICC_PROFILE\0\x01\x01" + b"not a profile")])
-    add_jpeg_ok(m, "jpeg_metadata_injection.jpg", data)
+    add_jpeg_ok(m, "jpeg_metadata_injection.jpg", data + small_zip(), trailing=True)
 
     data = pil_jpeg(base, quality=90, subsampling=2) + small_zip()
     add_jpeg_ok(m, "jpeg_trailing_zip.jpg", data, trailing=True)

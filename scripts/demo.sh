@@ -2,24 +2,76 @@
 # SPDX-License-Identifier: MIT
 # Quick start, first command: install what is missing, build, and sanitize
 # two hostile samples from corpus/: a JPEG with prompt-injection text in its
-# EXIF and COM segments and a ZIP after EOI, and an Ogg Vorbis file with
-# instructions in its comments, turned into 16 kHz mono WAV for a model.
+# EXIF, XMP, IPTC and COM segments and a ZIP archive after EOI (a polyglot),
+# and an Ogg Vorbis file with instructions in its comments, turned into
+# 16 kHz mono WAV for a model.
+#
+# The build goes to build/ in the checkout (AIRLOCK_BUILD_DIR overrides it);
+# its output goes to a log whose tail is printed if it fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-airlock_deps
-airlock_build build
 
+build=${AIRLOCK_BUILD_DIR:-build}
+say() { echo "airlock: $*" >&2; }
+
+# Occurrences of a byte string in a file (not lines: binary files have few).
+count() {
+	local n
+	n=$(LC_ALL=C grep -o -a -i -F -- "$1" "$2" | wc -l) || true
+	echo $((n))
+}
+
+say "checking build dependencies (dpkg-query; apt-get for what is missing)..."
+airlock_deps
+
+log=$(mktemp "${TMPDIR:-/tmp}/airlock-demo-build.XXXXXX")
+trap 'rm -f "$log"' EXIT
+# Runs "$@" with its output in the log (and ninja's [n/m] counter on a
+# terminal); on failure prints the log's tail and keeps the log.
+logged() {
+	local rc=0
+	if [ -t 2 ]; then
+		"$@" 2>&1 | tee -a "$log" | while IFS= read -r line; do
+			case $line in \[*/*\]*) printf '\r    %s ' "${line%%]*}]" >&2 ;; esac
+		done || rc=$?
+		printf '\r\033[K' >&2
+	else
+		"$@" >>"$log" 2>&1 || rc=$?
+	fi
+	[ "$rc" -eq 0 ] && return 0
+	trap - EXIT
+	say "failed (exit $rc): $*"
+	say "last 40 lines of its output (full log: $log):"
+	tail -n 40 "$log" | sed 's/^/    /' >&2
+	exit "$rc"
+}
+
+start=$SECONDS
+if [ ! -f "$build/build.ninja" ]; then
+	say "configuring $build/ (meson setup)..."
+	logged meson setup "$build"
+fi
+say "building $build/ (ninja; about a minute on two cores the first time)..."
+logged ninja -C "$build"
+say "built in $((SECONDS - start)) s"
+echo
+
+zip=$'PK\x03\x04'
 in=corpus/images/jpeg_metadata_injection.jpg
 out=$(mktemp --suffix=.jpg)
-trap 'rm -f "$out"' EXIT
-echo "input:  $in ($(wc -c <"$in") bytes; $(grep -c -a -i 'ignore previous' "$in") line(s) of injected text)"
-./build/airlock --json "$in" -o "$out"
-echo "output: $(wc -c <"$out") bytes; $(grep -c -a -i 'ignore previous' "$out" || true) line(s) of injected text"
+trap 'rm -f "$log" "$out"' EXIT
+text='ignore previous'
+echo "input:  $in ($(wc -c <"$in") bytes; $(count "$text" "$in") copies of the injected text;" \
+	"$(count "$zip" "$in") ZIP header(s) after the picture)"
+"$build/airlock" --json "$in" -o "$out"
+echo "output: $(wc -c <"$out") bytes; $(count "$text" "$out") copies of the injected text;" \
+	"$(count "$zip" "$out") ZIP header(s)"
+echo
 
 ain=corpus/audio/vorbis_comment_injection.ogg
 aout=$(mktemp --suffix=.wav)
-trap 'rm -f "$out" "$aout"' EXIT
-echo "input:  $ain ($(wc -c <"$ain") bytes; $(grep -c -a -i 'ignore' "$ain") line(s) of injected text)"
-./build/airlock --json --rate 16000 --mono "$ain" -o "$aout"
-echo "output: $(wc -c <"$aout") bytes; $(grep -c -a -i 'ignore' "$aout" || true) line(s) of injected text"
+trap 'rm -f "$log" "$out" "$aout"' EXIT
+echo "input:  $ain ($(wc -c <"$ain") bytes; $(count "$text" "$ain") copies of the injected text)"
+"$build/airlock" --json --rate 16000 --mono "$ain" -o "$aout"
+echo "output: $(wc -c <"$aout") bytes; $(count "$text" "$aout") copies of the injected text"

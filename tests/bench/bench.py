@@ -42,7 +42,18 @@ line `N targets met, M missed`. A missed target is reported, not an error:
 the exit status is non-zero only if a tool failed or the benchmark broke.
 
 --markdown FILE also writes every table as GitHub Markdown, after a block
-describing the machine and the versions of every tool and library involved.
+describing the machine and the versions of every tool and library involved,
+and the chart (below) beside it, as FILE with the suffix .svg.
+
+--chart FILE draws the main ratios as an SVG bar chart, with the standard
+library alone: airlock sandboxed against the in-process floor and against
+Pillow, per input; the CLI against convert, vips, ffmpeg and sox. Each bar
+is airlock's median time over the other's, on a log scale around 1.0.
+--from-markdown FILE takes the tables from a file --markdown wrote (or
+docs/performance.md) instead of running anything, so a chart can be redrawn
+from a saved run:
+
+    tests/bench/bench.py --from-markdown docs/performance.md --chart docs/performance.svg
 """
 import argparse
 import datetime
@@ -539,6 +550,171 @@ def write_markdown(path, report, argv):
     Path(path).write_text("\n".join(parts))
 
 
+# ---- the chart, for --chart ----
+
+def parse_markdown(text):
+    """(tables, machine) from Markdown that write_markdown() wrote, headings at any level: tables as
+    Report.tables holds them (numbers as floats, empty cells None), machine as {key: value}."""
+    tables, machine_info, title, lines = [], {}, "", text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith("#"):
+            title = line.lstrip("#").strip()
+        elif title == "Machine" and line.startswith("- ") and ":" in line:
+            k, v = line[2:].split(":", 1)
+            machine_info[k.strip()] = v.strip()
+        elif line.startswith("|") and i + 1 < len(lines) and re.match(r"^\|[-:|\s]+\|$", lines[i + 1].strip()):
+            def split(row):
+                parts = re.split(r"(?<!\\)\|", row.strip()[1:-1])
+                return [c.strip().replace("\\|", "|") for c in parts]
+            head = split(line)
+            rows = []
+            i += 2
+            while i < len(lines) and lines[i].strip().startswith("|"):
+                row = split(lines[i])
+                vals = {}
+                for col, c in zip(head[1:], row[1:]):
+                    if c == "":
+                        vals[col] = None
+                    elif re.fullmatch(r"-?\d+(\.\d+)?", c):
+                        vals[col] = float(c)
+                    else:
+                        vals[col] = c
+                rows.append((row[0], vals))
+                i += 1
+            tables.append({"title": title, "header": head[0], "columns": head[1:], "rows": rows, "notes": []})
+            continue
+        i += 1
+    return tables, machine_info
+
+
+def chart_panels(tables):
+    """The chart's data from the report's tables: [(title, [series], [(row, [ratio or None])])], each ratio
+    airlock's time over the other's."""
+    def find(prefix):
+        return next((t for t in tables if t["title"].startswith(prefix)), None)
+
+    def ratio(a, b):
+        return a / b if is_number(a) and is_number(b) and b > 0 else None
+
+    panels = []
+    lib, pil = find("Library"), find("Pillow")
+    if lib:
+        rows = [(name, [v["sandboxed/floor"] if is_number(v.get("sandboxed/floor")) else
+                        ratio(v.get("sandboxed ms"), v.get("floor ms"))]) for name, v in lib["rows"]]
+        panels.append(("Library: airlock_sanitize(), sandboxed, against the plain in-process decode (the floor)",
+                       ["sandboxed ÷ floor"], rows))
+    if lib and pil:
+        libv = dict(lib["rows"])
+        rows = [(name, [ratio(libv.get(name, {}).get("sandboxed ms"), v.get("decode ms")),
+                        ratio(libv.get(name, {}).get("+encode ms"), v.get("to file ms"))])
+                for name, v in pil["rows"] if name in libv]
+        panels.append(("Library against Pillow in-process", ["decode: sandboxed ÷ Pillow",
+                                                              "to a file: +encode ÷ Pillow with save"], rows))
+    for prefix, title, others in (("CLI to file, images", "CLI to file, images: whole commands", ("convert", "vips")),
+                                  ("CLI to file, audio", "CLI to file, audio (60 s stereo): whole commands",
+                                   ("ffmpeg", "sox"))):
+        t = find(prefix)
+        if t:
+            rows = [(name, [ratio(v.get("airlock ms"), v.get(f"{o} ms")) for o in others]) for name, v in t["rows"]]
+            panels.append((title, [f"airlock ÷ {o}" for o in others], rows))
+    return [p for p in panels if p[2]]
+
+
+def xml(s):
+    return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def chart_svg(tables, subtitle=""):
+    """A horizontal bar chart of chart_panels(tables) as SVG text; bars grow from the 1.0 line on a log2 axis."""
+    import math
+    panels = chart_panels(tables)
+    values = [v for _, _, rows in panels for _, vs in rows for v in vs if v]
+    if not values:
+        raise BenchError("chart: none of the tables it draws from has numbers")
+    lo = 2.0 ** max(-8, min(-1, math.floor(math.log2(min(values)))))
+    hi = 2.0 ** min(8, max(1, math.ceil(math.log2(max(values)))))
+    width, label_x, x0, x1 = 980, 300, 340, 900
+    bar_h, bar_gap, row_gap = 13, 2, 7
+    colours = ["#3b6fb6", "#e08a2c", "#4a9a5b", "#b54a4a"]
+
+    def x(v):
+        v = min(max(v, lo), hi)
+        return x0 + (math.log2(v) - math.log2(lo)) / (math.log2(hi) - math.log2(lo)) * (x1 - x0)
+
+    def tick(v):
+        return f"{v:g}" if v >= 1 else f"1/{round(1 / v)}"
+
+    out, y = [], 70
+    ticks = [2.0 ** k for k in range(round(math.log2(lo)), round(math.log2(hi)) + 1)]
+    for title, series, rows in panels:
+        y += 26
+        out.append(f'<text x="16" y="{y}" class="panel">{xml(title)}</text>')
+        y += 20
+        lx = x0
+        for k, name in enumerate(series):  # the legend, on a line of its own
+            out.append(f'<rect x="{lx}" y="{y - 10}" width="10" height="10" fill="{colours[k]}"/>'
+                       f'<text x="{lx + 15}" y="{y}" class="legend">{xml(name)}</text>')
+            lx += 15 + round(6.8 * len(name)) + 24
+        y += 10
+        for name, vs in rows:
+            h = len(vs) * (bar_h + bar_gap) - bar_gap
+            out.append(f'<text x="{label_x}" y="{y + h / 2 + 4:.1f}" class="label" text-anchor="end">'
+                       f'{xml(name)}</text>')
+            for k, v in enumerate(vs):
+                by = y + k * (bar_h + bar_gap)
+                if v is None:
+                    out.append(f'<text x="{x(1.0) + 4:.1f}" y="{by + bar_h - 3}" class="value">n/a</text>')
+                    continue
+                a, b = sorted((x(1.0), x(v)))
+                out.append(f'<rect x="{a:.1f}" y="{by}" width="{max(b - a, 1):.1f}" height="{bar_h}" '
+                           f'fill="{colours[k]}"><title>{xml(name)}, {xml(series[k])}: {v:.2f}</title></rect>')
+                tx, anchor = (b + 4, "start") if v >= 1 else (a - 4, "end")
+                out.append(f'<text x="{tx:.1f}" y="{by + bar_h - 3}" class="value" text-anchor="{anchor}">'
+                           f'{v:.2f}</text>')
+            y += h + row_gap
+    top, bottom = 70, y + 4
+    grid = []
+    for v in ticks:
+        cls = "one" if v == 1 else "grid"
+        grid.append(f'<line x1="{x(v):.1f}" y1="{top}" x2="{x(v):.1f}" y2="{bottom}" class="{cls}"/>')
+        for ty in (top - 5, bottom + 16):
+            grid.append(f'<text x="{x(v):.1f}" y="{ty}" class="tick" text-anchor="middle">{tick(v)}</text>')
+    axis_y = bottom + 38
+    foot = [
+        f'<text x="{(x0 + x1) / 2:.1f}" y="{axis_y}" class="axis" text-anchor="middle">'
+        "airlock's median time ÷ the other's (log scale; 1 = the same time)</text>",
+        f'<text x="{x(1.0) - 8:.1f}" y="{axis_y + 20}" class="hint" text-anchor="end">◀ airlock faster</text>',
+        f'<text x="{x(1.0) + 8:.1f}" y="{axis_y + 20}" class="hint">airlock slower ▶</text>',
+    ]
+    height = axis_y + 36
+    head = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="DejaVu Sans, Verdana, Arial, sans-serif">',
+        "<style>.title{font-size:17px;font-weight:bold}.sub{font-size:12px;fill:#555}"
+        ".panel{font-size:13.5px;font-weight:bold}.legend,.label{font-size:12px}.value{font-size:11px}"
+        ".tick{font-size:11px;fill:#555}.axis{font-size:13px}.hint{font-size:12px;fill:#555}"
+        ".grid{stroke:#ddd;stroke-width:1}.one{stroke:#222;stroke-width:1.5}</style>",
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
+        '<text x="16" y="24" class="title">airlock: time against the in-process floor, Pillow and other tools</text>',
+        f'<text x="16" y="42" class="sub">{xml(subtitle)}</text>',
+    ]
+    return "\n".join(head + grid + out + foot + ["</svg>", ""])
+
+
+def chart_subtitle(machine_info):
+    m = machine_info
+    parts = [f"{m['nproc']} cores" if "nproc" in m else "", m.get("CPU", ""), m.get("date", ""),
+             "medians; bars grow from 1.0, each value printed; docs/performance.md has the tables"]
+    return "; ".join(p for p in parts if p)
+
+
+def write_chart(path, tables, machine_info):
+    Path(path).write_text(chart_svg(tables, chart_subtitle(machine_info)))
+    print(f"bench: chart written to {path}", file=sys.stderr, flush=True)
+
+
 # ---- main ----
 
 def parse_args():
@@ -548,11 +724,17 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="3 rounds, a smoke check")
     ap.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown into FILE")
     ap.add_argument("--skip-library", action="store_true", help="leave out bench-sanitize's section")
+    ap.add_argument("--chart", metavar="FILE", help="also draw the main ratios as an SVG chart into FILE "
+                    "(--markdown FILE draws one beside it, FILE with the suffix .svg)")
+    ap.add_argument("--from-markdown", metavar="FILE", help="run nothing: take the tables from FILE, which "
+                    "--markdown wrote (docs/performance.md will do), and draw --chart from them")
     a = ap.parse_args()
     if a.quick:
         a.n = 3
     if a.n < 1:
         ap.error("-n must be at least 1")
+    if a.from_markdown and not a.chart:
+        ap.error("--from-markdown needs --chart FILE")
     return a
 
 
@@ -562,6 +744,14 @@ def main():
        os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON):
         os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON, *sys.argv])
     argv = parse_args()
+    if argv.from_markdown:
+        try:
+            tables, machine_info = parse_markdown(Path(argv.from_markdown).read_text())
+            write_chart(argv.chart, tables, machine_info)
+        except (OSError, BenchError) as e:
+            print(f"bench: {e}", file=sys.stderr)
+            return 1
+        return 0
     build = argv.build.resolve()
     n, n_big = argv.n, min(argv.n, max(5, argv.n // 3))
     report = Report()
@@ -587,6 +777,14 @@ def main():
     targets_section(report)
     if argv.markdown:
         write_markdown(argv.markdown, report, argv)
+    charts = [argv.chart] if argv.chart else []
+    if argv.markdown and Path(argv.markdown).with_suffix(".svg") != Path(argv.chart or ""):
+        charts.append(Path(argv.markdown).with_suffix(".svg"))
+    for path in charts:
+        try:
+            write_chart(path, report.tables, dict(machine(argv)))
+        except (OSError, BenchError) as e:
+            report.fail(str(e))
     for f in report.failures:
         print(f"bench: failure: {f}", file=sys.stderr)
     met = sum(target_met(t) for t in report.targets)
