@@ -35,6 +35,13 @@ void limits_default(struct limits *lim)
 		.cpu_ms = 10000,
 		.timeout_ms = 15000,
 		.jpeg_quality = 92,
+		/*
+		 * The worst valid inputs within the limits above take under half of
+		 * cpu_ms with these (docs/performance.md): 3e9 is 16 progressive
+		 * scans at max_pixels, 100 at 30 MP; 768 MiB is RGBA8 at max_pixels.
+		 */
+		.max_jpeg_scan_pixels = 3000000000ull,
+		.max_png_inflated_bytes = 768ull << 20,
 	};
 }
 

@@ -48,10 +48,13 @@ struct limits {
 	uint32_t jpeg_quality;
 	uint32_t strict_sandbox; /* 1: refuse unless every namespace layer is applied */
 	uint32_t reserved;	 /* 0; keeps the size a multiple of 8 */
+	/* decoder work */
+	uint64_t max_jpeg_scan_pixels;	 /* scans read so far x image pixels */
+	uint64_t max_png_inflated_bytes; /* height x (stored row bytes + 1) */
 };
 
 /* No padding anywhere: the struct crosses to the zygote as bytes, and holes would carry stale memory. */
-_Static_assert(sizeof(struct limits) == 5 * sizeof(uint64_t) + 20 * sizeof(uint32_t), "struct limits has padding");
+_Static_assert(sizeof(struct limits) == 7 * sizeof(uint64_t) + 20 * sizeof(uint32_t), "struct limits has padding");
 
 /* Fills lim with the library defaults (the single place they are set). */
 void limits_default(struct limits *lim);

@@ -23,6 +23,7 @@ struct jpeg_state {
 	jmp_buf jmp;
 	int err; /* airlock_error to report after the longjmp */
 	uint32_t max_scans;
+	uint64_t max_scan_pixels;
 	int orientation; /* from the first EXIF APP1, 1 when absent */
 	int saw_exif;
 	uint32_t changes;
@@ -74,6 +75,17 @@ static void on_progress(j_common_ptr cinfo)
 	if (cinfo->is_decompressor && d->input_scan_number > 0 && (uint32_t)d->input_scan_number > st->max_scans) {
 		st->err = AIRLOCK_E_TOO_COMPLEX;
 		st->limit = AIRLOCK_MAX_JPEG_SCANS;
+		longjmp(st->jmp, 1);
+	}
+	/*
+	 * Each progressive scan revisits the whole image: its cost is scans x
+	 * pixels, checked as each scan begins (at most 2^31 scans and 2^34
+	 * pixels, so the product cannot overflow).
+	 */
+	if (cinfo->is_decompressor && d->input_scan_number > 0 &&
+	    (uint64_t)d->input_scan_number * ((uint64_t)d->image_width * d->image_height) > st->max_scan_pixels) {
+		st->err = AIRLOCK_E_TOO_COMPLEX;
+		st->limit = AIRLOCK_MAX_JPEG_SCAN_PIXELS;
 		longjmp(st->jmp, 1);
 	}
 }
@@ -199,7 +211,9 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 		     struct frame *out)
 {
 	struct jpeg_decompress_struct cinfo;
-	struct jpeg_state st = { .max_scans = lim->max_jpeg_scans, .orientation = 1 };
+	struct jpeg_state st = { .max_scans = lim->max_jpeg_scans,
+				 .max_scan_pixels = lim->max_jpeg_scan_pixels,
+				 .orientation = 1 };
 	uint8_t *volatile pixels = NULL;
 	uint8_t *volatile band = NULL; /* rows being oriented */
 	volatile size_t cap = 0;       /* bytes allocated at pixels */

@@ -151,6 +151,14 @@ typedef enum airlock_key {
 
 	/* 1: a request fails with AIRLOCK_E_SANDBOX_UNAVAILABLE unless every namespace layer is applied. default 0 */
 	AIRLOCK_STRICT_SANDBOX = 23,
+
+	/*
+	 * Decoder work, bounded so that the costliest valid input within the
+	 * defaults stays under half the default CPU cap (docs/performance.md).
+	 */
+	AIRLOCK_MAX_JPEG_SCAN_PIXELS = 24, /* JPEG scans x pixels, default 3000000000 -> TOO_COMPLEX */
+	AIRLOCK_MAX_PNG_INFLATED_BYTES =
+		25, /* PNG rows at their stored depth, filter bytes included, default 768 MiB */
 } airlock_key;
 
 /*

@@ -158,6 +158,20 @@ static const struct key_case key_cases[] = {
 	  { 0, AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_NONE), AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_COUNT_),
 	    AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_NONE), HI(AIRLOCK_TYPES_AUDIO), UINT64_MAX },
 	  6 },
+	{ AIRLOCK_MAX_JPEG_SCAN_PIXELS,
+	  "max_jpeg_scan_pixels",
+	  3000000000ull,
+	  { 1, 1ull << 50 },
+	  2,
+	  { 0, (1ull << 50) + 1, UINT64_MAX },
+	  3 },
+	{ AIRLOCK_MAX_PNG_INFLATED_BYTES,
+	  "max_png_inflated_bytes",
+	  768ull << 20,
+	  { 1, 1ull << 40 },
+	  2,
+	  { 0, (1ull << 40) + 1, UINT64_MAX },
+	  3 },
 };
 
 static void test_keys(void)
@@ -189,9 +203,9 @@ static void test_keys(void)
 		}
 	}
 	uint64_t v = 0;
-	tap_ok(airlock_set(ctx, (airlock_key)24, 1) == AIRLOCK_E_BAD_OPTION &&
-		       airlock_get(ctx, (airlock_key)24, &v) == AIRLOCK_E_BAD_OPTION,
-	       "key 24 (one past the last key) is an unknown option");
+	tap_ok(airlock_set(ctx, (airlock_key)26, 1) == AIRLOCK_E_BAD_OPTION &&
+		       airlock_get(ctx, (airlock_key)26, &v) == AIRLOCK_E_BAD_OPTION,
+	       "key 26 (one past the last key) is an unknown option");
 	tap_ok(airlock_set(NULL, AIRLOCK_MONO, 1) == AIRLOCK_E_INVALID_ARG &&
 		       airlock_get(ctx, AIRLOCK_MONO, NULL) == AIRLOCK_E_INVALID_ARG,
 	       "NULL context or value pointer is an invalid argument");
