@@ -195,6 +195,26 @@ typedef struct airlock_ctx airlock_ctx;
 AIRLOCK_API int airlock_open(airlock_ctx **out);
 
 /*
+ * airlock_open(), and also which helper was started (or tried) and why it
+ * failed, for a message to a person: the error code stays the API.
+ *
+ * helper: caller-owned buffer of helper_size bytes, or NULL with
+ * helper_size 0. Receives the helper's path, NUL-terminated and cut to fit:
+ * AIRLOCK_ZYGOTE, or where the library looked for the installed helper.
+ * sys_errno: NULL, or receives 0 on success and otherwise an errno value:
+ * posix_spawn()'s (ENOENT, EACCES, ENOEXEC, ...) when the helper could not
+ * be executed; EMFILE or ENFILE with AIRLOCK_E_IO; ETIMEDOUT when it sent
+ * no hello in time; EPIPE when it ended without one (not a helper, or it
+ * died starting); EPROTO for a hello from another airlock build;
+ * ENAMETOOLONG for a path over 4095 bytes; with
+ * AIRLOCK_E_SANDBOX_UNAVAILABLE, the errno of the confinement step that failed.
+ *
+ * Both are written on every return but AIRLOCK_E_INVALID_ARG (out NULL, or
+ * helper NULL with helper_size > 0); *out is set only on success.
+ */
+AIRLOCK_API int airlock_open_detail(airlock_ctx **out, char *helper, size_t helper_size, int *sys_errno);
+
+/*
  * Ends the zygote (which kills its workers) and reaps it; accepts NULL.
  * Requests other threads are running on ctx at that moment end with
  * AIRLOCK_E_CLOSED, and airlock_close() returns once the last of them has
