@@ -740,7 +740,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 {
 	airlock_ctx *ctx = NULL;
 	airlock_result *r = NULL;
-	airlock_report rep = { 0 };
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	uint8_t *in = NULL;
 	size_t in_len = 0;
 	int in_fd = -1, rc, status;

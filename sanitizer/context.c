@@ -42,6 +42,9 @@
 #error "AIRLOCK_LIBEXECDIR and AIRLOCK_LIBEXEC_REL must be defined by the build"
 #endif
 
+/* The 0.4.0 layout of airlock_report, the smallest a caller may pass (see docs/api.md, Versioning and ABI). */
+#define REPORT_SIZE_MIN (offsetof(airlock_report, layers) + sizeof(uint32_t))
+
 /* ---- finding and starting the zygote ---- */
 
 /* Formats the helper's path into ctx->helper; 0, or -ENAMETOOLONG when it does not fit. */
@@ -839,15 +842,30 @@ out:
 	return rc;
 }
 
+/*
+ * Copies rep into the caller's report, whose size member says how much of
+ * it the caller's header knew: a caller built against a later header, with
+ * a larger struct, keeps its own (zero-initialised) values in the fields
+ * this library does not know, and one built against this header gets them all.
+ */
+static void report_out(airlock_report *report, const airlock_report *rep)
+{
+	size_t n = report->size < sizeof(*rep) ? report->size : sizeof(*rep);
+	memcpy((char *)report + sizeof(rep->size), (const char *)rep + sizeof(rep->size), n - sizeof(rep->size));
+}
+
 AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
 					airlock_result **out, airlock_report *report)
 {
-	airlock_report rep = { 0 };
+	airlock_report rep = { .size = sizeof(rep) };
 	airlock_event_fn event_fn;
 	void *event_user;
 
+	/* An unset size is a caller built without AIRLOCK_REPORT_INIT: nothing is written to its struct. */
+	if (report && report->size < REPORT_SIZE_MIN)
+		return AIRLOCK_E_INVALID_ARG;
 	if (report)
-		*report = rep;
+		report_out(report, &rep);
 	if (!ctx || !out || (!buf && len > 0) || (unsigned)expect >= AIRLOCK_TYPE_COUNT_)
 		return AIRLOCK_E_INVALID_ARG;
 	pthread_mutex_lock(&ctx->lock);
@@ -866,6 +884,7 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		airlock_event ev = {
+			.size = sizeof(ev),
 			.time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
 			.error = rc,
 			.type = rep.type,
@@ -878,7 +897,7 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 		event_fn(event_user, &ev);
 	}
 	if (report)
-		*report = rep;
+		report_out(report, &rep);
 
 	pthread_mutex_lock(&ctx->lock);
 	if (--ctx->inflight == 0 && ctx->closing)

@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 		struct outcome o = { 0 };
 		if (sandbox) {
 			airlock_result *r = NULL;
-			airlock_report rep;
+			airlock_report rep = AIRLOCK_REPORT_INIT;
 			o.rc = airlock_sanitize_report(ctx[alpha], buf, len, AIRLOCK_TYPE_NONE, &r, &rep);
 			o.type = rep.type;
 			if (o.rc == AIRLOCK_OK) {

@@ -582,7 +582,8 @@ def _():
             bin_dir = os.path.join(d, "bin")
             os.mkdir(bin_dir, 0o755)
             build = os.path.dirname(AIRLOCK)
-            for src in (AIRLOCK, os.path.join(build, "libairlock.so.0"), os.path.join(build, "airlock-zygote")):
+            soname = os.readlink(os.path.join(build, "libairlock.so"))  # libairlock.so.N, whatever N is
+            for src in (AIRLOCK, os.path.join(build, soname), os.path.join(build, "airlock-zygote")):
                 shutil.copy(src, os.path.join(bin_dir, os.path.basename(src)))
                 os.chmod(os.path.join(bin_dir, os.path.basename(src)), 0o755)
             env = dict(os.environ, AIRLOCK_ZYGOTE=os.path.join(bin_dir, "airlock-zygote"))
