@@ -204,7 +204,9 @@ AIRLOCK_API int airlock_open(airlock_ctx **out);
  *
  * helper: caller-owned buffer of helper_size bytes, or NULL with
  * helper_size 0. Receives the helper's path, NUL-terminated and cut to fit:
- * AIRLOCK_ZYGOTE, or where the library looked for the installed helper.
+ * AIRLOCK_ZYGOTE, or where the library looked for the installed helper;
+ * empty (and *sys_errno 0) when the call failed before choosing one
+ * (AIRLOCK_E_NOMEM, AIRLOCK_E_INTERNAL).
  * sys_errno: NULL, or receives 0 on success and otherwise an errno value:
  * posix_spawn()'s (ENOENT, EACCES, ENOEXEC, ...) when the helper could not
  * be executed; EMFILE or ENFILE with AIRLOCK_E_IO; ETIMEDOUT when it sent
