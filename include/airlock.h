@@ -13,6 +13,10 @@
  *
  * Ownership: every pointer parameter is borrowed for the duration of the
  * call unless its comment says otherwise.
+ *
+ * Versioning (docs/api.md, "Versioning and ABI"): the API follows semantic
+ * versioning, the soname changes with any ABI break, and a struct that may
+ * grow either stays opaque or starts with a size member.
  */
 #ifndef AIRLOCK_H
 #define AIRLOCK_H
@@ -31,7 +35,7 @@ extern "C" {
 #endif
 
 #define AIRLOCK_VERSION_MAJOR 0
-#define AIRLOCK_VERSION_MINOR 3
+#define AIRLOCK_VERSION_MINOR 4
 #define AIRLOCK_VERSION_PATCH 0
 
 /* "MAJOR.MINOR.PATCH" of the library actually loaded; never NULL. */
@@ -203,6 +207,28 @@ typedef struct airlock_ctx airlock_ctx;
 AIRLOCK_API int airlock_open(airlock_ctx **out);
 
 /*
+ * airlock_open(), and also which helper was started (or tried) and why it
+ * failed, for a message to a person: the error code stays the API.
+ *
+ * helper: caller-owned buffer of helper_size bytes, or NULL with
+ * helper_size 0. Receives the helper's path, NUL-terminated and cut to fit:
+ * AIRLOCK_ZYGOTE, or where the library looked for the installed helper;
+ * empty (and *sys_errno 0) when the call failed before choosing one
+ * (AIRLOCK_E_NOMEM, AIRLOCK_E_INTERNAL).
+ * sys_errno: NULL, or receives 0 on success and otherwise an errno value:
+ * posix_spawn()'s (ENOENT, EACCES, ENOEXEC, ...) when the helper could not
+ * be executed; EMFILE or ENFILE with AIRLOCK_E_IO; ETIMEDOUT when it sent
+ * no hello in time; EPIPE when it ended without one (not a helper, or it
+ * died starting); EPROTO for a hello from another airlock build;
+ * ENAMETOOLONG for a path over 4095 bytes; with
+ * AIRLOCK_E_SANDBOX_UNAVAILABLE, the errno of the confinement step that failed.
+ *
+ * Both are written on every return but AIRLOCK_E_INVALID_ARG (out NULL, or
+ * helper NULL with helper_size > 0); *out is set only on success.
+ */
+AIRLOCK_API int airlock_open_detail(airlock_ctx **out, char *helper, size_t helper_size, int *sys_errno);
+
+/*
  * Ends the zygote (which kills its workers) and reaps it; accepts NULL.
  * Requests other threads are running on ctx at that moment end with
  * AIRLOCK_E_CLOSED, and airlock_close() returns once the last of them has
@@ -257,16 +283,29 @@ AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, 
 				 airlock_result **out);
 
 /*
- * Like airlock_sanitize(), and on failure also reports what was known: the
- * detected type (AIRLOCK_TYPE_NONE if none) and elapsed microseconds. Either
- * pointer may be NULL.
+ * Like airlock_sanitize(), and also reports what was known, on success and
+ * on failure: the detected type (AIRLOCK_TYPE_NONE if none), elapsed
+ * microseconds, the limit that tripped and the zygote's layers.
+ *
+ * report: NULL, or a caller-owned struct whose size member the caller has
+ * set to sizeof(airlock_report), most simply with AIRLOCK_REPORT_INIT. A
+ * size below that of the 0.4.0 layout is AIRLOCK_E_INVALID_ARG, and nothing
+ * is written. The library writes only the members it knows and the caller's
+ * size covers: a later, larger airlock_report keeps its newer members as
+ * the caller set them. size itself is never written.
  */
 typedef struct airlock_report {
+	size_t size; /* set by the caller: sizeof(airlock_report) */
 	airlock_type type;
 	uint64_t elapsed_us;
 	uint32_t limit;	 /* the airlock_key that tripped, or 0 */
 	uint32_t layers; /* airlock_layer mask of the zygote the request went to; 0 if it reached none */
 } airlock_report;
+/* A report ready to pass: its size set, everything else 0. */
+#define AIRLOCK_REPORT_INIT                    \
+	{                                      \
+		.size = sizeof(airlock_report) \
+	}
 AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
 					airlock_result **out, airlock_report *report);
 
@@ -320,9 +359,12 @@ AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_r
  * rejection, a sandbox event, an internal failure) is reported once to the
  * context's event function, on the thread that made the request, after the
  * worker is gone. An event holds numbers only: never input bytes, file
- * contents or paths.
+ * contents or paths. size is sizeof(airlock_event) of the library that
+ * filled it in: members that end past it were not filled in (a library
+ * older than the caller's header), so test it before reading newer members.
  */
 typedef struct airlock_event {
+	size_t size;	      /* set by the library */
 	uint64_t time_us;     /* CLOCK_REALTIME at the end of the request, microseconds */
 	int error;	      /* the airlock_error returned */
 	airlock_type type;    /* detected type, or AIRLOCK_TYPE_NONE */

@@ -615,6 +615,12 @@ void cli_log_event(void *user, const airlock_event *ev)
 	else
 		fputs("null", f);
 	json_bits(f, "layers", ev->layers, airlock_layer_name);
+	if (log->helper) {
+		fputs(",\"helper\":", f);
+		cli_json_str(f, log->helper);
+		fputs(",\"reason\":", f);
+		cli_json_str(f, strerror(log->helper_errno));
+	}
 	fputs("}\n", f);
 	if (fclose(f) == 0)
 		fd_write((void *)&log->fd, line, len);
@@ -1023,7 +1029,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 {
 	airlock_ctx *ctx = NULL;
 	airlock_result *r = NULL;
-	airlock_report rep = { 0 };
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	uint8_t *in = NULL;
 	size_t in_len = 0;
 	int in_fd = -1, rc, status;
@@ -1059,17 +1065,38 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	rc = airlock_open(&ctx);
+	char helper[4096];
+	int why = 0;
+	rc = airlock_open_detail(&ctx, helper, sizeof(helper), &why);
 	if (rc != AIRLOCK_OK) {
-		/* No context, so no event function: the sandbox event is logged here. */
+		/* No context, so no event function: the sandbox event is logged here, with the helper tried. */
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		airlock_event ev = { .time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
+		airlock_event ev = { .size = sizeof(ev),
+				     .time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
 				     .error = rc,
 				     .expect = o->expect };
+		log.helper = helper;
+		log.helper_errno = why;
 		if (log.fd >= 0)
 			cli_log_event(&log, &ev);
-		goto report;
+		if (rc != AIRLOCK_E_HELPER || o->json)
+			goto report;
+		/* Which program, why, and the two ways to fix it: "helper" alone sent people to the source. */
+		const char *env = secure_getenv("AIRLOCK_ZYGOTE"), *slash = strrchr(helper, '/');
+		fprintf(err, "airlock: cannot start helper ");
+		cli_json_str(err, helper);
+		fprintf(err, ": %s",
+			why == EPIPE	? "it ended before its hello: not an airlock-zygote, or it could not start"
+			: why == EPROTO ? "not the airlock-zygote of this library's version"
+					: strerror(why));
+		if (env && *env)
+			fprintf(err, " (AIRLOCK_ZYGOTE names it: point it at airlock-zygote, or unset it)\n");
+		else
+			fprintf(err, " (set AIRLOCK_ZYGOTE, or install airlock-zygote in %.*s)\n",
+				slash ? (int)(slash - helper) : 0, helper);
+		status = exit_for(rc);
+		goto out;
 	}
 	if (log.fd >= 0)
 		airlock_set_event_fn(ctx, cli_log_event, &log);

@@ -94,7 +94,9 @@ void cli_report_fields(FILE *f, const char *input, const char *status, int rc, c
 /* The --log destination and the input its events are about (both borrowed). */
 struct cli_event_log {
 	int fd;
-	const char *input; /* as the caller named it; NULL or "-" is standard input */
+	const char *input;  /* as the caller named it; NULL or "-" is standard input */
+	const char *helper; /* airlock_open() failed: the helper tried, and helper_errno why; else NULL */
+	int helper_errno;
 };
 
 /* An airlock_event_fn: one JSON line, one write(2), to the struct cli_event_log at user. */

@@ -18,6 +18,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,30 +38,54 @@
 #define HELLO_TIMEOUT_MS 10000
 #define KILL_GRACE_MS	 2000
 
-#ifndef AIRLOCK_LIBEXECDIR
-#error "AIRLOCK_LIBEXECDIR must be defined by the build"
+#if !defined(AIRLOCK_LIBEXECDIR) || !defined(AIRLOCK_LIBEXEC_REL)
+#error "AIRLOCK_LIBEXECDIR and AIRLOCK_LIBEXEC_REL must be defined by the build"
 #endif
+
+/* The 0.4.0 layout of airlock_report, the smallest a caller may pass (see docs/api.md, Versioning and ABI). */
+#define REPORT_SIZE_MIN (offsetof(airlock_report, layers) + sizeof(uint32_t))
 
 /* ---- finding and starting the zygote ---- */
 
-static void resolve_helper(airlock_ctx *ctx)
+/* Formats the helper's path into ctx->helper; 0, or -ENAMETOOLONG when it does not fit. */
+__attribute__((format(printf, 2, 3))) static int helper_set(airlock_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(ctx->helper, sizeof(ctx->helper), fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < sizeof(ctx->helper) ? 0 : -ENAMETOOLONG;
+}
+
+/* The helper's path into ctx->helper (docs/api.md, "How the helper binary is found"); 0 or -errno. */
+static int resolve_helper(airlock_ctx *ctx)
 {
 	const char *env = secure_getenv("AIRLOCK_ZYGOTE");
-	if (env && *env) {
-		snprintf(ctx->helper, sizeof(ctx->helper), "%s", env);
-		return;
-	}
-#ifdef AIRLOCK_BUILD_ROOT
-	/* A library loaded from its build tree uses the zygote built beside it. */
+	if (env && *env)
+		return helper_set(ctx, "%s", env);
+
 	static const char anchor = 0;
 	Dl_info info;
-	size_t n = strlen(AIRLOCK_BUILD_ROOT);
-	if (dladdr(&anchor, &info) && info.dli_fname && strncmp(info.dli_fname, AIRLOCK_BUILD_ROOT "/", n + 1) == 0) {
-		snprintf(ctx->helper, sizeof(ctx->helper), "%s", AIRLOCK_BUILD_ZYGOTE);
-		return;
-	}
+	const char *lib = dladdr(&anchor, &info) && info.dli_fname ? info.dli_fname : NULL;
+#ifdef AIRLOCK_BUILD_ROOT
+	/* A library loaded from its build tree uses the zygote built beside it. */
+	if (lib && strncmp(lib, AIRLOCK_BUILD_ROOT "/", strlen(AIRLOCK_BUILD_ROOT) + 1) == 0)
+		return helper_set(ctx, "%s", AIRLOCK_BUILD_ZYGOTE);
 #endif
-	snprintf(ctx->helper, sizeof(ctx->helper), "%s/airlock-zygote", AIRLOCK_LIBEXECDIR);
+	/*
+	 * An installed prefix may have been moved (a wheel, a conda package, an
+	 * unpacked tarball): libexecdir is found from the library's own directory
+	 * first. The path is left unnormalised on purpose: the kernel resolves
+	 * ".." after symlinks (/lib -> usr/lib), which a lexical clean-up would not.
+	 * A program that linked the library statically names itself here, so the
+	 * fixed path stays the fallback.
+	 */
+	const char *slash = lib && lib[0] == '/' ? strrchr(lib, '/') : NULL;
+	if (slash && slash - lib < (ptrdiff_t)sizeof(ctx->helper) &&
+	    helper_set(ctx, "%.*s/%s/airlock-zygote", (int)(slash - lib), lib, AIRLOCK_LIBEXEC_REL) == 0 &&
+	    faccessat(AT_FDCWD, ctx->helper, X_OK, AT_EACCESS) == 0)
+		return 0;
+	return helper_set(ctx, "%s/airlock-zygote", AIRLOCK_LIBEXECDIR);
 }
 
 static void kill_zygote(int pidfd)
@@ -97,27 +122,38 @@ static int fd_error(int fallback)
 	return errno == EMFILE || errno == ENFILE ? AIRLOCK_E_IO : fallback;
 }
 
-/* Starts the zygote and reads its hello. Called with ctx->lock held (or before ctx is shared). */
-static int spawn_zygote(airlock_ctx *ctx)
+/*
+ * Starts the zygote and reads its hello. Called with ctx->lock held (or
+ * before ctx is shared). On failure *why is the reason airlock_open_detail()
+ * documents: an errno, never 0.
+ */
+static int spawn_zygote(airlock_ctx *ctx, int *why)
 {
 	int sv[2] = { -1, -1 }, child_ctl = -1, devnull = -1, pidfd = -1, early = -1, rc = AIRLOCK_E_HELPER;
+	int reason = EIO;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	pid_t pid = -1;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		*why = errno;
 		return fd_error(rc);
+	}
 	/* Above the fds the child overwrites, so each dup2 in the child is a real copy. */
 	child_ctl = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
-	if (child_ctl < 0)
+	if (child_ctl < 0) {
+		reason = errno;
 		rc = fd_error(rc);
+	}
 	int dn = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (dn >= 0) {
 		devnull = fcntl(dn, F_DUPFD_CLOEXEC, 10);
 		close(dn);
 	}
-	if (child_ctl >= 0 && devnull < 0)
+	if (child_ctl >= 0 && devnull < 0) {
+		reason = errno;
 		rc = fd_error(rc);
+	}
 	close(sv[1]);
 	sv[1] = -1;
 	if (child_ctl < 0 || devnull < 0)
@@ -145,8 +181,10 @@ static int spawn_zygote(airlock_ctx *ctx)
 	/* Only the child may hold the other end now, so its exit is EOF here. */
 	close(child_ctl);
 	child_ctl = -1;
-	if (e != 0)
+	if (e != 0) {
+		reason = e;
 		goto out; /* glibc has reaped the child that failed to exec */
+	}
 	/*
 	 * Until the hello brings the zygote's own pidfd, hold one taken now: the
 	 * child has just exec'd and is ours, so this pid is still its own.
@@ -160,6 +198,8 @@ static int spawn_zygote(airlock_ctx *ctx)
 	if (r != 0 || hello.magic != CTL_MAGIC || hello.version != CTL_VERSION) {
 		if (r == -EMFILE)
 			rc = AIRLOCK_E_IO; /* no descriptor for the zygote's pidfd */
+		/* EPIPE: it ended without a hello; EPROTO: a hello from another airlock build. */
+		reason = r != 0 ? -r : EPROTO;
 		if (early >= 0) {
 			kill_zygote(early);
 			reap_zygote(early);
@@ -175,6 +215,8 @@ static int spawn_zygote(airlock_ctx *ctx)
 	}
 	if (hello.status != AIRLOCK_OK) {
 		rc = hello.status == AIRLOCK_E_SANDBOX_UNAVAILABLE ? AIRLOCK_E_SANDBOX_UNAVAILABLE : AIRLOCK_E_HELPER;
+		/* The errno of the step that failed, as the helper saw it: only a number crosses. */
+		reason = hello.err > 0 && hello.err < 4096 ? hello.err : EIO;
 		reap_zygote(pidfd);
 		close(pidfd);
 		goto out;
@@ -185,7 +227,9 @@ static int spawn_zygote(airlock_ctx *ctx)
 	ctx->generation++;
 	sv[0] = -1;
 	rc = AIRLOCK_OK;
+	reason = 0;
 out:
+	*why = reason;
 	if (early >= 0)
 		close(early);
 	if (sv[0] >= 0)
@@ -220,10 +264,14 @@ static void zygote_lost(airlock_ctx *ctx, unsigned gen)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
-AIRLOCK_API int airlock_open(airlock_ctx **out)
+AIRLOCK_API int airlock_open_detail(airlock_ctx **out, char *helper, size_t helper_size, int *sys_errno)
 {
-	if (!out)
+	if (!out || (!helper && helper_size > 0))
 		return AIRLOCK_E_INVALID_ARG;
+	if (helper_size > 0)
+		helper[0] = '\0';
+	if (sys_errno)
+		*sys_errno = 0;
 	airlock_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return AIRLOCK_E_NOMEM;
@@ -239,8 +287,12 @@ AIRLOCK_API int airlock_open(airlock_ctx **out)
 	limits_default(&ctx->lim);
 	ctx->zygote = -1;
 	ctx->ctl = -1;
-	resolve_helper(ctx);
-	int rc = spawn_zygote(ctx);
+	int why = -resolve_helper(ctx);
+	int rc = why ? AIRLOCK_E_HELPER : spawn_zygote(ctx, &why);
+	if (helper_size > 0)
+		snprintf(helper, helper_size, "%s", ctx->helper);
+	if (sys_errno)
+		*sys_errno = why;
 	if (rc != AIRLOCK_OK) {
 		pthread_cond_destroy(&ctx->idle);
 		pthread_mutex_destroy(&ctx->lock);
@@ -249,6 +301,11 @@ AIRLOCK_API int airlock_open(airlock_ctx **out)
 	}
 	*out = ctx;
 	return AIRLOCK_OK;
+}
+
+AIRLOCK_API int airlock_open(airlock_ctx **out)
+{
+	return airlock_open_detail(out, NULL, 0, NULL);
 }
 
 AIRLOCK_API void airlock_close(airlock_ctx *ctx)
@@ -655,7 +712,8 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
 		}
 
 		pthread_mutex_lock(&ctx->lock);
-		int rc = ctx->closing ? AIRLOCK_E_CLOSED : ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx);
+		int why; /* airlock_open_detail() reports it; a replacement's failure is the request's code alone */
+		int rc = ctx->closing ? AIRLOCK_E_CLOSED : ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx, &why);
 		unsigned gen = ctx->generation;
 		x->layers = rc == AIRLOCK_OK ? ctx->layers : 0;
 		/* Strict: a zygote that could not enter every namespace serves no request. */
@@ -786,15 +844,30 @@ out:
 	return rc;
 }
 
+/*
+ * Copies rep into the caller's report, whose size member says how much of
+ * it the caller's header knew: a caller built against a later header, with
+ * a larger struct, keeps its own (zero-initialised) values in the fields
+ * this library does not know, and one built against this header gets them all.
+ */
+static void report_out(airlock_report *report, const airlock_report *rep)
+{
+	size_t n = report->size < sizeof(*rep) ? report->size : sizeof(*rep);
+	memcpy((char *)report + sizeof(rep->size), (const char *)rep + sizeof(rep->size), n - sizeof(rep->size));
+}
+
 AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
 					airlock_result **out, airlock_report *report)
 {
-	airlock_report rep = { 0 };
+	airlock_report rep = { .size = sizeof(rep) };
 	airlock_event_fn event_fn;
 	void *event_user;
 
+	/* An unset size is a caller built without AIRLOCK_REPORT_INIT: nothing is written to its struct. */
+	if (report && report->size < REPORT_SIZE_MIN)
+		return AIRLOCK_E_INVALID_ARG;
 	if (report)
-		*report = rep;
+		report_out(report, &rep);
 	if (!ctx || !out || (!buf && len > 0) || (unsigned)expect >= AIRLOCK_TYPE_COUNT_)
 		return AIRLOCK_E_INVALID_ARG;
 	pthread_mutex_lock(&ctx->lock);
@@ -813,6 +886,7 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		airlock_event ev = {
+			.size = sizeof(ev),
 			.time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
 			.error = rc,
 			.type = rep.type,
@@ -825,7 +899,7 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 		event_fn(event_user, &ev);
 	}
 	if (report)
-		*report = rep;
+		report_out(report, &rep);
 
 	pthread_mutex_lock(&ctx->lock);
 	if (--ctx->inflight == 0 && ctx->closing)

@@ -603,7 +603,7 @@ static void emit(struct scan *s, const char *input, const char *status, int rc, 
 
 static void scan_file(struct scan *s, const struct scan_entry *e)
 {
-	airlock_report rep = { 0 };
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	airlock_result *r = NULL;
 	uint8_t *in = NULL;
 	size_t len = 0;

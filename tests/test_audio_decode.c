@@ -599,7 +599,7 @@ static bool sanitize_both(const struct sandbox *sb, const struct limits *limits,
 
 	*res = NULL;
 	*rc_out = -1;
-	memset(rep, 0, sizeof *rep);
+	*rep = (airlock_report)AIRLOCK_REPORT_INIT;
 	rc = apply_limits(sb->ctx, &lim, &refused);
 	if (rc != AIRLOCK_OK) {
 		diag("airlock_set(%d): %s", (int)refused, airlock_error_name(rc));
@@ -665,7 +665,7 @@ static bool refused_by_libmagic(const struct row *r, const airlock_report *rep, 
 static void run_case_sandboxed(const struct sandbox *sb, const struct row *r, const uint8_t *buf, size_t len)
 {
 	airlock_result *res = NULL;
-	airlock_report rep;
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	airlock_type expect = AIRLOCK_TYPE_NONE;
 	bool pass;
 	int rc;
@@ -1388,7 +1388,7 @@ static void test_long_sandboxed(const struct sandbox *sb, const struct long_inpu
 		const uint8_t *buf = in[i].file.data;
 		const size_t len = (size_t)in[i].file.len;
 		airlock_result *res = NULL;
-		airlock_report rep;
+		airlock_report rep = AIRLOCK_REPORT_INIT;
 		struct limits lim;
 		bool same;
 		int rc;

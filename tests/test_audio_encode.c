@@ -62,7 +62,7 @@ static uint8_t *load(const char *rel, size_t *len)
 
 static int sanitize_buf(const uint8_t *b, size_t n, airlock_type expect, airlock_result **out, airlock_report *rep)
 {
-	airlock_report local;
+	airlock_report local = AIRLOCK_REPORT_INIT;
 	return airlock_sanitize_report(ctx, b, n, expect, out, rep ? rep : &local);
 }
 
@@ -256,7 +256,7 @@ static void test_results(void)
 		const struct fixture *fx = &fixtures[i];
 		const char *fname = fx->fmt == AIRLOCK_SAMPLE_S16 ? "s16" : "f32";
 		airlock_result *r = NULL;
-		airlock_report rep;
+		airlock_report rep = AIRLOCK_REPORT_INIT;
 
 		airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, fx->fmt);
 		int rc = sanitize_file(fx->path, AIRLOCK_TYPE_NONE, &r, &rep);
@@ -819,7 +819,7 @@ static void test_mismatch(void)
 
 	/* More than FLAC's 8 channels: WAV takes it, FLAC refuses. */
 	airlock_result *r = NULL;
-	airlock_report rep;
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	int rc = sanitize_file("corpus/audio/wav_64_channels.wav", AIRLOCK_TYPE_NONE, &r, &rep);
 	tap_ok(rc == AIRLOCK_E_OUT_OF_RANGE && rep.limit == AIRLOCK_MAX_CHANNELS,
 	       "64-channel WAV over the default max_channels: out of range, limit max_channels");
@@ -853,7 +853,7 @@ static void test_model_ready(void)
 {
 	const char *path = "corpus/audio/mp3_stereo_44k.mp3";
 	airlock_result *src = NULL, *r = NULL;
-	airlock_report rep;
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 
 	if (!tap_ok(sanitize_file(path, AIRLOCK_TYPE_NONE, &src, NULL) == AIRLOCK_OK &&
 			    airlock_result_rate(src) == 44100 && airlock_result_channels(src) == 2,
@@ -1018,7 +1018,7 @@ static void test_limits(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct limit_case *c = &cases[i];
 		airlock_result *r = NULL;
-		airlock_report rep;
+		airlock_report rep = AIRLOCK_REPORT_INIT;
 		size_t len = 0;
 		uint8_t *b = load(c->path, &len);
 		airlock_type want_type = strstr(c->path, ".png")    ? AIRLOCK_TYPE_PNG
@@ -1042,7 +1042,7 @@ static void test_limits(void)
 
 	/* The expectation: a WAV is not a FLAC. */
 	airlock_result *r = NULL;
-	airlock_report rep;
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	int rc = sanitize_file("corpus/audio/wav_s16_stereo_8k.wav", AIRLOCK_TYPE_FLAC, &r, &rep);
 	tap_ok(rc == AIRLOCK_E_TYPE_MISMATCH && !r && rep.type == AIRLOCK_TYPE_WAV,
 	       "a WAV expected to be FLAC: type mismatch, the report names WAV");

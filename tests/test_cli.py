@@ -27,6 +27,7 @@ import wave
 import zlib
 
 from tapcheck import Failure, Skip, check, run_tests, test
+from unpriv import unprivileged
 
 if len(sys.argv) != 3:
     sys.stderr.write("usage: test_cli.py AIRLOCK_BINARY SOURCE_ROOT\n")
@@ -1077,18 +1078,8 @@ def run_unprivileged(d, *args):
         return run(*args)
     if not shutil.which("setpriv"):
         raise Skip("root without setpriv: permissions do not stop root")
-    # uid 65534 may not reach the build tree: it runs copies of the CLI, its library ($ORIGIN) and the helper.
-    bin_dir = os.path.join(d, "bin")
-    if not os.path.isdir(bin_dir):
-        os.mkdir(bin_dir, 0o755)
-        build = os.path.dirname(AIRLOCK)
-        for src in (AIRLOCK, os.path.join(build, "libairlock.so.0"), os.path.join(build, "airlock-zygote")):
-            shutil.copy(src, os.path.join(bin_dir, os.path.basename(src)))
-            os.chmod(os.path.join(bin_dir, os.path.basename(src)), 0o755)
-    env = dict(os.environ, AIRLOCK_ZYGOTE=os.path.join(bin_dir, "airlock-zygote"))
-    cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-           os.path.join(bin_dir, os.path.basename(AIRLOCK))] + list(args)
-    return Run(subprocess.run(cmd, capture_output=True, timeout=60, env=env))
+    cmd, env = unprivileged(AIRLOCK, d)
+    return Run(subprocess.run(cmd + list(args), capture_output=True, timeout=60, env=env))
 
 
 @test("-o in a missing directory: exit 73, 'cannot write \"OUT\": No such file or directory', nothing created")

@@ -434,7 +434,7 @@ static void check_live_worker(airlock_ctx *ctx, const char *who, const uint8_t *
 		if (busy)
 			usleep(1000);
 	}
-	struct slow_request q = { .ctx = ctx, .buf = wav, .len = wav_len, .rc = -1 };
+	struct slow_request q = { .ctx = ctx, .buf = wav, .len = wav_len, .rc = -1, .rep = AIRLOCK_REPORT_INIT };
 	atomic_init(&q.done, 0);
 	pthread_t th;
 	const int64_t t0 = now_ms();
@@ -558,7 +558,7 @@ static void check_request(airlock_ctx *ctx, const char *who, const uint8_t *png,
 			  uint32_t want_layers, const char *what)
 {
 	airlock_result *r = UNTOUCHED;
-	airlock_report rep;
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	char names[256];
 	int rc = airlock_sanitize_report(ctx, png, png_len, AIRLOCK_TYPE_NONE, &r, &rep);
 	int ok = rc == want && rep.layers == want_layers;

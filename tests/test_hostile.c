@@ -463,7 +463,7 @@ int main(int argc, char **argv)
 		}
 
 		airlock_result *r = NULL;
-		airlock_report rep;
+		airlock_report rep = AIRLOCK_REPORT_INIT;
 		const int rc = airlock_sanitize_report(ctx, buf, len, expect, &r, &rep);
 		if (rep.elapsed_us > 500000)
 			tap_diag("%s took %llu ms", c.name, (unsigned long long)rep.elapsed_us / 1000);

@@ -55,7 +55,7 @@ static void decode_one(airlock_ctx *ctx, void *magic, uint32_t alpha, const uint
 	*o = (struct outcome){ 0 };
 	if (ctx) {
 		airlock_result *r = NULL;
-		airlock_report rep;
+		airlock_report rep = AIRLOCK_REPORT_INIT;
 		o->rc = airlock_sanitize_report(ctx, buf, len, AIRLOCK_TYPE_NONE, &r, &rep);
 		o->type = rep.type;
 		if (o->rc == AIRLOCK_OK) {

@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	uint8_t *prog = slurp(path, &plen);
 	snprintf(path, sizeof(path), "%s/corpus/images/too_large_20000x20000.png", argv[2]);
 	uint8_t *big = slurp(path, &blen);
-	airlock_report rep;
+	airlock_report rep = AIRLOCK_REPORT_INIT;
 	airlock_set(ctx, AIRLOCK_MAX_JPEG_SCANS, 2);
 	rc = airlock_sanitize_report(ctx, prog, plen, AIRLOCK_TYPE_NONE, &r, &rep);
 	tap_ok(rc == AIRLOCK_E_TOO_COMPLEX, "a progressive JPEG over the scan cap is too_complex (got %s)",

@@ -21,6 +21,7 @@ import tempfile
 import time
 
 from tapcheck import Failure, Skip, check, run_tests, test
+from unpriv import unprivileged
 
 if len(sys.argv) != 4:
     sys.stderr.write("usage: test_scan.py AIRLOCK_BINARY SOURCE_ROOT SHARED_CORPUS\n")
@@ -577,17 +578,8 @@ def _():
         cmd = [AIRLOCK, "scan", t]
         env = None
         if os.geteuid() == 0:
-            # uid 65534 may not reach the build tree (a checkout under /root or a mktemp -d folder is
-            # mode 0700): it runs copies of the CLI, the library beside it ($ORIGIN) and the helper.
-            bin_dir = os.path.join(d, "bin")
-            os.mkdir(bin_dir, 0o755)
-            build = os.path.dirname(AIRLOCK)
-            for src in (AIRLOCK, os.path.join(build, "libairlock.so.0"), os.path.join(build, "airlock-zygote")):
-                shutil.copy(src, os.path.join(bin_dir, os.path.basename(src)))
-                os.chmod(os.path.join(bin_dir, os.path.basename(src)), 0o755)
-            env = dict(os.environ, AIRLOCK_ZYGOTE=os.path.join(bin_dir, "airlock-zygote"))
-            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                   os.path.join(bin_dir, os.path.basename(AIRLOCK)), "scan", t]
+            prefix, env = unprivileged(AIRLOCK, d)
+            cmd = prefix + ["scan", t]
         p = subprocess.run(cmd, capture_output=True, timeout=60, env=env)
         s = Scan(p, 0)
         check(s.rc == EXIT_INTERNAL, "expected exit 70: %r" % (s,))
