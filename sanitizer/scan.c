@@ -161,6 +161,7 @@ enum entry_kind {
 	ENTRY_SYMLINK,	  /* skipped: never followed */
 	ENTRY_SPECIAL,	  /* skipped: FIFO, socket, device */
 	ENTRY_TOO_DEEP,	  /* skipped: a directory SCAN_MAX_DEPTH levels down */
+	ENTRY_TEMP,	  /* skipped: a name of airlock's own temporary files */
 	ENTRY_UNREADABLE, /* error: a directory that could not be opened or read, or an entry not stat()ed */
 };
 
@@ -230,6 +231,15 @@ static int add_entry(struct scan *s, size_t root, enum entry_kind kind, int err,
 	return 0;
 }
 
+/*
+ * The names airlock writes before renaming into place (cli_write_file(),
+ * cli_write_at()) all begin so. One left behind by a run that was killed is
+ * a partial output, not an input: a later scan of that tree skips it, and
+ * says so in its line rather than dropping it silently, so a file of the
+ * caller's that happens to be named so is still accounted for.
+ */
+#define SCAN_TEMP_PREFIX ".airlock-"
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -292,7 +302,8 @@ static int walk(struct scan *s, size_t root, int dfd, const char *input, const c
 		} else if (S_ISLNK(st.st_mode)) {
 			rc = add_entry(s, root, ENTRY_SYMLINK, 0, in, re, 1);
 		} else if (S_ISREG(st.st_mode)) {
-			rc = add_entry(s, root, ENTRY_FILE, 0, in, re, 1);
+			int temp = strncmp(names[i], SCAN_TEMP_PREFIX, strlen(SCAN_TEMP_PREFIX)) == 0;
+			rc = add_entry(s, root, temp ? ENTRY_TEMP : ENTRY_FILE, 0, in, re, 1);
 		} else if (!S_ISDIR(st.st_mode)) {
 			rc = add_entry(s, root, ENTRY_SPECIAL, 0, in, re, 1);
 		} else if (depth + 1 >= SCAN_MAX_DEPTH) {
@@ -677,6 +688,7 @@ static void scan_entry(struct scan *s, const struct scan_entry *e)
 	case ENTRY_SYMLINK: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "symlink", NULL); break;
 	case ENTRY_SPECIAL: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "not_regular", NULL); break;
 	case ENTRY_TOO_DEEP: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "too_deep", NULL); break;
+	case ENTRY_TEMP: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "airlock_temp", NULL); break;
 	case ENTRY_UNREADABLE:
 		say(s, e->input, "cannot read", strerror_r(e->err, ebuf, sizeof(ebuf)));
 		emit(s, e->input, NULL, AIRLOCK_E_IO, &none, NULL, "unreadable", NULL);

@@ -135,7 +135,7 @@ def check_line(j):
     check((j["error"] is None) == (j["status"] in ("ok", "skipped")), "error %r with status %r" %
           (j["error"], j["status"]))
     if j["status"] == "skipped":
-        check(j.get("reason") in ("symlink", "not_regular", "too_deep") and j["layers"] == [] and
+        check(j.get("reason") in ("symlink", "not_regular", "too_deep", "airlock_temp") and j["layers"] == [] and
               j["elapsed_ms"] == 0, "skipped line %r" % j)
     check("output" not in j or j["status"] == "ok", "output on a line that is not ok: %r" % j)
 
@@ -554,6 +554,31 @@ def _():
         got = {os.path.basename(j["input"]): j for j in s.lines}
         check(got["pipe"]["status"] == "skipped" and got["pipe"]["reason"] == "not_regular", "%r" % got["pipe"])
         check(got["a.png"]["status"] == "ok", "%r" % got["a.png"])
+
+
+@test("a stale .airlock-* temporary file in the tree is skipped as airlock_temp, never read; as PATH it is scanned")
+def _():
+    with TempDir() as d:
+        t = os.path.join(d, "in")
+        png = os.path.join(ROOT, "corpus/images/rgb8.png")
+        copy(png, os.path.join(t, "a.png"))
+        # What a killed run leaves beside its outputs: both name shapes airlock writes, and the bare prefix.
+        stale = [".airlock-1a2b3c4d", os.path.join("sub", ".airlock-Xy9Zq1"), os.path.join("sub", ".airlock-x.png")]
+        for n in stale:
+            copy(png, os.path.join(t, n))
+        out = os.path.join(d, "out")
+        s = scan_ok("--out", out, t)
+        got = {os.path.relpath(j["input"], t): j for j in s.lines}
+        check(set(got) == set(stale) | {"a.png"}, "lines %r" % sorted(got))
+        for n in stale:
+            check(got[n]["status"] == "skipped" and got[n]["reason"] == "airlock_temp" and "output" not in got[n],
+                  "%s: %r" % (n, got[n]))
+        check(got["a.png"]["status"] == "ok", "%r" % got["a.png"])
+        check(s.summary["skipped"] == len(stale) and s.summary["ok"] == 1, "%r" % s.summary)
+        check(files_under(out) == {"a.png"}, "outputs %r" % files_under(out))
+        # Named by the caller, it is the caller's file.
+        s = scan_ok(os.path.join(t, stale[0]))
+        check(len(s.lines) == 1 and s.lines[0]["status"] == "ok", "%r" % s.lines)
 
 
 @test("an unreadable file and directory: error lines (io, unreadable), the rest scanned, summary written, exit 70")
