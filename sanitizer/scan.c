@@ -224,7 +224,8 @@ struct scan {
 	pthread_mutex_t wlock;
 	pthread_cond_t wdone;
 	unsigned writing;
-	int interrupted; /* the signal, once one came */
+	int interrupted;      /* the signal, once one came */
+	atomic_int signalled; /* set before the signal is read from the signalfd, so signal_came() never misses it */
 };
 
 static char *join(const char *a, const char *b)
@@ -721,6 +722,26 @@ static void output_end(struct scan *s)
 	pthread_mutex_unlock(&s->wlock);
 }
 
+static const int scan_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+/*
+ * 1 once one of scan_signals came for the scan: pending (blocked in every
+ * thread, not yet read by the main one) or read. Only while run_jobs()
+ * blocks them; otherwise one ends the process.
+ */
+static int signal_came(struct scan *s)
+{
+	sigset_t p;
+	if (atomic_load(&s->signalled))
+		return 1;
+	if (s->done_fd < 0 || sigpending(&p) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(scan_signals) / sizeof(scan_signals[0]); i++)
+		if (sigismember(&p, scan_signals[i]) == 1)
+			return 1;
+	return 0;
+}
+
 static void scan_file(struct scan *s, const struct scan_entry *e)
 {
 	airlock_report rep = { 0 };
@@ -765,6 +786,19 @@ static void scan_file(struct scan *s, const struct scan_entry *e)
 	}
 	current_input = NULL;
 	free(in);
+	/*
+	 * Ctrl-C reaches the whole process group, so the helper and its workers
+	 * too: a request that ends now may have been ended by the signal, and its
+	 * error (helper, worker_crash) would be a false verdict on the file. The
+	 * kernel signals the group in one pass, so the signal is pending here
+	 * long before a request can have failed of it (that takes a death, a
+	 * reap and a report): checking after the request is enough in practice.
+	 * Such a file gets no line and no output, as one the scan did not reach.
+	 */
+	if (signal_came(s)) {
+		airlock_result_free(r);
+		return;
+	}
 
 	if (rc == AIRLOCK_OK && s->out_fd >= 0) {
 		if (!output_begin(s)) {
@@ -829,8 +863,6 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static const int scan_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
 static const char *signal_name(int sig)
 {
 	switch (sig) {
@@ -893,8 +925,11 @@ static void watch(struct scan *s, int sfd, size_t started)
 			return; /* cannot happen with valid fds; the caller still joins the threads */
 		}
 		struct signalfd_siginfo si;
-		if ((p[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-			interrupted(s, (int)si.ssi_signo);
+		if (p[0].revents & POLLIN) {
+			atomic_store(&s->signalled, 1);
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				interrupted(s, (int)si.ssi_signo);
+		}
 		uint64_t v;
 		if ((p[1].revents & POLLIN) && read(s->done_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 			ended += v;
@@ -947,6 +982,10 @@ static void run_jobs(struct scan *s, size_t jobs)
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	free(threads);
+	/* One that came as the last file ended still ends the scan, and says so, rather than when the mask goes. */
+	struct signalfd_siginfo si;
+	if (sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		interrupted(s, (int)si.ssi_signo);
 	pthread_mutex_lock(&s->lock);
 	progress_clear(s);
 	pthread_mutex_unlock(&s->lock);
@@ -1179,6 +1218,7 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 	pthread_cond_init(&s.wdone, NULL);
 	atomic_init(&s.next, 0);
 	atomic_init(&s.stop, 0);
+	atomic_init(&s.signalled, 0);
 
 	/* The extensions a file may get: --to's, or those of the allowed types. */
 	if (o->cli.to) {

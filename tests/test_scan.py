@@ -787,15 +787,20 @@ def default_signals():
         signal.signal(sig, signal.SIG_DFL)
 
 
-@test("SIGINT or SIGTERM mid-write under --out: no .airlock-* left, outputs whole, death by the signal, no child")
+@test("SIGINT or SIGTERM mid-write under --out, or Ctrl-C to the group: no .airlock-* left, no false verdict, "
+      "outputs whole, death by the signal, no child")
 def _():
     with TempDir() as d:
         t = os.path.join(d, "in")
         slow_tree(t, 12)
-        for n, sig in enumerate((signal.SIGINT, signal.SIGTERM, signal.SIGINT)):
+        # group: as Ctrl-C does, to the scan's whole process group, so to the helper and its workers too.
+        for n, (sig, group) in enumerate(((signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True),
+                                          (signal.SIGINT, False))):
             out = os.path.join(d, "out%d" % n)
-            p = subprocess.Popen([AIRLOCK, "scan", "--jobs", "2", "--out", out, t], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, preexec_fn=default_signals)
+            # More jobs for the group: some request is then surely in a worker when the signal comes.
+            jobs = "4" if group else "2"
+            p = subprocess.Popen([AIRLOCK, "scan", "--jobs", jobs, "--out", out, t], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, preexec_fn=default_signals, start_new_session=group)
             try:
                 # Signalled when an output is done and another being written: a temporary file exists right now.
                 deadline = time.monotonic() + 60
@@ -806,7 +811,10 @@ def _():
                 check(p.poll() is None, "the scan ended before it could be interrupted mid-write")
                 kids = descendants(p.pid)
                 check(kids, "no helper process below the scan")
-                p.send_signal(sig)
+                if group:
+                    os.killpg(p.pid, sig)
+                else:
+                    p.send_signal(sig)
                 o, e = p.communicate(timeout=60)
             finally:
                 if p.poll() is None:
@@ -819,6 +827,9 @@ def _():
             check(text == "" or text.endswith("\n"), "a cut line: %r" % text[-200:])
             lines = [json.loads(l) for l in text.splitlines()]
             check(not any(j.get("summary") for j in lines), "a summary after a signal: %r" % lines[-1:])
+            # Every input is clean: an error line would be a request the signal ended, reported as the file's.
+            check(all(j["status"] == "ok" for j in lines), "%s: %r" % (sig.name, [j for j in lines
+                                                                              if j["status"] != "ok"][:2]))
             written = {os.path.relpath(j["output"], out) for j in lines if "output" in j}
             check(written and written == files_under(out), "%s: lines name %r, DIR holds %r" %
                   (sig.name, sorted(written), sorted(files_under(out))))
@@ -881,13 +892,13 @@ def _():
         write(os.path.join(t, "notes.txt"), b"not media\n")
         os.symlink("set0", os.path.join(t, "link"))
         # Long enough for a few redraws on any machine: the tree doubles until a scan takes a second.
-        for _ in range(6):
+        for rnd in range(8):
             t0 = time.monotonic()
             o_pipe, e_pipe, rc, _w = scan_tty(["--jobs", "1", t], False)
-            if time.monotonic() - t0 >= 1.0:
+            if time.monotonic() - t0 >= 1.0 or rnd == 7:
                 break
             for n in os.listdir(os.path.join(t, "set0")):
-                shutil.copyfile(os.path.join(t, "set0", n), os.path.join(t, "set0", "more-" + n))
+                shutil.copyfile(os.path.join(t, "set0", n), os.path.join(t, "set0", "r%d-%s" % (rnd, n)))
         check(rc == EXIT_OK and e_pipe == b"", "stderr a pipe: exit %r, stderr %r" % (rc, e_pipe[:300]))
         total = len(walk_order(t))
         base = stable_stdout(o_pipe)
