@@ -173,6 +173,7 @@ struct scan_options {
 	struct cli_options cli; /* every option of airlock but -o; cli.input and cli.output stay NULL */
 	const char *out_dir;	/* --out DIR, or NULL: write nothing; borrowed from argv */
 	unsigned jobs;		/* --jobs, 1..SCAN_MAX_JOBS */
+	int quiet;		/* --quiet: no progress line on a terminal */
 	size_t npaths;
 	const char **paths; /* the PATH arguments, in order: an array owned by the options, strings borrowed */
 };

@@ -15,17 +15,28 @@
  * assign_outputs()), so the same tree gives the same files whatever the
  * number of jobs, and are written the same way, relative to directory fds
  * opened with O_NOFOLLOW (write_output()).
+ *
+ * SIGINT, SIGTERM and SIGHUP are taken by the main thread from a signalfd
+ * while the files run (watch()), never by a handler: outputs being written
+ * are finished, so no temporary file is left, and the scan dies of the
+ * signal (interrupted()). The same loop draws the progress line.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <poll.h>
 #include <search.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +48,9 @@
 /* Attempts for a request the zygote could not fork a worker for (AIRLOCK_E_BUSY), 10, 40, 160 ms apart. */
 #define SCAN_BUSY_TRIES 4
 
+/* The progress line is redrawn at most this often: more is flicker, and costs the terminal. */
+#define SCAN_PROGRESS_US 250000
+
 void scan_usage(FILE *f)
 {
 	fputs("Usage: airlock scan [OPTIONS] PATH...\n"
@@ -46,11 +60,14 @@ void scan_usage(FILE *f)
 	      "  --jobs N, -j N             decode N files at once, each in its own worker (1; at most 256)\n"
 	      "  --out DIR                  write each clean file under DIR, mirroring its path below PATH,\n"
 	      "                             with the output format's extension (.png .jpg .wav .flac .raw)\n"
+	      "  --quiet                    no progress line on standard error when it is a terminal\n"
 	      "  --help                     this text\n\n"
 	      "Every other option of 'airlock --help' applies to each file, except -o/--output;\n"
 	      "--json is accepted and changes nothing.\n\n"
 	      "Exit status: 0 every file has a verdict (rejections and sandbox events included),\n"
-	      "64 usage (also a PATH that cannot be opened), 70 an internal error on some file or the scan.\n",
+	      "64 usage (also a PATH that cannot be opened), 70 an internal error on some file or the scan.\n"
+	      "On SIGINT, SIGTERM or SIGHUP the outputs being written are finished, no temporary file is\n"
+	      "left, no summary is printed, and the scan dies of the signal (status 128 + its number).\n",
 	      f);
 }
 
@@ -130,6 +147,10 @@ int scan_parse(int argc, char *const argv[], struct scan_options *o, char *err, 
 			o->out_dir = val;
 			continue;
 		}
+		if (strcmp(a, "--quiet") == 0) {
+			o->quiet = 1;
+			continue;
+		}
 		if (strcmp(a, "-o") == 0 || is_opt(a, "output", &val))
 			FAIL(CLI_EXIT_USAGE, "scan writes its outputs with --out DIR, not -o");
 		fwd[nfwd++] = (char *)a;
@@ -161,6 +182,7 @@ enum entry_kind {
 	ENTRY_SYMLINK,	  /* skipped: never followed */
 	ENTRY_SPECIAL,	  /* skipped: FIFO, socket, device */
 	ENTRY_TOO_DEEP,	  /* skipped: a directory SCAN_MAX_DEPTH levels down */
+	ENTRY_TEMP,	  /* skipped: a name of airlock's own temporary files */
 	ENTRY_UNREADABLE, /* error: a directory that could not be opened or read, or an entry not stat()ed */
 };
 
@@ -185,12 +207,25 @@ struct scan {
 	int log_fd;
 	const char **exts; /* candidate output extensions, NULL-terminated */
 	atomic_size_t next;
-	atomic_int stop; /* standard output is gone: take no more files */
+	atomic_int stop; /* standard output is gone, or a signal came: take no more files */
+	int done_fd;	 /* an eventfd each worker thread adds 1 to as it ends, or -1 */
+	uint64_t t0;	 /* when the scan started, and when its files did */
+	uint64_t t_run;
+	int progress; /* draw the progress line on err (a terminal) */
+	int out_tty;  /* out is a terminal too: clear the progress line before each line */
 
 	pthread_mutex_t lock; /* over the rest, and every write to out and err */
 	uint64_t nok, nrejected, nerror, nskipped;
 	uint64_t by_error[SCAN_MAX_ERROR];
 	int out_failed;
+	int shown; /* the progress line is on the terminal */
+
+	/* Outputs being written (output_begin()); a signal waits for them (interrupted()). */
+	pthread_mutex_t wlock;
+	pthread_cond_t wdone;
+	unsigned writing;
+	int interrupted;      /* the signal, once one came */
+	atomic_int signalled; /* set before the signal is read from the signalfd, so signal_came() never misses it */
 };
 
 static char *join(const char *a, const char *b)
@@ -229,6 +264,15 @@ static int add_entry(struct scan *s, size_t root, enum entry_kind kind, int err,
 	s->v[s->n++] = (struct scan_entry){ .input = input, .rel = rel, .root = root, .kind = kind, .err = err };
 	return 0;
 }
+
+/*
+ * The names airlock writes before renaming into place (cli_write_file(),
+ * cli_write_at()) all begin so. One left behind by a run that was killed is
+ * a partial output, not an input: a later scan of that tree skips it, and
+ * says so in its line rather than dropping it silently, so a file of the
+ * caller's that happens to be named so is still accounted for.
+ */
+#define SCAN_TEMP_PREFIX ".airlock-"
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -292,7 +336,8 @@ static int walk(struct scan *s, size_t root, int dfd, const char *input, const c
 		} else if (S_ISLNK(st.st_mode)) {
 			rc = add_entry(s, root, ENTRY_SYMLINK, 0, in, re, 1);
 		} else if (S_ISREG(st.st_mode)) {
-			rc = add_entry(s, root, ENTRY_FILE, 0, in, re, 1);
+			int temp = strncmp(names[i], SCAN_TEMP_PREFIX, strlen(SCAN_TEMP_PREFIX)) == 0;
+			rc = add_entry(s, root, temp ? ENTRY_TEMP : ENTRY_FILE, 0, in, re, 1);
 		} else if (!S_ISDIR(st.st_mode)) {
 			rc = add_entry(s, root, ENTRY_SPECIAL, 0, in, re, 1);
 		} else if (depth + 1 >= SCAN_MAX_DEPTH) {
@@ -528,6 +573,13 @@ static int write_output(const struct scan *s, const airlock_result *r, airlock_f
 
 /* ---- running ---- */
 
+static uint64_t now_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+}
+
 /* The input of the request this thread is making, for its event line. */
 static _Thread_local const char *current_input;
 
@@ -537,10 +589,53 @@ static void scan_log_event(void *user, const airlock_event *ev)
 	cli_log_event(&log, ev);
 }
 
+/* Under s->lock. The cursor is left at the start of an empty line. */
+static void progress_clear(struct scan *s)
+{
+	if (!s->shown)
+		return;
+	fputs("\r\033[K", s->err);
+	fflush(s->err);
+	s->shown = 0;
+}
+
+/*
+ * Under s->lock. One line, cut to the terminal's width so it never wraps
+ * (a wrapped line cannot be redrawn with \r), ended by clear-to-end-of-line
+ * rather than a newline so the next draw replaces it.
+ */
+static void progress_draw(struct scan *s)
+{
+	uint64_t now = now_us(), done = s->nok + s->nrejected + s->nerror + s->nskipped;
+	uint64_t secs = (now - s->t0) / 1000000, run_us = now - s->t_run;
+	double rate = run_us ? (double)done * 1e6 / (double)run_us : 0.0;
+	char text[256], clock[32];
+	if (secs >= 3600)
+		snprintf(clock, sizeof(clock), "%" PRIu64 ":%02u:%02u", secs / 3600, (unsigned)(secs / 60 % 60),
+			 (unsigned)(secs % 60));
+	else
+		snprintf(clock, sizeof(clock), "%u:%02u", (unsigned)(secs / 60), (unsigned)(secs % 60));
+	int n = snprintf(text, sizeof(text),
+			 "airlock scan: %" PRIu64 "/%zu, %.1f/s, %" PRIu64 " ok, %" PRIu64 " rejected, %" PRIu64
+			 " error, %" PRIu64 " skipped, %s",
+			 done, s->n, rate, s->nok, s->nrejected, s->nerror, s->nskipped, clock);
+	struct winsize ws;
+	size_t cols = ioctl(fileno(s->err), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 ? ws.ws_col : 80;
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	if (len > cols - 1)
+		len = cols - 1;
+	fputc('\r', s->err);
+	fwrite(text, 1, len, s->err);
+	fputs("\033[K", s->err);
+	fflush(s->err);
+	s->shown = 1;
+}
+
 /* A message on err for an entry that gets status "error": its line cannot say why. */
 static void say(struct scan *s, const char *input, const char *what, const char *why)
 {
 	pthread_mutex_lock(&s->lock);
+	progress_clear(s);
 	fputs("airlock: scan: ", s->err);
 	cli_json_str(s->err, input);
 	fprintf(s->err, ": %s: %s\n", what, why);
@@ -579,6 +674,8 @@ static void emit(struct scan *s, const char *input, const char *status, int rc, 
 		}
 	}
 	pthread_mutex_lock(&s->lock);
+	if (s->out_tty)
+		progress_clear(s);
 	if (buf)
 		fputs(buf, s->out);
 	else /* no memory for the line: written piecewise, still under the lock */
@@ -601,6 +698,50 @@ static void emit(struct scan *s, const char *input, const char *status, int rc, 
 	free(buf);
 }
 
+/*
+ * An output is written, and its line printed, only between output_begin()
+ * and output_end(), so that a signal can wait for those under way and leave
+ * no temporary file (interrupted()). 0 once a signal came: the file then
+ * gets neither output nor line, as a file the scan did not reach.
+ */
+static int output_begin(struct scan *s)
+{
+	pthread_mutex_lock(&s->wlock);
+	int ok = !s->interrupted;
+	if (ok)
+		s->writing++;
+	pthread_mutex_unlock(&s->wlock);
+	return ok;
+}
+
+static void output_end(struct scan *s)
+{
+	pthread_mutex_lock(&s->wlock);
+	if (--s->writing == 0)
+		pthread_cond_broadcast(&s->wdone);
+	pthread_mutex_unlock(&s->wlock);
+}
+
+static const int scan_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+/*
+ * 1 once one of scan_signals came for the scan: pending (blocked in every
+ * thread, not yet read by the main one) or read. Only while run_jobs()
+ * blocks them; otherwise one ends the process.
+ */
+static int signal_came(struct scan *s)
+{
+	sigset_t p;
+	if (atomic_load(&s->signalled))
+		return 1;
+	if (s->done_fd < 0 || sigpending(&p) != 0)
+		return 0;
+	for (size_t i = 0; i < sizeof(scan_signals) / sizeof(scan_signals[0]); i++)
+		if (sigismember(&p, scan_signals[i]) == 1)
+			return 1;
+	return 0;
+}
+
 static void scan_file(struct scan *s, const struct scan_entry *e)
 {
 	airlock_report rep = AIRLOCK_REPORT_INIT;
@@ -609,7 +750,7 @@ static void scan_file(struct scan *s, const struct scan_entry *e)
 	size_t len = 0;
 	char *output = NULL;
 	const char *reason = NULL;
-	int rc;
+	int rc, writing = 0;
 
 	int fd = open_entry(s, e);
 	if (fd == -ELOOP) { /* became a symlink after the walk */
@@ -645,8 +786,26 @@ static void scan_file(struct scan *s, const struct scan_entry *e)
 	}
 	current_input = NULL;
 	free(in);
+	/*
+	 * Ctrl-C reaches the whole process group, so the helper and its workers
+	 * too: a request that ends now may have been ended by the signal, and its
+	 * error (helper, worker_crash) would be a false verdict on the file. The
+	 * kernel signals the group in one pass, so the signal is pending here
+	 * long before a request can have failed of it (that takes a death, a
+	 * reap and a report): checking after the request is enough in practice.
+	 * Such a file gets no line and no output, as one the scan did not reach.
+	 */
+	if (signal_came(s)) {
+		airlock_result_free(r);
+		return;
+	}
 
 	if (rc == AIRLOCK_OK && s->out_fd >= 0) {
+		if (!output_begin(s)) {
+			airlock_result_free(r);
+			return;
+		}
+		writing = 1;
 		airlock_format fmt = cli_format_for(&s->o->cli, r);
 		char *name = malloc(strlen(e->out) + 8);
 		if (!name) {
@@ -664,6 +823,8 @@ static void scan_file(struct scan *s, const struct scan_entry *e)
 		}
 	}
 	emit(s, e->input, NULL, rc, &rep, r, reason, rc == AIRLOCK_OK ? output : NULL);
+	if (writing)
+		output_end(s);
 	free(output);
 	airlock_result_free(r);
 }
@@ -677,6 +838,7 @@ static void scan_entry(struct scan *s, const struct scan_entry *e)
 	case ENTRY_SYMLINK: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "symlink", NULL); break;
 	case ENTRY_SPECIAL: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "not_regular", NULL); break;
 	case ENTRY_TOO_DEEP: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "too_deep", NULL); break;
+	case ENTRY_TEMP: emit(s, e->input, "skipped", AIRLOCK_OK, &none, NULL, "airlock_temp", NULL); break;
 	case ENTRY_UNREADABLE:
 		say(s, e->input, "cannot read", strerror_r(e->err, ebuf, sizeof(ebuf)));
 		emit(s, e->input, NULL, AIRLOCK_E_IO, &none, NULL, "unreadable", NULL);
@@ -693,14 +855,146 @@ static void *worker(void *arg)
 			break;
 		scan_entry(s, &s->v[i]);
 	}
+	if (s->done_fd >= 0) {
+		uint64_t one = 1;
+		/* Cannot fail short of a bug: the counter would need 2^64 - 1 threads. */
+		(void)!write(s->done_fd, &one, sizeof(one));
+	}
 	return NULL;
 }
 
-static uint64_t now_us(void)
+static const char *signal_name(int sig)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000 + (uint64_t)t.tv_nsec / 1000;
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	default: return "a signal";
+	}
+}
+
+/*
+ * A signal came while files run. No output is begun from now on, and those
+ * being written are finished (renamed into place, or removed by
+ * cli_write_at() when they fail), so no temporary file of this scan is left
+ * in DIR; then the scan dies of the same signal, as a shell expects of an
+ * interrupted command (status 128 + its number), not exit 0 or 70, which
+ * would say the tree was scanned. Requests still in workers are abandoned:
+ * the helper sees its control socket close and kills its workers. No
+ * summary: the lines printed are whole, but the scan did not end.
+ */
+_Noreturn static void interrupted(struct scan *s, int sig)
+{
+	pthread_mutex_lock(&s->wlock);
+	s->interrupted = sig;
+	atomic_store(&s->stop, 1);
+	while (s->writing)
+		pthread_cond_wait(&s->wdone, &s->wlock);
+	/* Kept to the end, as is wlock: no line is cut off, no output begun. */
+	pthread_mutex_lock(&s->lock);
+	progress_clear(s);
+	fprintf(s->err, "airlock: scan interrupted by %s after %" PRIu64 " of %zu entries; no summary\n",
+		signal_name(sig), s->nok + s->nrejected + s->nerror + s->nskipped, s->n);
+	fflush(s->err);
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigemptyset(&dfl.sa_mask);
+	sigaction(sig, &dfl, NULL);
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	/* Pending on this thread until unblocked here; the others keep it blocked, but it ends the process. */
+	raise(sig);
+	pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+	_exit(128 + sig);
+}
+
+/* Until started worker threads have ended: signals, and the progress line. */
+static void watch(struct scan *s, int sfd, size_t started)
+{
+	uint64_t ended = 0, next = now_us() + SCAN_PROGRESS_US;
+	struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = s->done_fd, .events = POLLIN } };
+	while (ended < started) {
+		int timeout = -1;
+		if (s->progress) {
+			uint64_t t = now_us();
+			timeout = next > t ? (int)((next - t + 999) / 1000) : 0;
+		}
+		if (poll(p, 2, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* cannot happen with valid fds; the caller still joins the threads */
+		}
+		struct signalfd_siginfo si;
+		if (p[0].revents & POLLIN) {
+			atomic_store(&s->signalled, 1);
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				interrupted(s, (int)si.ssi_signo);
+		}
+		uint64_t v;
+		if ((p[1].revents & POLLIN) && read(s->done_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+			ended += v;
+		if (s->progress && ended < started && now_us() >= next) {
+			pthread_mutex_lock(&s->lock);
+			progress_draw(s);
+			pthread_mutex_unlock(&s->lock);
+			next = now_us() + SCAN_PROGRESS_US;
+		}
+	}
+}
+
+/*
+ * Runs every entry on up to jobs threads. The signals are blocked before
+ * the threads start, so every thread inherits the mask and they wait for
+ * this one, which reads them from a signalfd: no handler, nothing to keep
+ * async-signal-safe, and a signal never lands in the middle of a write.
+ * The mask is restored at the end; a signal still pending then ends the
+ * process as it would have, with every output complete.
+ */
+static void run_jobs(struct scan *s, size_t jobs)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(scan_signals) / sizeof(scan_signals[0]); i++)
+		sigaddset(&set, scan_signals[i]);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->done_fd = sfd >= 0 ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) : -1;
+	if (s->done_fd < 0) {
+		/* No fds left: run as before, where a signal ends the scan at once. */
+		if (sfd >= 0)
+			close(sfd);
+		sfd = -1;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		s->progress = 0;
+	}
+	pthread_t *threads = calloc(jobs, sizeof(*threads));
+	size_t started = 0;
+	s->t_run = now_us();
+	for (; threads && started < jobs; started++)
+		if (pthread_create(&threads[started], NULL, worker, s) != 0)
+			break;
+	if (started == 0) { /* no thread could start: scan here, one file at a time, signals as before */
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		worker(s);
+	} else if (sfd >= 0) {
+		watch(s, sfd, started);
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	/* One that came as the last file ended still ends the scan, and says so, rather than when the mask goes. */
+	struct signalfd_siginfo si;
+	if (sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		interrupted(s, (int)si.ssi_signo);
+	pthread_mutex_lock(&s->lock);
+	progress_clear(s);
+	pthread_mutex_unlock(&s->lock);
+	if (sfd >= 0)
+		close(sfd);
+	if (s->done_fd >= 0)
+		close(s->done_fd);
+	s->done_fd = -1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
 /* 1 when the directory open at fd is (dev, ino) or below it. */
@@ -906,8 +1200,7 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 {
 	static const char *const all_exts[] = { ".png", ".jpg", ".wav", NULL };
 	const char *exts[4] = { NULL };
-	struct scan s = { .o = o, .out = out, .err = err, .out_fd = -1, .log_fd = -1, .exts = exts };
-	pthread_t *threads = NULL;
+	struct scan s = { .o = o, .out = out, .err = err, .out_fd = -1, .log_fd = -1, .exts = exts, .done_fd = -1 };
 	uint64_t t0 = now_us();
 	int status = CLI_EXIT_OK, rc;
 
@@ -919,9 +1212,13 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 		fprintf(out, "airlock %s\n", airlock_version_string());
 		return CLI_EXIT_OK;
 	}
+	s.t0 = t0;
 	pthread_mutex_init(&s.lock, NULL);
+	pthread_mutex_init(&s.wlock, NULL);
+	pthread_cond_init(&s.wdone, NULL);
 	atomic_init(&s.next, 0);
 	atomic_init(&s.stop, 0);
+	atomic_init(&s.signalled, 0);
 
 	/* The extensions a file may get: --to's, or those of the allowed types. */
 	if (o->cli.to) {
@@ -987,15 +1284,11 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 	if (s.log_fd >= 0)
 		airlock_set_event_fn(s.ctx, scan_log_event, &s.log_fd);
 
-	size_t jobs = o->jobs < s.n ? o->jobs : (s.n ? s.n : 1), started = 0;
-	threads = calloc(jobs, sizeof(*threads));
-	for (; threads && started < jobs; started++)
-		if (pthread_create(&threads[started], NULL, worker, &s) != 0)
-			break;
-	if (started == 0) /* no thread could start: scan here, one file at a time */
-		worker(&s);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
+	/* Progress only for a person watching: never into a pipe or file, and not where \r and ESC [K do nothing. */
+	const char *term = getenv("TERM");
+	s.progress = !o->quiet && isatty(fileno(err)) && !(term && strcmp(term, "dumb") == 0);
+	s.out_tty = isatty(fileno(out));
+	run_jobs(&s, o->jobs < s.n ? o->jobs : (s.n ? s.n : 1));
 
 	summary(&s, now_us() - t0);
 	if (s.out_failed) {
@@ -1006,7 +1299,6 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 	}
 out:
 	airlock_close(s.ctx);
-	free(threads);
 	for (size_t i = 0; i < s.n; i++) {
 		free(s.v[i].input);
 		free(s.v[i].rel);
@@ -1018,5 +1310,7 @@ out:
 	if (s.log_fd >= 0)
 		close(s.log_fd);
 	pthread_mutex_destroy(&s.lock);
+	pthread_mutex_destroy(&s.wlock);
+	pthread_cond_destroy(&s.wdone);
 	return status;
 }

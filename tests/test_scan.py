@@ -11,14 +11,21 @@ Misbehaving workers come from the test zygote tests/evil-zygote, built
 beside the airlock binary.
 """
 
+import fcntl
 import json
 import os
+import re
 import shutil
+import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
+import threading
 import time
+import zlib
 
 from tapcheck import Failure, Skip, check, run_tests, test
 from unpriv import unprivileged
@@ -136,7 +143,7 @@ def check_line(j):
     check((j["error"] is None) == (j["status"] in ("ok", "skipped")), "error %r with status %r" %
           (j["error"], j["status"]))
     if j["status"] == "skipped":
-        check(j.get("reason") in ("symlink", "not_regular", "too_deep") and j["layers"] == [] and
+        check(j.get("reason") in ("symlink", "not_regular", "too_deep", "airlock_temp") and j["layers"] == [] and
               j["elapsed_ms"] == 0, "skipped line %r" % j)
     check("output" not in j or j["status"] == "ok", "output on a line that is not ok: %r" % j)
 
@@ -557,6 +564,31 @@ def _():
         check(got["a.png"]["status"] == "ok", "%r" % got["a.png"])
 
 
+@test("a stale .airlock-* temporary file in the tree is skipped as airlock_temp, never read; as PATH it is scanned")
+def _():
+    with TempDir() as d:
+        t = os.path.join(d, "in")
+        png = os.path.join(ROOT, "corpus/images/rgb8.png")
+        copy(png, os.path.join(t, "a.png"))
+        # What a killed run leaves beside its outputs: both name shapes airlock writes, and the bare prefix.
+        stale = [".airlock-1a2b3c4d", os.path.join("sub", ".airlock-Xy9Zq1"), os.path.join("sub", ".airlock-x.png")]
+        for n in stale:
+            copy(png, os.path.join(t, n))
+        out = os.path.join(d, "out")
+        s = scan_ok("--out", out, t)
+        got = {os.path.relpath(j["input"], t): j for j in s.lines}
+        check(set(got) == set(stale) | {"a.png"}, "lines %r" % sorted(got))
+        for n in stale:
+            check(got[n]["status"] == "skipped" and got[n]["reason"] == "airlock_temp" and "output" not in got[n],
+                  "%s: %r" % (n, got[n]))
+        check(got["a.png"]["status"] == "ok", "%r" % got["a.png"])
+        check(s.summary["skipped"] == len(stale) and s.summary["ok"] == 1, "%r" % s.summary)
+        check(files_under(out) == {"a.png"}, "outputs %r" % files_under(out))
+        # Named by the caller, it is the caller's file.
+        s = scan_ok(os.path.join(t, stale[0]))
+        check(len(s.lines) == 1 and s.lines[0]["status"] == "ok", "%r" % s.lines)
+
+
 @test("an unreadable file and directory: error lines (io, unreadable), the rest scanned, summary written, exit 70")
 def _():
     if os.geteuid() == 0 and not shutil.which("setpriv"):
@@ -683,6 +715,205 @@ def _():
         check(all(j["layers"] == ["rlimits", "no_new_privs", "seccomp"] for j in s.lines), "%r" % (s.lines,))
         s = scan("--strict-sandbox", t, no_userns=False)
         check(s.rc == EXIT_OK and s.summary["error"] == 0, "with every namespace strict refuses nothing: %r" % (s,))
+
+
+# ---- signals and progress ----
+
+def slow_png(w, h):
+    """An RGB PNG that takes airlock a good fraction of a second to decode and to encode again: rows of noise."""
+    row = bytearray(os.urandom(w * 3))
+    raw = bytearray()
+    for y in range(h):
+        k = (y * 7919) % len(row)
+        raw += b"\x00" + row[k:] + row[:k]
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(bytes(raw), 1)) + chunk(b"IEND", b""))
+
+
+def slow_tree(t, n, w=1200):
+    data = slow_png(w, w)
+    for i in range(n):
+        write(os.path.join(t, "set%d" % (i % 2), "f%02d.png" % i), data)
+
+
+def temp_files(top):
+    return [os.path.join(d, n) for d, _dirs, files in os.walk(top) for n in files if n.startswith(".airlock-")]
+
+
+def descendants(pid):
+    """{pid: start time} of every process below pid, from /proc."""
+    kids = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            st = read("/proc/%s/stat" % p).decode("utf-8", "replace")
+        except OSError:
+            continue
+        f = st[st.rindex(")") + 2:].split()
+        kids.setdefault(int(f[1]), []).append((int(p), f[19]))
+    out, todo = {}, [pid]
+    while todo:
+        for c, start in kids.get(todo.pop(), []):
+            out[c] = start
+            todo.append(c)
+    return out
+
+
+def running(pid, start):
+    """pid is still the process that started at start, and not a zombie."""
+    try:
+        st = read("/proc/%d/stat" % pid).decode("utf-8", "replace")
+    except OSError:
+        return False
+    f = st[st.rindex(")") + 2:].split()
+    return f[0] != "Z" and f[19] == start
+
+
+def default_signals():
+    # The test may run with SIGINT ignored (a background job), and exec keeps an ignored signal ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+@test("SIGINT or SIGTERM mid-write under --out, or Ctrl-C to the group: no .airlock-* left, no false verdict, "
+      "outputs whole, death by the signal, no child")
+def _():
+    with TempDir() as d:
+        t = os.path.join(d, "in")
+        slow_tree(t, 12)
+        # group: as Ctrl-C does, to the scan's whole process group, so to the helper and its workers too.
+        for n, (sig, group) in enumerate(((signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True),
+                                          (signal.SIGINT, False))):
+            out = os.path.join(d, "out%d" % n)
+            # More jobs for the group: some request is then surely in a worker when the signal comes.
+            jobs = "4" if group else "2"
+            p = subprocess.Popen([AIRLOCK, "scan", "--jobs", jobs, "--out", out, t], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, preexec_fn=default_signals, start_new_session=group)
+            try:
+                # Signalled when an output is done and another being written: a temporary file exists right now.
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline and p.poll() is None:
+                    if len(files_under(out)) > len(temp_files(out)) and temp_files(out):
+                        break
+                    time.sleep(0.002)
+                check(p.poll() is None, "the scan ended before it could be interrupted mid-write")
+                kids = descendants(p.pid)
+                check(kids, "no helper process below the scan")
+                if group:
+                    os.killpg(p.pid, sig)
+                else:
+                    p.send_signal(sig)
+                o, e = p.communicate(timeout=60)
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            check(p.returncode == -sig, "%s: exit %r, stderr %r" % (sig.name, p.returncode, e[-500:]))
+            check(not temp_files(out), "%s: left %r" % (sig.name, temp_files(out)))
+            check(("interrupted by %s" % sig.name).encode() in e, "%s: stderr %r" % (sig.name, e[-500:]))
+            text = o.decode("utf-8")
+            check(text == "" or text.endswith("\n"), "a cut line: %r" % text[-200:])
+            lines = [json.loads(l) for l in text.splitlines()]
+            check(not any(j.get("summary") for j in lines), "a summary after a signal: %r" % lines[-1:])
+            # Every input is clean: an error line would be a request the signal ended, reported as the file's.
+            check(all(j["status"] == "ok" for j in lines), "%s: %r" % (sig.name, [j for j in lines
+                                                                              if j["status"] != "ok"][:2]))
+            written = {os.path.relpath(j["output"], out) for j in lines if "output" in j}
+            check(written and written == files_under(out), "%s: lines name %r, DIR holds %r" %
+                  (sig.name, sorted(written), sorted(files_under(out))))
+            for n in written:
+                check(read(os.path.join(out, n))[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % n)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and any(running(k, v) for k, v in kids.items()):
+                time.sleep(0.05)
+            left = [k for k, v in kids.items() if running(k, v)]
+            check(not left, "%s: processes of the scan still running: %r" % (sig.name, left))
+
+
+PROGRESS = re.compile(r"airlock scan: (\d+)/(\d+), \d+\.\d/s, (\d+) ok, (\d+) rejected, (\d+) error, "
+                      r"(\d+) skipped, \d+:\d\d")
+
+
+def scan_tty(args, pty_stderr):
+    """A scan whose stderr is a terminal (of 200 columns) or a pipe: (stdout, stderr, exit, wall time)."""
+    env = dict(os.environ, TERM="xterm")
+    if not pty_stderr:
+        p = subprocess.run([AIRLOCK, "scan"] + args, capture_output=True, timeout=120, env=env)
+        return p.stdout, p.stderr, p.returncode, None
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))
+    got = []
+
+    def drain():
+        while True:
+            try:
+                b = os.read(master, 65536)
+            except OSError:  # EIO: the last writer has gone
+                return
+            if not b:
+                return
+            got.append(b)
+    th = threading.Thread(target=drain)
+    th.start()
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run([AIRLOCK, "scan"] + args, stdout=subprocess.PIPE, stderr=slave, timeout=120, env=env)
+    finally:
+        os.close(slave)
+        th.join(30)
+        os.close(master)
+    return p.stdout, b"".join(got), p.returncode, time.monotonic() - t0
+
+
+def stable_stdout(raw):
+    lines = [json.loads(l) for l in raw.decode("utf-8").splitlines()]
+    for j in lines:
+        j.pop("elapsed_ms")
+    return lines
+
+
+@test("a progress line on a terminal stderr, redrawn in place and cleared; none with --quiet or into a pipe")
+def _():
+    with TempDir() as d:
+        t = os.path.join(d, "in")
+        slow_tree(t, 8, w=1600)
+        write(os.path.join(t, "notes.txt"), b"not media\n")
+        os.symlink("set0", os.path.join(t, "link"))
+        # Long enough for a few redraws on any machine: the tree doubles until a scan takes a second.
+        for rnd in range(8):
+            t0 = time.monotonic()
+            o_pipe, e_pipe, rc, _w = scan_tty(["--jobs", "1", t], False)
+            if time.monotonic() - t0 >= 1.0 or rnd == 7:
+                break
+            for n in os.listdir(os.path.join(t, "set0")):
+                shutil.copyfile(os.path.join(t, "set0", n), os.path.join(t, "set0", "r%d-%s" % (rnd, n)))
+        check(rc == EXIT_OK and e_pipe == b"", "stderr a pipe: exit %r, stderr %r" % (rc, e_pipe[:300]))
+        total = len(walk_order(t))
+        base = stable_stdout(o_pipe)
+        check(len(base) == total + 1 and base[-1].get("summary"), "stdout %r" % base[-2:])
+        o_tty, e_tty, rc, wall = scan_tty(["--jobs", "1", t], True)
+        check(rc == EXIT_OK, "exit %r, stderr %r" % (rc, e_tty[-300:]))
+        text = e_tty.decode("utf-8")
+        draws = text.split("\r")[1:]
+        check(draws, "no progress line in %.1f s: %r" % (wall, text[:300]))
+        check(text.endswith("\r\x1b[K"), "the line is not cleared at the end: %r" % text[-200:])
+        check("\n" not in text, "a newline on the terminal: %r" % text[:300])
+        shown = [m for m in (PROGRESS.fullmatch(x[:-3]) for x in draws[:-1]) if m]
+        check(len(shown) == len(draws) - 1 and all(x.endswith("\x1b[K") for x in draws),
+              "not each a progress line ending in ESC [K: %r" % draws[:3])
+        check(len(shown) <= wall * 4 + 2, "%d redraws in %.1f s" % (len(shown), wall))
+        done = [int(m.group(1)) for m in shown]
+        check(done == sorted(done) and all(int(m.group(2)) == total and int(m.group(1)) <= total for m in shown),
+              "counts %r" % [m.group(0) for m in shown])
+        m = shown[-1]
+        check(int(m.group(1)) == sum(int(m.group(k)) for k in (3, 4, 5, 6)), "%r" % m.group(0))
+        o_quiet, e_quiet, rc, _w = scan_tty(["--jobs", "1", "--quiet", t], True)
+        check(rc == EXIT_OK and e_quiet == b"", "--quiet on a terminal: exit %r, stderr %r" % (rc, e_quiet[:300]))
+        check(stable_stdout(o_tty) == base and stable_stdout(o_quiet) == base, "stdout differs with a terminal")
 
 
 # ---- usage ----
