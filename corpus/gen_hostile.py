@@ -1005,20 +1005,20 @@ def cpu_bombs(c):
     c.row("jpeg_arith_1000_scans.jpg", cls, "ok", typ=JPEG_T, opts="max_jpeg_scans=100000", shape="img:64x64x3",
           changes=changes("grey_expanded"), cve=TWO_ISSUES, desc="the same with the scan cap lifted")
     big = "jpeg_scan_bomb_4096_3000_scans.jpg"
-    c.add(big, lambda: jpeg_progressive(4096, 4096, 3000), cls, "too_complex", SCAN_CAP, JPEG_T, cve=TWO_ISSUES,
-          large=True, desc="4096x4096 progressive, 3001 scans of EOB runs: 240 KB worth ~10 s of CPU; the cap stops it")
-    c.row(big, cls, "too_complex", "max_jpeg_scan_pixels", JPEG_T, opts="max_jpeg_scans=100000", cve=TWO_ISSUES,
-          desc="the same with the scan cap lifted: scans x pixels passes 3e9 at scan 179")
-    c.row(big, cls, "cpu_limit", "cpu_ms", opts="max_jpeg_scans=100000,max_jpeg_scan_pixels=1125899906842624,cpu_ms=1000",
-          cve=TWO_ISSUES,
-          desc="both caps lifted: SIGXCPU after 1 s of CPU, long before the wall-clock timeout")
+    c.add(big, lambda: jpeg_progressive(4096, 4096, 3000), cls, "too_complex", "max_jpeg_coeffs", JPEG_T,
+          cve=TWO_ISSUES, large=True, desc="4096x4096 progressive, 3001 scans of EOB runs: 240 KB worth ~10 s of "
+          "CPU; its scans pass the 400e6 coefficient cap within 30 scans")
+    c.row(big, cls, "too_complex", SCAN_CAP, JPEG_T, opts="max_jpeg_coeffs=1125899906842624", cve=TWO_ISSUES,
+          desc="the same with the coefficient cap lifted: the scan cap stops it")
+    c.row(big, cls, "cpu_limit", "cpu_ms", opts="max_jpeg_scans=100000,max_jpeg_coeffs=1125899906842624,cpu_ms=1000",
+          cve=TWO_ISSUES, desc="both caps lifted: SIGXCPU after 1 s of CPU, long before the wall-clock timeout")
     big = "jpeg_arith_scan_bomb_4096_5000_scans.jpg"
-    c.add(big, lambda: jpeg_arith_progressive(4096, 4096, 5000), cls, "too_complex", SCAN_CAP, JPEG_T,
+    c.add(big, lambda: jpeg_arith_progressive(4096, 4096, 5000), cls, "too_complex", "max_jpeg_coeffs", JPEG_T,
           cve=TWO_ISSUES, large=True,
-          desc="4096x4096 arithmetic-coded progressive, 5001 scans in 60 KB: ~20 s of CPU; the cap stops it")
-    c.row(big, cls, "too_complex", "max_jpeg_scan_pixels", JPEG_T, opts="max_jpeg_scans=100000", cve=TWO_ISSUES,
-          desc="the same with the scan cap lifted: scans x pixels passes 3e9 at scan 179")
-    c.row(big, cls, "cpu_limit", "cpu_ms", opts="max_jpeg_scans=100000,max_jpeg_scan_pixels=1125899906842624,cpu_ms=1000",
+          desc="4096x4096 arithmetic-coded progressive, 5001 scans in 60 KB: ~20 s of CPU; the coefficient cap stops it")
+    c.row(big, cls, "too_complex", SCAN_CAP, JPEG_T, opts="max_jpeg_coeffs=1125899906842624", cve=TWO_ISSUES,
+          desc="the same with the coefficient cap lifted: the scan cap stops it")
+    c.row(big, cls, "cpu_limit", "cpu_ms", opts="max_jpeg_scans=100000,max_jpeg_coeffs=1125899906842624,cpu_ms=1000",
           cve=TWO_ISSUES, desc="both caps lifted: stopped by the CPU limit")
 
 
@@ -1712,17 +1712,17 @@ def size_limits(c):
           desc="the same file exactly at the limit")
     c.row("png_over_max_input_bytes.png", cls, "ok", typ=PNG_T, shape="img:16x8x3",
           opts="max_input_bytes=%d" % len(p), desc="the same file exactly at the limit")
-    # Decoder work: a 16x8 RGB8 PNG is 8 rows of 1 + 48 stored bytes; 1001 scans of a 64x64 JPEG
-    # are 1001 x 4096 scan pixels, counted as each scan begins.
+    # Decoder work: a 16x8 RGB8 PNG is 8 rows of 1 + 48 stored bytes; the 64x64 grey JPEG's 64 blocks
+    # are coded once by its DC scan and 63 times by each of its 1000 AC scans: 64 x 63001 coefficients.
     c.row("png_over_max_input_bytes.png", cls, "too_large", "max_png_inflated_bytes", typ=PNG_T,
           opts="max_png_inflated_bytes=391", desc="a PNG whose stored rows (392 bytes) pass the inflated-bytes cap")
     c.row("png_over_max_input_bytes.png", cls, "ok", typ=PNG_T, shape="img:16x8x3",
           opts="max_png_inflated_bytes=392", desc="the same file exactly at the limit")
-    c.row("jpeg_1000_scans.jpg", cls, "too_complex", "max_jpeg_scan_pixels", typ=JPEG_T,
-          opts="max_jpeg_scans=100000,max_jpeg_scan_pixels=4100095",
-          desc="1001 progressive scans of 64x64: one scan pixel over the scans x pixels cap")
+    c.row("jpeg_1000_scans.jpg", cls, "too_complex", "max_jpeg_coeffs", typ=JPEG_T,
+          opts="max_jpeg_scans=100000,max_jpeg_coeffs=4032063",
+          desc="1001 progressive scans of 64x64: one coefficient over the JPEG coefficient cap")
     c.row("jpeg_1000_scans.jpg", cls, "ok", typ=JPEG_T, shape="img:64x64x3", changes=changes("grey_expanded"),
-          opts="max_jpeg_scans=100000,max_jpeg_scan_pixels=4100096", desc="the same file exactly at the limit")
+          opts="max_jpeg_scans=100000,max_jpeg_coeffs=4032064", desc="the same file exactly at the limit")
 
 
 # What libsndfile makes of the ADPCM tricks once airlock lets it parse them (allow_extra_codecs=1).

@@ -37,10 +37,12 @@ void limits_default(struct limits *lim)
 		.jpeg_quality = 92,
 		/*
 		 * The worst valid inputs within the limits above take under half of
-		 * cpu_ms with these (docs/performance.md): 3e9 is 16 progressive
-		 * scans at max_pixels, 100 at 30 MP; 768 MiB is RGBA8 at max_pixels.
+		 * cpu_ms with these (docs/performance.md). 400e6 coefficients are a
+		 * baseline 4:2:0 JPEG at max_pixels (269e6) and then some, or
+		 * libjpeg's standard progressive script up to about 100 MP (713e6
+		 * at max_pixels, 5.3 s of CPU); 768 MiB is RGBA8 at max_pixels.
 		 */
-		.max_jpeg_scan_pixels = 3000000000ull,
+		.max_jpeg_coeffs = 400000000ull,
 		.max_png_inflated_bytes = 768ull << 20,
 	};
 }

@@ -49,7 +49,7 @@ struct limits {
 	uint32_t strict_sandbox; /* 1: refuse unless every namespace layer is applied */
 	uint32_t reserved;	 /* 0; keeps the size a multiple of 8 */
 	/* decoder work */
-	uint64_t max_jpeg_scan_pixels;	 /* scans read so far x image pixels */
+	uint64_t max_jpeg_coeffs;	 /* per scan: blocks of its components x coefficients of its band */
 	uint64_t max_png_inflated_bytes; /* height x (stored row bytes + 1) */
 };
 

@@ -160,7 +160,7 @@ typedef enum airlock_key {
 	 * Decoder work, bounded so that the costliest valid input within the
 	 * defaults stays under half the default CPU cap (docs/performance.md).
 	 */
-	AIRLOCK_MAX_JPEG_SCAN_PIXELS = 24, /* JPEG scans x pixels, default 3000000000 -> TOO_COMPLEX */
+	AIRLOCK_MAX_JPEG_COEFFS = 24, /* coefficients a JPEG's scans code, default 400000000 -> TOO_COMPLEX */
 	AIRLOCK_MAX_PNG_INFLATED_BYTES =
 		25, /* PNG rows at their stored depth, filter bytes included, default 768 MiB */
 } airlock_key;

@@ -47,8 +47,8 @@ static const struct opt {
 	{ "max-height", OPT_NUM, AIRLOCK_MAX_HEIGHT, 1, 0x7fffffff, 1, "N    reject images taller than N (65535)" },
 	{ "max-pixels", OPT_NUM, AIRLOCK_MAX_PIXELS, 1, 1ull << 34, 1, "N    reject images over N pixels (178956970)" },
 	{ "max-scans", OPT_NUM, AIRLOCK_MAX_JPEG_SCANS, 1, 100000, 1, "N     reject JPEGs with more scans (100)" },
-	{ "max-scan-pixels", OPT_NUM, AIRLOCK_MAX_JPEG_SCAN_PIXELS, 1, 1ull << 50, 1,
-	  "N reject JPEGs whose scans x pixels pass N (3000000000)" },
+	{ "max-jpeg-coeffs", OPT_NUM, AIRLOCK_MAX_JPEG_COEFFS, 1, 1ull << 50, 1,
+	  "N reject JPEGs whose scans code more coefficients (400000000)" },
 	{ "max-inflated-bytes", OPT_NUM, AIRLOCK_MAX_PNG_INFLATED_BYTES, 1, 1ull << 40, 1,
 	  "N reject PNGs whose stored rows pass N bytes (805306368)" },
 	{ "timeout-ms", OPT_NUM, AIRLOCK_TIMEOUT_MS, 1, 3600000, 1, "N    wall-clock limit per input (15000)" },
@@ -502,7 +502,7 @@ static const char *key_name(uint32_t key)
 	case AIRLOCK_CPU_MS: return "cpu";
 	case AIRLOCK_TIMEOUT_MS: return "timeout";
 	case AIRLOCK_MAX_JPEG_SCANS: return "max_scans";
-	case AIRLOCK_MAX_JPEG_SCAN_PIXELS: return "max_scan_pixels";
+	case AIRLOCK_MAX_JPEG_COEFFS: return "max_jpeg_coeffs";
 	case AIRLOCK_MAX_PNG_INFLATED_BYTES: return "max_inflated_bytes";
 	case AIRLOCK_ALLOWED_TYPES: return "allow";
 	case AIRLOCK_MAX_SECONDS: return "max_seconds";

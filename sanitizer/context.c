@@ -379,7 +379,7 @@ static const struct key_spec keys[KEY_LIMIT] = {
 	[AIRLOCK_SAMPLE_FORMAT] = { U32(sample_format), .min = AIRLOCK_SAMPLE_S16, .max = AIRLOCK_SAMPLE_F32 },
 	[AIRLOCK_ALLOW_EXTRA_CODECS] = { U32(allow_adpcm), .min = 0, .max = 1 },
 	[AIRLOCK_STRICT_SANDBOX] = { U32(strict_sandbox), .min = 0, .max = 1 },
-	[AIRLOCK_MAX_JPEG_SCAN_PIXELS] = { U64(max_jpeg_scan_pixels), .min = 1, .max = 1ull << 50 },
+	[AIRLOCK_MAX_JPEG_COEFFS] = { U64(max_jpeg_coeffs), .min = 1, .max = 1ull << 50 },
 	[AIRLOCK_MAX_PNG_INFLATED_BYTES] = { U64(max_png_inflated_bytes), .min = 1, .max = 1ull << 40 },
 };
 

@@ -518,7 +518,7 @@ static size_t limit_keys(const struct limits *lim, struct keyval *kv)
 		/* FRAME_FORMAT_* are the airlock_sample_format values. */
 		{ AIRLOCK_SAMPLE_FORMAT, lim->sample_format },
 		{ AIRLOCK_ALLOW_EXTRA_CODECS, lim->allow_adpcm },
-		{ AIRLOCK_MAX_JPEG_SCAN_PIXELS, lim->max_jpeg_scan_pixels },
+		{ AIRLOCK_MAX_JPEG_COEFFS, lim->max_jpeg_coeffs },
 		{ AIRLOCK_MAX_PNG_INFLATED_BYTES, lim->max_png_inflated_bytes },
 	};
 	size_t n = sizeof all / sizeof all[0];

@@ -55,7 +55,7 @@ static const struct {
 	{ "sample_format", AIRLOCK_SAMPLE_FORMAT },
 	{ "allow_extra_codecs", AIRLOCK_ALLOW_EXTRA_CODECS },
 	{ "strict_sandbox", AIRLOCK_STRICT_SANDBOX },
-	{ "max_jpeg_scan_pixels", AIRLOCK_MAX_JPEG_SCAN_PIXELS },
+	{ "max_jpeg_coeffs", AIRLOCK_MAX_JPEG_COEFFS },
 	{ "max_png_inflated_bytes", AIRLOCK_MAX_PNG_INFLATED_BYTES },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

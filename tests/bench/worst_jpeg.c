@@ -10,10 +10,13 @@
  * 64 MiB). Not built by meson: a measurement tool, not a test.
  *
  * Build: cc -O2 -o worst-jpeg tests/bench/worst_jpeg.c -ljpeg
- * Usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral|baseline]
+ * Usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral|baseline|sixteen]
  *   NOISE 0..255 on a gradient (12 gives 63 MiB, 0 a few MiB); "spectral":
  *   spectral selection only (1 + 99 single-pass bands), for comparison;
- *   "baseline": one sequential scan, the cheapest way to code the same image.
+ *   "baseline": one sequential scan, the cheapest way to code the same image;
+ *   "sixteen": DC and, per component, the whole AC band at Al 4 and four
+ *   refinements: 16 scans, the most max_jpeg_scan_pixels (3e9) lets through
+ *   at max_pixels.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +43,7 @@ static void scan(jpeg_scan_info *s, int *n, int comp, int ss, int se, int ah, in
 int main(int argc, char **argv)
 {
 	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral|baseline]\n");
+		fprintf(stderr, "usage: worst-jpeg NOISE ORIENTATION OUT.jpg [spectral|baseline|sixteen]\n");
 		return 2;
 	}
 	const int noise = atoi(argv[1]), orientation = atoi(argv[2]);
@@ -62,6 +65,12 @@ int main(int argc, char **argv)
 		for (int c = 0; c < 3; c++)
 			for (int k = 1; k <= 63; k += k <= 60 ? 2 : 1)
 				scan(s, &n, c, k, k <= 60 ? k + 1 : k, 0, 0);
+	} else if (argc == 5 && strcmp(argv[4], "sixteen") == 0) {
+		for (int c = 0; c < 3; c++) {
+			scan(s, &n, c, 1, 63, 0, 4);
+			for (int al = 3; al >= 0; al--)
+				scan(s, &n, c, 1, 63, al + 1, al);
+		}
 	} else {
 		for (int c = 0; c < 3; c++) {
 			for (int b = 0; b < 3; b++) {

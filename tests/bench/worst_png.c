@@ -9,7 +9,9 @@
  * Not built by meson: a measurement tool, not a test.
  *
  * Build: cc -O2 -o worst-png tests/bench/worst_png.c -lpng16
- * Usage: worst-png NOISE_BITS INTERLACE OUT.png   (NOISE_BITS 0..16, INTERLACE 0 or 1)
+ * Usage: worst-png NOISE_BITS INTERLACE OUT.png [HEIGHT]   (NOISE_BITS 0..16, INTERLACE 0 or 1)
+ *   HEIGHT (default 10922): 6143 rows of 16385 RGBA16 pixels are the most
+ *   max_png_inflated_bytes (768 MiB of stored rows) lets through.
  */
 #include <png.h>
 #include <stdint.h>
@@ -17,15 +19,15 @@
 #include <stdlib.h>
 
 #define W 16385
-#define H 10922
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: worst-png NOISE_BITS INTERLACE OUT.png\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: worst-png NOISE_BITS INTERLACE OUT.png [HEIGHT]\n");
 		return 2;
 	}
 	const int bits = atoi(argv[1]), interlace = atoi(argv[2]);
+	const uint32_t H = argc == 5 ? (uint32_t)atoi(argv[4]) : 10922;
 	FILE *out = fopen(argv[3], "wb");
 	if (!out || bits < 0 || bits > 16)
 		return 2;
