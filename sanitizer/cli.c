@@ -516,6 +516,23 @@ static const char *key_name(uint32_t key)
 	}
 }
 
+void cli_helper_failure(FILE *err, const char *helper, int why)
+{
+	/* Which program, why, and the two ways to fix it: "helper" alone sent people to the source. */
+	const char *env = secure_getenv("AIRLOCK_ZYGOTE"), *slash = strrchr(helper, '/');
+	fprintf(err, "airlock: cannot start helper ");
+	cli_json_str(err, helper);
+	fprintf(err, ": %s",
+		why == EPIPE	? "it ended before its hello: not an airlock-zygote, or it could not start"
+		: why == EPROTO ? "not the airlock-zygote of this library's version"
+				: strerror(why));
+	if (env && *env)
+		fprintf(err, " (AIRLOCK_ZYGOTE names it: point it at airlock-zygote, or unset it)\n");
+	else
+		fprintf(err, " (set AIRLOCK_ZYGOTE, or install airlock-zygote in %.*s)\n",
+			slash ? (int)(slash - helper) : 0, helper);
+}
+
 const char *cli_status(int rc)
 {
 	if (rc == AIRLOCK_OK)
@@ -1082,19 +1099,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 			cli_log_event(&log, &ev);
 		if (rc != AIRLOCK_E_HELPER || o->json)
 			goto report;
-		/* Which program, why, and the two ways to fix it: "helper" alone sent people to the source. */
-		const char *env = secure_getenv("AIRLOCK_ZYGOTE"), *slash = strrchr(helper, '/');
-		fprintf(err, "airlock: cannot start helper ");
-		cli_json_str(err, helper);
-		fprintf(err, ": %s",
-			why == EPIPE	? "it ended before its hello: not an airlock-zygote, or it could not start"
-			: why == EPROTO ? "not the airlock-zygote of this library's version"
-					: strerror(why));
-		if (env && *env)
-			fprintf(err, " (AIRLOCK_ZYGOTE names it: point it at airlock-zygote, or unset it)\n");
-		else
-			fprintf(err, " (set AIRLOCK_ZYGOTE, or install airlock-zygote in %.*s)\n",
-				slash ? (int)(slash - helper) : 0, helper);
+		cli_helper_failure(err, helper, why);
 		status = exit_for(rc);
 		goto out;
 	}

@@ -82,6 +82,9 @@ void cli_json_str(FILE *f, const char *s);
 /* A report's status for rc: "ok", "rejected" (rejected and sandbox classes) or "error". */
 const char *cli_status(int rc);
 
+/* The line for a helper that could not be started: the path tried, why (errno), and how to fix it. */
+void cli_helper_failure(FILE *err, const char *helper, int why);
+
 /*
  * The --json report of one request, from '{"input":' to its elapsed_ms
  * value, without the closing brace, so a caller may add keys after it.

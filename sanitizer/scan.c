@@ -1258,18 +1258,24 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 		s.new_mode = 0666 & ~mask;
 	}
 
-	rc = airlock_open(&s.ctx);
+	char helper[4096];
+	int why = 0;
+	rc = airlock_open_detail(&s.ctx, helper, sizeof(helper), &why);
 	if (rc != AIRLOCK_OK) {
 		/* No context, so no event function: the sandbox event is logged here, as airlock does. */
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		airlock_event ev = { .time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
+		airlock_event ev = { .size = sizeof(ev),
+				     .time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
 				     .error = rc,
 				     .expect = o->cli.expect };
-		struct cli_event_log log = { .fd = s.log_fd, .input = NULL };
+		struct cli_event_log log = { .fd = s.log_fd, .input = NULL, .helper = helper, .helper_errno = why };
 		if (s.log_fd >= 0)
 			cli_log_event(&log, &ev);
-		fprintf(err, "airlock: error: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
+		if (rc == AIRLOCK_E_HELPER)
+			cli_helper_failure(err, helper, why);
+		else
+			fprintf(err, "airlock: error: %s (%s)\n", airlock_strerror(rc), airlock_error_name(rc));
 		status = CLI_EXIT_INTERNAL;
 		goto out;
 	}

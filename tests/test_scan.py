@@ -552,6 +552,21 @@ def _():
               ["dangling", "dir-link", "file-link.png", "real.png", "sub/up"], "%r" % s.lines)
 
 
+@test("a helper that cannot be started: exit 70, no line, the path tried and why on stderr, and in the --log line")
+def _():
+    with TempDir() as d:
+        t = os.path.join(d, "in")
+        copy(os.path.join(ROOT, "corpus/images/rgb8.png"), os.path.join(t, "a.png"))
+        log = os.path.join(d, "events.jsonl")
+        s = scan("--log", log, t, env={"AIRLOCK_ZYGOTE": "/nonexistent/airlock-zygote"})
+        check(s.rc == EXIT_INTERNAL and s.lines == [] and s.summary is None, "%r" % (s,))
+        check(s.err == 'airlock: cannot start helper "/nonexistent/airlock-zygote": No such file or directory '
+              "(AIRLOCK_ZYGOTE names it: point it at airlock-zygote, or unset it)\n", "stderr %r" % s.err)
+        ev = [json.loads(line) for line in read(log).decode().splitlines()]
+        check(len(ev) == 1 and ev[0]["error"] == "helper" and ev[0]["helper"] == "/nonexistent/airlock-zygote" and
+              "No such file" in ev[0]["reason"], "%r" % ev)
+
+
 @test("a FIFO is skipped as not_regular, without blocking the scan")
 def _():
     with TempDir() as d:
