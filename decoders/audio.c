@@ -2,8 +2,12 @@
 /*
  * Audio: untrusted bytes to interleaved float32 or s16 samples.
  *
- * libsndfile does all the codec work, reading the buffer through its virtual
- * I/O; resample.c resamples. What this file adds is policy: the container
+ * The codec work is done by one library per container, each behind a source
+ * (audio_src.h): libsndfile for WAV, AIFF and FLAC, reading the buffer
+ * through its virtual I/O; libmpg123 for MPEG audio (audio_mpeg.c); libogg,
+ * libvorbis and libopus for Ogg (audio_ogg.c). resample.c resamples. Every
+ * stream is read until its data ends, never to a length a header states.
+ * What this file adds is policy: the container
  * must be the type libmagic saw, only a small set of codecs is decoded by
  * default, rate and channel count are checked from the header, and duration
  * and output size are counted from what is really decoded, chunk by chunk,

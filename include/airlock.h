@@ -56,7 +56,7 @@ typedef enum airlock_error {
 	AIRLOCK_E_INPUT_TOO_BIG = 5, /* more input bytes than max_input_bytes */
 	AIRLOCK_E_UNSUPPORTED = 6,   /* valid, but a variant airlock does not decode */
 	AIRLOCK_E_EMPTY = 7,	     /* zero-length input */
-	AIRLOCK_E_TOO_COMPLEX = 8,   /* over a work limit (JPEG scan count, Vorbis setup header) */
+	AIRLOCK_E_TOO_COMPLEX = 8,   /* over a work limit (JPEG scans or coefficients, Vorbis setup header) */
 	AIRLOCK_E_TOO_LONG = 9,	     /* audio: decoded duration or bytes over a limit */
 	AIRLOCK_E_OUT_OF_RANGE = 10, /* audio: sample rate or channel count not allowed */
 
