@@ -21,6 +21,7 @@
 #include "audio.h"
 #include "audio_src.h"
 #include "resample.h"
+#include "vorbis_setup.h"
 
 #include <math.h>
 #include <sndfile.h>
@@ -120,26 +121,6 @@ static sf_count_t mem_tell(void *user)
 
 /* ------------------------------------------------------------------------ */
 /* Bounded walks over the raw container, for what libsndfile does not say. */
-
-static uint32_t be16(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t be24(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
 
 /* Bytes taken by an ID3v2 tag at the start of p (header, body, footer), or 0; at most n. */
 static size_t id3v2_size(const uint8_t *p, size_t n)
@@ -478,58 +459,12 @@ static bool vorbis_comments_present(const uint8_t *p, size_t n)
 	return le32(p + 4 + vendor) != 0;
 }
 
-/*
- * Copies up to want bytes of the start of the second packet (the comment
- * header) of the first logical stream of an Ogg file. Returns the number of
- * bytes copied: fewer than want when the packet or the input ends first.
- */
-static size_t ogg_second_packet(const uint8_t *buf, size_t len, uint8_t *dst, size_t want)
-{
-	size_t p = 0, got = 0;
-	unsigned packet = 0;
-	uint32_t serial = 0;
-
-	while (len - p >= 27 && memcmp(buf + p, "OggS", 4) == 0) {
-		unsigned nseg = buf[p + 26];
-		size_t body = p + 27 + nseg, off;
-
-		if (nseg > len - p - 27)
-			break;
-		if (p == 0)
-			serial = le32(buf + 14);
-		off = body;
-		for (unsigned i = 0; i < nseg; i++) {
-			unsigned seg = buf[p + 27 + i];
-
-			if (le32(buf + p + 14) == serial && packet == 1) {
-				size_t take = seg;
-
-				if (off >= len)
-					return got;
-				if (take > len - off)
-					take = len - off;
-				if (take > want - got)
-					take = want - got;
-				memcpy(dst + got, buf + off, take);
-				got += take;
-				if (got == want)
-					return got;
-			}
-			off += seg;
-			if (le32(buf + p + 14) == serial && seg < 255 && ++packet == 2)
-				return got;
-		}
-		if (off > len)
-			break;
-		p = off;
-	}
-	return got;
-}
-
 static bool ogg_has_metadata(const uint8_t *buf, size_t len)
 {
 	uint8_t head[512];
-	size_t n = ogg_second_packet(buf, len, head, sizeof head);
+	size_t full;
+	/* The comment header is the second packet; its start says whether it holds any comment. */
+	size_t n = ogg_packet_copy(buf, len, 1, head, sizeof head, &full);
 
 	if (n >= 7 && memcmp(head, "\x03vorbis", 7) == 0)
 		return vorbis_comments_present(head + 7, n - 7);

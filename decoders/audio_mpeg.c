@@ -27,11 +27,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* An MPEG audio frame header: sync, no reserved version, layer, bitrate or rate. */
 bool mpeg_sync(const uint8_t *p, size_t n)
 {

@@ -48,6 +48,27 @@ int mpeg_src_open(const uint8_t *buf, size_t len, const struct limits *lim, stru
 /* Opens an Ogg Vorbis (type AIRLOCK_TYPE_VORBIS) or Ogg Opus stream; as above. */
 int ogg_src_open(uint32_t type, const uint8_t *buf, size_t len, const struct limits *lim, struct audio_src *s);
 
+/* Big- and little-endian fields of the containers. */
+static inline uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static inline uint32_t be24(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
 /* An MPEG audio frame header at p: sync, and no reserved version, layer, bitrate or rate. */
 bool mpeg_sync(const uint8_t *p, size_t n);
 
