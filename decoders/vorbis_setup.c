@@ -743,38 +743,3 @@ size_t ogg_packet_copy(const uint8_t *buf, size_t len, unsigned index, uint8_t *
 	}
 	return 0;
 }
-
-int vorbis_setup_check_ogg(const uint8_t *buf, size_t len, uint64_t budget, uint64_t *cost)
-{
-	uint8_t id[30];
-	size_t full = 0, n;
-	uint8_t *setup;
-	unsigned bs0, bs1;
-	int rc;
-
-	if (buf == NULL || cost == NULL)
-		return AIRLOCK_E_INVALID_ARG;
-	/* _vorbis_unpack_info(): version 0, channels and rate not 0, block
-	 * sizes 64 <= bs0 <= bs1 <= 8192, framing bit. */
-	n = ogg_packet_copy(buf, len, 0, id, sizeof id, &full);
-	if (n < sizeof id || memcmp(id, "\x01vorbis", 7) != 0 || le32(id + 7) != 0 || id[11] == 0 ||
-	    le32(id + 12) == 0 || (id[29] & 1) == 0)
-		return AIRLOCK_E_MALFORMED;
-	bs0 = id[28] & 15;
-	bs1 = id[28] >> 4;
-	if (bs0 < 6 || bs1 < bs0 || bs1 > 13)
-		return AIRLOCK_E_MALFORMED;
-	/* libvorbis reads the rate as a signed long from 32 bits; < 1 fails,
-	 * which on LP64 means only 0. */
-
-	ogg_packet_copy(buf, len, 2, NULL, 0, &full);
-	if (full == 0)
-		return AIRLOCK_E_MALFORMED;
-	setup = malloc(full);
-	if (setup == NULL)
-		return AIRLOCK_E_NOMEM;
-	n = ogg_packet_copy(buf, len, 2, setup, full, &full);
-	rc = n == full ? vorbis_setup_check(setup, n, id[11], budget, cost) : AIRLOCK_E_MALFORMED;
-	free(setup);
-	return rc;
-}

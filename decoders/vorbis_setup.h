@@ -82,16 +82,4 @@ size_t ogg_packet_copy(const uint8_t *buf, size_t len, unsigned index, uint8_t *
  */
 int vorbis_setup_check(const uint8_t *pkt, size_t n, uint32_t channels, uint64_t budget, uint64_t *cost);
 
-/*
- * The whole check on an Ogg file: the identification header's channel count
- * (and its other fields, as _vorbis_unpack_info checks them), then
- * vorbis_setup_check() on the setup header. Allocates one copy of the setup
- * packet (at most len bytes) and frees it. buf and cost are borrowed; *cost
- * is written as by vorbis_setup_check().
- *
- * Returns what vorbis_setup_check() returns, AIRLOCK_E_MALFORMED when either
- * header is missing, cut or not Vorbis, or AIRLOCK_E_NOMEM.
- */
-int vorbis_setup_check_ogg(const uint8_t *buf, size_t len, uint64_t budget, uint64_t *cost);
-
 #endif
