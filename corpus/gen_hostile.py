@@ -1353,17 +1353,24 @@ def disguises(c):
                                                                     0, 0) + b"\x00\x00\xff\x00"
     webp = b"RIFF" + struct.pack("<I", 4 + 8 + 10) + b"WEBPVP8L" + struct.pack("<I", 10) + b"\x2f\0\0\0\0" + bytes(5)
     avi = b"RIFF" + struct.pack("<I", 4 + 12) + b"AVI LIST" + struct.pack("<I", 4) + b"hdrl"
-    for name, data, what in (("svg_as.png", svg, "an SVG with a script"),
-                             ("mvg_imagetragick_as.png", mvg, "an ImageMagick MVG with the ImageTragick payload"),
-                             ("mvg_imagetragick_as.jpg", mvg, "the ImageTragick MVG under a JPEG name"),
-                             ("html_as.jpg", HTML, "an HTML page"), ("html_as.wav", HTML, "an HTML page"),
-                             ("pdf_as.png", PDF, "a PDF with JavaScript"), ("zip_as.png", ZIP, "a ZIP archive"),
-                             ("zip_as.mp3", ZIP, "a ZIP archive"), ("elf_as.wav", elf, "an x86-64 ELF executable"),
-                             ("elf_as.png", elf, "an x86-64 ELF executable"), ("gif_as.png", gif, "a GIF"),
-                             ("bmp_as.jpg", bmp, "a BMP"), ("webp_as.wav", webp, "a WebP (RIFF like WAV)"),
-                             ("avi_as.wav", avi, "an AVI (RIFF like WAV)")):
-        c.add(name, data, cls, "type", cve="CVE-2016-3714" if "mvg" in name else "-",
-              desc="%s under a %s name: no allowed type" % (what, name.rsplit(".", 1)[1].upper()))
+    for name, data, what in (("html_as.jpg", HTML, "an HTML page"), ("html_as.wav", HTML, "an HTML page"),
+                             ("zip_as.png", ZIP, "a ZIP archive"), ("zip_as.mp3", ZIP, "a ZIP archive"),
+                             ("elf_as.wav", elf, "an x86-64 ELF executable"),
+                             ("elf_as.png", elf, "an x86-64 ELF executable")):
+        c.add(name, data, cls, "type", desc="%s under a %s name: no allowed type" % (what, name.rsplit(".", 1)[1].upper()))
+    # Media libmagic knows and airlock does not decode: unsupported, and the report names the MIME type.
+    for name, data, mime, what in (("svg_as.png", svg, "image/svg+xml", "an SVG with a script"),
+                                   ("mvg_imagetragick_as.png", mvg, "image/x-mvg",
+                                    "an ImageMagick MVG with the ImageTragick payload"),
+                                   ("mvg_imagetragick_as.jpg", mvg, "image/x-mvg", "the ImageTragick MVG under a JPEG name"),
+                                   ("pdf_as.png", PDF, "application/pdf", "a PDF with JavaScript"),
+                                   ("avi_as.wav", avi, "video/x-msvideo", "an AVI (RIFF like WAV)")):
+        c.add(name, data, cls, "unsupported", typ="mime:" + mime, cve="CVE-2016-3714" if "mvg" in name else "-",
+              desc="%s under a %s name: named, not decoded" % (what, name.rsplit(".", 1)[1].upper()))
+    # Formats airlock decodes since 0.5.0, under another name: the bytes decide.
+    c.add("gif_as.png", gif, cls, "unsupported", typ="gif", desc="a GIF under a PNG name")
+    c.add("bmp_as.jpg", bmp, cls, "unsupported", typ="bmp", desc="a BMP under a JPEG name")
+    c.add("webp_as.wav", webp, cls, "unsupported", typ="webp", desc="a WebP (RIFF like WAV) under a WAV name")
     c.add("html_behind_png_signature.png", PNG_SIG + HTML, cls, "type",
           desc="the PNG signature followed by HTML: with no IHDR libmagic sees no PNG")
     c.add("html_behind_jpeg_soi.jpg", SOI + b"\xff\xe0" + HTML, cls, "malformed", typ=JPEG_T,

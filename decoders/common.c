@@ -18,7 +18,7 @@ void limits_default(struct limits *lim)
 		.max_pixels = 178956970,
 		.memory_bytes = 2048ull << 20,
 		.max_jpeg_scans = 100,
-		.allowed_types = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO,
+		.allowed_types = AIRLOCK_TYPES_DEFAULT,
 		.expect = AIRLOCK_TYPE_NONE,
 		.keep_alpha = 0,
 		.background = 0xFFFFFF,
@@ -44,6 +44,9 @@ void limits_default(struct limits *lim)
 		 */
 		.max_jpeg_coeffs = 400000000ull,
 		.max_png_inflated_bytes = 768ull << 20,
+		/* Pillow+ImageCms's colours; profiles in the wild stay under 1 MiB (a 9-segment CMYK one is 557 KB). */
+		.icc = 1,
+		.max_icc_bytes = 4u << 20,
 	};
 }
 

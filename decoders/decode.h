@@ -51,10 +51,15 @@ struct limits {
 	/* decoder work */
 	uint64_t max_jpeg_coeffs;	 /* per scan: blocks of its components x coefficients of its band */
 	uint64_t max_png_inflated_bytes; /* height x (stored row bytes + 1) */
+	/* colour */
+	uint32_t icc;		/* 1: convert an embedded ICC profile's pixels to sRGB; 0: ignore the profile */
+	uint32_t max_icc_bytes; /* an embedded profile's size */
+	uint32_t webp_lossless; /* host side only: canonical WebP lossless (1) or lossy (0) */
+	uint32_t reserved2;	/* 0; keeps the size a multiple of 8 */
 };
 
 /* No padding anywhere: the struct crosses to the zygote as bytes, and holes would carry stale memory. */
-_Static_assert(sizeof(struct limits) == 7 * sizeof(uint64_t) + 20 * sizeof(uint32_t), "struct limits has padding");
+_Static_assert(sizeof(struct limits) == 7 * sizeof(uint64_t) + 24 * sizeof(uint32_t), "struct limits has padding");
 
 /* Fills lim with the library defaults (the single place they are set). */
 void limits_default(struct limits *lim);
@@ -82,6 +87,7 @@ struct frame {
 	uint64_t frames;   /* audio only: samples per channel */
 	uint32_t changes;  /* airlock_change bits */
 	uint32_t limit;	   /* on failure: the airlock_key that tripped, or 0 */
+	uint32_t mime;	   /* on AIRLOCK_E_UNSUPPORTED: mime_index() of what libmagic saw, or 0 */
 	uint8_t *pixels;
 	size_t size; /* width * height * channels */
 };
@@ -108,6 +114,20 @@ void detect_close(void *magic);
  * AIRLOCK_E_TYPE when the bytes are no type airlock knows.
  */
 int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type);
+/*
+ * The same, and with a cookie also AIRLOCK_E_UNSUPPORTED for a media type
+ * airlock does not decode, its mime_index() in *mime (else 0).
+ */
+int detect_media(void *magic, const uint8_t *buf, size_t len, uint32_t *type, uint32_t *mime);
+
+/*
+ * The table of MIME types airlock names but does not decode (decoders/mime.c):
+ * mime_index() of a libmagic answer is 0 when the answer is no media type;
+ * mime_name() is NULL for 0 or an index past the table.
+ */
+uint32_t mime_index(const char *mime);
+const char *mime_name(uint32_t index);
+uint32_t mime_count(void);
 
 /* Applies the allowlist and the expectation to a detected type. */
 int type_check(const struct limits *lim, uint32_t type);
@@ -133,6 +153,15 @@ void pixels_release(const struct pixel_alloc *pa, void *p, size_t n);
 
 int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
 int jpeg_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
+/* The formats of issue 15; each checks its own signature first. */
+int webp_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		     struct frame *out);
+int gif_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		    struct frame *out);
+int bmp_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		    struct frame *out);
+int tiff_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		     struct frame *out);
 int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
 		    struct frame *out);
 int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,

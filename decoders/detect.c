@@ -15,12 +15,14 @@ static const struct {
 	const char *mime;
 	uint32_t type;
 } mime_types[] = {
-	{ "image/png", AIRLOCK_TYPE_PNG },   { "image/apng", AIRLOCK_TYPE_PNG },
-	{ "image/jpeg", AIRLOCK_TYPE_JPEG }, { "audio/x-wav", AIRLOCK_TYPE_WAV },
-	{ "audio/wav", AIRLOCK_TYPE_WAV },   { "audio/vnd.wave", AIRLOCK_TYPE_WAV },
-	{ "audio/flac", AIRLOCK_TYPE_FLAC }, { "audio/x-flac", AIRLOCK_TYPE_FLAC },
-	{ "audio/mpeg", AIRLOCK_TYPE_MP3 },  { "audio/x-aiff", AIRLOCK_TYPE_AIFF },
-	{ "audio/aiff", AIRLOCK_TYPE_AIFF },
+	{ "image/png", AIRLOCK_TYPE_PNG },	{ "image/apng", AIRLOCK_TYPE_PNG },
+	{ "image/jpeg", AIRLOCK_TYPE_JPEG },	{ "audio/x-wav", AIRLOCK_TYPE_WAV },
+	{ "audio/wav", AIRLOCK_TYPE_WAV },	{ "audio/vnd.wave", AIRLOCK_TYPE_WAV },
+	{ "audio/flac", AIRLOCK_TYPE_FLAC },	{ "audio/x-flac", AIRLOCK_TYPE_FLAC },
+	{ "audio/mpeg", AIRLOCK_TYPE_MP3 },	{ "audio/x-aiff", AIRLOCK_TYPE_AIFF },
+	{ "audio/aiff", AIRLOCK_TYPE_AIFF },	{ "image/webp", AIRLOCK_TYPE_WEBP },
+	{ "image/gif", AIRLOCK_TYPE_GIF },	{ "image/bmp", AIRLOCK_TYPE_BMP },
+	{ "image/x-ms-bmp", AIRLOCK_TYPE_BMP }, { "image/tiff", AIRLOCK_TYPE_TIFF },
 };
 
 static int has_prefix(const uint8_t *buf, size_t len, size_t off, const char *sig, size_t n)
@@ -91,6 +93,18 @@ static uint32_t plain_signature(const uint8_t *buf, size_t len)
 	if (has_prefix(buf, len, 0, "FORM", 4) &&
 	    (has_prefix(buf, len, 8, "AIFF", 4) || has_prefix(buf, len, 8, "AIFC", 4)))
 		return AIRLOCK_TYPE_AIFF;
+	if (has_prefix(buf, len, 0, "RIFF", 4) && has_prefix(buf, len, 8, "WEBP", 4))
+		return AIRLOCK_TYPE_WEBP;
+	if (has_prefix(buf, len, 0, "GIF87a", 6) || has_prefix(buf, len, 0, "GIF89a", 6))
+		return AIRLOCK_TYPE_GIF;
+	if (has_prefix(buf, len, 0, "II*\0", 4) || has_prefix(buf, len, 0, "MM\0*", 4))
+		return AIRLOCK_TYPE_TIFF;
+	/* "BM", then a header size BMP knows: core (12), OS/2 2 (16, 64), V2..V5 (40, 52, 56, 108, 124). */
+	if (has_prefix(buf, len, 0, "BM", 2) && len >= 18) {
+		const uint32_t hs = le32(buf + 14);
+		if (hs == 12 || hs == 16 || hs == 40 || hs == 52 || hs == 56 || hs == 64 || hs == 108 || hs == 124)
+			return AIRLOCK_TYPE_BMP;
+	}
 	if (has_prefix(buf, len, 0, "ID3", 3) || mpeg_frame_header(buf, len))
 		return AIRLOCK_TYPE_MP3;
 	return AIRLOCK_TYPE_NONE;
@@ -123,6 +137,14 @@ void detect_close(void *magic)
 
 int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type)
 {
+	uint32_t mime;
+	return detect_media(magic, buf, len, type, &mime);
+}
+
+int detect_media(void *magic, const uint8_t *buf, size_t len, uint32_t *type, uint32_t *mime_out)
+{
+	*type = AIRLOCK_TYPE_NONE;
+	*mime_out = 0;
 	if (len == 0)
 		return AIRLOCK_E_EMPTY;
 	if (!magic) {
@@ -137,7 +159,11 @@ int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type)
 	if (strcmp(mime, "audio/ogg") == 0 || strcmp(mime, "application/ogg") == 0 ||
 	    strcmp(mime, "audio/x-vorbis+ogg") == 0 || strcmp(mime, "audio/x-opus+ogg") == 0) {
 		*type = ogg_codec(buf, len);
-		return *type == AIRLOCK_TYPE_NONE ? AIRLOCK_E_TYPE : AIRLOCK_OK;
+		if (*type != AIRLOCK_TYPE_NONE)
+			return AIRLOCK_OK;
+		/* Ogg FLAC, Speex, Theora, ...: a known container with a codec airlock does not decode. */
+		*mime_out = mime_index(mime);
+		return AIRLOCK_E_UNSUPPORTED;
 	}
 	for (size_t i = 0; i < sizeof(mime_types) / sizeof(mime_types[0]); i++) {
 		if (strcmp(mime, mime_types[i].mime) == 0) {
@@ -161,7 +187,13 @@ int detect_type(void *magic, const uint8_t *buf, size_t len, uint32_t *type)
 			return AIRLOCK_OK;
 		}
 	}
-	return AIRLOCK_E_TYPE;
+	/*
+	 * A media type (or PDF, PostScript, Flash) libmagic knows and airlock
+	 * does not decode: unsupported, named by its index in decoders/mime.c.
+	 * Anything else (text, archives, executables, unknown bytes) is no type.
+	 */
+	*mime_out = mime_index(mime);
+	return *mime_out ? AIRLOCK_E_UNSUPPORTED : AIRLOCK_E_TYPE;
 }
 
 int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out)
@@ -172,15 +204,16 @@ int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits 
 int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
 		    struct frame *out)
 {
-	uint32_t type = AIRLOCK_TYPE_NONE;
+	uint32_t type = AIRLOCK_TYPE_NONE, mime = 0;
 
 	*out = (struct frame){ 0 };
 	if (len > lim->max_input_bytes) {
 		out->limit = AIRLOCK_MAX_INPUT_BYTES;
 		return AIRLOCK_E_INPUT_TOO_BIG;
 	}
-	int rc = detect_type(magic, buf, len, &type);
+	int rc = detect_media(magic, buf, len, &type, &mime);
 	out->type = type;
+	out->mime = mime;
 	if (rc)
 		return rc;
 	rc = type_check(lim, type);
@@ -196,6 +229,10 @@ int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct li
 	switch (type) {
 	case AIRLOCK_TYPE_PNG: rc = png_decode_into(buf, len, lim, pa, out); break;
 	case AIRLOCK_TYPE_JPEG: rc = jpeg_decode_into(buf, len, lim, pa, out); break;
+	case AIRLOCK_TYPE_WEBP: rc = webp_decode_into(buf, len, lim, pa, out); break;
+	case AIRLOCK_TYPE_GIF: rc = gif_decode_into(buf, len, lim, pa, out); break;
+	case AIRLOCK_TYPE_BMP: rc = bmp_decode_into(buf, len, lim, pa, out); break;
+	case AIRLOCK_TYPE_TIFF: rc = tiff_decode_into(buf, len, lim, pa, out); break;
 	case AIRLOCK_TYPE_WAV:
 	case AIRLOCK_TYPE_FLAC:
 	case AIRLOCK_TYPE_VORBIS:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness: the command-line parsers (sanitizer/cli.c and the
- * "airlock scan" parser in sanitizer/scan.c). Parsing is pure: nothing is
+ * libFuzzer harness: the command-line parsers (cli/cli.c and the
+ * "airlock scan" parser in cli/scan.c). Parsing is pure: nothing is
  * opened, read or run.
  *
  * Input: NUL-separated arguments after an implied argv[0] "airlock"; when

@@ -22,7 +22,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void check_type(int rc, uint32_t type, size_t size)
 {
-	FUZZ_CHECK(size == 0 ? rc == AIRLOCK_E_EMPTY : rc == AIRLOCK_OK || rc == AIRLOCK_E_TYPE);
+	FUZZ_CHECK(size == 0 ? rc == AIRLOCK_E_EMPTY
+			     : rc == AIRLOCK_OK || rc == AIRLOCK_E_TYPE || rc == AIRLOCK_E_UNSUPPORTED);
 	if (rc == AIRLOCK_OK)
 		FUZZ_CHECK(type > AIRLOCK_TYPE_NONE && type < AIRLOCK_TYPE_COUNT_);
 }

@@ -107,15 +107,24 @@ typedef enum airlock_type {
 	AIRLOCK_TYPE_OPUS = 6,	 /* Ogg Opus */
 	AIRLOCK_TYPE_MP3 = 7,
 	AIRLOCK_TYPE_AIFF = 8,
-	AIRLOCK_TYPE_COUNT_ = 9, /* not a type: one past the last */
+	AIRLOCK_TYPE_WEBP = 9,	  /* lossy, lossless, alpha, extended; animated: the first frame */
+	AIRLOCK_TYPE_GIF = 10,	  /* the first frame on the logical screen */
+	AIRLOCK_TYPE_BMP = 11,	  /* Windows and OS/2 bitmaps, uncompressed, RLE and bit fields */
+	AIRLOCK_TYPE_TIFF = 12,	  /* the first image; off the default allowlist (docs/api.md) */
+	AIRLOCK_TYPE_COUNT_ = 13, /* not a type: one past the last */
 } airlock_type;
 
 #define AIRLOCK_TYPE_BIT(t) (1u << (t))
-#define AIRLOCK_TYPES_IMAGE (AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_PNG) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG))
+#define AIRLOCK_TYPES_IMAGE                                                         \
+	(AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_PNG) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG) | \
+	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WEBP) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_GIF) | \
+	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_BMP) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF))
 #define AIRLOCK_TYPES_AUDIO                                                            \
 	(AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WAV) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_FLAC) |    \
 	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_VORBIS) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_OPUS) | \
 	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_MP3) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_AIFF))
+/* The default allowlist: every type but TIFF (docs/api.md, "Types and the default allowlist"). */
+#define AIRLOCK_TYPES_DEFAULT ((AIRLOCK_TYPES_IMAGE & ~AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF)) | AIRLOCK_TYPES_AUDIO)
 
 /* Short name ("png", "jpeg") and MIME type ("image/png"); never NULL. */
 AIRLOCK_API const char *airlock_type_name(airlock_type t);
@@ -163,6 +172,12 @@ typedef enum airlock_key {
 	AIRLOCK_MAX_JPEG_COEFFS = 24, /* coefficients a JPEG's scans code, default 400000000 -> TOO_COMPLEX */
 	AIRLOCK_MAX_PNG_INFLATED_BYTES =
 		25, /* PNG rows at their stored depth, filter bytes included, default 768 MiB */
+
+	/* Colour. */
+	AIRLOCK_ICC = 26,	    /* 1: convert pixels with an embedded ICC profile to sRGB (default); 0: ignore it */
+	AIRLOCK_MAX_ICC_BYTES = 27, /* size of an embedded ICC profile, default 4 MiB -> TOO_LARGE */
+	/* Canonical WebP: 0 lossy at AIRLOCK_JPEG_QUALITY (default), 1 lossless. */
+	AIRLOCK_WEBP_LOSSLESS = 28,
 } airlock_key;
 
 /*
@@ -258,12 +273,13 @@ typedef enum airlock_change {
 	AIRLOCK_CHANGE_GREY_EXPANDED = 1u << 6,
 	AIRLOCK_CHANGE_ALPHA_ADDED = 1u << 7,	    /* opaque alpha added (KEEP_ALPHA) */
 	AIRLOCK_CHANGE_TRAILING_DROPPED = 1u << 8,  /* bytes after IEND / EOI ignored */
-	AIRLOCK_CHANGE_ANIMATION_DROPPED = 1u << 9, /* APNG: default image only */
+	AIRLOCK_CHANGE_ANIMATION_DROPPED = 1u << 9, /* APNG, animated WebP and GIF: the first image only */
 	AIRLOCK_CHANGE_INTERLACE_REMOVED = 1u << 10,
 	AIRLOCK_CHANGE_TRUNCATED = 1u << 11,	    /* audio: fewer frames than the header said */
 	AIRLOCK_CHANGE_DOWNMIXED = 1u << 12,	    /* audio: mixed down to mono */
 	AIRLOCK_CHANGE_RESAMPLED = 1u << 13,	    /* audio: converted to another rate */
 	AIRLOCK_CHANGE_FORMAT_CONVERTED = 1u << 14, /* audio: sample format changed */
+	AIRLOCK_CHANGE_ICC_CONVERTED = 1u << 15,    /* pixels converted from an embedded ICC profile to sRGB */
 } airlock_change;
 
 /* Name of one change bit ("rotated", ...), or NULL for an unknown bit. */
@@ -300,6 +316,12 @@ typedef struct airlock_report {
 	uint64_t elapsed_us;
 	uint32_t limit;	 /* the airlock_key that tripped, or 0 */
 	uint32_t layers; /* airlock_layer mask of the zygote the request went to; 0 if it reached none */
+	/*
+	 * Since 0.5.0. On AIRLOCK_E_UNSUPPORTED: the MIME type libmagic gave
+	 * the input ("image/heic"), a constant string of the library's own
+	 * table, never input bytes; NULL otherwise.
+	 */
+	const char *mime;
 } airlock_report;
 /* A report ready to pass: its size set, everything else 0. */
 #define AIRLOCK_REPORT_INIT                    \
@@ -333,6 +355,7 @@ typedef enum airlock_format {
 	AIRLOCK_FORMAT_RAW = 3,	 /* the bare pixels or interleaved samples */
 	AIRLOCK_FORMAT_WAV = 4,	 /* RIFF WAVE: fmt (and fact for float) and data only */
 	AIRLOCK_FORMAT_FLAC = 5, /* STREAMINFO and an empty VORBIS_COMMENT only; 16- or 24-bit */
+	AIRLOCK_FORMAT_WEBP = 6, /* VP8 or VP8L (+ VP8X/ALPH for alpha); no EXIF, ICCP, XMP or animation */
 } airlock_format;
 
 /*

@@ -53,7 +53,8 @@ void frame_header_pack(const struct frame_header *h, uint8_t o[FRAME_HEADER_SIZE
 	put32(o + 40, h->changes);
 	put32(o + 44, h->limit);
 	put64(o + 48, h->payload_len);
-	put64(o + 56, h->reserved);
+	put32(o + 56, h->mime);
+	put32(o + 60, h->reserved);
 }
 
 void frame_header_unpack(const uint8_t in[FRAME_HEADER_SIZE], struct frame_header *h)
@@ -72,7 +73,8 @@ void frame_header_unpack(const uint8_t in[FRAME_HEADER_SIZE], struct frame_heade
 	h->changes = get32(in + 40);
 	h->limit = get32(in + 44);
 	h->payload_len = get64(in + 48);
-	h->reserved = get64(in + 56);
+	h->mime = get32(in + 56);
+	h->reserved = get32(in + 60);
 }
 
 void frame_header_from(const struct frame *f, int status, struct frame_header *h)
@@ -81,6 +83,7 @@ void frame_header_from(const struct frame *f, int status, struct frame_header *h
 	h->type = f->type;
 	if (status != AIRLOCK_OK) {
 		h->limit = f->limit;
+		h->mime = status == AIRLOCK_E_UNSUPPORTED ? f->mime : 0;
 		return;
 	}
 	h->kind = (uint16_t)f->kind;
@@ -105,11 +108,14 @@ static int worker_status_ok(uint32_t s)
 	(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_ROTATED | AIRLOCK_CHANGE_ALPHA_FLATTENED |      \
 	 AIRLOCK_CHANGE_DEPTH_REDUCED | AIRLOCK_CHANGE_CMYK_CONVERTED | AIRLOCK_CHANGE_PALETTE_EXPANDED | \
 	 AIRLOCK_CHANGE_GREY_EXPANDED | AIRLOCK_CHANGE_ALPHA_ADDED | AIRLOCK_CHANGE_TRAILING_DROPPED |    \
-	 AIRLOCK_CHANGE_ANIMATION_DROPPED | AIRLOCK_CHANGE_INTERLACE_REMOVED)
+	 AIRLOCK_CHANGE_ANIMATION_DROPPED | AIRLOCK_CHANGE_INTERLACE_REMOVED | AIRLOCK_CHANGE_ICC_CONVERTED)
 
 static int validate_image(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
 {
-	if (h->type != AIRLOCK_TYPE_PNG && h->type != AIRLOCK_TYPE_JPEG)
+	if (!(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_IMAGE))
+		return AIRLOCK_E_PROTOCOL;
+	/* Only what was asked for can have been done. */
+	if ((h->changes & AIRLOCK_CHANGE_ICC_CONVERTED) && !lim->icc)
 		return AIRLOCK_E_PROTOCOL;
 	if (h->format != FRAME_FORMAT_U8 || h->channels != (lim->keep_alpha ? 4u : 3u))
 		return AIRLOCK_E_PROTOCOL;
@@ -188,6 +194,9 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
 	if (h->magic != FRAME_MAGIC || h->version != FRAME_VERSION || h->reserved != 0)
 		return AIRLOCK_E_PROTOCOL;
 	if (h->type >= AIRLOCK_TYPE_COUNT_)
+		return AIRLOCK_E_PROTOCOL;
+	/* A MIME index only names an unsupported input, and only from the table. */
+	if (h->mime != 0 && (h->status != AIRLOCK_E_UNSUPPORTED || h->mime >= mime_count()))
 		return AIRLOCK_E_PROTOCOL;
 
 	if (h->status != AIRLOCK_OK) {

@@ -15,7 +15,7 @@
 /* ---- Frame: worker -> host over a pipe. Little-endian, 64 bytes. ---- */
 
 #define FRAME_MAGIC	  0x4652414cu /* "LARF" read little-endian: bytes 'L' 'A' 'R' 'F' */
-#define FRAME_VERSION	  1
+#define FRAME_VERSION	  2
 #define FRAME_HEADER_SIZE 64
 
 struct frame_header {
@@ -33,7 +33,8 @@ struct frame_header {
 	uint32_t changes;
 	uint32_t limit; /* airlock_key that tripped, on errors */
 	uint64_t payload_len;
-	uint64_t reserved; /* must be 0 */
+	uint32_t mime;	   /* AIRLOCK_E_UNSUPPORTED only: a mime_index(), below mime_count(); else 0 */
+	uint32_t reserved; /* must be 0 */
 };
 
 void frame_header_pack(const struct frame_header *h, uint8_t out[FRAME_HEADER_SIZE]);
@@ -60,7 +61,7 @@ int frame_validate_payload(const struct frame_header *h, const uint8_t *payload,
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 
 #define CTL_MAGIC     0x414c4b5au
-#define CTL_VERSION   5
+#define CTL_VERSION   6
 #define ZYGOTE_CTL_FD 3
 
 /* zygote -> host on the control socket, once, at start, with a pidfd of the zygote. */

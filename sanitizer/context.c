@@ -381,6 +381,9 @@ static const struct key_spec keys[KEY_LIMIT] = {
 	[AIRLOCK_STRICT_SANDBOX] = { U32(strict_sandbox), .min = 0, .max = 1 },
 	[AIRLOCK_MAX_JPEG_COEFFS] = { U64(max_jpeg_coeffs), .min = 1, .max = 1ull << 50 },
 	[AIRLOCK_MAX_PNG_INFLATED_BYTES] = { U64(max_png_inflated_bytes), .min = 1, .max = 1ull << 40 },
+	[AIRLOCK_ICC] = { U32(icc), .min = 0, .max = 1 },
+	[AIRLOCK_MAX_ICC_BYTES] = { U32(max_icc_bytes), .min = 1, .max = 1u << 30 },
+	[AIRLOCK_WEBP_LOSSLESS] = { U32(webp_lossless), .min = 0, .max = 1 },
 };
 
 #undef U32
@@ -805,6 +808,7 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 	if (x.hdr_got == FRAME_HEADER_SIZE && x.frame_rc != AIRLOCK_E_PROTOCOL) {
 		rep->type = (airlock_type)x.h.type;
 		rep->limit = rc == x.frame_rc ? x.h.limit : 0;
+		rep->mime = rc == x.frame_rc ? mime_name(x.h.mime) : NULL;
 	}
 	if (rc != AIRLOCK_OK)
 		goto out;

@@ -234,12 +234,13 @@ AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, 
 {
 	struct limits def;
 	limits_default(&def);
-	uint64_t quality = def.jpeg_quality, background = def.background;
+	uint64_t quality = def.jpeg_quality, background = def.background, lossless = def.webp_lossless;
 	if (!r || !write || !r->pixels)
 		return AIRLOCK_E_INVALID_ARG;
 	if (ctx) {
 		airlock_get(ctx, AIRLOCK_JPEG_QUALITY, &quality);
 		airlock_get(ctx, AIRLOCK_BACKGROUND, &background);
+		airlock_get(ctx, AIRLOCK_WEBP_LOSSLESS, &lossless);
 	}
 	const int audio = r->format != AIRLOCK_SAMPLE_U8;
 	if (audio && !audio_result_ok(r))
@@ -252,6 +253,9 @@ AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, 
 	case AIRLOCK_FORMAT_RAW: return encode_raw(r, write, user);
 	case AIRLOCK_FORMAT_WAV: return audio ? encode_wav(r, write, user) : AIRLOCK_E_INVALID_ARG;
 	case AIRLOCK_FORMAT_FLAC: return audio ? encode_flac(r, write, user) : AIRLOCK_E_INVALID_ARG;
+	case AIRLOCK_FORMAT_WEBP:
+		return audio ? AIRLOCK_E_INVALID_ARG
+			     : encode_webp(r, (uint32_t)quality, (uint32_t)lossless, write, user);
 	default: return AIRLOCK_E_INVALID_ARG;
 	}
 }

@@ -68,4 +68,7 @@ int audio_result_ok(const airlock_result *r);
 int encode_wav(const airlock_result *r, airlock_write_fn write, void *user);
 int encode_flac(const airlock_result *r, airlock_write_fn write, void *user);
 
+/* encode_webp.c: VP8 at quality (or VP8L when lossless), VP8X and ALPH only for alpha; nothing else. */
+int encode_webp(const airlock_result *r, uint32_t quality, uint32_t lossless, airlock_write_fn write, void *user);
+
 #endif

@@ -94,6 +94,10 @@ static const struct {
 	[AIRLOCK_TYPE_OPUS] = { "opus", "audio/opus" },
 	[AIRLOCK_TYPE_MP3] = { "mp3", "audio/mpeg" },
 	[AIRLOCK_TYPE_AIFF] = { "aiff", "audio/aiff" },
+	[AIRLOCK_TYPE_WEBP] = { "webp", "image/webp" },
+	[AIRLOCK_TYPE_GIF] = { "gif", "image/gif" },
+	[AIRLOCK_TYPE_BMP] = { "bmp", "image/bmp" },
+	[AIRLOCK_TYPE_TIFF] = { "tiff", "image/tiff" },
 };
 
 AIRLOCK_API const char *airlock_type_name(airlock_type t)
@@ -124,6 +128,8 @@ AIRLOCK_API airlock_type airlock_type_from_name(const char *name)
 		return AIRLOCK_TYPE_NONE;
 	if (name_eq(name, "jpg"))
 		return AIRLOCK_TYPE_JPEG;
+	if (name_eq(name, "tif"))
+		return AIRLOCK_TYPE_TIFF;
 	for (int t = 1; t < AIRLOCK_TYPE_COUNT_; t++)
 		if (name_eq(name, types[t].name))
 			return (airlock_type)t;
@@ -148,6 +154,7 @@ AIRLOCK_API const char *airlock_change_name(uint32_t bit)
 	case AIRLOCK_CHANGE_DOWNMIXED: return "downmixed";
 	case AIRLOCK_CHANGE_RESAMPLED: return "resampled";
 	case AIRLOCK_CHANGE_FORMAT_CONVERTED: return "format_converted";
+	case AIRLOCK_CHANGE_ICC_CONVERTED: return "icc_converted";
 	default: return NULL;
 	}
 }

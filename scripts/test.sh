@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 # The reference decoders the audio-length test runs against airlock's output.
-airlock_deps python3 clang clang-format libclang-rt-14-dev ffmpeg flac vorbis-tools opus-tools mpg123 sox || exit 1
+airlock_deps python3 clang clang-format libclang-rt-14-dev ffmpeg flac vorbis-tools opus-tools mpg123 sox webp giflib-tools libtiff-tools python3-pil || exit 1
 airlock_build build || exit 1
 airlock_build build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 CC=clang airlock_build build-fuzz -Dfuzzing=true || exit 1

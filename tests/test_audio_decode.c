@@ -398,10 +398,14 @@ static bool parse_row(char **col, struct row *r)
 	limits_default(&r->lim);
 	if (!parse_opts(r->opts, &r->lim))
 		return false;
-	/* libmagic sees no audio: the column is "-", and the only outcome is the sandbox's refusal. */
-	if (strcmp(r->outcome, "type") == 0) {
+	/*
+	 * libmagic sees no audio airlock decodes: the column is "-", and the only
+	 * outcome is the sandbox's refusal, type (no media) or unsupported
+	 * (media of a codec airlock does not decode).
+	 */
+	if (strcmp(r->outcome, "type") == 0 || (strcmp(r->outcome, "unsupported") == 0 && strcmp(col[3], "-") == 0)) {
 		r->type = AIRLOCK_TYPE_NONE;
-		r->want_rc = AIRLOCK_E_TYPE;
+		r->want_rc = strcmp(r->outcome, "type") == 0 ? AIRLOCK_E_TYPE : AIRLOCK_E_UNSUPPORTED;
 		return true;
 	}
 	snprintf(r->want_outcome, sizeof r->want_outcome, "%s", r->outcome);

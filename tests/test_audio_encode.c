@@ -151,7 +151,7 @@ static const struct key_case key_cases[] = {
 	{ AIRLOCK_ALLOW_EXTRA_CODECS, "allow_extra_codecs", 0, { 0, 1 }, 2, { 2, HI(1), UINT64_MAX }, 3 },
 	{ AIRLOCK_ALLOWED_TYPES,
 	  "allowed_types",
-	  AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO,
+	  (AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO) & ~AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF),
 	  { AIRLOCK_TYPES_IMAGE, AIRLOCK_TYPES_AUDIO, AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WAV),
 	    AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO },
 	  4,
@@ -172,6 +172,9 @@ static const struct key_case key_cases[] = {
 	  2,
 	  { 0, (1ull << 40) + 1, UINT64_MAX },
 	  3 },
+	{ AIRLOCK_ICC, "icc", 1, { 0, 1 }, 2, { 2, HI(1), UINT64_MAX }, 3 },
+	{ AIRLOCK_MAX_ICC_BYTES, "max_icc_bytes", 4u << 20, { 1, 1u << 30 }, 2, { 0, (1u << 30) + 1, UINT64_MAX }, 3 },
+	{ AIRLOCK_WEBP_LOSSLESS, "webp_lossless", 0, { 0, 1 }, 2, { 2, HI(1), UINT64_MAX }, 3 },
 };
 
 static void test_keys(void)
@@ -203,9 +206,9 @@ static void test_keys(void)
 		}
 	}
 	uint64_t v = 0;
-	tap_ok(airlock_set(ctx, (airlock_key)26, 1) == AIRLOCK_E_BAD_OPTION &&
-		       airlock_get(ctx, (airlock_key)26, &v) == AIRLOCK_E_BAD_OPTION,
-	       "key 26 (one past the last key) is an unknown option");
+	tap_ok(airlock_set(ctx, (airlock_key)29, 1) == AIRLOCK_E_BAD_OPTION &&
+		       airlock_get(ctx, (airlock_key)29, &v) == AIRLOCK_E_BAD_OPTION,
+	       "key 29 (one past the last key) is an unknown option");
 	tap_ok(airlock_set(NULL, AIRLOCK_MONO, 1) == AIRLOCK_E_INVALID_ARG &&
 		       airlock_get(ctx, AIRLOCK_MONO, NULL) == AIRLOCK_E_INVALID_ARG,
 	       "NULL context or value pointer is an invalid argument");

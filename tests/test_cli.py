@@ -5,7 +5,7 @@
 Usage: test_cli.py AIRLOCK_BINARY SOURCE_ROOT
 
 Prints TAP. Each test checks one behaviour of the CLI as documented in
-sanitizer/cli.c and include/airlock.h; the fixtures and their expected
+cli/cli.c and include/airlock.h; the fixtures and their expected
 outcomes come from corpus/images/ and corpus/images.tsv, and for audio from
 corpus/audio/ and corpus/audio.tsv.
 """
@@ -658,9 +658,9 @@ def _():
     usage_error("--max-width", "5x", img("rgb8.png"))
 
 
-@test("--to gif exits 64")
+@test("--to heic exits 64")
 def _():
-    usage_error("--to", "gif", img("rgb8.png"))
+    usage_error("--to", "heic", img("rgb8.png"))
 
 
 @test("--allow svg exits 64")
@@ -668,9 +668,9 @@ def _():
     usage_error("--allow", "svg", img("rgb8.png"))
 
 
-@test("--expect gif exits 64")
+@test("--expect heic exits 64")
 def _():
-    usage_error("--expect", "gif", img("rgb8.png"))
+    usage_error("--expect", "heic", img("rgb8.png"))
 
 
 @test("--background 12345 exits 64")
@@ -716,9 +716,9 @@ def _():
 # ---- --help and --version ----
 
 def option_names():
-    src = read(os.path.join(ROOT, "sanitizer", "cli.c")).decode("utf-8")
+    src = read(os.path.join(ROOT, "cli", "cli.c")).decode("utf-8")
     m = re.search(r"\bopts\s*\[\s*\]\s*=\s*\{(.*?)\n\};", src, re.S)
-    check(m, "cannot find the opts[] table in sanitizer/cli.c")
+    check(m, "cannot find the opts[] table in cli/cli.c")
     names = re.findall(r"\{\s*\"([a-z0-9-]+)\"\s*,", m.group(1))
     check(len(names) >= 10, "parsed only %r from opts[]" % names)
     return names
@@ -2169,7 +2169,7 @@ def _():
             (["--to", "png"], w, "audio/wav: --to png takes images", "type"),
             (["--to", "wav"], p, "image/png: --to wav takes audio", "type"),
             (["--allow", "jpeg,flac"], p, "image/png: not in --allow jpeg,flac", "type"),
-            (["--allow", "image"], w, "audio/wav: not in --allow png,jpeg", "type"),
+            (["--allow", "image"], w, "audio/wav: not in --allow png,jpeg,webp,gif,bmp,tiff", "type"),
             (["--expect", "jpeg"], p, "image/png: not the --expect jpeg", "type_mismatch")):
         got = human(args + [path])
         check(got == rejection_line(path, detail, error), "%r: %r" % (args, got))
@@ -2189,9 +2189,9 @@ def _():
 @test("an unknown --allow item, --to or --expect value is named in the usage error")
 def _():
     for args, want in ((["--allow", "png,svg"], "--allow: unknown type 'svg'"),
-                       (["--allow", "gif,png"], "--allow: unknown type 'gif'"),
+                       (["--allow", "heic,png"], "--allow: unknown type 'heic'"),
                        (["--to", "gif"], "--to: unknown format 'gif'"),
-                       (["--expect", "webp"], "--expect: unknown type 'webp'"),
+                       (["--expect", "avif"], "--expect: unknown type 'avif'"),
                        (["--sample-format", "u8"], "--sample-format: unknown sample format 'u8'")):
         r = run(*args, img("rgb8.png"))
         check(r.rc == EXIT_USAGE and r.out == b"", "%r: %r" % (args, r))

@@ -262,7 +262,7 @@ static void audio_limits(void)
 static void bad_fields(void)
 {
 	BAD(h.magic ^= 1, "wrong magic");
-	BAD(h.version = 2, "unknown version");
+	BAD(h.version = FRAME_VERSION + 1, "unknown version");
 	BAD(h.reserved = 1, "reserved field set");
 	BAD(h.kind = 0, "kind zero");
 	BAD(h.kind = 7, "unknown kind");

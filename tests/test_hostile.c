@@ -22,7 +22,7 @@
 #include "tap.h"
 
 struct row {
-	char path[256], cls[32], opts[256], outcome[32], limit[40], type[16], changes[256], shape[64], cve[48];
+	char path[256], cls[32], opts[256], outcome[32], limit[40], type[64], changes[256], shape[64], cve[48];
 	char desc[512];
 	const char *name; /* the file name inside path */
 };
@@ -57,6 +57,8 @@ static const struct {
 	{ "strict_sandbox", AIRLOCK_STRICT_SANDBOX },
 	{ "max_jpeg_coeffs", AIRLOCK_MAX_JPEG_COEFFS },
 	{ "max_png_inflated_bytes", AIRLOCK_MAX_PNG_INFLATED_BYTES },
+	{ "icc", AIRLOCK_ICC },
+	{ "max_icc_bytes", AIRLOCK_MAX_ICC_BYTES },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -117,8 +119,8 @@ static const char *key_name(uint32_t key)
 /* Adds type to the ",a,b," list of types seen in a class. */
 static void note_type(char *list, size_t n, const char *type)
 {
-	char needle[24];
-	if (strcmp(type, "-") == 0 || strlen(list) + strlen(type) + 2 >= n)
+	char needle[72];
+	if (strcmp(type, "-") == 0 || strncmp(type, "mime:", 5) == 0 || strlen(list) + strlen(type) + 2 >= n)
 		return;
 	snprintf(needle, sizeof(needle), ",%s,", type);
 	if (!strstr(list, needle))
@@ -468,11 +470,15 @@ int main(int argc, char **argv)
 		if (rep.elapsed_us > 500000)
 			tap_diag("%s took %llu ms", c.name, (unsigned long long)rep.elapsed_us / 1000);
 		const char *got = airlock_error_name(rc), *got_type = airlock_type_name(rep.type);
-		const char *want_type = strcmp(c.type, "-") == 0 ? "none" : c.type;
+		/* "mime:X": no airlock type, and the report names X (an unsupported input). */
+		const int want_mime = strncmp(c.type, "mime:", 5) == 0;
+		const char *want_type = strcmp(c.type, "-") == 0 || want_mime ? "none" : c.type;
+		const char *got_mime = rep.mime ? rep.mime : "-";
 		if (!tap_ok(strcmp(got, c.outcome) == 0 && strcmp(key_name(rep.limit), c.limit) == 0 &&
-				    strcmp(got_type, want_type) == 0,
+				    strcmp(got_type, want_type) == 0 &&
+				    strcmp(got_mime, want_mime ? c.type + 5 : "-") == 0,
 			    "%s: %s, limit %s, type %s", label, c.outcome, c.limit, c.type))
-			tap_diag("got %s, limit %s, type %s", got, key_name(rep.limit), got_type);
+			tap_diag("got %s, limit %s, type %s, mime %s", got, key_name(rep.limit), got_type, got_mime);
 		if (!tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1, "%s: no fd leaked, no extra child",
 			    label))
 			tap_diag("fds %d (was %d), children %d", proc_fd_count(), fds, proc_children(NULL, 0));

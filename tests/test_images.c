@@ -7,6 +7,7 @@
  *
  * usage: test-images inprocess|sandbox SOURCE_ROOT SHARED_CORPUS
  */
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +51,26 @@ static void check(const struct case_row *c, const struct outcome *o)
 }
 
 /* One input, in-process (ctx NULL) or through the sandbox; o gets what came out. */
-static void decode_one(airlock_ctx *ctx, void *magic, uint32_t alpha, const uint8_t *buf, size_t len, struct outcome *o)
+/* A row's options: "-", or a comma-separated set of these. */
+enum { OPT_ALPHA = 1, OPT_NOICC = 2, OPT_COUNT = 4 };
+
+static int row_opts(const char *opts)
+{
+	int v = 0;
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s", opts);
+	for (char *save = NULL, *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "alpha") == 0)
+			v |= OPT_ALPHA;
+		else if (strcmp(t, "noicc") == 0)
+			v |= OPT_NOICC;
+		else if (strcmp(t, "-") != 0)
+			return -1;
+	}
+	return v;
+}
+
+static void decode_one(airlock_ctx *ctx, void *magic, int opts, const uint8_t *buf, size_t len, struct outcome *o)
 {
 	*o = (struct outcome){ 0 };
 	if (ctx) {
@@ -74,7 +94,9 @@ static void decode_one(airlock_ctx *ctx, void *magic, uint32_t alpha, const uint
 	struct limits lim;
 	struct frame f;
 	limits_default(&lim);
-	lim.keep_alpha = alpha;
+	lim.keep_alpha = (opts & OPT_ALPHA) != 0;
+	lim.icc = !(opts & OPT_NOICC);
+	lim.allowed_types = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO; /* TIFF too */
 	o->rc = decode_any(magic, buf, len, &lim, &f);
 	o->type = f.type;
 	if (o->rc == AIRLOCK_OK) {
@@ -281,51 +303,65 @@ int main(int argc, char **argv)
 	const int sandbox = strcmp(argv[1], "sandbox") == 0;
 	const char *root = argv[2], *shared = argv[3];
 	char path[1024];
-	snprintf(path, sizeof(path), "%s/corpus/images.tsv", root);
-	FILE *m = fopen(path, "r");
-	if (!tap_ok(m != NULL, "manifest %s opens", path))
-		return tap_done();
 
 	void *magic = NULL;
-	airlock_ctx *ctx[2] = { NULL, NULL };
+	airlock_ctx *ctx[OPT_COUNT] = { NULL };
 	if (sandbox) {
-		int rc0 = airlock_open(&ctx[0]), rc1 = airlock_open(&ctx[1]);
-		if (!tap_ok(rc0 == AIRLOCK_OK && rc1 == AIRLOCK_OK, "airlock_open"))
-			return tap_done();
-		airlock_set(ctx[1], AIRLOCK_KEEP_ALPHA, 1);
+		for (int i = 0; i < OPT_COUNT; i++) {
+			if (!tap_ok(airlock_open(&ctx[i]) == AIRLOCK_OK, "airlock_open"))
+				return tap_done();
+			airlock_set(ctx[i], AIRLOCK_KEEP_ALPHA, (i & OPT_ALPHA) != 0);
+			airlock_set(ctx[i], AIRLOCK_ICC, !(i & OPT_NOICC));
+			airlock_set(ctx[i], AIRLOCK_ALLOWED_TYPES, AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO);
+		}
 	} else {
 		magic = detect_open();
 		if (!tap_ok(magic != NULL, "libmagic loads"))
 			return tap_done();
 	}
 
+	/* corpus/images.tsv, then one manifest per format of its own generator (corpus/images-*.tsv). */
 	char line[2048];
 	int rows = 0;
-	while (fgets(line, sizeof(line), m)) {
-		struct case_row c;
-		if (case_parse(line, &c) != 0)
+	glob_t g = { 0 };
+	snprintf(path, sizeof(path), "%s/corpus/images.tsv", root);
+	glob(path, 0, NULL, &g);
+	snprintf(path, sizeof(path), "%s/corpus/images-*.tsv", root);
+	glob(path, GLOB_APPEND, NULL, &g);
+	tap_ok(g.gl_pathc >= 1, "corpus/images.tsv found");
+	for (size_t gi = 0; gi < g.gl_pathc; gi++) {
+		FILE *m = fopen(g.gl_pathv[gi], "r");
+		if (!tap_ok(m != NULL, "manifest %s opens", g.gl_pathv[gi]))
 			continue;
-		rows++;
-		const int alpha = strcmp(c.opts, "alpha") == 0;
-		char file[1024];
-		size_t len = 0;
-		case_file(&c, root, shared, file, sizeof(file));
-		uint8_t *buf = slurp(file, &len);
-		if (!tap_ok(buf != NULL, "%s readable", c.path))
-			continue;
+		while (fgets(line, sizeof(line), m)) {
+			struct case_row c;
+			if (case_parse(line, &c) != 0)
+				continue;
+			rows++;
+			const int opts = row_opts(c.opts);
+			if (!tap_ok(opts >= 0, "%s: options %s known", c.path, c.opts))
+				continue;
+			char file[1024];
+			size_t len = 0;
+			case_file(&c, root, shared, file, sizeof(file));
+			uint8_t *buf = slurp(file, &len);
+			if (!tap_ok(buf != NULL, "%s readable", c.path))
+				continue;
 
-		struct outcome o;
-		decode_one(sandbox ? ctx[alpha] : NULL, magic, (uint32_t)alpha, buf, len, &o);
-		check(&c, &o);
-		free(buf);
+			struct outcome o;
+			decode_one(sandbox ? ctx[opts] : NULL, magic, opts, buf, len, &o);
+			check(&c, &o);
+			free(buf);
+		}
+		fclose(m);
 	}
-	fclose(m);
+	globfree(&g);
 	large_chunks(sandbox ? ctx[0] : NULL, magic, root);
 	if (!sandbox)
 		orient_cases();
 	tap_ok(rows > 200, "manifest has %d rows", rows);
 	detect_close(magic);
-	airlock_close(ctx[0]);
-	airlock_close(ctx[1]);
+	for (int i = 0; i < OPT_COUNT; i++)
+		airlock_close(ctx[i]);
 	return tap_done();
 }

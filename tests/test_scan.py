@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""End-to-end tests of `airlock scan` (sanitizer/scan.c, docs/airlock.1 SCAN).
+"""End-to-end tests of `airlock scan` (cli/scan.c, docs/airlock.1 SCAN).
 
 Usage: test_scan.py AIRLOCK_BINARY SOURCE_ROOT SHARED_CORPUS
 

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The GIF decoder: being written (issue 15); until then every GIF is unsupported. */
+#include "decode.h"
+
+int gif_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
+		    struct frame *out)
+{
+	(void)buf;
+	(void)len;
+	(void)lim;
+	(void)pa;
+	(void)out;
+	return AIRLOCK_E_UNSUPPORTED;
+}
