@@ -21,6 +21,7 @@ Each manifest row names the exact outcome airlock must give; see
 corpus/README.md ("Hostile corpus") for the columns and the classes.
 """
 
+import importlib
 import io
 import math
 import os
@@ -1763,6 +1764,10 @@ def build(tmp, with_tools):
     size_limits(c)
     if with_tools:
         ogg_files(c, tmp)
+    # One module per format of 0.5.0 (corpus/hostile_NAME.py), each with add(c, changes, MARKER, INJECT).
+    for name in ("webp", "gif", "bmp", "tiff", "icc"):
+        if os.path.exists(os.path.join(HERE, "hostile_%s.py" % name)):
+            importlib.import_module("hostile_" + name).add(c, changes, MARKER, INJECT)
     return c
 
 
