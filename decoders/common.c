@@ -232,3 +232,45 @@ int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int o
 	*oh = swap ? w : h;
 	return AIRLOCK_OK;
 }
+
+static uint32_t rd16(const uint8_t *p, int le)
+{
+	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 : (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t rd32(const uint8_t *p, int le)
+{
+	return le ? rd16(p, 1) | rd16(p + 2, 1) << 16 : rd16(p, 0) << 16 | rd16(p + 2, 0);
+}
+
+int exif_orientation(const uint8_t *p, size_t n)
+{
+	if (n < 8)
+		return 1;
+	int le;
+	if (p[0] == 'I' && p[1] == 'I')
+		le = 1;
+	else if (p[0] == 'M' && p[1] == 'M')
+		le = 0;
+	else
+		return 1;
+	if (rd16(p + 2, le) != 42)
+		return 1;
+	uint32_t ifd = rd32(p + 4, le);
+	if (ifd < 8 || ifd > n - 2)
+		return 1;
+	uint32_t count = rd16(p + ifd, le);
+	for (uint32_t i = 0; i < count; i++) {
+		size_t e = (size_t)ifd + 2 + (size_t)i * 12;
+		if (e + 12 > n)
+			break;
+		if (rd16(p + e, le) != 0x0112)
+			continue;
+		/* SHORT, count 1: the value sits in the first two bytes of the value field. */
+		if (rd16(p + e + 2, le) != 3 || rd32(p + e + 4, le) != 1)
+			return 1;
+		uint32_t v = rd16(p + e + 8, le);
+		return v >= 1 && v <= 8 ? (int)v : 1;
+	}
+	return 1;
+}

@@ -179,6 +179,13 @@ int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct li
 /* Converts interleaved RGBA8 in place: composite onto bg (RGB8 out) as Pillow's alpha_composite rounds. */
 void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg);
 
+/*
+ * The Orientation tag (0x0112) of IFD0 in a TIFF-structured EXIF block (what
+ * follows "Exif\0\0" in a JPEG APP1; a PNG eXIf or WebP EXIF chunk's body,
+ * with or without that prefix is the caller's to strip); 1 when absent or bad.
+ */
+int exif_orientation(const uint8_t *p, size_t n);
+
 /* EXIF orientation 1..8 (Pillow's exif_transpose mapping); new buffer in *out. */
 int pixels_orient(const uint8_t *src, uint32_t w, uint32_t h, uint32_t ch, int orientation, uint8_t **out, uint32_t *ow,
 		  uint32_t *oh);
