@@ -286,6 +286,54 @@ static void bad_fields(void)
 	BAD(h.frames = 1, "a frame count on an image");
 	BAD(h.changes = 1u << 31, "an unknown change bit");
 	BAD(h.limit = AIRLOCK_MAX_PIXELS, "a tripped limit on a success frame");
+	BAD(h.mime = 5, "a MIME index on a success frame");
+	BAD((lim.icc = 0, h.changes = AIRLOCK_CHANGE_ICC_CONVERTED), "icc_converted when ICC was off");
+	lim.icc = 1;
+	BAD((lim.allowed_types = AIRLOCK_TYPES_DEFAULT, h.type = AIRLOCK_TYPE_TIFF), "TIFF off the default allowlist");
+	lim.allowed_types = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
+}
+
+/* The MIME index names an unsupported input, from the table, and nothing else. */
+static void mime_index_field(void)
+{
+	struct frame_header h = { .magic = FRAME_MAGIC,
+				  .version = FRAME_VERSION,
+				  .status = AIRLOCK_E_UNSUPPORTED,
+				  .mime = mime_index("image/heic") };
+	tap_ok(h.mime > 3 && strcmp(mime_name(h.mime), "image/heic") == 0, "image/heic is in the table");
+	tap_ok(v(&h) == AIRLOCK_E_UNSUPPORTED, "an unsupported frame may name its MIME type");
+	h.mime = mime_count() - 1;
+	tap_ok(v(&h) == AIRLOCK_E_UNSUPPORTED, "the table's last index passes");
+	h.mime = mime_count();
+	tap_ok(v(&h) == AIRLOCK_E_PROTOCOL, "rejected: an index one past the table");
+	h.mime = UINT32_MAX;
+	tap_ok(v(&h) == AIRLOCK_E_PROTOCOL, "rejected: index 2^32 - 1");
+	h = (struct frame_header){ .magic = FRAME_MAGIC,
+				   .version = FRAME_VERSION,
+				   .status = AIRLOCK_E_MALFORMED,
+				   .type = AIRLOCK_TYPE_PNG,
+				   .mime = 5 };
+	tap_ok(v(&h) == AIRLOCK_E_PROTOCOL, "rejected: a MIME index on a malformed frame");
+	tap_ok(mime_index("image/x-brand-new") == 1 && mime_index("audio/x-new") == 2 &&
+		       mime_index("video/x-new") == 3 && strcmp(mime_name(1), "image/*") == 0,
+	       "a media type not in the table falls to its class");
+	tap_ok(mime_index("text/plain") == 0 && mime_index("application/zip") == 0 &&
+		       mime_index("application/octet-stream") == 0 && mime_name(0) == NULL,
+	       "text, archives and unknown bytes are no media type");
+}
+
+/* Every image type airlock decodes may carry a success frame. */
+static void image_types(void)
+{
+	static const airlock_type t[] = { AIRLOCK_TYPE_PNG, AIRLOCK_TYPE_JPEG, AIRLOCK_TYPE_WEBP,
+					  AIRLOCK_TYPE_GIF, AIRLOCK_TYPE_BMP,  AIRLOCK_TYPE_TIFF };
+	int ok = 0;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct frame_header h = good();
+		h.type = t[i];
+		ok += v(&h) == AIRLOCK_OK;
+	}
+	tap_ok(ok == (int)(sizeof(t) / sizeof(t[0])), "a success frame of each image type passes (%d)", ok);
 }
 
 /* Float payloads: every sample finite, or the frame is a lie; other formats are not looked at. */
@@ -332,8 +380,11 @@ int main(void)
 	tap_ok(b[0] == 'L' && b[1] == 'A' && b[2] == 'R' && b[3] == 'F' && b[32] == 0x08,
 	       "the wire format is little-endian");
 
+	lim.allowed_types = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
 	bad_fields();
 	payload_values();
+	mime_index_field();
+	image_types();
 
 	h = good_audio();
 	n = 0;
