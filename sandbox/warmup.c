@@ -12,6 +12,7 @@
  * what a worker decodes is still its one request alone.
  */
 #include <stdint.h>
+#include <time.h>
 
 #include "sandbox.h"
 
@@ -51,6 +52,12 @@ void spare_warm_up(void *magic, worker_decode_fn decode)
 	} samples[] = { { warm_png, sizeof(warm_png) }, { warm_jpeg, sizeof(warm_jpeg) } };
 	struct limits lim;
 	limits_default(&lim);
+	/*
+	 * lcms2 dates the sRGB profile it builds for an ICC conversion with
+	 * gmtime_r(), and glibc reads /etc/localtime on a process's first time
+	 * conversion: an openat the filter kills. Done here, before confinement.
+	 */
+	tzset();
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
 		struct frame f = { 0 };
 		if (decode(magic, samples[i].buf, samples[i].len, &lim, NULL, &f) == AIRLOCK_OK)
