@@ -159,6 +159,8 @@ def add(c, changes, MARKER, INJECT):
           desc="a RIFF size 4 KiB past the end of the file: truncated, refused (as Pillow and dwebp do)")
     c.add("webp_riff_size_cuts_chunk.webp", riff(img, size=4 + 10), cls, "malformed", typ=WEBP_T,
           desc="a RIFF size that ends inside the VP8L chunk")
+    c.add("webp_riff_size_0.webp", riff(vp8x(F_ICC, 16, 8) + img, size=0), cls, "malformed", typ=WEBP_T,
+          desc="a RIFF size of 0 with chunks after it (a fuzzing find: the chunk walk once read past the RIFF end)")
     c.add("webp_riff_size_0xffffffff.webp", riff(img, size=0xFFFFFFFF), cls, "malformed", typ=WEBP_T,
           desc="a RIFF size of 4 GiB")
     c.add("webp_chunk_size_past_riff.webp", riff(chunk(b"VP8L", vp8l(16, 8))[:4] + struct.pack("<I", 1 << 20)

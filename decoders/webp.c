@@ -102,6 +102,9 @@ int webp_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	const uint64_t riff_end = (uint64_t)le32(buf + 4) + 8;
 	if (riff_end > len)
 		return AIRLOCK_E_MALFORMED;
+	/* Room for "WEBP" and one chunk header, as WebPDemux wants too; the chunk walk relies on it. */
+	if (riff_end < 20)
+		return AIRLOCK_E_MALFORMED;
 	const size_t end = (size_t)riff_end;
 	if (end < len)
 		changes |= AIRLOCK_CHANGE_TRAILING_DROPPED;
