@@ -1371,7 +1371,8 @@ def disguises(c):
     # Formats airlock decodes since 0.5.0, under another name: the bytes decide.
     c.add("gif_as.png", gif, cls, "unsupported", typ="gif", desc="a GIF under a PNG name")
     c.add("bmp_as.jpg", bmp, cls, "unsupported", typ="bmp", desc="a BMP under a JPEG name")
-    c.add("webp_as.wav", webp, cls, "unsupported", typ="webp", desc="a WebP (RIFF like WAV) under a WAV name")
+    c.add("webp_as.wav", webp, cls, "malformed", typ="webp",
+          desc="a WebP (RIFF like WAV) under a WAV name: decoded as WebP, and its all-zero VP8L prefix codes are invalid")
     c.add("html_behind_png_signature.png", PNG_SIG + HTML, cls, "type",
           desc="the PNG signature followed by HTML: with no IHDR libmagic sees no PNG")
     c.add("html_behind_jpeg_soi.jpg", SOI + b"\xff\xe0" + HTML, cls, "malformed", typ=JPEG_T,
