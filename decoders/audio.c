@@ -13,7 +13,8 @@
  * and output size are counted from what is really decoded, chunk by chunk,
  * never from what a header claims. A few bounded walks over the raw bytes
  * find what libsndfile does not report: metadata it skips silently, and FLAC
- * frames whose sample rate or depth disagree with STREAMINFO.
+ * frames whose sample rate or depth disagree with STREAMINFO. (Ogg's own
+ * checks are in audio_ogg.c.)
  *
  * Everything here runs inside the seccomp-confined worker: no files, no
  * threads, no globals, no output; memory comes from malloc alone.
@@ -21,7 +22,6 @@
 #include "audio.h"
 #include "audio_src.h"
 #include "resample.h"
-#include "vorbis_setup.h"
 
 #include <math.h>
 #include <sndfile.h>
@@ -442,12 +442,11 @@ static void aiff_walk(const uint8_t *buf, size_t len, uint32_t *changes)
 }
 
 /*
- * A Vorbis comment block (FLAC VORBIS_COMMENT, Vorbis and Opus comment
- * packets after their magic) counts as metadata when it holds any comment;
- * the vendor string alone is the encoder's name and every file has one. A
- * block too short to tell is counted as metadata.
+ * The vendor string alone is the encoder's name and every file has one: a
+ * block is metadata when it holds any comment. A block too short to tell
+ * is counted as metadata.
  */
-static bool vorbis_comments_present(const uint8_t *p, size_t n)
+bool audio_vorbis_comments_present(const uint8_t *p, size_t n)
 {
 	uint32_t vendor;
 
@@ -457,54 +456,6 @@ static bool vorbis_comments_present(const uint8_t *p, size_t n)
 	if (vendor > n - 4 || n - 4 - vendor < 4)
 		return true;
 	return le32(p + 4 + vendor) != 0;
-}
-
-static bool ogg_has_metadata(const uint8_t *buf, size_t len)
-{
-	uint8_t head[512];
-	size_t full;
-	/* The comment header is the second packet; its start says whether it holds any comment. */
-	size_t n = ogg_packet_copy(buf, len, 1, head, sizeof head, &full);
-
-	if (n >= 7 && memcmp(head, "\x03vorbis", 7) == 0)
-		return vorbis_comments_present(head + 7, n - 7);
-	if (n >= 8 && memcmp(head, "OpusTags", 8) == 0)
-		return vorbis_comments_present(head + 8, n - 8);
-	return false;
-}
-
-/*
- * One logical stream only. libsndfile decodes the first link of a chained
- * Ogg file and drops the rest without a word, and later links may change
- * rate or channels: chained and multiplexed files are not decoded. Garbage
- * between pages is skipped up to the next capture pattern, as libogg does.
- */
-static int ogg_check_links(const uint8_t *buf, size_t len)
-{
-	size_t p = 0;
-
-	if (len < 27 || memcmp(buf, "OggS", 4) != 0)
-		return AIRLOCK_OK;
-	while (len - p >= 27) {
-		unsigned nseg;
-		size_t body = 0;
-
-		if (memcmp(buf + p, "OggS", 4) != 0) {
-			p++;
-			continue;
-		}
-		if (le32(buf + p + 14) != le32(buf + 14) || (p > 0 && (buf[p + 5] & 2) != 0))
-			return AIRLOCK_E_UNSUPPORTED;
-		nseg = buf[p + 26];
-		if (nseg > len - p - 27)
-			break;
-		for (unsigned i = 0; i < nseg; i++)
-			body += buf[p + 27 + i];
-		if (body > len - p - 27 - nseg)
-			break;
-		p += 27 + nseg + body;
-	}
-	return AIRLOCK_OK;
 }
 
 /* FLAC: RFC 9639. */
@@ -674,7 +625,7 @@ static int flac_sniff(const uint8_t *buf, size_t len, bool *metadata, struct fla
 		case 1: /* PADDING */
 		case 3: /* SEEKTABLE */ break;
 		case 4: /* VORBIS_COMMENT */
-			if (vorbis_comments_present(buf + p, size))
+			if (audio_vorbis_comments_present(buf + p, size))
 				*metadata = true;
 			break;
 		default: *metadata = true; break;
@@ -702,11 +653,6 @@ static int sniff_container(uint32_t type, const uint8_t *buf, size_t len, uint32
 	case AIRLOCK_TYPE_MP3: metadata = audio_trailing_tags(buf, len) > 0; break;
 	case AIRLOCK_TYPE_WAV: wav_walk(buf, len, changes); break;
 	case AIRLOCK_TYPE_AIFF: aiff_walk(buf, len, changes); break;
-	case AIRLOCK_TYPE_VORBIS:
-	case AIRLOCK_TYPE_OPUS:
-		metadata = ogg_has_metadata(buf, len);
-		rc = ogg_check_links(buf, len);
-		break;
 	case AIRLOCK_TYPE_FLAC:
 		metadata = audio_trailing_tags(buf, len) > 0;
 		rc = flac_sniff(buf, len, &metadata, si, frames_at);

@@ -81,4 +81,10 @@ bool mpeg_confirmed(const uint8_t *buf, size_t len);
 /* Bytes of ID3v1 and APEv2 tags at the end of buf (MP3's and, in practice, FLAC's), 0 when none. */
 size_t audio_trailing_tags(const uint8_t *buf, size_t len);
 
+/*
+ * Whether a Vorbis comment block (FLAC's VORBIS_COMMENT, a Vorbis or Opus
+ * comment packet after its magic) holds any comment, which is metadata.
+ */
+bool audio_vorbis_comments_present(const uint8_t *p, size_t n);
+
 #endif
