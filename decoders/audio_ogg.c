@@ -559,6 +559,7 @@ int ogg_src_open(uint32_t type, const uint8_t *buf, size_t len, const struct lim
 	rc = ogg_check_links(buf, len);
 	if (rc != AIRLOCK_OK)
 		return rc;
+	s->format = FRAME_FORMAT_F32; /* libvorbis and libopus decode to float */
 	rc = type == AIRLOCK_TYPE_OPUS ? opus_open(buf, len, s) : vorbis_open(buf, len, s);
 	if (rc != AIRLOCK_OK)
 		s->close(s);
