@@ -82,6 +82,9 @@ static void src_plan_data(struct gif_src *s)
 	s->cut = 1;
 }
 
+/* giflib's own state for a decode: its LZW tables, stack and block buffer (about 25 KB), and the colour maps. */
+#define GIFLIB_STATE (64u << 10)
+
 static int gif_error(const GifFileType *gif)
 {
 	return gif->Error == D_GIF_ERR_NOT_ENOUGH_MEM ? AIRLOCK_E_MEMORY : AIRLOCK_E_MALFORMED;
@@ -214,8 +217,10 @@ int gif_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 		goto out;
 	}
 	const GifImageDesc *d = &gif->Image;
-	/* The issue's rule, and what every browser but Pillow does in some form: the frame must be on the screen. */
-	/* A frame with no pixels is no first image (Pillow fails on one too). */
+	/*
+	 * The frame must lie on the screen (issue 15; Pillow grows the screen
+	 * instead), and have pixels (Pillow fails on an empty one too).
+	 */
 	if (d->Left < 0 || d->Top < 0 || d->Width <= 0 || d->Height <= 0 ||
 	    (uint32_t)d->Left + (uint32_t)d->Width > w || (uint32_t)d->Top + (uint32_t)d->Height > h) {
 		rc = AIRLOCK_E_MALFORMED;
@@ -229,7 +234,7 @@ int gif_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 	rc = image_size(w, h, channels, &size);
 	if (rc)
 		goto out;
-	if (size > lim->memory_bytes || (size_t)fw > lim->memory_bytes - size) {
+	if (size > lim->memory_bytes || (size_t)fw + GIFLIB_STATE > lim->memory_bytes - size) {
 		out->limit = AIRLOCK_MEMORY_BYTES;
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
