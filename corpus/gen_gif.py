@@ -58,6 +58,7 @@ from PIL import Image  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OUT_DIR = os.path.join(HERE, "images", "gif")
+SEED_DIR = os.path.join(HERE, "fuzz", "gif")
 MANIFEST = os.path.join(HERE, "images-gif.tsv")
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "corpus-public"))
 SUITE = "gif-test-files"
@@ -679,6 +680,28 @@ def gen_public(m):
     return len(files), agreed
 
 
+# Seeds for fuzz/fuzz_gif.c: small fixtures, each with fuzz trailers (fuzz/fuzz.h) that set
+# keep_alpha and the background (a), the 4096-pixel cap (a bit 3), an orientation and an output (b).
+SEEDS = ("global_1bit.gif", "global_8bit.gif", "local_only.gif", "no_table.gif", "index_past_table.gif",
+         "transparent.gif", "offset_frame_transparent.gif", "interlaced_9x19.gif", "interlaced_offset_local.gif",
+         "early_clears.gif", "comment.gif", "animated_offset.gif", "cut_after_pixels.gif", "no_block_terminator.gif",
+         "pillow_animated_transparent.gif")
+TRAILERS = ((0, 0), (1, 5), (6, 15), (9, 26))
+
+
+def write_seeds():
+    os.makedirs(SEED_DIR, exist_ok=True)
+    for name in os.listdir(SEED_DIR):
+        if not name.startswith(("repro-", "cov-")):
+            os.unlink(os.path.join(SEED_DIR, name))
+    for name in SEEDS:
+        with open(os.path.join(OUT_DIR, name), "rb") as f:
+            data = f.read()
+        for a, b in TRAILERS:
+            with open(os.path.join(SEED_DIR, "%s_a%d_b%d" % (name[:-4], a, b)), "wb") as f:
+                f.write(data + (bytes([0xA1, 0xF2, a, b]) if (a, b) != (0, 0) else b""))
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     for name in os.listdir(OUT_DIR):
@@ -686,6 +709,7 @@ def main():
     m = Manifest()
     gen_fixtures(m)
     made = len(os.listdir(OUT_DIR))
+    write_seeds()
     n, agreed = gen_public(m) if os.path.isdir(os.path.join(SHARED, SUITE)) else (0, 0)
     m.write()
     rows = sum(1 for r in m.rows if not r.startswith("#"))
