@@ -36,9 +36,9 @@ Where airlock and Pillow differ, on purpose:
   * a byte that starts no record before the first image is malformed (Pillow
     skips it, one byte at a time; the format has no such thing);
   * an LZW minimum code size above 8 is malformed: no colour table has more
-    than 256 entries for its codes to index, and giflib refuses it ("only on a
-    severely malformed GIF"). Pillow decodes up to 12 bits and keeps the low 8
-    bits of each index (pygif's max-codes.gif);
+    than 256 entries for its literal codes to index, and giflib refuses it
+    ("only on a severely malformed GIF"). Pillow decodes larger code sizes
+    (pygif's max-codes.gif, code size 11; code_size_9.gif here);
   * a GCE shorter than 4 bytes is malformed (Pillow fails on most of them too).
 """
 
@@ -597,7 +597,7 @@ def gen_fixtures(m):
     big = palette(256, 12)
     f.refused("code_size_9.gif", screen(8, 6, big) + image(0, 0, 8, 6, [i * 5 for i in range(48)], min_size=9)
               + TRAILER, "malformed",
-              "an LZW minimum code size of 9: malformed (Pillow decodes it and drops each index's ninth bit)")
+              "an LZW minimum code size of 9 (indices below 256): malformed, though Pillow decodes it")
     f.refused("gce_short.gif", screen(8, 6, pal) + gce(1, size=3) + body + TRAILER, "malformed",
               "a 3-byte GCE (Pillow fails on it too)")
     f.refused("screen_too_large.gif", screen(65535, 65535, pal) + image(0, 0, 1, 1, [1]) + TRAILER, "too_large",

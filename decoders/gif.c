@@ -15,8 +15,9 @@
  *    are: a missing EOI code, block terminator or trailer is not an error,
  *    too few pixels is.
  * Where it is not: a frame that does not fit on the screen is malformed
- * (Pillow grows the screen), and so is a byte that starts no record before
- * the first image (Pillow skips it).
+ * (Pillow grows the screen), and so are a byte that starts no record before
+ * the first image (Pillow skips it) and an LZW minimum code size above 8
+ * (giflib refuses it; Pillow decodes it).
  */
 #include <gif_lib.h>
 #include <stdlib.h>
