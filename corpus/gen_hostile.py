@@ -1369,7 +1369,8 @@ def disguises(c):
         c.add(name, data, cls, "unsupported", typ="mime:" + mime, cve="CVE-2016-3714" if "mvg" in name else "-",
               desc="%s under a %s name: named, not decoded" % (what, name.rsplit(".", 1)[1].upper()))
     # Formats airlock decodes since 0.5.0, under another name: the bytes decide.
-    c.add("gif_as.png", gif, cls, "unsupported", typ="gif", desc="a GIF under a PNG name")
+    c.add("gif_as.png", gif, cls, "ok", typ="gif", shape="img:1x1x3",
+          changes=changes("alpha_flattened", "palette_expanded"), desc="a GIF under a PNG name: decoded as the GIF it is")
     c.add("bmp_as.jpg", bmp, cls, "unsupported", typ="bmp", desc="a BMP under a JPEG name")
     c.add("webp_as.wav", webp, cls, "malformed", typ="webp",
           desc="a WebP (RIFF like WAV) under a WAV name: decoded as WebP, and its all-zero VP8L prefix codes are invalid")
