@@ -214,3 +214,10 @@ void icc_close(struct icc *x)
 	cmsDeleteContext(x->ctx);
 	free(x);
 }
+
+void icc_warm_up(void)
+{
+	cmsHPROFILE p = cmsCreate_sRGBProfile();
+	if (p)
+		cmsCloseProfile(p);
+}
