@@ -231,10 +231,3 @@ void icc_close(struct icc *x)
 	cmsDeleteContext(x->ctx);
 	free(x);
 }
-
-void icc_warm_up(void)
-{
-	cmsHPROFILE p = cmsCreate_sRGBProfile();
-	if (p)
-		cmsCloseProfile(p);
-}

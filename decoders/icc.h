@@ -42,12 +42,4 @@ void icc_apply(struct icc *x, const uint8_t *src, uint8_t *dst, size_t npix);
 
 void icc_close(struct icc *x); /* accepts NULL */
 
-/*
- * Once per process, before any confinement: lcms2 stamps every profile it
- * creates (the sRGB one above too) with gmtime_r(), and glibc opens
- * /etc/localtime on the first call. The zygote calls this before it gives
- * up the filesystem, so that no worker makes that call under seccomp.
- */
-void icc_warm_up(void);
-
 #endif

@@ -22,7 +22,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "icc.h"
 #include "io.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -461,8 +460,6 @@ int zygote_main(worker_decode_fn decode)
 	z.magic = detect_open();
 	z.policy_err = -policy_build(&z.policy);
 	warm_libc();
-	/* glibc reads /etc/localtime on lcms2's first profile (its creation time): here, not under the filter. */
-	icc_warm_up();
 	/* Last of all: after this the filesystem is an empty directory. */
 	hello.layers = AIRLOCK_LAYERS_REQUIRED | ns_enter();
 
