@@ -971,8 +971,9 @@ def gen_jpeg(m, tmp):
            + INJECTION.encode() + b"</rdf:Description></rdf:RDF></x:xmpmeta>")
     iptc = b"Photoshop 3.0\x008BIM\x04\x04\0\0" + struct.pack(">I", 6 + len(INJECTION)) + \
         b"\x1c\x02\x78" + struct.pack(">H", len(INJECTION)) + INJECTION.encode() + b"\0"
-    data = insert_after_app0(data, [(0xFE, INJECTION.encode()), (0xE1, xmp), (0xED, iptc),
-                                    (0xE2, b"ICC_PROFILE\0\x01\x01" + b"not a profile")])
+    # (Until 0.5.0 it also held an APP2 "ICC_PROFILE" segment that was no profile; airlock now
+    # converts profiles and refuses one lcms2 cannot read: corpus/hostile's jpeg_icc.jpg is that case.)
+    data = insert_after_app0(data, [(0xFE, INJECTION.encode()), (0xE1, xmp), (0xED, iptc)])
     add_jpeg_ok(m, "jpeg_metadata_injection.jpg", data + small_zip(), trailing=True)
 
     data = pil_jpeg(base, quality=90, subsampling=2) + small_zip()
