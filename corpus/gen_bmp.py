@@ -26,7 +26,7 @@ import struct
 import subprocess
 import sys
 
-from PIL import Image, ImageFile
+from PIL import BmpImagePlugin, Image, ImageFile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_images import CHANGE_ORDER, finish_pixels, fnv64, mime_of  # noqa: E402
@@ -334,8 +334,9 @@ class FixedRle(ImageFile.PyDecoder):
         return -1, 0
 
 
-def pillow_rgba(data):
-    """Pillow's decode as (w, h, rgba list, has_alpha), or None when it raises."""
+def pillow_rgba(data, fixed=True):
+    """Pillow's decode as (w, h, rgba list, has_alpha), or None when it raises; fixed: FixedRle for RLE."""
+    Image.register_decoder("bmp_rle", FixedRle if fixed else BmpImagePlugin.BmpRleDecoder)
     try:
         im = Image.open(io.BytesIO(data))
         im.load()
@@ -363,17 +364,67 @@ PILLOW_DIFFERS = {
 }
 
 
+def add_rows(rows, stats, spath, name, data, alpha_rows):
+    """The rows of one file that libmagic calls BMP."""
+    pil = pillow_rgba(data)
+    try:
+        w, h, pix, alpha, changes, notes = bmp_read(data)
+    except Reject as e:
+        if pil is not None and name not in PILLOW_DIFFERS and e.outcome != "unsupported":
+            rows.append("# %s: Pillow decodes it; airlock: %s (%s)" % (spath, e.outcome, e.why))
+        rows.append("# %s: %s" % (spath, e.why))
+        rows.append("\t".join([spath, "-", e.outcome, "bmp", "-", "-", "-", "-", "-"]))
+        stats["rejected"] += 1
+        return
+    flat = [p for row in pix for p in row]
+    if pil is not None:
+        if pil != (w, h, flat, alpha):
+            raise AssertionError("%s: Pillow disagrees (%s)" % (spath, sorted(notes)))
+        stats["pillow_agrees"] += 1
+        if pillow_rgba(data, fixed=False) != pil:
+            rows.append("# %s: Pillow 9.4 as shipped misreads its RLE (%s); the same with its decoder fixed "
+                        "(FixedRle) agrees" % (spath, ", ".join(sorted(notes & {"delta", "odd RLE4 absolute run"}))))
+            stats["rle_fixed"].append(name)
+    else:
+        rows.append("# %s: Pillow 9.4 refuses it; pixels from the format alone" % spath)
+        stats["reference_only"] += 1
+    for keep in (False, True):
+        if keep and not alpha and not alpha_rows:
+            continue
+        ch, out = finish_pixels(flat, alpha, keep)
+        c = set(changes)
+        if alpha and not keep:
+            c.add("alpha_flattened")
+        if keep and not alpha:
+            c.add("alpha_added")
+        rows.append("\t".join(str(v) for v in (spath, "alpha" if keep else "-", "ok", "bmp", w, h, ch, fnv64(out),
+                                                changes_str(c))))
+
+
+class Collect:
+    """Stands in for gen_hostile's corpus: keeps the files, ignores the rows."""
+
+    def __init__(self):
+        self.files = {}
+
+    def add(self, name, data, *args, **kw):
+        self.files[name] = data
+
+    def row(self, *args, **kw):
+        pass
+
+
 def main():
     if not os.path.isdir(os.path.join(SHARED, SUITE)):
         sys.exit("gen_bmp.py: %s missing" % os.path.join(SHARED, SUITE))
+    Image.init()  # the plugins register their decoders first; pillow_rgba() picks the RLE one after
     rows = []
-    stats = {"pillow_agrees": 0, "reference_only": 0, "rejected": 0}
+    stats = {"pillow_agrees": 0, "reference_only": 0, "rejected": 0, "rle_fixed": []}
     paths = []
     for dirpath, _, files in os.walk(os.path.join(SHARED, SUITE)):
         paths += [os.path.join(dirpath, f) for f in files if f.endswith(".bmp")]
     for path in sorted(paths):
         rel = os.path.relpath(path, SHARED)
-        spath = "shared:" + rel
         name = os.path.basename(path)
         with open(path, "rb") as f:
             data = f.read()
@@ -382,48 +433,32 @@ def main():
             # What detection does with it: the MIME table (decoders/mime.c) names some, others are no type.
             outcome = "unsupported" if mime == "image/x-os2-graphics" else "type"
             rows.append("# %s: libmagic says %s" % (rel, mime))
-            rows.append("\t".join([spath, "-", outcome, "-", "-", "-", "-", "-", "-"]))
+            rows.append("\t".join(["shared:" + rel, "-", outcome, "-", "-", "-", "-", "-", "-"]))
             stats["rejected"] += 1
             continue
-        Image.register_decoder("bmp_rle", FixedRle)
-        pil = pillow_rgba(data)
-        try:
-            w, h, pix, alpha, changes, notes = bmp_read(data)
-        except Reject as e:
-            if pil is not None and name not in PILLOW_DIFFERS and e.outcome != "unsupported":
-                rows.append("# %s: Pillow decodes it; airlock: %s (%s)" % (rel, e.outcome, e.why))
-            rows.append("# %s: %s" % (rel, e.why))
-            rows.append("\t".join([spath, "-", e.outcome, "bmp", "-", "-", "-", "-", "-"]))
-            stats["rejected"] += 1
-            continue
-        flat = [p for row in pix for p in row]
-        if pil is not None:
-            pw, ph, prgba, palpha = pil
-            if (pw, ph, prgba, palpha) != (w, h, flat, alpha):
-                raise AssertionError("%s: Pillow disagrees (%s)" % (rel, sorted(notes)))
-            stats["pillow_agrees"] += 1
-        else:
-            rows.append("# %s: Pillow 9.4 refuses it; pixels from the format alone" % rel)
-            stats["reference_only"] += 1
-        for keep in (False, True):
-            if keep and not alpha and "alpha" not in name.lower() and "rgba" not in name.lower():
-                continue
-            ch, out = finish_pixels(flat, alpha, keep)
-            c = set(changes)
-            if alpha and not keep:
-                c.add("alpha_flattened")
-            if keep and not alpha:
-                c.add("alpha_added")
-            rows.append("\t".join(str(v) for v in (spath, "alpha" if keep else "-", "ok", "bmp", w, h, ch,
-                                                    fnv64(out), changes_str(c))))
+        add_rows(rows, stats, "shared:" + rel, name, data, "alpha" in name.lower() or "rgba" in name.lower())
+
+    # The hostile BMPs that decode (corpus/hostile_bmp.py), pixel for pixel; gen_hostile.py writes them.
+    import gen_hostile
+    import hostile_bmp
+    col = Collect()
+    hostile_bmp.add(col, lambda *n: ",".join(n) if n else "-", gen_hostile.MARKER, gen_hostile.INJECT)
+    for name in sorted(hostile_bmp.OK):
+        path = os.path.join(HERE, "hostile", name)
+        with open(path, "rb") as f:
+            if f.read() != hostile_bmp.OK[name]:
+                sys.exit("gen_bmp.py: %s is stale; run corpus/gen_hostile.py first" % path)
+        add_rows(rows, stats, "corpus/hostile/" + name, name, hostile_bmp.OK[name], True)
+
     with open(MANIFEST, "w", newline="\n") as f:
         f.write("# SPDX-License-Identifier: MIT\n# Written by corpus/gen_bmp.py; replayed by tests/test_images.c.\n")
         f.write("# path\topts\toutcome\ttype\twidth\theight\tchannels\tfnv64\tchanges\n")
         for r in rows:
             f.write(r + "\n")
-    print("%d rows; Pillow agrees on %d files, format alone on %d, %d rejected" % (
-        sum(1 for r in rows if not r.startswith("#")), stats["pillow_agrees"], stats["reference_only"],
-        stats["rejected"]))
+    print("%d rows; Pillow agrees on %d files (%d of them only with its RLE fixed: %s), format alone on %d, "
+          "%d rejected" % (sum(1 for r in rows if not r.startswith("#")), stats["pillow_agrees"],
+                           len(stats["rle_fixed"]), " ".join(stats["rle_fixed"]), stats["reference_only"],
+                           stats["rejected"]))
 
 
 if __name__ == "__main__":

@@ -1370,7 +1370,7 @@ def disguises(c):
               desc="%s under a %s name: named, not decoded" % (what, name.rsplit(".", 1)[1].upper()))
     # Formats airlock decodes since 0.5.0, under another name: the bytes decide.
     c.add("gif_as.png", gif, cls, "unsupported", typ="gif", desc="a GIF under a PNG name")
-    c.add("bmp_as.jpg", bmp, cls, "unsupported", typ="bmp", desc="a BMP under a JPEG name")
+    c.add("bmp_as.jpg", bmp, cls, "ok", typ="bmp", shape="img:1x1x3", desc="a BMP under a JPEG name")
     c.add("webp_as.wav", webp, cls, "unsupported", typ="webp", desc="a WebP (RIFF like WAV) under a WAV name")
     c.add("html_behind_png_signature.png", PNG_SIG + HTML, cls, "type",
           desc="the PNG signature followed by HTML: with no IHDR libmagic sees no PNG")
