@@ -100,8 +100,8 @@ def bmp_read(d):
                 raise Reject("malformed", "pixel density %d x %d px/m" % (dx, dy))
             clr_used = u32(d, ih + 32)
             size_image = u32(d, ih + 20)
-        if hs in (16, 64) and comp in (3, 4):
-            raise Reject("unsupported", "OS/2 Huffman 1D or RLE24")
+        if hs in (16, 64) and comp > 2:
+            raise Reject("unsupported" if comp <= 4 else "malformed", "OS/2 2.x compression %d" % comp)
     if planes != 1:
         raise Reject("malformed", "planes %d" % planes)
     if w <= 0 or h == 0 or h == -2**31:
@@ -140,7 +140,7 @@ def bmp_read(d):
             masks = list(struct.unpack_from("<%dI" % n, d, pal_at))
             pal_at += 4 * n
         else:
-            masks = list(struct.unpack_from("<%dI" % (4 if hs >= 56 else n), d, ih + 40))
+            masks = list(struct.unpack_from("<%dI" % (4 if hs >= 56 else 3), d, ih + 40))
         masks += [0] * (4 - len(masks))
     elif bits == 16:
         masks = [0x7C00, 0x3E0, 0x1F, 0]
@@ -401,6 +401,48 @@ def add_rows(rows, stats, spath, name, data, alpha_rows):
                                                 changes_str(c))))
 
 
+def write_seeds(hostile_files, hb):
+    """corpus/fuzz/bmp/: the small hostile files, a few more depths and headers, and trailer variants."""
+    out = os.path.join(HERE, "fuzz", "bmp")
+    os.makedirs(out, exist_ok=True)
+    for name in os.listdir(out):
+        os.unlink(os.path.join(out, name))
+    seeds = {n[:-4]: d for n, d in hostile_files.items() if len(d) <= 4096}
+
+    def packed(w, h, bits, n):
+        s = hb.stride(w, bits)
+        rows = b""
+        for y in range(h):
+            v = 0
+            for x in range(w):
+                v = v << bits | (x + y) % n
+            nb = (w * bits + 7) // 8
+            v <<= nb * 8 - w * bits
+            rows += v.to_bytes(nb, "big") + bytes(s - nb)
+        return rows
+
+    for bits in (1, 2, 4):
+        n = 1 << bits
+        seeds["seed_pal%d" % bits] = hb.bmp(hb.info_header(13, 5, bits, clr_used=n), packed(13, 5, bits, n),
+                                            hb.palette(n))
+    core_pal = b"".join(hb.palette(16)[4 * i:4 * i + 3] for i in range(16))
+    seeds["seed_core_pal4"] = hb.bmp(struct.pack("<IHHHH", 12, 13, 5, 1, 4), packed(13, 5, 4, 16), core_pal)
+    seeds["seed_os2v2_16"] = hb.bmp(struct.pack("<IiiHH", 16, 13, 5, 1, 8), hb.rows8(13, 5, lambda x, y: x),
+                                    hb.palette(16))
+    seeds["seed_rgb555"] = hb.bmp(hb.info_header(5, 3, 16), bytes(range(36)))
+    seeds["seed_rgb565_v4"] = hb.bitfields(5, 3, 16, (0xF800, 0x7E0, 0x1F, 0), hs=108)
+    seeds["seed_rle4"] = hb.rle4(8, 2, b"\x04\x12\x00\x04\x12\x30\x00\x00\x00\x02\x01\x01\x02\x23\x00\x01")
+    seeds["seed_rgb32_top_down"] = hb.bmp(hb.info_header(3, -2, 32), bytes(range(24)))
+    for name in list(seeds):
+        if name.startswith("seed_") or name in ("bmp_v5_argb_alpha", "bmp_rle8_early_eol", "bmp_masks_all_empty_32"):
+            for a, b in ((1, 0), (8, 0), (6, 7), (1, 24)):
+                seeds["%s_a%d_b%d" % (name, a, b)] = seeds[name] + bytes((0xA1, 0xF2, a, b))
+    for name, data in sorted(seeds.items()):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    return len(seeds)
+
+
 class Collect:
     """Stands in for gen_hostile's corpus: keeps the files, ignores the rows."""
 
@@ -449,6 +491,8 @@ def main():
             if f.read() != hostile_bmp.OK[name]:
                 sys.exit("gen_bmp.py: %s is stale; run corpus/gen_hostile.py first" % path)
         add_rows(rows, stats, "corpus/hostile/" + name, name, hostile_bmp.OK[name], True)
+
+    write_seeds(col.files, hostile_bmp)
 
     with open(MANIFEST, "w", newline="\n") as f:
         f.write("# SPDX-License-Identifier: MIT\n# Written by corpus/gen_bmp.py; replayed by tests/test_images.c.\n")

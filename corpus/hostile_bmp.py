@@ -238,6 +238,12 @@ def add(c, changes, MARKER, INJECT):
        desc="32-bit with empty masks: Pillow reads it as BGRA, and so does airlock")
     c.add("bmp_masks_cut_off.bmp", bitfields(4, 4, 16, (0xF800, 0x07E0, 0x001F))[:62], cls, "malformed",
           typ=T, desc="BI_BITFIELDS with the file ending inside the masks")
+    v2 = struct.pack("<IiiHHIIiiII", 52, 1, 1, 1, 32, 6, 0, 0, 0, 0, 0) + struct.pack("<3I", 0xFF0000, 0xFF00, 0xFF)
+    c.add("bmp_v2_alphabitfields_at_end.bmp", bmp(v2, b""), cls, "malformed", typ=T,
+          desc="a V2 (52-byte) header asking for four masks (BI_ALPHABITFIELDS) as the file's last bytes: V2 holds "
+          "three, and nothing past the header is read for a fourth; no pixels, so malformed")
+    c.add("bmp_os2_compression_6.bmp", bmp(struct.pack("<IiiHHI", 64, 1, 1, 1, 32, 6) + bytes(44), bytes(4)), cls,
+          "malformed", typ=T, desc="an OS/2 2.x header with compression 6, which OS/2 does not define")
     ok("bmp_v5_argb_alpha.bmp", bitfields(4, 4, 32, (0xFF0000, 0xFF00, 0xFF, 0xFF000000), hs=124), cls,
        "img:4x4x3", ["alpha_flattened"], desc="V5, 32-bit BGRA bit fields: alpha composited onto the background")
     c.row("bmp_v5_argb_alpha.bmp", cls, "ok", typ=T, shape="img:4x4x4", opts="keep_alpha",

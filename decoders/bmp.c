@@ -152,11 +152,11 @@ static int parse(struct bmp *b, const struct limits *lim, struct frame *out)
 			size_image = le32(ih + 20);
 		}
 		/*
-		 * OS/2 2.x uses 3 and 4 for Huffman 1D and RLE24 (their headers are
-		 * 16 or 64 bytes, which no Windows header is).
+		 * OS/2 2.x (16 or 64 bytes, which no Windows header is) has no bit
+		 * fields: its 3 and 4 are Huffman 1D and RLE24.
 		 */
-		if ((hs == 16 || hs == 64) && (b->comp == BI_BITFIELDS || b->comp == BI_JPEG))
-			return AIRLOCK_E_UNSUPPORTED;
+		if ((hs == 16 || hs == 64) && b->comp > BI_RLE4)
+			return b->comp <= BI_JPEG ? AIRLOCK_E_UNSUPPORTED : AIRLOCK_E_MALFORMED;
 	}
 	if (planes != 1)
 		return AIRLOCK_E_MALFORMED;
@@ -210,8 +210,8 @@ static int parse(struct bmp *b, const struct limits *lim, struct frame *out)
 				return AIRLOCK_E_MALFORMED;
 			m = p + pal_at;
 			pal_at += 4 * n;
-		} else if (hs >= 56) {
-			n = 4;
+		} else {
+			n = hs >= 56 ? 4 : 3; /* V2 (52 bytes) has no alpha mask */
 		}
 		for (size_t i = 0; i < n; i++)
 			b->mask[i] = le32(m + 4 * i);
@@ -342,10 +342,9 @@ static int row_decode(const struct bmp *b, const uint8_t *src, uint8_t *dst, uin
 static int decode_raw(const struct bmp *b, uint8_t *px, uint32_t ch)
 {
 	const uint64_t stride = ((uint64_t)b->w * b->bits + 31) / 32 * 4;
-	const uint8_t *src = b->buf + b->pixels_at;
-	for (uint32_t y = 0; y < b->h; y++, src += stride) {
+	for (uint32_t y = 0; y < b->h; y++) {
 		const uint32_t oy = b->top_down ? y : b->h - 1 - y;
-		int rc = row_decode(b, src, px + (size_t)oy * b->w * ch, ch);
+		int rc = row_decode(b, b->buf + b->pixels_at + (size_t)y * stride, px + (size_t)oy * b->w * ch, ch);
 		if (rc)
 			return rc;
 	}
