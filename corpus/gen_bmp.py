@@ -402,11 +402,13 @@ def add_rows(rows, stats, spath, name, data, alpha_rows):
 
 
 def write_seeds(hostile_files, hb):
-    """corpus/fuzz/bmp/: the small hostile files, a few more depths and headers, and trailer variants."""
+    """corpus/fuzz/bmp/: the small hostile files, a few more depths and headers, and trailer variants.
+    The cov-* files beside them are what fuzzing runs reached (merged with -merge=1); they stay."""
     out = os.path.join(HERE, "fuzz", "bmp")
     os.makedirs(out, exist_ok=True)
     for name in os.listdir(out):
-        os.unlink(os.path.join(out, name))
+        if not name.startswith("cov-"):
+            os.unlink(os.path.join(out, name))
     seeds = {n[:-4]: d for n, d in hostile_files.items() if len(d) <= 4096}
 
     def packed(w, h, bits, n):
