@@ -1,8 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""Writes corpus/images-bmp.tsv: every BMP of ../shared/corpus-public/bmp-test-files, read in place.
+"""Writes corpus/images-bmp.tsv: every BMP of ../shared/corpus-public/bmp-test-files, read in place,
+and the hostile BMPs that decode (corpus/hostile/bmp_*, from corpus/hostile_bmp.py); and the fuzzing
+seeds in corpus/fuzz/bmp/.
 
-Run with Debian's interpreter (Pillow 9.4):  /usr/bin/python3 corpus/gen_bmp.py
+Run with Debian's interpreter (Pillow 9.4), after corpus/gen_hostile.py:
+    /usr/bin/python3 corpus/gen_bmp.py
 
 Each file's expected outcome and pixels come from two readers that share no
 code with airlock: Pillow 9.4, and bmp_read() below, written from the format
