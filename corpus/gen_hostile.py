@@ -1369,9 +1369,11 @@ def disguises(c):
         c.add(name, data, cls, "unsupported", typ="mime:" + mime, cve="CVE-2016-3714" if "mvg" in name else "-",
               desc="%s under a %s name: named, not decoded" % (what, name.rsplit(".", 1)[1].upper()))
     # Formats airlock decodes since 0.5.0, under another name: the bytes decide.
-    c.add("gif_as.png", gif, cls, "unsupported", typ="gif", desc="a GIF under a PNG name")
+    c.add("gif_as.png", gif, cls, "ok", typ="gif", shape="img:1x1x3",
+          changes=changes("alpha_flattened", "palette_expanded"), desc="a GIF under a PNG name: decoded as the GIF it is")
     c.add("bmp_as.jpg", bmp, cls, "ok", typ="bmp", shape="img:1x1x3", desc="a BMP under a JPEG name")
-    c.add("webp_as.wav", webp, cls, "unsupported", typ="webp", desc="a WebP (RIFF like WAV) under a WAV name")
+    c.add("webp_as.wav", webp, cls, "malformed", typ="webp",
+          desc="a WebP (RIFF like WAV) under a WAV name: decoded as WebP, and its all-zero VP8L prefix codes are invalid")
     c.add("html_behind_png_signature.png", PNG_SIG + HTML, cls, "type",
           desc="the PNG signature followed by HTML: with no IHDR libmagic sees no PNG")
     c.add("html_behind_jpeg_soi.jpg", SOI + b"\xff\xe0" + HTML, cls, "malformed", typ=JPEG_T,

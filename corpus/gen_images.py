@@ -1127,8 +1127,10 @@ def main():
         if not shutil.which(tool):
             sys.exit("gen_images.py: %s not found (see the header for the packages)" % tool)
     if os.path.isdir(OUT_DIR):
+        # The folders under corpus/images/ are other generators' (gen_webp.py, gen_gif.py, ...).
         for name in os.listdir(OUT_DIR):
-            os.unlink(os.path.join(OUT_DIR, name))
+            if not os.path.isdir(os.path.join(OUT_DIR, name)):
+                os.unlink(os.path.join(OUT_DIR, name))
     else:
         os.makedirs(OUT_DIR)
     m = Manifest()
@@ -1143,7 +1145,7 @@ def main():
         m.write()
         n = sum(1 for r in m.rows if not r.startswith("#"))
         print("wrote %d files to %s, %d manifest rows; Pillow cross-check skipped for: %s"
-              % (len(os.listdir(OUT_DIR)), rel(OUT_DIR), n, ", ".join(STATS["pillow_skipped"]) or "none"))
+              % (sum(1 for n in os.listdir(OUT_DIR) if not os.path.isdir(os.path.join(OUT_DIR, n))), rel(OUT_DIR), n, ", ".join(STATS["pillow_skipped"]) or "none"))
         if "--verify" in sys.argv[1:]:
             if not verify(tmp):
                 sys.exit(1)

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define AIRLOCK_VERSION_MAJOR 0
-#define AIRLOCK_VERSION_MINOR 4
+#define AIRLOCK_VERSION_MINOR 5
 #define AIRLOCK_VERSION_PATCH 0
 
 /* "MAJOR.MINOR.PATCH" of the library actually loaded; never NULL. */
