@@ -1379,7 +1379,7 @@ def disguises(c):
     # Formats airlock decodes since 0.5.0, under another name: the bytes decide.
     c.add("gif_as.png", gif, cls, "ok", typ="gif", shape="img:1x1x3",
           changes=changes("alpha_flattened", "palette_expanded"), desc="a GIF under a PNG name: decoded as the GIF it is")
-    c.add("bmp_as.jpg", bmp, cls, "unsupported", typ="bmp", desc="a BMP under a JPEG name")
+    c.add("bmp_as.jpg", bmp, cls, "ok", typ="bmp", shape="img:1x1x3", desc="a BMP under a JPEG name")
     c.add("webp_as.wav", webp, cls, "malformed", typ="webp",
           desc="a WebP (RIFF like WAV) under a WAV name: decoded as WebP, and its all-zero VP8L prefix codes are invalid")
     c.add("html_behind_png_signature.png", PNG_SIG + HTML, cls, "type",
