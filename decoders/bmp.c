@@ -484,14 +484,7 @@ int bmp_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 	if (!b.alpha && lim->keep_alpha)
 		changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = b.w;
-	out->height = b.h;
-	out->channels = channels;
-	out->changes = changes;
-	out->pixels = pixels;
-	out->size = size;
+	image_frame(out, b.w, b.h, channels, changes, pixels, size);
 	pixels = NULL;
 	rc = AIRLOCK_OK;
 out:

@@ -284,14 +284,7 @@ int gif_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 	if (!has_alpha && lim->keep_alpha)
 		changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = w;
-	out->height = h;
-	out->channels = lim->keep_alpha ? 4 : 3;
-	out->changes = changes;
-	out->pixels = pixels;
-	out->size = size;
+	image_frame(out, w, h, lim->keep_alpha ? 4 : 3, changes, pixels, size);
 	pixels = NULL;
 	rc = AIRLOCK_OK;
 out:

@@ -444,14 +444,7 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	if (channels == 4)
 		st.changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = w;
-	out->height = h;
-	out->channels = channels;
-	out->changes = st.changes;
-	out->pixels = pixels;
-	out->size = size;
+	image_frame(out, w, h, channels, st.changes, pixels, size);
 	pixels = NULL;
 	rc = AIRLOCK_OK;
 out:

@@ -556,14 +556,7 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 			conv = NULL;
 	}
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = w;
-	out->height = h;
-	out->channels = final_ch;
-	out->changes = changes;
-	out->pixels = px;
-	out->size = final_size;
+	image_frame(out, w, h, final_ch, changes, px, final_size);
 	rc = AIRLOCK_OK;
 out:
 	free(rows);

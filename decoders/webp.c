@@ -276,14 +276,7 @@ int webp_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 		changes |= AIRLOCK_CHANGE_ROTATED;
 	}
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = ow;
-	out->height = oh;
-	out->channels = channels;
-	out->changes = changes;
-	out->pixels = pixels;
-	out->size = size;
+	image_frame(out, ow, oh, channels, changes, pixels, size);
 	pixels = NULL;
 	rc = AIRLOCK_OK;
 out:
