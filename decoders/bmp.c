@@ -302,19 +302,10 @@ static int row_decode(const struct bmp *b, const uint8_t *src, uint8_t *dst, uin
 		}
 		return AIRLOCK_OK;
 	}
-	if (b->bits == 24 && b->comp == BI_RGB) {
-		for (uint32_t x = 0; x < w; x++, src += 3, dst += ch) {
-			dst[0] = src[2];
-			dst[1] = src[1];
-			dst[2] = src[0];
-			if (ch == 4)
-				dst[3] = 0xff;
-		}
-		return AIRLOCK_OK;
-	}
-	if (b->bits == 32 && b->comp == BI_RGB) {
-		/* BGRX: the fourth byte is not alpha (Pillow, and most writers, agree). */
-		for (uint32_t x = 0; x < w; x++, src += 4, dst += ch) {
+	if ((b->bits == 24 || b->bits == 32) && b->comp == BI_RGB) {
+		/* BGR, or BGRX: the fourth byte is not alpha (Pillow, and most writers, agree). */
+		const uint32_t step = b->bits / 8;
+		for (uint32_t x = 0; x < w; x++, src += step, dst += ch) {
 			dst[0] = src[2];
 			dst[1] = src[1];
 			dst[2] = src[0];
