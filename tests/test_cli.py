@@ -2106,6 +2106,20 @@ def _():
         check(ev[2]["error"] == "type_mismatch" and ev[2]["expect"] == "image/jpeg", "%r" % ev[2])
 
 
+@test("--log: an unsupported input's line names its MIME type (and only that line has one)")
+def _():
+    with TempDir() as d:
+        log = os.path.join(d, "events.log")
+        heic = write(os.path.join(d, "x.heic"), b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 16)
+        check(run("--log", log, heic).rc == EXIT_REJECTED, "heic not rejected")
+        check(run("--log", log, BAD).rc == EXIT_REJECTED, "BAD not rejected")
+        ev = [json.loads(l) for l in read(log).decode("utf-8").split("\n") if l]
+        check(len(ev) == 2, "want 2 lines: %r" % ev)
+        check(ev[0]["error"] == "unsupported" and ev[0]["type"] is None and ev[0].get("mime") == "image/heic",
+              "%r" % ev[0])
+        check(set(ev[0]) == LOG_KEYS | {"mime"} and set(ev[1]) == LOG_KEYS, "keys %r / %r" % (sorted(ev[0]), sorted(ev[1])))
+
+
 @test("--log never carries input bytes: a rejected file full of injected text, read from stdin")
 def _():
     data = read(img("metadata_injection.png"))
@@ -2548,10 +2562,10 @@ def _():
             check(r.rc == EXIT_REJECTED, "%r" % (r,))
         lines = read(log).decode().splitlines()
         check(len(lines) == len(UNSUPPORTED_MEDIA), "%d log lines" % len(lines))
-        for line in lines:
+        for line, (_, _, mime) in zip(lines, UNSUPPORTED_MEDIA):
             e = json.loads(line)
-            check(set(e) == LOG_KEYS and e["error"] == "unsupported" and e["type"] is None and e["limit"] is None,
-                  "%r" % e)
+            check(set(e) == LOG_KEYS | {"mime"} and e["error"] == "unsupported" and e["type"] is None and
+                  e["limit"] is None and e["mime"] == mime, "%r" % e)
 
 
 @test("the three refusals side by side: unknown bytes 'not a type airlock decodes' (type, no limit, no mime), "
