@@ -21,7 +21,8 @@
 
 enum opt_kind {
 	OPT_NUM,
-	OPT_FLAG_KEY,
+	OPT_FLAG_KEY, /* sets its key to 1 */
+	OPT_FLAG_OFF, /* sets its key to 0 */
 	OPT_TYPES,
 	OPT_COLOR,
 	OPT_TO,
@@ -51,12 +52,16 @@ static const struct opt {
 	  "N reject JPEGs whose scans code more coefficients (400000000)" },
 	{ "max-inflated-bytes", OPT_NUM, AIRLOCK_MAX_PNG_INFLATED_BYTES, 1, 1ull << 40, 1,
 	  "N reject PNGs whose stored rows pass N bytes (805306368)" },
+	{ "max-icc-bytes", OPT_NUM, AIRLOCK_MAX_ICC_BYTES, 1, 1u << 30, 1,
+	  "N  reject images with an embedded ICC profile over N bytes (4194304)" },
 	{ "timeout-ms", OPT_NUM, AIRLOCK_TIMEOUT_MS, 1, 3600000, 1, "N    wall-clock limit per input (15000)" },
 	{ "cpu-ms", OPT_NUM, AIRLOCK_CPU_MS, 1, 3600000, 1,
 	  "N        worker CPU-time limit, rounded up to whole seconds (10000)" },
 	{ "memory-mb", OPT_NUM, AIRLOCK_MEMORY_BYTES, 64, 1u << 20, 1u << 20,
 	  "N     worker address-space limit (2048)" },
-	{ "quality", OPT_NUM, AIRLOCK_JPEG_QUALITY, 1, 100, 1, "N       JPEG output quality (92)" },
+	{ "quality", OPT_NUM, AIRLOCK_JPEG_QUALITY, 1, 100, 1, "N       JPEG and lossy WebP output quality (92)" },
+	{ "lossless", OPT_FLAG_KEY, AIRLOCK_WEBP_LOSSLESS, 0, 0, 0,
+	  "         lossless WebP output (with --to webp, or a WebP input without --to)" },
 	{ "max-seconds", OPT_NUM, AIRLOCK_MAX_SECONDS, 1, 86400, 1, "N   reject audio longer than N s (600)" },
 	{ "max-decoded-bytes", OPT_NUM, AIRLOCK_MAX_DECODED_BYTES, 1, 1ull << 40, 1,
 	  "N reject audio decoding to more bytes (268435456)" },
@@ -68,15 +73,19 @@ static const struct opt {
 	{ "extra-codecs", OPT_FLAG_KEY, AIRLOCK_ALLOW_EXTRA_CODECS, 0, 0, 0,
 	  "     also decode ADPCM, G.72x, GSM, ... in WAV and AIFF" },
 	{ "allow", OPT_TYPES, 0, 0, 0, 0,
-	  "LIST      allowed input types: png,jpeg,wav,flac,vorbis,opus,mp3,aiff, image, audio (all)" },
+	  "LIST      allowed input types: png,jpeg,webp,gif,bmp,tiff,wav,flac,vorbis,opus,mp3,aiff,\n"
+	  "image, audio (default: every type but tiff)" },
 	{ "expect", OPT_EXPECT, 0, 0, 0, 0, "TYPE     reject input of any other detected type" },
 	{ "keep-alpha", OPT_FLAG_KEY, AIRLOCK_KEEP_ALPHA, 0, 0, 0, "       output RGBA instead of flattening" },
 	{ "background", OPT_COLOR, AIRLOCK_BACKGROUND, 0, 0, 0, "RRGGBB colour under transparency (ffffff)" },
+	{ "no-icc", OPT_FLAG_OFF, AIRLOCK_ICC, 0, 0, 0,
+	  "           keep stored colour values, ignoring ICC profiles (default: convert to sRGB)" },
 	{ "rate", OPT_NUM, AIRLOCK_OUT_RATE, 1000, 768000, 1, "HZ          resample audio to HZ (default: keep)" },
 	{ "mono", OPT_FLAG_KEY, AIRLOCK_MONO, 0, 0, 0, "             downmix audio to one channel" },
 	{ "sample-format", OPT_SAMPLE_FORMAT, 0, 0, 0, 0, "F   audio samples: s16 (default) or f32" },
 	{ "to", OPT_TO, 0, 0, 0, 0,
-	  "FORMAT       png, jpeg, wav, flac or raw (default: jpeg for JPEG, png for PNG, wav for audio)" },
+	  "FORMAT       png, jpeg, webp, wav, flac or raw (default: the input's own format for PNG,\n"
+	  "JPEG and WebP, png for GIF, BMP and TIFF, wav for audio)" },
 	{ "output", OPT_OUTPUT, 0, 0, 0, 0,
 	  "FILE     write here; default stdout, but not a terminal (-o - forces it)" },
 	{ "strict-sandbox", OPT_FLAG_KEY, AIRLOCK_STRICT_SANDBOX, 0, 0, 0,
@@ -107,11 +116,16 @@ void cli_usage(FILE *f)
 {
 	fputs("Usage: airlock [OPTIONS] [INPUT] [-o OUTPUT]\n"
 	      "       airlock scan [OPTIONS] PATH...   (a whole tree; see 'airlock scan --help')\n"
-	      "Decode an untrusted image (PNG, JPEG) or audio file (WAV, FLAC, Ogg Vorbis, Opus, MP3,\n"
-	      "AIFF) in a seccomp sandbox and write a clean re-encoding.\n"
-	      "INPUT and OUTPUT default to stdin and stdout ('-' also means them).\n\n",
+	      "Decode an untrusted image (PNG, JPEG, WebP, GIF, BMP, TIFF) or audio file (WAV, FLAC,\n"
+	      "Ogg Vorbis, Opus, MP3, AIFF) in a seccomp sandbox and write a clean re-encoding.\n"
+	      "INPUT and OUTPUT default to stdin and stdout ('-' also means them).\n"
+	      "TIFF is refused unless --allow names it (tiff, or image), as the library's default.\n\n",
 	      f);
-	/* Each help text is "ARG  description" or " description": aligned into columns here. */
+	/*
+	 * Each help text is "ARG  description" or " description": aligned into
+	 * columns here. A newline in the description starts a line of its own
+	 * in the description's column.
+	 */
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		const char *h = opts[i].help;
 		size_t arg = strcspn(h, " ");
@@ -119,7 +133,14 @@ void cli_usage(FILE *f)
 		char left[48];
 		snprintf(left, sizeof(left), "%s%s--%s%s%.*s", sh ? sh : "", sh ? ", " : "", opts[i].name,
 			 arg ? " " : "", (int)arg, h);
-		fprintf(f, "  %-26s %s\n", left, h + arg + strspn(h + arg, " "));
+		const char *d = h + arg + strspn(h + arg, " ");
+		size_t n = strcspn(d, "\n");
+		fprintf(f, "  %-26s %.*s\n", left, (int)n, d);
+		while (d[n] == '\n') {
+			d += n + 1;
+			n = strcspn(d, "\n");
+			fprintf(f, "  %-26s %.*s\n", "", (int)n, d);
+		}
 	}
 	fputs("\nExit status: 0 written, 64 usage, 65 input rejected, 70 internal error or a failed write,\n"
 	      "73 OUTPUT cannot be created (checked before anything is decoded).\n",
@@ -270,7 +291,8 @@ static const struct opt *lookup(const char *a, const char **val)
 
 static int takes_value(const struct opt *opt)
 {
-	return opt->kind != OPT_FLAG_KEY && opt->kind != OPT_JSON && opt->kind != OPT_HELP && opt->kind != OPT_VERSION;
+	return opt->kind != OPT_FLAG_KEY && opt->kind != OPT_FLAG_OFF && opt->kind != OPT_JSON &&
+	       opt->kind != OPT_HELP && opt->kind != OPT_VERSION;
 }
 
 int cli_option_arity(const char *a)
@@ -282,13 +304,26 @@ int cli_option_arity(const char *a)
 	return takes_value(opt) && !val;
 }
 
-#define TYPE_NAMES "png, jpeg (jpg), wav, flac, vorbis, opus, mp3, aiff"
+#define TYPE_NAMES "png, jpeg (jpg), webp, gif, bmp, tiff (tif), wav, flac, vorbis, opus, mp3, aiff"
 
 #define FAIL(...)                                   \
 	do {                                        \
 		snprintf(err, errlen, __VA_ARGS__); \
 		return CLI_EXIT_USAGE;              \
 	} while (0)
+
+/* The kinds of input an output format takes; 0 (no --to) and raw take both. */
+static uint32_t format_kinds(int fmt)
+{
+	switch (fmt) {
+	case AIRLOCK_FORMAT_PNG:
+	case AIRLOCK_FORMAT_JPEG:
+	case AIRLOCK_FORMAT_WEBP: return AIRLOCK_TYPES_IMAGE;
+	case AIRLOCK_FORMAT_WAV:
+	case AIRLOCK_FORMAT_FLAC: return AIRLOCK_TYPES_AUDIO;
+	default: return AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
+	}
+}
 
 int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, size_t errlen)
 {
@@ -334,7 +369,8 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				FAIL("too many options");
 			break;
 		case OPT_FLAG_KEY:
-			if (add_set(o, opt->key, 1))
+		case OPT_FLAG_OFF:
+			if (add_set(o, opt->key, opt->kind == OPT_FLAG_KEY))
 				FAIL("too many options");
 			break;
 		case OPT_TYPES: {
@@ -342,6 +378,7 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			size_t badlen;
 			if (parse_types(val, &v, &bad, &badlen) == 0) {
 				o->allow = (uint32_t)v;
+				o->allow_given = 1;
 				break;
 			}
 			if (badlen == 0)
@@ -362,6 +399,8 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				o->to = AIRLOCK_FORMAT_PNG;
 			else if (name_eq(val, "jpeg") || name_eq(val, "jpg"))
 				o->to = AIRLOCK_FORMAT_JPEG;
+			else if (name_eq(val, "webp"))
+				o->to = AIRLOCK_FORMAT_WEBP;
 			else if (name_eq(val, "raw"))
 				o->to = AIRLOCK_FORMAT_RAW;
 			else if (name_eq(val, "wav"))
@@ -369,7 +408,7 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 			else if (name_eq(val, "flac"))
 				o->to = AIRLOCK_FORMAT_FLAC;
 			else
-				FAIL("--to: unknown format '%.20s'; known: png, jpeg, wav, flac, raw", val);
+				FAIL("--to: unknown format '%.20s'; known: png, jpeg, webp, wav, flac, raw", val);
 			break;
 		case OPT_SAMPLE_FORMAT:
 			if (name_eq(val, "s16"))
@@ -406,17 +445,23 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 		}
 	}
 	/* An output format takes only its own kind of input: --to wav rejects an image as its type. */
-	uint32_t kinds = o->to == AIRLOCK_FORMAT_PNG || o->to == AIRLOCK_FORMAT_JPEG ? AIRLOCK_TYPES_IMAGE
-			 : o->to == AIRLOCK_FORMAT_WAV || o->to == AIRLOCK_FORMAT_FLAC
-				 ? AIRLOCK_TYPES_AUDIO
-				 : AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
-	if (!o->allow)
-		o->allow = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
+	uint32_t kinds = format_kinds(o->to);
+	/* The library's default, so the command line refuses what a program using the library would. */
+	if (!o->allow_given)
+		o->allow = AIRLOCK_TYPES_DEFAULT;
 	o->allow &= kinds;
 	if (!o->allow)
 		FAIL("--allow leaves no input type that --to can write");
+	if (o->expect && !(o->allow & AIRLOCK_TYPE_BIT(o->expect)) && !o->allow_given &&
+	    (kinds & AIRLOCK_TYPE_BIT(o->expect)))
+		FAIL("--expect %s: %s is off by default; give --allow %s too", airlock_type_name(o->expect),
+		     airlock_type_name(o->expect), airlock_type_name(o->expect));
 	if (o->expect && !(o->allow & AIRLOCK_TYPE_BIT(o->expect)))
 		FAIL("--expect names a type that --allow or --to excludes");
+	/* Anywhere else it would change nothing, and a caller who asked for lossless should hear so. */
+	for (size_t k = 0; o->to && o->to != AIRLOCK_FORMAT_WEBP && k < o->nsets; k++)
+		if (o->sets[k].key == AIRLOCK_WEBP_LOSSLESS)
+			FAIL("--lossless is for WebP output: give --to webp, or no --to for a WebP input");
 	if (!o->sample_format)
 		o->sample_format = AIRLOCK_SAMPLE_S16;
 	for (size_t k = 0; o->to == AIRLOCK_FORMAT_FLAC && k < o->nsets; k++)
@@ -504,6 +549,7 @@ static const char *key_name(uint32_t key)
 	case AIRLOCK_MAX_JPEG_SCANS: return "max_scans";
 	case AIRLOCK_MAX_JPEG_COEFFS: return "max_jpeg_coeffs";
 	case AIRLOCK_MAX_PNG_INFLATED_BYTES: return "max_inflated_bytes";
+	case AIRLOCK_MAX_ICC_BYTES: return "max_icc_bytes";
 	case AIRLOCK_ALLOWED_TYPES: return "allow";
 	case AIRLOCK_MAX_SECONDS: return "max_seconds";
 	case AIRLOCK_MAX_DECODED_BYTES: return "max_decoded_bytes";
@@ -577,6 +623,11 @@ void cli_report_fields(FILE *f, const char *input, const char *status, int rc, c
 		      f);
 	json_bits(f, "changes", r ? airlock_result_changes(r) : 0, airlock_change_name);
 	json_bits(f, "layers", rep->layers, airlock_layer_name);
+	/* Only from the library's own table: a MIME type it names but does not decode (unsupported). */
+	if (rep->mime && rc != AIRLOCK_OK) {
+		fputs(",\"mime\":", f);
+		cli_json_str(f, rep->mime);
+	}
 	const char *lim = key_name(rep->limit);
 	if (lim && rc != AIRLOCK_OK)
 		fprintf(f, ",\"limit\":\"%s\"", lim);
@@ -959,9 +1010,16 @@ airlock_format cli_format_for(const struct cli_options *o, const airlock_result 
 {
 	if (o->to)
 		return (airlock_format)o->to;
-	return airlock_result_type(r) == AIRLOCK_TYPE_JPEG  ? AIRLOCK_FORMAT_JPEG
-	       : airlock_result_type(r) == AIRLOCK_TYPE_PNG ? AIRLOCK_FORMAT_PNG
-							    : AIRLOCK_FORMAT_WAV;
+	switch (airlock_result_type(r)) {
+	case AIRLOCK_TYPE_JPEG: return AIRLOCK_FORMAT_JPEG;
+	case AIRLOCK_TYPE_WEBP: return AIRLOCK_FORMAT_WEBP;
+	/* GIF, BMP and TIFF have no canonical writer: PNG holds their pixels losslessly. */
+	case AIRLOCK_TYPE_PNG:
+	case AIRLOCK_TYPE_GIF:
+	case AIRLOCK_TYPE_BMP:
+	case AIRLOCK_TYPE_TIFF: return AIRLOCK_FORMAT_PNG;
+	default: return AIRLOCK_FORMAT_WAV;
+	}
 }
 
 /* What a kind of input is called in messages, from a type bit mask. */
@@ -975,6 +1033,7 @@ static const char *format_name(int fmt)
 	switch (fmt) {
 	case AIRLOCK_FORMAT_PNG: return "png";
 	case AIRLOCK_FORMAT_JPEG: return "jpeg";
+	case AIRLOCK_FORMAT_WEBP: return "webp";
 	case AIRLOCK_FORMAT_WAV: return "wav";
 	case AIRLOCK_FORMAT_FLAC: return "flac";
 	default: return "raw";
@@ -994,16 +1053,28 @@ static void reject_detail(FILE *f, const struct cli_options *o, const airlock_ct
 	uint32_t bit = rep->type != AIRLOCK_TYPE_NONE ? AIRLOCK_TYPE_BIT(rep->type) : 0;
 	uint32_t kind = bit & AIRLOCK_TYPES_IMAGE ? AIRLOCK_TYPES_IMAGE : AIRLOCK_TYPES_AUDIO;
 
+	/*
+	 * The three ways a type is refused: bytes nobody recognises, a type
+	 * airlock decodes but the allowlist refuses (below), and a type
+	 * libmagic names that airlock has no decoder for.
+	 */
 	if (rc == AIRLOCK_E_TYPE && !mime) {
 		fputs("not a type airlock decodes", f);
+		return;
+	}
+	if (rc == AIRLOCK_E_UNSUPPORTED && !mime && rep->mime) {
+		fprintf(f, "%s is not supported", rep->mime);
 		return;
 	}
 	if (mime)
 		fprintf(f, "%s: ", mime);
 	if (rc == AIRLOCK_E_TYPE && o->to && o->to != AIRLOCK_FORMAT_RAW && !(o->allow & kind)) {
-		fprintf(f, "--to %s takes %s", format_name(o->to),
-			kinds_name(o->to == AIRLOCK_FORMAT_PNG || o->to == AIRLOCK_FORMAT_JPEG ? AIRLOCK_TYPES_IMAGE
-											       : AIRLOCK_TYPES_AUDIO));
+		fprintf(f, "--to %s takes %s", format_name(o->to), kinds_name(format_kinds(o->to)));
+		return;
+	}
+	if (rc == AIRLOCK_E_TYPE && !(o->allow & bit) && !o->allow_given) {
+		/* A list the user never typed would send them looking for it: say where it came from. */
+		fprintf(f, "not in the default --allow; name %s there to accept it", airlock_type_name(rep->type));
 		return;
 	}
 	if (rc == AIRLOCK_E_TYPE && !(o->allow & bit)) {

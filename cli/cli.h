@@ -31,6 +31,7 @@ struct cli_options {
 	const char *log;    /* NULL, or the security event log (JSON lines, appended); borrowed */
 	int to;		    /* 0: follow the input type; else airlock_format */
 	uint32_t allow;	    /* allowed types after --allow and --to; never 0 after parsing */
+	int allow_given;    /* --allow was given; else allow is AIRLOCK_TYPES_DEFAULT, narrowed by --to */
 	int sample_format;  /* airlock_sample_format for audio; S16 unless --sample-format */
 	int json;
 	int help;
@@ -73,7 +74,11 @@ int cli_parse_u64(const char *s, uint64_t *v);
 /* Applies o's types, sample format, limits and settings to ctx, --to flac's narrowing included. */
 int cli_configure(airlock_ctx *ctx, const struct cli_options *o);
 
-/* The output format for r: --to, else JPEG for a JPEG, PNG for a PNG and WAV for audio. */
+/*
+ * The output format for r: --to, else the input's own format where airlock
+ * writes it (JPEG, PNG, WebP), PNG for the other images (GIF, BMP, TIFF)
+ * and WAV for audio.
+ */
 airlock_format cli_format_for(const struct cli_options *o, const airlock_result *r);
 
 /* s as a JSON string, quotes included; invalid UTF-8 becomes U+FFFD. */

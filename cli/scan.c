@@ -59,7 +59,8 @@ void scan_usage(FILE *f)
 	      "Symbolic links inside the tree are reported as skipped, never followed.\n\n"
 	      "  --jobs N, -j N             decode N files at once, each in its own worker (1; at most 256)\n"
 	      "  --out DIR                  write each clean file under DIR, mirroring its path below PATH,\n"
-	      "                             with the output format's extension (.png .jpg .wav .flac .raw)\n"
+	      "                             with the output format's extension (.png .jpg .webp .wav .flac\n"
+	      "                             .raw): GIF, BMP and TIFF files become .png unless --to says otherwise\n"
 	      "  --quiet                    no progress line on standard error when it is a terminal\n"
 	      "  --help                     this text\n\n"
 	      "Every other option of 'airlock --help' applies to each file, except -o/--output;\n"
@@ -415,6 +416,7 @@ static const char *ext_of(airlock_format fmt)
 	switch (fmt) {
 	case AIRLOCK_FORMAT_PNG: return ".png";
 	case AIRLOCK_FORMAT_JPEG: return ".jpg";
+	case AIRLOCK_FORMAT_WEBP: return ".webp";
 	case AIRLOCK_FORMAT_WAV: return ".wav";
 	case AIRLOCK_FORMAT_FLAC: return ".flac";
 	default: return ".raw";
@@ -1198,8 +1200,7 @@ static void summary(struct scan *s, uint64_t elapsed_us)
 
 int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 {
-	static const char *const all_exts[] = { ".png", ".jpg", ".wav", NULL };
-	const char *exts[4] = { NULL };
+	const char *exts[5] = { NULL };
 	struct scan s = { .o = o, .out = out, .err = err, .out_fd = -1, .log_fd = -1, .exts = exts, .done_fd = -1 };
 	uint64_t t0 = now_us();
 	int status = CLI_EXIT_OK, rc;
@@ -1220,17 +1221,30 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 	atomic_init(&s.stop, 0);
 	atomic_init(&s.signalled, 0);
 
-	/* The extensions a file may get: --to's, or those of the allowed types. */
+	/*
+	 * The extensions a file may get: --to's, or those of the formats the
+	 * allowed types are written in (cli_format_for()). Each output format
+	 * once: --allow gif,bmp must still claim .png, or a.gif and a.bmp would
+	 * both be written to a.png.
+	 */
 	if (o->cli.to) {
 		exts[0] = ext_of((airlock_format)o->cli.to);
 	} else {
+		static const struct {
+			uint32_t types;
+			airlock_format fmt;
+		} outs[] = {
+			{ AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_PNG) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_GIF) |
+				  AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_BMP) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF),
+			  AIRLOCK_FORMAT_PNG },
+			{ AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG), AIRLOCK_FORMAT_JPEG },
+			{ AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WEBP), AIRLOCK_FORMAT_WEBP },
+			{ AIRLOCK_TYPES_AUDIO, AIRLOCK_FORMAT_WAV },
+		};
 		size_t k = 0;
-		if (o->cli.allow & AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_PNG))
-			exts[k++] = all_exts[0];
-		if (o->cli.allow & AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG))
-			exts[k++] = all_exts[1];
-		if (o->cli.allow & AIRLOCK_TYPES_AUDIO)
-			exts[k++] = all_exts[2];
+		for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
+			if (o->cli.allow & outs[i].types)
+				exts[k++] = ext_of(outs[i].fmt);
 	}
 
 	if (o->cli.log) {

@@ -53,10 +53,21 @@ static void check_err(int rc, const char *err, size_t errlen)
 static void check_options(const struct cli_options *o, char **argv, int argc)
 {
 	FUZZ_CHECK(o->allow != 0 && (o->allow & ~(AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO)) == 0);
-	FUZZ_CHECK(o->to >= 0 && o->to <= AIRLOCK_FORMAT_FLAC);
+	FUZZ_CHECK(o->to >= 0 && o->to <= AIRLOCK_FORMAT_WEBP);
+	/* Without --allow, the library's default: TIFF only when asked for. */
+	FUZZ_CHECK(o->allow_given || (o->allow & ~AIRLOCK_TYPES_DEFAULT) == 0);
 	FUZZ_CHECK(o->sample_format == AIRLOCK_SAMPLE_S16 || o->sample_format == AIRLOCK_SAMPLE_F32);
 	FUZZ_CHECK(o->expect >= AIRLOCK_TYPE_NONE && o->expect < AIRLOCK_TYPE_COUNT_);
 	FUZZ_CHECK(o->nsets <= CLI_MAX_SETS);
+	for (size_t i = 0; i < o->nsets; i++) {
+		/* --lossless only where the output can be WebP; --no-icc sets 0, never another value. */
+		if (o->sets[i].key == AIRLOCK_WEBP_LOSSLESS)
+			FUZZ_CHECK(o->to == 0 || o->to == AIRLOCK_FORMAT_WEBP);
+		if (o->sets[i].key == AIRLOCK_ICC)
+			FUZZ_CHECK(o->sets[i].value == 0);
+		if (o->sets[i].key == AIRLOCK_MAX_ICC_BYTES)
+			FUZZ_CHECK(o->sets[i].value >= 1 && o->sets[i].value <= (1u << 30));
+	}
 	FUZZ_CHECK(from_argv(o->input, argv, argc) && from_argv(o->output, argv, argc) &&
 		   from_argv(o->log, argv, argc));
 }

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -437,6 +438,15 @@ static int compare_int(const void *a, const void *b)
 static void warm_libc(void)
 {
 	int v[512];
+
+	/*
+	 * glibc reads the time zone on the first gmtime_r()/localtime_r(), by
+	 * opening /etc/localtime, which the worker's filter kills; lcms2 calls
+	 * gmtime_r() when it builds its sRGB profile (the ICC transform). Set
+	 * once here, from no file, and inherited by every worker.
+	 */
+	setenv("TZ", "UTC0", 1);
+	tzset();
 
 	for (int i = 0; i < 512; i++)
 		v[i] = 511 - i;

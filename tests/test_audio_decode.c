@@ -841,9 +841,9 @@ static void run_ref(const char *root, char **col)
 	bool pass = true;
 	int rc;
 
-	snprintf(full, sizeof full, "%s/%s", root, path);
+	const int fits = snprintf(full, sizeof full, "%s/%s", root, path) < (int)sizeof full;
 	limits_default(&lim);
-	if (!read_file(full, &buf, &len) || !parse_opts(opts, &lim)) {
+	if (!fits || !read_file(full, &buf, &len) || !parse_opts(opts, &lim)) {
 		tap(false, "ref %s [%s]: cannot read or bad opts", path, opts);
 		free(buf);
 		return;

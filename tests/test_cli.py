@@ -211,9 +211,14 @@ def fnv1a64(data):
     return h
 
 
-def manifest():
+# The manifests' option names and the airlock options that ask for the same.
+MANIFEST_OPTS = {"alpha": "--keep-alpha", "noicc": "--no-icc"}
+
+
+def manifest(name="images.tsv"):
+    """The local rows of corpus/NAME; args are the row's options as airlock options."""
     rows = []
-    with open(os.path.join(ROOT, "corpus", "images.tsv"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "corpus", name), encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
             if not line or line.startswith("#"):
@@ -221,9 +226,11 @@ def manifest():
             path, opts, outcome, typ, w, h, ch, fnv, changes = line.split("\t")
             if path.startswith("shared:"):
                 continue
-            rows.append({"path": os.path.join(ROOT, path), "alpha": opts == "alpha", "outcome": outcome,
+            names = [] if opts == "-" else opts.split(",")
+            check(all(n in MANIFEST_OPTS for n in names), "corpus/%s: unknown options %r" % (name, opts))
+            rows.append({"path": os.path.join(ROOT, path), "alpha": "alpha" in names, "outcome": outcome,
                          "type": typ, "width": w, "height": h, "channels": ch, "fnv": fnv,
-                         "changes": changes})
+                         "changes": changes, "opts": names, "args": [MANIFEST_OPTS[n] for n in names]})
     return rows
 
 
@@ -245,7 +252,7 @@ def temp_names(d):
 
 def check_sanitized_png(out, name):
     """out is a clean RGB PNG whose pixels match the manifest row of name (no options)."""
-    rows = [r for r in manifest() if os.path.basename(r["path"]) == name and not r["alpha"]]
+    rows = [r for r in manifest() if os.path.basename(r["path"]) == name and not r["opts"]]
     check(len(rows) == 1, "no manifest row for %s" % name)
     w, h, ch, px = png_pixels(out)
     got = (str(w), str(h), str(ch), "%016x" % fnv1a64(px))
@@ -364,10 +371,9 @@ def _():
     for row in manifest():
         if row["outcome"] != "ok":
             continue
-        args = ["--to", "raw"] + (["--keep-alpha"] if row["alpha"] else []) + [row["path"]]
-        r = run(*args)
+        r = run("--to", "raw", *row["args"], row["path"])
         if r.rc != 0 or "%016x" % fnv1a64(r.out) != row["fnv"]:
-            bad.append("%s%s rc=%d" % (os.path.basename(row["path"]), " alpha" if row["alpha"] else "", r.rc))
+            bad.append("%s %s rc=%d" % (os.path.basename(row["path"]), ",".join(row["opts"]), r.rc))
     check(not bad, "mismatches: %s" % ", ".join(bad))
 
 
@@ -890,18 +896,17 @@ def _():
     check("limit" not in j, "limit on a malformed rejection: %r" % j)
 
 
-@test("--json width/height/channels/changes/type match the manifest")
-def _():
+def json_mismatches(rows, extra=()):
+    """Where airlock --json EXTRA ROW-OPTIONS PATH disagrees with each manifest row."""
     bad = []
-    for row in manifest():
-        args = ["--json"] + (["--keep-alpha"] if row["alpha"] else []) + [row["path"]]
-        r = run(*args)
+    for row in rows:
+        r = run("--json", *extra, *row["args"], row["path"])
         try:
             j = report(r)
         except Failure as e:
             bad.append("%s: %s" % (os.path.basename(row["path"]), e))
             continue
-        tag = os.path.basename(row["path"]) + (" alpha" if row["alpha"] else "")
+        tag = " ".join([os.path.basename(row["path"])] + row["opts"])
         if row["outcome"] == "ok":
             got = (r.rc, j["status"], str(j["width"]), str(j["height"]), str(j["channels"]),
                    sorted(j["changes"]), j["type"])
@@ -913,6 +918,12 @@ def _():
                     None if row["type"] == "-" else "image/" + row["type"])
         if got != want:
             bad.append("%s: got %r want %r" % (tag, got, want))
+    return bad
+
+
+@test("--json width/height/channels/changes/type match the manifest")
+def _():
+    bad = json_mismatches(manifest())
     check(not bad, "; ".join(bad))
 
 
@@ -2226,6 +2237,488 @@ def _():
     check(re.search(r"^\s+-o, --output FILE\b", text, re.M), "no '-o, --output FILE' line in --help")
 
 
+# ---- issue 15: WebP, GIF, BMP, TIFF, ICC, the default allowlist, unsupported media ----
+
+PILLOW_PYTHON = "/usr/bin/python3"  # Debian's, with Pillow and ImageCms; the python3 running this has neither
+# Adobe RGB (1998) as a v2 matrix/TRC profile, 374 bytes: AdobeCompat-v2.icc of saucecontrol/Compact-ICC-Profiles
+# (CC0; in ../shared/corpus-public/icc-test-files/profiles/compact-icc-profiles/).
+ADOBE_ICC = bytes.fromhex(
+    "0000017641444245021000006d6e74725247422058595a2007e2000300140009000e001d616373704d534654000000007361"
+    "77736374726c0000000000000000000000000000f6d6000100000000d32d68616e645ec219dbdb54ccc8de02bec4ebe1b50c"
+    "000000000000000000000000000000000000000000000000000000000000000964657363000000f00000005f637072740000"
+    "010c0000000c7774707400000118000000147258595a0000012c000000146758595a00000140000000146258595a00000154"
+    "0000001472545243000001680000000e67545243000001680000000e62545243000001680000000e64657363000000000000"
+    "00054139384300000000000000000000000074657874000000004343300058595a20000000000000f3510001000000011"
+    "6cc58595a200000000000009c1800004fa5000004fc58595a20000000000000348d0000a02c00000f9558595a2000000000"
+    "000026310000102f0000be9c6375727600000000000000010233")
+
+# Writes the fixtures of the new formats with Pillow, and beside each the pixels Pillow decodes from it by
+# the output rules (gen_images.py's): NAME.rgb flattened onto white, NAME.rgba with --keep-alpha, and for
+# the ICC fixtures NAME.rgb through ImageCms.profileToProfile to sRGB and NAME.noicc as stored.
+PILLOW_FIXTURES = r'''
+import io, sys
+sys.path.insert(0, sys.argv[1])
+from PIL import Image, ImageCms
+from gen_images import blend
+
+W, H = 7, 5
+prof = bytes.fromhex(sys.argv[2])
+
+def save(name, data):
+    with open(name, "wb") as f:
+        f.write(data)
+
+def expect(name, rgba=False):
+    im = Image.open(name)
+    im.load()
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        a = im.convert("RGBA")
+        flat = bytearray()
+        for r, g, b, al in a.getdata():
+            flat += bytes((blend(r, al), blend(g, al), blend(b, al)))
+        save(name + ".rgb", bytes(flat))
+        save(name + ".rgba", a.tobytes())
+    else:
+        save(name + ".rgb", im.convert("RGB").tobytes())
+        save(name + ".rgba", im.convert("RGBA").tobytes())
+
+rgb = Image.new("RGB", (W, H))
+rgb.putdata([((x * 37 + y * 11) % 256, (x * 5 + y * 61 + 40) % 256, (x * y * 13 + 90) % 256)
+             for y in range(H) for x in range(W)])
+rgba = rgb.copy()
+rgba.putalpha(Image.frombytes("L", (W, H), bytes((0, 255, 128, 7, 250)[(x + 2 * y) % 5]
+                                                   for y in range(H) for x in range(W))))
+pal = Image.new("P", (W, H))
+pal.putpalette([255, 0, 0, 0, 255, 0, 0, 0, 255, 250, 250, 10, 20, 20, 20, 130, 64, 200])
+pal.putdata([(x + 2 * y) % 6 for y in range(H) for x in range(W)])
+
+pal.save("pal.gif")
+pal.save("trans.gif", transparency=2)
+rgb.save("rgb24.bmp")
+rgb.save("rgb.tif")
+rgb.save("lzw.tif", compression="tiff_lzw")
+rgb.save("lossless.webp", lossless=True)
+rgba.save("alpha_lossless.webp", lossless=True, exact=True)
+rgb.save("lossy.webp", quality=80)
+for n in ("pal.gif", "trans.gif", "rgb24.bmp", "rgb.tif", "lzw.tif", "lossless.webp", "alpha_lossless.webp",
+          "lossy.webp"):
+    expect(n)
+
+srgb = ImageCms.createProfile("sRGB")
+rgb.save("adobe.png", icc_profile=prof)
+rgb.save("adobe.jpg", quality=95, icc_profile=prof)
+for n in ("adobe.png", "adobe.jpg"):
+    im = Image.open(n)
+    im.load()
+    save(n + ".noicc", im.convert("RGB").tobytes())
+    src = ImageCms.ImageCmsProfile(io.BytesIO(im.info["icc_profile"]))
+    save(n + ".rgb", ImageCms.profileToProfile(im, src, srgb, outputMode="RGB").tobytes())
+'''
+
+_fixtures = {}
+
+
+def fixtures():
+    """The directory of the Pillow-made fixtures, made once per run."""
+    if "dir" not in _fixtures:
+        d = tempfile.mkdtemp(prefix="airlock-test-cli-fmt-")
+        p = subprocess.run([PILLOW_PYTHON, "-c", PILLOW_FIXTURES, os.path.join(ROOT, "corpus"), ADOBE_ICC.hex()],
+                           cwd=d, capture_output=True, timeout=120)
+        if p.returncode != 0 and b"No module named 'PIL'" in p.stderr:
+            shutil.rmtree(d, ignore_errors=True)
+            raise Skip("Debian's python3-pil is not installed (%s)" % PILLOW_PYTHON)
+        check(p.returncode == 0, "the Pillow fixture script failed: %r" % p.stderr[-600:])
+        _fixtures["dir"] = d
+    return _fixtures["dir"]
+
+
+def fx(name):
+    return os.path.join(fixtures(), name)
+
+
+def le32(b):
+    return int.from_bytes(b, "little")
+
+
+def webp_chunks(data):
+    """[(fourcc, payload)] of a RIFF WEBP file, checking every size."""
+    check(data[:4] == b"RIFF" and data[8:12] == b"WEBP", "not RIFF/WEBP: %r" % data[:16])
+    check(le32(data[4:8]) + 8 == len(data), "RIFF size %d for %d bytes" % (le32(data[4:8]), len(data)))
+    pos, chunks = 12, []
+    while pos < len(data):
+        check(pos + 8 <= len(data), "truncated chunk header at %d" % pos)
+        n = le32(data[pos + 4:pos + 8])
+        check(pos + 8 + n <= len(data), "chunk %r runs past the end" % data[pos:pos + 4])
+        chunks.append((data[pos:pos + 4].decode("latin-1"), data[pos + 8:pos + 8 + n]))
+        pos += 8 + n + (n & 1)
+    check(pos == len(data), "RIFF ends mid-chunk")
+    return chunks
+
+
+def check_clean_webp(data, alpha=False):
+    """Only image chunks: VP8 or VP8L, and VP8X/ALPH only for alpha; never EXIF, ICCP, XMP or animation."""
+    names = [c for c, _ in webp_chunks(data)]
+    allowed = ({"VP8 ", "VP8L", "VP8X", "ALPH"} if alpha else {"VP8 ", "VP8L", "VP8X"})
+    check(names and set(names) <= allowed and ("VP8 " in names or "VP8L" in names), "WebP chunks %r" % names)
+    check(not {"EXIF", "ICCP", "XMP ", "ANIM", "ANMF"} & set(names), "metadata or animation chunks %r" % names)
+
+
+def netpbm(data):
+    """(w, h, channels, pixels) of a binary PPM (P6) or PAM (P7) with maxval 255."""
+    if data[:2] == b"P6":
+        parts = data.split(maxsplit=4)
+        w, h, maxval = int(parts[1]), int(parts[2]), int(parts[3])
+        check(maxval == 255, "maxval %d" % maxval)
+        return w, h, 3, parts[4]
+    check(data[:3] == b"P7\n", "not PPM or PAM: %r" % data[:8])
+    end = data.index(b"ENDHDR\n") + 7
+    hdr = dict(l.split(b" ", 1) for l in data[3:end - 7].split(b"\n") if b" " in l)
+    return int(hdr[b"WIDTH"]), int(hdr[b"HEIGHT"]), int(hdr[b"DEPTH"]), data[end:]
+
+
+def dwebp(data, alpha):
+    """Pixels of WebP data as libwebp's own dwebp decodes them: RGB (PPM) or RGBA (PAM)."""
+    with TempDir() as d:
+        src, dst = write(os.path.join(d, "in.webp"), data), os.path.join(d, "out")
+        p = subprocess.run(["dwebp", src, "-pam" if alpha else "-ppm", "-o", dst], capture_output=True, timeout=60)
+        check(p.returncode == 0, "dwebp refused the output: %r" % p.stderr[-300:])
+        return netpbm(read(dst))
+
+
+def pillow_decode(data, mode):
+    """(w, h, pixels) of data as Pillow decodes it, converted to mode."""
+    with TempDir() as d:
+        src = write(os.path.join(d, "in"), data)
+        code = ("import sys\nfrom PIL import Image\nim = Image.open(sys.argv[1]).convert(sys.argv[2])\n"
+                "open(sys.argv[3], 'wb').write(im.tobytes())\nprint(im.size[0], im.size[1])\n")
+        p = subprocess.run([PILLOW_PYTHON, "-c", code, src, mode, os.path.join(d, "px")], capture_output=True,
+                           timeout=60)
+        check(p.returncode == 0, "Pillow cannot decode the output: %r" % p.stderr[-300:])
+        w, h = map(int, p.stdout.split())
+        return w, h, read(os.path.join(d, "px"))
+
+
+def shape(r):
+    j = report(r)
+    return j["width"], j["height"], j["channels"]
+
+
+def tiff_rgb(w, h, px):
+    """A baseline little-endian TIFF: one uncompressed RGB strip. No Pillow needed."""
+    entries = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 3, 8 + 12 * 10 + 4 + 2), (259, 3, 1, 1), (262, 3, 1, 2),
+               (273, 4, 1, 0), (277, 3, 1, 3), (278, 3, 1, h), (279, 4, 1, len(px)), (284, 3, 1, 1)]
+    data_at = 8 + 2 + 12 * len(entries) + 4 + 6
+    ifd = struct.pack("<H", len(entries))
+    for tag, typ, count, value in entries:
+        value = data_at if tag == 273 else value
+        ifd += struct.pack("<HHI", tag, typ, count) + (struct.pack("<HH", value, 0) if typ == 3 and count == 1
+                                                       else struct.pack("<I", value))
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + struct.pack("<HHH", 8, 8, 8) + px
+
+
+TIFF_PX = bytes((x * 40 + c * 7) % 256 for x in range(4 * 3) for c in range(3))
+
+
+# Inputs libmagic (Debian 12) names and airlock does not decode, each with the MIME type `file --mime-type` gives.
+UNSUPPORTED_MEDIA = [
+    ("heic.bin", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 16, "image/heic"),
+    ("avif.bin", b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 16, "image/avif"),
+    ("jxl.bin", b"\xff\x0a\xfa\x7f\x01\x90\x08\x00" + b"\x00" * 24, "image/jxl"),
+    ("drawing.svg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1">'
+     b'</svg>\n', "image/svg+xml"),
+    ("doc.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n", "application/pdf"),
+    ("clip.mp4", b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 16, "video/mp4"),
+]
+
+
+def man_page():
+    return read(os.path.join(ROOT, "docs", "airlock.1")).decode("utf-8")
+
+
+@test("--help names the new formats, webp in --to, and the default allowlist: every type but tiff")
+def _():
+    text = run_ok("--help").out.decode("utf-8")
+    for want in ("PNG, JPEG, WebP, GIF, BMP, TIFF", "png, jpeg, webp, wav, flac or raw",
+                 "png,jpeg,webp,gif,bmp,tiff,wav", "default: every type but tiff", "png for GIF, BMP and TIFF",
+                 "TIFF is refused unless --allow names it"):
+        check(want in text, "--help lacks %r" % want)
+
+
+@test("the man page documents every option of cli.c's opts[] table")
+def _():
+    text = man_page()
+    missing = [n for n in option_names() if not re.search(r"\\-\\-%s\b(?!\\-)" % re.escape(n.replace("-", "\\-")),
+                                                           text)]
+    check(not missing, "docs/airlock.1 does not mention %r" % missing)
+
+
+@test("the man page's version (.TH and --version) is the project's version in meson.build")
+def _():
+    src = read(os.path.join(ROOT, "meson.build")).decode("utf-8")
+    version = re.search(r"project\s*\(.*?\bversion\s*:\s*'([^']+)'", src, re.S).group(1)
+    th = re.search(r'^\.TH AIRLOCK 1 \S+ "airlock ([^"]+)"', man_page(), re.M)
+    check(th, "no .TH line with a version in docs/airlock.1")
+    check(th.group(1) == version, "docs/airlock.1 says %s, meson.build %s" % (th.group(1), version))
+    # Once in .TH, once where --version is described.
+    check(man_page().count('"airlock %s"' % version) >= 2, "the man page's --version text is not airlock %s" % version)
+
+
+@test("new option values: --to webp, --lossless, --no-icc, --max-icc-bytes; bad values are usage errors")
+def _():
+    for args, want in ((["--lossless", "--to", "png"],
+                        "--lossless is for WebP output: give --to webp, or no --to for a WebP input"),
+                       (["--to", "raw", "--lossless"],
+                        "--lossless is for WebP output: give --to webp, or no --to for a WebP input"),
+                       (["--max-icc-bytes", "0"], "--max-icc-bytes needs a whole number from 1 to 1073741824"),
+                       (["--max-icc-bytes", "1073741825"],
+                        "--max-icc-bytes needs a whole number from 1 to 1073741824"),
+                       (["--no-icc=1"], "option --no-icc takes no value"),
+                       (["--lossless=yes"], "option --lossless takes no value"),
+                       (["--to", "gif"], "--to: unknown format 'gif'; known: png, jpeg, webp, wav, flac, raw"),
+                       (["--allow", "heic"], "--allow: unknown type 'heic'; known: png, jpeg (jpg), webp, gif, bmp, "
+                                             "tiff (tif), wav, flac, vorbis, opus, mp3, aiff, and image, audio"),
+                       (["--expect", "tiff"], "--expect tiff: tiff is off by default; give --allow tiff too"),
+                       (["--expect", "TIF", "--to", "png"],
+                        "--expect tiff: tiff is off by default; give --allow tiff too"),
+                       (["--expect", "webp", "--allow", "png"],
+                        "--expect names a type that --allow or --to excludes")):
+        r = run(*args, img("rgb8.png"))
+        check(r.rc == EXIT_USAGE and r.out == b"", "%r: %r" % (args, r))
+        check(r.err.decode() == "airlock: %s\nTry 'airlock --help'.\n" % want, "%r: %r" % (args, r.err))
+    png = run_ok(img("rgb8.png")).out
+    for args in (["--lossless"], ["--no-icc"], ["--max-icc-bytes", "1"], ["--allow", "webp,gif,bmp,tif,png"],
+                 ["--expect", "png", "--allow", "tif,png"]):
+        check(run_ok(*args, img("rgb8.png")).out == png, "%r changed a PNG without a profile" % args)
+    j = rejected(["--to", "webp", aud("wav_f32_stereo_8k.wav")], "type", "allow")
+    check(j["type"] == "audio/wav", "%r" % j)
+    w = aud("wav_f32_stereo_8k.wav")
+    check(human(["--to", "webp", w]) == rejection_line(w, "audio/wav: --to webp takes images", "type"), "to webp")
+    p = img("rgb8.png")
+    check(human(["--expect", "tif", "--allow", "image", p]) ==
+          rejection_line(p, "image/png: not the --expect tiff", "type_mismatch"), "--expect tif")
+
+
+@test("a TIFF is refused by the default allowlist (type, limit allow, a line that says how to take it), "
+      "nothing written; --allow tiff, tif or image takes it")
+def _():
+    with TempDir() as d:
+        t = write(os.path.join(d, "scan.tif"), tiff_rgb(4, 3, TIFF_PX))
+        if shutil.which("file"):
+            m = subprocess.run(["file", "--mime-type", "-b", t], capture_output=True).stdout.decode().strip()
+            check(m == "image/tiff", "libmagic says %r" % m)
+        out = os.path.join(d, "out.png")
+        for args in ([], ["--to", "png"], ["--to", "raw"]):
+            got = human(args + [t, "-o", out])
+            check(got == rejection_line(t, "image/tiff: not in the default --allow; name tiff there to accept it",
+                                        "type"), "%r: %r" % (args, got))
+            j = rejected(args + [t, "-o", out], "type", "allow")
+            check(j["type"] == "image/tiff" and "mime" not in j and set(j) == REPORT_KEYS | {"limit"}, "%r" % j)
+            check(not os.path.exists(out) and temp_names(d) == [], "something was written: %r" % os.listdir(d))
+        got = human(["--allow", "png,jpeg", t])
+        check(got == rejection_line(t, "image/tiff: not in --allow png,jpeg", "type"), "%r" % got)
+        for allow in ("tiff", "tif", "TIFF", "image", "png,tiff"):
+            r = run("--json", "--allow", allow, "--to", "raw", t)
+            j = report(r)
+            check(j["type"] == "image/tiff" and j["error"] != "type", "--allow %s: %r" % (allow, j))
+        # Awaits the TIFF decoder: until then the TIFF is unsupported.
+        r = run_ok("--json", "--allow", "tiff", "--to", "raw", t)
+        check(r.out == TIFF_PX and shape(r) == (4, 3, 3), "--allow tiff --to raw: %r" % (r,))
+
+
+@test("media libmagic names and airlock does not decode (HEIC, AVIF, JPEG XL, SVG, PDF, MP4): unsupported, "
+      "'MIME is not supported', the JSON's mime, nothing written, whatever --allow says")
+def _():
+    with TempDir() as d:
+        out = os.path.join(d, "out.png")
+        log = os.path.join(d, "events.log")
+        for name, data, mime in UNSUPPORTED_MEDIA:
+            p = write(os.path.join(d, name), data)
+            if shutil.which("file"):
+                m = subprocess.run(["file", "--mime-type", "-b", p], capture_output=True).stdout.decode().strip()
+                check(m == mime, "%s: libmagic says %r, the test wants %r" % (name, m, mime))
+            for args in ([], ["--allow", "png"], ["--allow", "image"], ["--to", "raw"]):
+                got = human(args + [p, "-o", out])
+                check(got == rejection_line(p, "%s is not supported" % mime, "unsupported"), "%r" % got)
+                j = rejected(args + [p, "-o", out], "unsupported")
+                check(j["type"] is None and j["mime"] == mime, "%s %r: %r" % (name, args, j))
+                check(set(j) == REPORT_KEYS | {"mime"} and j["layers"][:3] == REQUIRED_LAYERS, "keys %r" % sorted(j))
+                check(list(j).index("mime") == list(j).index("layers") + 1, "mime not after layers: %r" % list(j))
+                check(not os.path.exists(out) and temp_names(d) == [], "written: %r" % os.listdir(d))
+            r = run("--log", log, p, "-o", out)
+            check(r.rc == EXIT_REJECTED, "%r" % (r,))
+        lines = read(log).decode().splitlines()
+        check(len(lines) == len(UNSUPPORTED_MEDIA), "%d log lines" % len(lines))
+        for line in lines:
+            e = json.loads(line)
+            check(set(e) == LOG_KEYS and e["error"] == "unsupported" and e["type"] is None and e["limit"] is None,
+                  "%r" % e)
+
+
+@test("the three refusals side by side: unknown bytes 'not a type airlock decodes' (type, no limit, no mime), "
+      "a known type off the allowlist (type, limit allow), a named type airlock lacks (unsupported, mime)")
+def _():
+    with TempDir() as d:
+        txt = write(os.path.join(d, "notes.txt"), b"just some text, not an image\n")
+        tif = write(os.path.join(d, "a.tif"), tiff_rgb(4, 3, TIFF_PX))
+        heic = write(os.path.join(d, "a.heic"), UNSUPPORTED_MEDIA[0][1])
+        j = rejected([txt], "type")
+        check(j["type"] is None and "limit" not in j and "mime" not in j, "%r" % j)
+        check(human([txt]) == rejection_line(txt, "not a type airlock decodes", "type"), "text")
+        j = rejected([tif], "type", "allow")
+        check(j["type"] == "image/tiff" and "mime" not in j, "%r" % j)
+        j = rejected([heic], "unsupported")
+        check(j["type"] is None and j["mime"] == "image/heic" and "limit" not in j, "%r" % j)
+        check(human([heic]) == rejection_line(heic, "image/heic is not supported", "unsupported"), "heic")
+        # No mime on success or on any other rejection.
+        check("mime" not in report(run_ok("--json", img("rgb8.png"))), "mime on a success")
+        check("mime" not in rejected([BAD], "malformed"), "mime on malformed")
+
+
+def expected(name, alpha=False):
+    return read(fx(name + (".rgba" if alpha else ".rgb")))
+
+
+@test("GIF, BMP and TIFF inputs become PNG by default, with Pillow's pixels (palette GIF, transparent GIF, "
+      "24-bit BMP, TIFF, LZW TIFF)")
+def _():
+    bad = []
+    for name in ("pal.gif", "trans.gif", "rgb24.bmp", "rgb.tif", "lzw.tif"):
+        allow = ["--allow", "image"] if name.endswith(".tif") else []
+        r = run(*allow, "--json", fx(name))
+        if r.rc != EXIT_OK or r.out[:8] != PNG_SIG:
+            bad.append("%s: %r" % (name, r))
+            continue
+        w, h, ch, px = png_pixels(r.out)
+        if (w, h, ch) != (7, 5, 3) or px != expected(name):
+            bad.append("%s: %dx%dx%d, pixels %s" % (name, w, h, ch, "differ" if px != expected(name) else "equal"))
+        if report(r)["type"] != "image/" + {"gif": "gif", "bmp": "bmp", "tif": "tiff"}[name.rsplit(".", 1)[1]]:
+            bad.append("%s: type %r" % (name, report(r)["type"]))
+    check(not bad, "; ".join(bad))
+
+
+@test("--keep-alpha on a transparent GIF and an RGBA WebP: RGBA pixels as Pillow's; flattened onto white without")
+def _():
+    bad = []
+    for name in ("trans.gif", "alpha_lossless.webp", "pal.gif"):
+        for alpha in (False, True):
+            r = run("--to", "raw", *(["--keep-alpha"] if alpha else []), fx(name))
+            if r.rc != EXIT_OK or r.out != expected(name, alpha):
+                bad.append("%s%s: %r" % (name, " --keep-alpha" if alpha else "", r))
+    check(not bad, "; ".join(bad))
+
+
+@test("a WebP input stays WebP by default: RIFF/WEBP with no metadata chunks, decoded by dwebp and Pillow to "
+      "the --to raw pixels (exactly, with --lossless)")
+def _():
+    for name in ("lossless.webp", "lossy.webp"):
+        raw = run_ok("--to", "raw", fx(name)).out
+        check(raw == expected(name), "%s: --to raw differs from Pillow's decode of the input" % name)
+        r = run("--lossless", fx(name))
+        check(r.rc == EXIT_OK, "%s --lossless: %r" % (name, r))
+        check_clean_webp(r.out)
+        check(dwebp(r.out, False) == (7, 5, 3, raw), "%s: dwebp decodes the lossless output differently" % name)
+        check(pillow_decode(r.out, "RGB") == (7, 5, raw), "%s: Pillow decodes it differently" % name)
+        r = run(fx(name))
+        check(r.rc == EXIT_OK, "%s: %r" % (name, r))
+        check_clean_webp(r.out)
+        dw = dwebp(r.out, False)
+        check(dw[:3] == (7, 5, 3) and pillow_decode(r.out, "RGB") == (7, 5, dw[3]),
+              "%s: dwebp and Pillow disagree on the lossy output" % name)
+
+
+def mean_abs(a, b):
+    check(len(a) == len(b), "lengths %d and %d" % (len(a), len(b)))
+    return sum(abs(x - y) for x, y in zip(a, b)) / max(1, len(a))
+
+
+@test("--to webp on a PNG: lossy by default (dwebp and Pillow agree, close to the raw pixels), deterministic; "
+      "--quality changes it")
+def _():
+    for name in ("rgb8.png", "adam7_rgb8_40x32.png"):
+        p = img(name)
+        raw = run_ok("--to", "raw", "--json", p)
+        w, h, ch = shape(raw)
+        a = run("--to", "webp", p)
+        check(a.rc == EXIT_OK, "%s: %r" % (name, a))
+        check_clean_webp(a.out)
+        check(run_ok("--to", "webp", p).out == a.out, "%s: two runs differ" % name)
+        dw = dwebp(a.out, False)
+        check(dw[:3] == (w, h, 3) and pillow_decode(a.out, "RGB") == (w, h, dw[3]),
+              "%s: dwebp and Pillow disagree" % name)
+        check(mean_abs(dw[3], raw.out) < 24, "%s: lossy output far from the pixels" % name)
+        check(run_ok("--to", "webp", "--quality", "20", p).out != a.out, "%s: --quality 20 changed nothing" % name)
+
+
+@test("--to webp --lossless: exact pixels (RGB, and RGBA with --keep-alpha), idempotent")
+def _():
+    for name, alpha in (("rgb8.png", False), ("rgba8.png", False), ("rgba8.png", True), ("pal8.png", False)):
+        p = img(name)
+        extra = ["--keep-alpha"] if alpha else []
+        raw = run_ok("--to", "raw", "--json", *extra, p)
+        w, h, ch = shape(raw)
+        r = run("--to", "webp", "--lossless", *extra, p)
+        check(r.rc == EXIT_OK, "%s: %r" % (name, r))
+        check_clean_webp(r.out, alpha)
+        check(dwebp(r.out, alpha) == (w, h, ch, raw.out), "%s: dwebp decodes other pixels" % name)
+        check(pillow_decode(r.out, "RGBA" if alpha else "RGB") == (w, h, raw.out), "%s: Pillow differs" % name)
+        with TempDir() as d:
+            src = write(os.path.join(d, "once.webp"), r.out)
+            again = run_ok("--lossless", "--json", *extra, src)
+            check(again.out == r.out, "%s: sanitizing the lossless WebP again changed its bytes" % name)
+            check(report(again)["changes"] == [], "%s: second pass changes %r" % (name, report(again)["changes"]))
+
+
+@test("ICC: a PNG and a JPEG with an Adobe RGB profile are converted to sRGB as ImageCms does (icc_converted); "
+      "--no-icc keeps the stored values")
+def _():
+    bad = []
+    for name in ("adobe.png", "adobe.jpg"):
+        r = run("--to", "raw", "--json", fx(name))
+        if r.rc != EXIT_OK or r.out != read(fx(name + ".rgb")) or "icc_converted" not in report(r)["changes"]:
+            bad.append("%s: %r %r" % (name, r, r.err[:200]))
+        r = run("--to", "raw", "--json", "--no-icc", fx(name))
+        if r.rc != EXIT_OK or r.out != read(fx(name + ".noicc")) or "icc_converted" in report(r)["changes"]:
+            bad.append("%s --no-icc: %r" % (name, r))
+    check(read(fx("adobe.png.rgb")) != read(fx("adobe.png.noicc")), "the profile changes nothing: a useless test")
+    check(not bad, "; ".join(bad))
+
+
+@test("--max-icc-bytes below the profile's size: too_large, limit max_icc_bytes, the line names the option")
+def _():
+    for name in ("adobe.png", "adobe.jpg"):
+        p = fx(name)
+        rejected(["--max-icc-bytes", "100", p], "too_large", "max_icc_bytes")
+        check(human(["--max-icc-bytes", "100", p]) ==
+              rejection_line(p, "%s: --max-icc-bytes 100 exceeded" % ("image/png" if name.endswith("png")
+                                                                       else "image/jpeg"), "too_large"), name)
+        run_ok("--max-icc-bytes", str(len(ADOBE_ICC)), "--to", "raw", p)
+
+
+def format_manifests():
+    """The rows of corpus/images-*.tsv: the new formats' fixtures, written by their decoders' generators."""
+    names = sorted(n for n in os.listdir(os.path.join(ROOT, "corpus")) if re.fullmatch(r"images-.+\.tsv", n))
+    check(names, "no corpus/images-*.tsv yet (the WebP, GIF, BMP and TIFF fixtures)")
+    return [row for n in names for row in manifest(n)]
+
+
+@test("--to raw pixels match corpus/images-*.tsv for every local ok row (--allow image,audio: TIFF too)")
+def _():
+    bad = []
+    for row in format_manifests():
+        if row["outcome"] != "ok":
+            continue
+        r = run("--to", "raw", "--allow", "image,audio", *row["args"], row["path"])
+        if r.rc != 0 or "%016x" % fnv1a64(r.out) != row["fnv"]:
+            bad.append("%s %s rc=%d" % (os.path.basename(row["path"]), ",".join(row["opts"]), r.rc))
+    check(not bad, "mismatches: %s" % ", ".join(bad))
+
+
+@test("--json outcome, type, shape and changes match corpus/images-*.tsv (--allow image,audio --to raw)")
+def _():
+    bad = json_mismatches(format_manifests(), ("--allow", "image,audio", "--to", "raw"))
+    check(not bad, "; ".join(bad))
+
+
 # ---- a terminal as standard output ----
 
 def run_pty(*args):
@@ -2282,4 +2775,8 @@ def _():
 # ---- runner ----
 
 if __name__ == "__main__":
-    sys.exit(run_tests())
+    try:
+        sys.exit(run_tests())
+    finally:
+        if "dir" in _fixtures:
+            shutil.rmtree(_fixtures["dir"], ignore_errors=True)

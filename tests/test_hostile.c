@@ -128,6 +128,15 @@ static void note_type(char *list, size_t n, const char *type)
 }
 
 /* Splits a manifest line into its ten fields; returns 0 for a row, -1 for a comment or a bad line. */
+static int put(char *dst, size_t n, const char *src)
+{
+	const size_t len = strlen(src);
+	if (len >= n)
+		return -1;
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
 static int row_parse(char *line, struct row *r)
 {
 	char *f[10];
@@ -147,16 +156,13 @@ static int row_parse(char *line, struct row *r)
 	}
 	if (n != 10)
 		return -1;
-	snprintf(r->path, sizeof(r->path), "%s", f[0]);
-	snprintf(r->cls, sizeof(r->cls), "%s", f[1]);
-	snprintf(r->opts, sizeof(r->opts), "%s", f[2]);
-	snprintf(r->outcome, sizeof(r->outcome), "%s", f[3]);
-	snprintf(r->limit, sizeof(r->limit), "%s", f[4]);
-	snprintf(r->type, sizeof(r->type), "%s", f[5]);
-	snprintf(r->changes, sizeof(r->changes), "%s", f[6]);
-	snprintf(r->shape, sizeof(r->shape), "%s", f[7]);
-	snprintf(r->cve, sizeof(r->cve), "%s", f[8]);
-	snprintf(r->desc, sizeof(r->desc), "%s", f[9]);
+	/* A field too long for its column is a bad line, not a silently shortened one. */
+	if (put(r->path, sizeof(r->path), f[0]) || put(r->cls, sizeof(r->cls), f[1]) ||
+	    put(r->opts, sizeof(r->opts), f[2]) || put(r->outcome, sizeof(r->outcome), f[3]) ||
+	    put(r->limit, sizeof(r->limit), f[4]) || put(r->type, sizeof(r->type), f[5]) ||
+	    put(r->changes, sizeof(r->changes), f[6]) || put(r->shape, sizeof(r->shape), f[7]) ||
+	    put(r->cve, sizeof(r->cve), f[8]) || put(r->desc, sizeof(r->desc), f[9]))
+		return -1;
 	const char *slash = strrchr(r->path, '/'), *colon = strchr(r->path, ':');
 	r->name = slash ? slash + 1 : colon ? colon + 1 : r->path;
 	return 0;

@@ -42,10 +42,11 @@ EVIL_ZYGOTE = os.path.join(os.path.dirname(AIRLOCK), "tests", "evil-zygote")
 EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 64, 70
 REPORT_KEYS = ["input", "status", "error", "type", "width", "height", "channels", "rate", "frames", "seconds",
                "changes", "layers", "elapsed_ms"]
-OPTIONAL_KEYS = {"limit", "reason", "output"}
+OPTIONAL_KEYS = {"mime", "limit", "reason", "output"}
 SUMMARY_KEYS = ["summary", "files", "ok", "rejected", "error", "skipped", "by_error", "elapsed_ms"]
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "wav": "audio/wav", "flac": "audio/flac", "vorbis": "audio/ogg",
-        "opus": "audio/opus", "mp3": "audio/mpeg", "aiff": "audio/aiff"}
+        "opus": "audio/opus", "mp3": "audio/mpeg", "aiff": "audio/aiff", "webp": "image/webp", "gif": "image/gif",
+        "bmp": "image/bmp", "tiff": "image/tiff"}
 SANDBOX_ERRORS = {"worker_crash", "timeout", "memory", "seccomp", "cpu_limit", "protocol"}
 
 def read(path):
@@ -196,14 +197,24 @@ def option_less_rows(name):
                 yield c
 
 
+def image_manifests():
+    """corpus/images.tsv and the new formats' corpus/images-*.tsv."""
+    names = sorted(n for n in os.listdir(os.path.join(ROOT, "corpus")) if re.fullmatch(r"images-.+\.tsv", n))
+    return ["images.tsv"] + names
+
+
 def manifest():
     """{repository path: expectation} from the rows of corpus/*.tsv that take no options."""
     want = {}
-    for c in option_less_rows("images.tsv"):
+    for c in (c for name in image_manifests() for c in option_less_rows(name)):
         path, outcome, typ = c[0], c[2], c[3]
         w = {"outcome": outcome, "type": MIME.get(typ)}
-        if outcome == "ok":
+        if typ == "tiff":
+            # The manifests decode with TIFF allowed; a scan has the default allowlist, which leaves TIFF out.
+            w = {"outcome": "type", "type": MIME["tiff"], "limit": "allow"}
+        elif outcome == "ok":
             w.update(width=int(c[4]), height=int(c[5]), channels=int(c[6]))
+        check(path not in want, "two option-less rows for %s" % path)
         want[path] = w
     for c in option_less_rows("audio.tsv"):
         path, outcome, typ = c[0], c[2], c[3]
@@ -237,7 +248,8 @@ def check_expected(j, w, where):
     if w.get("limit"):
         # audio.tsv names the key; the report its CLI name.
         cli = {"max_seconds": "max_seconds", "max_decoded_bytes": "max_decoded_bytes", "memory_bytes": "memory",
-               "min_rate": "min_rate", "max_rate": "max_rate", "max_channels": "max_channels"}[w["limit"]]
+               "min_rate": "min_rate", "max_rate": "max_rate", "max_channels": "max_channels",
+               "allow": "allow"}[w["limit"]]
         check(j.get("limit") == cli, "%s: limit %r, manifest %r" % (where, j.get("limit"), cli))
     if o == "ok" and "width" in w:
         got = (j["width"], j["height"], j["channels"])
@@ -263,6 +275,8 @@ def build_tree(d, want):
         kind = "img" if "/images/" in path else "snd"
         sub = os.path.join(kind, "set%d" % (n % 3), "deep" if n % 2 else "")
         dst = os.path.join(d, "tree", sub, os.path.basename(path))
+        if os.path.exists(dst):  # the same name in two manifests' folders
+            dst = os.path.join(d, "tree", sub, "%d-%s" % (n, os.path.basename(path)))
         copy(os.path.join(ROOT, path), dst)
         tree[os.path.normpath(dst)] = (path, w)
     # Not media at all: text, an empty file, a hidden file.
@@ -986,6 +1000,101 @@ def _():
         copy(os.path.join(ROOT, "corpus/images/rgb8.png"), os.path.join(d, "scan"))
         r = subprocess.run([AIRLOCK, "--json", "--", "scan"], capture_output=True, cwd=d, timeout=60)
         check(r.returncode == 0 and json.loads(r.stderr)["input"] == "scan", "%r" % r.stderr)
+
+
+# ---- issue 15: the new formats, the default allowlist, unsupported media ----
+
+def tiff_rgb(w, h, px):
+    """A baseline little-endian TIFF: one uncompressed RGB strip."""
+    entries = [(256, 3, 1, w), (257, 3, 1, h), (258, 3, 3, 8 + 12 * 10 + 4 + 2), (259, 3, 1, 1), (262, 3, 1, 2),
+               (273, 4, 1, 0), (277, 3, 1, 3), (278, 3, 1, h), (279, 4, 1, len(px)), (284, 3, 1, 1)]
+    data_at = 8 + 2 + 12 * len(entries) + 4 + 6
+    ifd = struct.pack("<H", len(entries))
+    for tag, typ, count, value in entries:
+        value = data_at if tag == 273 else value
+        ifd += struct.pack("<HHI", tag, typ, count) + (struct.pack("<HH", value, 0) if typ == 3 and count == 1
+                                                       else struct.pack("<I", value))
+    return b"II*\x00" + struct.pack("<I", 8) + ifd + struct.pack("<I", 0) + struct.pack("<HHH", 8, 8, 8) + px
+
+
+def bmp_rgb(w, h, px):
+    """A bottom-up 24-bit BMP with a BITMAPINFOHEADER; px is top-down RGB."""
+    stride = (w * 3 + 3) & ~3
+    rows = b""
+    for y in reversed(range(h)):
+        row = b"".join(bytes((px[3 * (y * w + x) + 2], px[3 * (y * w + x) + 1], px[3 * (y * w + x)]))
+                       for x in range(w))
+        rows += row + b"\x00" * (stride - len(row))
+    return (b"BM" + struct.pack("<IHHI", 14 + 40 + len(rows), 0, 0, 54) +
+            struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(rows), 2835, 2835, 0, 0) + rows)
+
+
+# The classic 1x1 GIF89a: one red pixel, a two-colour global table.
+GIF_1X1 = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00"
+           b"\x02\x02D\x01\x00;")
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 16
+PX = bytes((i * 29) % 256 for i in range(4 * 3 * 3))
+
+
+@test("the three refusals in a scan: text is type (no limit), a TIFF type with limit allow (the default "
+      "allowlist), HEIC unsupported with its mime; --allow image takes the TIFF")
+def _():
+    with TempDir() as d:
+        t = os.path.join(d, "in")
+        write(os.path.join(t, "notes.txt"), b"just some text\n")
+        write(os.path.join(t, "scan.tif"), tiff_rgb(4, 3, PX))
+        write(os.path.join(t, "photo.heic"), HEIC)
+        s = scan_ok(t)
+        got = {os.path.basename(j["input"]): j for j in s.lines}
+        j = got["notes.txt"]
+        check(j["error"] == "type" and j["type"] is None and "limit" not in j and "mime" not in j, "%r" % j)
+        j = got["scan.tif"]
+        check(j["error"] == "type" and j["type"] == "image/tiff" and j["limit"] == "allow" and "mime" not in j,
+              "%r" % j)
+        j = got["photo.heic"]
+        check(j["status"] == "rejected" and j["error"] == "unsupported" and j["type"] is None and
+              j["mime"] == "image/heic" and "limit" not in j, "%r" % j)
+        check(list(j).index("mime") == list(j).index("layers") + 1, "mime not after layers: %r" % list(j))
+        check(s.summary["by_error"] == {"type": 2, "unsupported": 1}, "%r" % s.summary)
+        s = scan_ok("--allow", "image", t)
+        j = {os.path.basename(j["input"]): j for j in s.lines}["scan.tif"]
+        check(j["error"] != "type", "--allow image: %r" % j)
+        # Awaits the TIFF decoder.
+        check(j["status"] == "ok" and (j["width"], j["height"], j["channels"]) == (4, 3, 3), "%r" % j)
+
+
+@test("scan --out: GIF, BMP and TIFF become .png and WebP stays .webp; a.bmp and a.gif get a.png and a~2.png, "
+      "also with --allow gif,bmp")
+def _():
+    with TempDir() as d:
+        t = os.path.join(d, "in")
+        write(os.path.join(t, "a.gif"), GIF_1X1)
+        write(os.path.join(t, "a.bmp"), bmp_rgb(4, 3, PX))
+        write(os.path.join(t, "sub", "x.tif"), tiff_rgb(4, 3, PX))
+        write(os.path.join(t, "sub", "y.BMP"), bmp_rgb(4, 3, PX))
+        p = subprocess.run(["cwebp", "-quiet", "-lossless", os.path.join(ROOT, "corpus/images/rgb8.png"), "-o",
+                            os.path.join(t, "w.webp")], capture_output=True, timeout=60)
+        check(p.returncode == 0, "cwebp: %r" % p.stderr)
+        out = os.path.join(d, "out")
+        s = scan_ok("--allow", "image", "--out", out, t)
+        names = {os.path.relpath(j["input"], t): os.path.relpath(j["output"], out) if "output" in j else j
+                 for j in s.lines}
+        want = {"a.bmp": "a.png", "a.gif": "a~2.png", "sub/x.tif": "sub/x.png", "sub/y.BMP": "sub/y.png",
+                "w.webp": "w.webp"}
+        check(names == want, "names %r" % names)
+        check(files_under(out) == set(want.values()), "files %r" % files_under(out))
+        for j in s.lines:
+            check(read(j["output"]) == expected_output(j["input"], "--allow", "image"), "%s differs" % j["output"])
+        out2 = os.path.join(d, "out2")
+        s = scan_ok("--allow", "gif,bmp", "--out", out2, t)
+        names = {os.path.relpath(j["input"], t): os.path.relpath(j["output"], out2) for j in s.lines if "output" in j}
+        check(names == {"a.bmp": "a.png", "a.gif": "a~2.png", "sub/y.BMP": "sub/y.png"}, "names %r" % names)
+
+
+@test("scan --help names .webp and says GIF, BMP and TIFF files become .png")
+def _():
+    text = subprocess.run([AIRLOCK, "scan", "--help"], capture_output=True, timeout=60).stdout.decode()
+    check(".webp" in text and "GIF, BMP and TIFF files become .png" in text, "%r" % text)
 
 
 # ---- the public corpus ----
