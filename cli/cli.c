@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -683,6 +684,10 @@ void cli_log_event(void *user, const airlock_event *ev)
 	else
 		fputs("null", f);
 	json_bits(f, "layers", ev->layers, airlock_layer_name);
+	if (ev->size >= offsetof(airlock_event, mime) + sizeof(ev->mime) && ev->mime) {
+		fputs(",\"mime\":", f);
+		cli_json_str(f, ev->mime);
+	}
 	if (log->helper) {
 		fputs(",\"helper\":", f);
 		cli_json_str(f, log->helper);

@@ -58,7 +58,7 @@ CLASSES = [
 CHANGE_ORDER = [
     "metadata_dropped", "rotated", "alpha_flattened", "depth_reduced", "cmyk_converted",
     "palette_expanded", "grey_expanded", "alpha_added", "trailing_dropped", "animation_dropped",
-    "interlace_removed", "truncated", "downmixed", "resampled", "format_converted",
+    "interlace_removed", "truncated", "downmixed", "resampled", "format_converted", "icc_converted",
 ]
 
 
@@ -957,8 +957,16 @@ def decompression_bombs(c):
         def bomb(build=build):
             return png_rgb(before=[build(zeros_deflate(64 << 20, mark))])
 
+        if kind == "iccp":  # read when profiles are applied (the default), and stopped at max_icc_bytes
+            c.add("png_iccp_bomb_64mib.png", bomb, cls, "too_large", "max_icc_bytes", PNG_T, cve="CWE-409",
+                  large=True, desc="an iCCP chunk inflating to 64 MiB (injection text, then zeros): inflated only"
+                  " up to max_icc_bytes")
+            c.row("png_iccp_bomb_64mib.png", cls, "ok", typ=PNG_T, shape="img:16x8x3", opts="icc=0",
+                  changes=changes("metadata_dropped"), cve="CWE-409", desc="the same with profiles ignored: skipped"
+                  " unread")
+            continue
         c.add("png_%s_bomb_64mib.png" % kind, bomb, cls, "ok", typ=PNG_T, shape="img:16x8x3",
-              changes=changes("metadata_dropped"), cve="CVE-2014-9601" if kind != "iccp" else "CWE-409", large=True,
+              changes=changes("metadata_dropped"), cve="CVE-2014-9601", large=True,
               desc="a %s chunk inflating to 64 MiB (injection text, then zeros): skipped unread" % kind)
 
     def many_chunks():
@@ -1369,9 +1377,11 @@ def disguises(c):
         c.add(name, data, cls, "unsupported", typ="mime:" + mime, cve="CVE-2016-3714" if "mvg" in name else "-",
               desc="%s under a %s name: named, not decoded" % (what, name.rsplit(".", 1)[1].upper()))
     # Formats airlock decodes since 0.5.0, under another name: the bytes decide.
-    c.add("gif_as.png", gif, cls, "unsupported", typ="gif", desc="a GIF under a PNG name")
-    c.add("bmp_as.jpg", bmp, cls, "unsupported", typ="bmp", desc="a BMP under a JPEG name")
-    c.add("webp_as.wav", webp, cls, "unsupported", typ="webp", desc="a WebP (RIFF like WAV) under a WAV name")
+    c.add("gif_as.png", gif, cls, "ok", typ="gif", shape="img:1x1x3",
+          changes=changes("alpha_flattened", "palette_expanded"), desc="a GIF under a PNG name: decoded as the GIF it is")
+    c.add("bmp_as.jpg", bmp, cls, "ok", typ="bmp", shape="img:1x1x3", desc="a BMP under a JPEG name")
+    c.add("webp_as.wav", webp, cls, "malformed", typ="webp",
+          desc="a WebP (RIFF like WAV) under a WAV name: decoded as WebP, and its all-zero VP8L prefix codes are invalid")
     c.add("html_behind_png_signature.png", PNG_SIG + HTML, cls, "type",
           desc="the PNG signature followed by HTML: with no IHDR libmagic sees no PNG")
     c.add("html_behind_jpeg_soi.jpg", SOI + b"\xff\xe0" + HTML, cls, "malformed", typ=JPEG_T,
@@ -1410,8 +1420,6 @@ def metadata_payloads(c):
         ("png_ztxt.png", [ztxt_chunk("Comment", zlib.compress(INJECT.encode(), 9))], (), PROMPT, "a zTXt chunk"),
         ("png_exif.png", [(b"eXIf", exif_tiff(INJECT.encode() + b" " + EXIF_MARK))], (), PROMPT,
          "an eXIf chunk with ImageDescription"),
-        ("png_iccp.png", [(b"iCCP", b"evil\0\0" + zlib.compress(icc_profile(INJECT.encode() + ICC_MARK), 9))], (),
-         PROMPT, "an iCCP profile whose description is the injection"),
         ("png_text_after_idat.png", (), [text_chunk("Comment", INJECT), (b"prIv", INJECT.encode())], PROMPT,
          "tEXt and a private chunk after IDAT"),
     ]
@@ -1424,7 +1432,6 @@ def metadata_payloads(c):
         ("jpeg_exif_description.jpg", [app_exif(exif_tiff(INJECT.encode() + b" " + EXIF_MARK))],
          "EXIF ImageDescription"),
         ("jpeg_com.jpg", [com(INJECT.encode())], "a COM segment"),
-        ("jpeg_icc.jpg", [app_icc(icc_profile(INJECT.encode() + ICC_MARK))], "an ICC profile (APP2)"),
         ("jpeg_xmp.jpg", [app_xmp(INJECT)], "XMP dc:description (APP1)"),
         ("jpeg_iptc.jpg", [app_iptc(INJECT.encode())], "an IPTC caption (APP13)"),
         ("jpeg_app15.jpg", [seg(0xEF, INJECT.encode())], "an APP15 segment"),
@@ -1432,6 +1439,18 @@ def metadata_payloads(c):
     for name, markers, what in jitems:
         c.add(name, jpeg_picture(markers=markers), cls, "ok", typ=JPEG_T, shape="img:32x16x3", changes=md,
               cve=PROMPT, desc="%s carrying prompt-injection text: dropped" % what)
+    # A profile-shaped blob with the injection as its description and no colorants: applied by default, and
+    # lcms2 cannot build a transform from it (malformed); ignored with icc=0 (dropped). hostile_icc.py has
+    # valid profiles carrying the text, which are converted.
+    png_iccp = png_rgb(before=[(b"iCCP", b"evil\0\0" + zlib.compress(icc_profile(INJECT.encode() + ICC_MARK), 9))])
+    c.add("png_iccp.png", png_iccp, cls, "malformed", typ=PNG_T, cve=PROMPT,
+          desc="an iCCP profile whose description is the injection, and nothing else: not a profile")
+    c.row("png_iccp.png", cls, "ok", typ=PNG_T, shape="img:16x8x3", changes=md, opts="icc=0", cve=PROMPT,
+          desc="the same with profiles ignored: dropped")
+    c.add("jpeg_icc.jpg", jpeg_picture(markers=[app_icc(icc_profile(INJECT.encode() + ICC_MARK))]), cls, "malformed",
+          typ=JPEG_T, cve=PROMPT, desc="an ICC profile (APP2) whose description is the injection: not a profile")
+    c.row("jpeg_icc.jpg", cls, "ok", typ=JPEG_T, shape="img:32x16x3", changes=md, opts="icc=0", cve=PROMPT,
+          desc="the same with profiles ignored: dropped")
     fc = changes("metadata_dropped", "format_converted")
     info = list_info([(b"INAM", INJECT), (b"ICMT", INJECT), (b"IART", MARKER)])
     c.add("wav_list_info.wav", wav_pcm(before=[info]), cls, "ok", typ="wav", shape="pcm:8000:1:2000", changes=fc,

@@ -971,8 +971,9 @@ def gen_jpeg(m, tmp):
            + INJECTION.encode() + b"</rdf:Description></rdf:RDF></x:xmpmeta>")
     iptc = b"Photoshop 3.0\x008BIM\x04\x04\0\0" + struct.pack(">I", 6 + len(INJECTION)) + \
         b"\x1c\x02\x78" + struct.pack(">H", len(INJECTION)) + INJECTION.encode() + b"\0"
-    data = insert_after_app0(data, [(0xFE, INJECTION.encode()), (0xE1, xmp), (0xED, iptc),
-                                    (0xE2, b"ICC_PROFILE\0\x01\x01" + b"not a profile")])
+    # (Until 0.5.0 it also held an APP2 "ICC_PROFILE" segment that was no profile; airlock now
+    # converts profiles and refuses one lcms2 cannot read: corpus/hostile's jpeg_icc.jpg is that case.)
+    data = insert_after_app0(data, [(0xFE, INJECTION.encode()), (0xE1, xmp), (0xED, iptc)])
     add_jpeg_ok(m, "jpeg_metadata_injection.jpg", data + small_zip(), trailing=True)
 
     data = pil_jpeg(base, quality=90, subsampling=2) + small_zip()
@@ -1127,8 +1128,10 @@ def main():
         if not shutil.which(tool):
             sys.exit("gen_images.py: %s not found (see the header for the packages)" % tool)
     if os.path.isdir(OUT_DIR):
+        # The folders under corpus/images/ are other generators' (gen_webp.py, gen_gif.py, ...).
         for name in os.listdir(OUT_DIR):
-            os.unlink(os.path.join(OUT_DIR, name))
+            if not os.path.isdir(os.path.join(OUT_DIR, name)):
+                os.unlink(os.path.join(OUT_DIR, name))
     else:
         os.makedirs(OUT_DIR)
     m = Manifest()
@@ -1143,7 +1146,7 @@ def main():
         m.write()
         n = sum(1 for r in m.rows if not r.startswith("#"))
         print("wrote %d files to %s, %d manifest rows; Pillow cross-check skipped for: %s"
-              % (len(os.listdir(OUT_DIR)), rel(OUT_DIR), n, ", ".join(STATS["pillow_skipped"]) or "none"))
+              % (sum(1 for n in os.listdir(OUT_DIR) if not os.path.isdir(os.path.join(OUT_DIR, n))), rel(OUT_DIR), n, ", ".join(STATS["pillow_skipped"]) or "none"))
         if "--verify" in sys.argv[1:]:
             if not verify(tmp):
                 sys.exit(1)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The audio decoder: WAV, FLAC, Ogg Vorbis, Ogg Opus, MP3 and AIFF through
- * libsndfile's virtual I/O, optional downmix and resampling (resample.c)
- * in the same pass, interleaved float32 or s16 out.
+ * The audio decoder: WAV, AIFF and FLAC through libsndfile's virtual I/O,
+ * MP3 through libmpg123, Ogg Vorbis and Ogg Opus through libvorbis and
+ * libopus (a file per container, audio_src.h), optional downmix and
+ * resampling (resample.c) in the same pass, interleaved float32 or s16 out.
  */
 #ifndef AIRLOCK_AUDIO_H
 #define AIRLOCK_AUDIO_H

@@ -339,6 +339,7 @@ int mpeg_src_open(const uint8_t *buf, size_t len, const struct limits *lim, stru
 	}
 	s->rate = (uint32_t)rate;
 	s->channels = (uint32_t)channels;
+	s->format = FRAME_FORMAT_F32;
 	return AIRLOCK_OK;
 fail:
 	mpeg_close(s);

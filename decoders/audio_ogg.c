@@ -14,8 +14,8 @@
  * more than that trims nothing. A last granule position beyond the audio
  * that is there is a cut file, flagged AIRLOCK_CHANGE_TRUNCATED.
  *
- * Only the first logical stream is read; audio.c refuses chained and
- * multiplexed files before this runs.
+ * Only the first logical stream is read: chained and multiplexed files are
+ * refused before libogg sees a page (ogg_check_links()).
  */
 #include "audio_src.h"
 #include "vorbis_setup.h"
@@ -470,7 +470,7 @@ static int opus_open(const uint8_t *buf, size_t len, struct audio_src *s)
 	st->skip = preskip / st->factor;
 	st->preskip48 = preskip;
 
-	/* OpusTags: one packet, beginning on the second page (audio.c reads its comments). */
+	/* OpusTags: one packet, beginning on the second page (ogg_has_metadata() reads its comments). */
 	k = reader_next(&st->r, &op);
 	if (k <= 0)
 		return k < 0 ? -k : AIRLOCK_E_MALFORMED;
@@ -498,11 +498,68 @@ static int opus_open(const uint8_t *buf, size_t len, struct audio_src *s)
 	return AIRLOCK_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The container, walked before libogg sees it. */
+
+static bool ogg_has_metadata(const uint8_t *buf, size_t len)
+{
+	uint8_t head[512];
+	size_t full;
+	/* The comment header is the second packet; its start says whether it holds any comment. */
+	size_t n = ogg_packet_copy(buf, len, 1, head, sizeof head, &full);
+
+	if (n >= 7 && memcmp(head, "\x03vorbis", 7) == 0)
+		return audio_vorbis_comments_present(head + 7, n - 7);
+	if (n >= 8 && memcmp(head, "OpusTags", 8) == 0)
+		return audio_vorbis_comments_present(head + 8, n - 8);
+	return false;
+}
+
+/*
+ * One logical stream only. libsndfile decodes the first link of a chained
+ * Ogg file and drops the rest without a word, and later links may change
+ * rate or channels: chained and multiplexed files are not decoded. Garbage
+ * between pages is skipped up to the next capture pattern, as libogg does.
+ */
+static int ogg_check_links(const uint8_t *buf, size_t len)
+{
+	size_t p = 0;
+
+	if (len < 27 || memcmp(buf, "OggS", 4) != 0)
+		return AIRLOCK_OK;
+	while (len - p >= 27) {
+		unsigned nseg;
+		size_t body = 0;
+
+		if (memcmp(buf + p, "OggS", 4) != 0) {
+			p++;
+			continue;
+		}
+		if (le32(buf + p + 14) != le32(buf + 14) || (p > 0 && (buf[p + 5] & 2) != 0))
+			return AIRLOCK_E_UNSUPPORTED;
+		nseg = buf[p + 26];
+		if (nseg > len - p - 27)
+			break;
+		for (unsigned i = 0; i < nseg; i++)
+			body += buf[p + 27 + i];
+		if (body > len - p - 27 - nseg)
+			break;
+		p += 27 + nseg + body;
+	}
+	return AIRLOCK_OK;
+}
+
 int ogg_src_open(uint32_t type, const uint8_t *buf, size_t len, const struct limits *lim, struct audio_src *s)
 {
 	int rc;
 
 	(void)lim;
+	if (ogg_has_metadata(buf, len))
+		s->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+	rc = ogg_check_links(buf, len);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	s->format = FRAME_FORMAT_F32; /* libvorbis and libopus decode to float */
 	rc = type == AIRLOCK_TYPE_OPUS ? opus_open(buf, len, s) : vorbis_open(buf, len, s);
 	if (rc != AIRLOCK_OK)
 		s->close(s);

@@ -50,6 +50,19 @@ void limits_default(struct limits *lim)
 	};
 }
 
+void image_frame(struct frame *out, uint32_t w, uint32_t h, uint32_t channels, uint32_t changes, uint8_t *pixels,
+		 size_t size)
+{
+	out->kind = FRAME_KIND_IMAGE;
+	out->format = FRAME_FORMAT_U8;
+	out->width = w;
+	out->height = h;
+	out->channels = channels;
+	out->changes = changes;
+	out->pixels = pixels;
+	out->size = size;
+}
+
 int type_check(const struct limits *lim, uint32_t type)
 {
 	if (type == AIRLOCK_TYPE_NONE || type >= AIRLOCK_TYPE_COUNT_)

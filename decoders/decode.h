@@ -94,6 +94,10 @@ struct frame {
 
 void frame_free(struct frame *f);
 
+/* Makes out a decoded image: w x h pixels of channels (3 or 4) bytes, which out now owns, and its changes. */
+void image_frame(struct frame *out, uint32_t w, uint32_t h, uint32_t channels, uint32_t changes, uint8_t *pixels,
+		 size_t size);
+
 /*
  * Output bytes for an image: 0 and AIRLOCK_E_TOO_LARGE when w*h*ch does not
  * fit the address space. Overflow-checked.

@@ -97,7 +97,9 @@ static uint32_t plain_signature(const uint8_t *buf, size_t len)
 		return AIRLOCK_TYPE_WEBP;
 	if (has_prefix(buf, len, 0, "GIF87a", 6) || has_prefix(buf, len, 0, "GIF89a", 6))
 		return AIRLOCK_TYPE_GIF;
-	if (has_prefix(buf, len, 0, "II*\0", 4) || has_prefix(buf, len, 0, "MM\0*", 4))
+	/* Classic TIFF (42) and BigTIFF (43), either byte order. */
+	if (has_prefix(buf, len, 0, "II*\0", 4) || has_prefix(buf, len, 0, "MM\0*", 4) ||
+	    has_prefix(buf, len, 0, "II+\0", 4) || has_prefix(buf, len, 0, "MM\0+", 4))
 		return AIRLOCK_TYPE_TIFF;
 	/* "BM", then a header size BMP knows: core (12), OS/2 2 (16, 64), V2..V5 (40, 52, 56, 108, 124). */
 	if (has_prefix(buf, len, 0, "BM", 2) && len >= 18) {

@@ -13,8 +13,13 @@
 
 #include "icc.h"
 
-/* lcms2's own big allocations (CLUTs, curves, optimised tables) for one profile. */
-#define ICC_BUDGET_MIN (64u << 20)
+/*
+ * lcms2's allocations for one profile and its transform (the profile's copy,
+ * CLUTs, curves, the optimised tables): at most this, or memory_bytes / 8.
+ * The largest public profiles (740 KB of LUTs) take under 2 MiB; a CLUT of
+ * 255^3 points declared in a 400-byte profile would take 99 MB.
+ */
+#define ICC_BUDGET_MAX (64u << 20)
 
 struct icc {
 	cmsContext ctx;
@@ -28,8 +33,14 @@ struct icc {
 #define HDR 16
 
 /*
- * lcms2 allocates the context itself through a stand-in context whose user
- * data it cannot find (x is NULL then): those few blocks go uncounted.
+ * cmsCreateContext() allocates the context's own struct through a stand-in
+ * context on its stack, which cmsGetContextUserData() cannot find (lcms2
+ * looks contexts up in its list and falls back to the global one: x is NULL
+ * then), and cmsDeleteContext() frees it the same way. That one block (a few
+ * hundred bytes) is marked 0 and goes uncounted; every later allocation,
+ * the context's memory pool included, finds x and is counted (checked with
+ * lcms2 2.14: 216 bytes counted once the context exists, back to those 216
+ * once the profiles and the transform are closed).
  */
 static void *mem_malloc(cmsContext c, cmsUInt32Number n)
 {
@@ -145,7 +156,7 @@ int icc_open(const uint8_t *profile, size_t len, enum icc_layout in, uint32_t ou
 		return AIRLOCK_E_MEMORY;
 	x->in = in;
 	x->out_channels = out_channels;
-	x->budget = lim->memory_bytes / 8 > ICC_BUDGET_MIN ? ICC_BUDGET_MIN : lim->memory_bytes / 8;
+	x->budget = lim->memory_bytes / 8 > ICC_BUDGET_MAX ? ICC_BUDGET_MAX : lim->memory_bytes / 8;
 	x->ctx = cmsCreateContext(&mem_plugin, x);
 	if (!x->ctx) {
 		free(x);
@@ -164,8 +175,14 @@ int icc_open(const uint8_t *profile, size_t len, enum icc_layout in, uint32_t ou
 	if (cls != cmsSigInputClass && cls != cmsSigDisplayClass && cls != cmsSigOutputClass &&
 	    cls != cmsSigColorSpaceClass)
 		goto done;
+	/*
+	 * Another colour space than the pixels' (an RGB profile in a grey PNG):
+	 * ignored, as Chrome and Firefox do; lcms2 (and so Pillow) refuses the
+	 * transform, and the PNG specification calls the file wrong, but the
+	 * pixels are still well defined without the profile.
+	 */
 	if (cmsGetColorSpace(src) != layout_space(in)) {
-		rc = AIRLOCK_OK; /* another colour space than the pixels': ignored, as browsers do */
+		rc = AIRLOCK_OK;
 		goto done;
 	}
 	const cmsUInt32Number outfmt = out_channels == 4 ? TYPE_RGBA_8 : TYPE_RGB_8;

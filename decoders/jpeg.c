@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * JPEG via libjpeg-turbo: baseline, progressive, arithmetic, greyscale, any
- * subsampling, restart markers; Adobe CMYK and YCCK converted to RGB; the
- * EXIF orientation applied. Warnings are errors, but for two that only name
- * an undefined header value (see on_message). Dimensions are checked after the
- * header and before anything image-sized is allocated; progressive scans are
- * capped so a scan bomb stops early, not at the CPU limit.
+ * subsampling, restart markers; Adobe CMYK and YCCK converted to RGB; an
+ * embedded ICC profile (APP2) converted to sRGB; the EXIF orientation applied. Warnings are errors, but for two that
+ * only name an undefined header value (see on_message). Dimensions are checked after the header and before anything
+ * image-sized is allocated; progressive scans are capped so a scan bomb stops early, not at the CPU limit.
  */
 #include <setjmp.h>
 #include <stdio.h>
@@ -16,6 +15,12 @@
 #include <jerror.h>
 
 #include "decode.h"
+#include "icc.h"
+
+/* An ICC profile's APP2 segments: "ICC_PROFILE\0", sequence number, count, data. A count is one byte. */
+#define ICC_TAG_LEN  12
+#define ICC_HEAD_LEN 14
+#define ICC_MAX_SEGS 255
 
 struct jpeg_state {
 	struct jpeg_error_mgr pub;
@@ -28,6 +33,13 @@ struct jpeg_state {
 	int scan_seen;	     /* the last input_scan_number counted */
 	int orientation;     /* from the first EXIF APP1, 1 when absent */
 	int saw_exif;
+	/* ICC_PROFILE segments seen in the header (bodies point into the input), when lim->icc */
+	int want_icc, header_done;
+	uint32_t icc_segs;  /* how many; past ICC_MAX_SEGS only counted */
+	uint64_t icc_bytes; /* their data bytes, held to max_icc_bytes */
+	uint32_t max_icc_bytes;
+	const uint8_t *icc_seg[ICC_MAX_SEGS];
+	uint16_t icc_len[ICC_MAX_SEGS];
 	uint32_t changes;
 	uint32_t limit; /* airlock_key that tripped */
 };
@@ -127,9 +139,91 @@ static boolean skip_marker(j_decompress_ptr cinfo)
 		st->saw_exif = 1;
 		st->orientation = exif_orientation(body + 6, body_len - 6);
 	}
+	/*
+	 * ICC segments in the header only: Pillow reads markers up to the first
+	 * SOS, so a segment between progressive scans is no part of its profile.
+	 */
+	if (cinfo->unread_marker == JPEG_APP0 + 2 && st->want_icc && !st->header_done && body_len >= ICC_TAG_LEN &&
+	    memcmp(body, "ICC_PROFILE\0", ICC_TAG_LEN) == 0) {
+		if (body_len < ICC_HEAD_LEN) { /* no room for its sequence number and count */
+			st->err = AIRLOCK_E_MALFORMED;
+			longjmp(st->jmp, 1);
+		}
+		st->icc_bytes += body_len - ICC_HEAD_LEN;
+		if (st->icc_bytes > st->max_icc_bytes) {
+			st->err = AIRLOCK_E_TOO_LARGE;
+			st->limit = AIRLOCK_MAX_ICC_BYTES;
+			longjmp(st->jmp, 1);
+		}
+		if (st->icc_segs < ICC_MAX_SEGS) {
+			st->icc_seg[st->icc_segs] = body;
+			st->icc_len[st->icc_segs] = (uint16_t)body_len;
+		}
+		st->icc_segs++;
+	}
 	src->next_input_byte += n;
 	src->bytes_in_buffer -= n;
 	return TRUE;
+}
+
+/* Python's order of bytes objects: memcmp over the shorter, then the shorter first. */
+static int seg_before(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
+{
+	const int c = memcmp(a, b, na < nb ? na : nb);
+	return c < 0 || (c == 0 && na < nb);
+}
+
+/*
+ * The profile from its segments, exactly as Pillow 9.4 assembles it:
+ * segments sorted as byte strings (so by sequence number first), kept only
+ * when the first one's count equals the number of segments, and their data
+ * joined. Pillow drops a set whose count is wrong, and so does libjpeg-turbo's
+ * jpeg_read_icc_profile() (which Chrome uses): the profile is ignored here
+ * too, the pixels are the file's as stored, not a guess at a colour space.
+ * *out is malloc'd, or NULL when there is no profile to apply.
+ */
+static int icc_assemble(struct jpeg_state *st, uint8_t **out, size_t *out_len)
+{
+	const uint32_t n = st->icc_segs;
+	*out = NULL;
+	*out_len = 0;
+	if (n == 0 || n > ICC_MAX_SEGS)
+		return AIRLOCK_OK;
+	/* Insertion sort: at most 255 segments, and stable as Python's sort. */
+	for (uint32_t i = 1; i < n; i++) {
+		const uint8_t *p = st->icc_seg[i];
+		const uint16_t l = st->icc_len[i];
+		uint32_t j = i;
+		for (; j > 0 && seg_before(p, l, st->icc_seg[j - 1], st->icc_len[j - 1]); j--) {
+			st->icc_seg[j] = st->icc_seg[j - 1];
+			st->icc_len[j] = st->icc_len[j - 1];
+		}
+		st->icc_seg[j] = p;
+		st->icc_len[j] = l;
+	}
+	if (st->icc_seg[0][13] != n || st->icc_bytes == 0)
+		return AIRLOCK_OK;
+	uint8_t *p = malloc((size_t)st->icc_bytes); /* at most max_icc_bytes, counted as the segments came */
+	if (!p)
+		return AIRLOCK_E_MEMORY;
+	size_t at = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(p + at, st->icc_seg[i] + ICC_HEAD_LEN, st->icc_len[i] - ICC_HEAD_LEN);
+		at += st->icc_len[i] - ICC_HEAD_LEN;
+	}
+	*out = p;
+	*out_len = at;
+	return AIRLOCK_OK;
+}
+
+/*
+ * Stored CMYK values (inverted, see below) to what a CMYK profile takes:
+ * 0 is no ink, as in Pillow's "CMYK" mode.
+ */
+static void cmyk_uninvert(uint8_t *px, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		px[i] = (uint8_t)(255 - px[i]);
 }
 
 /*
@@ -183,10 +277,14 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	struct jpeg_decompress_struct cinfo;
 	struct jpeg_state st = { .max_scans = lim->max_jpeg_scans,
 				 .max_coeffs = lim->max_jpeg_coeffs,
-				 .orientation = 1 };
+				 .orientation = 1,
+				 .want_icc = lim->icc != 0,
+				 .max_icc_bytes = lim->max_icc_bytes };
 	uint8_t *volatile pixels = NULL;
-	uint8_t *volatile band = NULL; /* rows being oriented */
-	volatile size_t cap = 0;       /* bytes allocated at pixels */
+	uint8_t *volatile band = NULL;	/* rows being oriented or converted */
+	uint8_t *volatile band2 = NULL; /* rows converted by the profile, being oriented */
+	struct icc *volatile xf = NULL;
+	volatile size_t cap = 0; /* bytes allocated at pixels */
 	volatile int created = 0;
 	int rc;
 
@@ -219,6 +317,7 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 		rc = AIRLOCK_E_MALFORMED;
 		goto out;
 	}
+	st.header_done = 1;
 	/* The limits apply to the image as output: orientations 5..8 swap width and height. */
 	const int swap = st.orientation >= 5;
 	rc = image_check_dims(lim, swap ? cinfo.image_height : cinfo.image_width,
@@ -227,10 +326,25 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 		goto out;
 
 	int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-	cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+	const int grey = cinfo.jpeg_color_space == JCS_GRAYSCALE;
+	const uint32_t channels = lim->keep_alpha ? 4 : 3;
+	{
+		uint8_t *prof = NULL;
+		size_t plen = 0;
+		struct icc *x = NULL;
+		rc = icc_assemble(&st, &prof, &plen);
+		if (!rc && prof)
+			rc = icc_open(prof, plen, grey ? ICC_GREY : cmyk ? ICC_CMYK : ICC_RGB, channels, lim, out, &x);
+		free(prof);
+		xf = x;
+		if (rc)
+			goto out;
+	}
+	/* With a profile, grey stays grey for it: it makes the RGB itself. */
+	cinfo.out_color_space = cmyk ? JCS_CMYK : xf && grey ? JCS_GRAYSCALE : JCS_RGB;
 #ifdef JCS_ALPHA_EXTENSIONS
 	/* libjpeg-turbo writes the opaque alpha itself, in the same pass and with the same RGB values. */
-	if (!cmyk && lim->keep_alpha)
+	if (!cmyk && !xf && lim->keep_alpha)
 		cinfo.out_color_space = JCS_EXT_RGBA;
 #endif
 	cinfo.dct_method = JDCT_ISLOW;
@@ -244,12 +358,14 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	rc = image_check_dims(lim, swap ? h : w, swap ? w : h, out);
 	if (rc)
 		goto out;
-	if (comps != (cmyk || cinfo.out_color_space != JCS_RGB ? 4u : 3u)) {
+	const uint32_t want = cinfo.out_color_space == JCS_GRAYSCALE ? 1u
+			      : cinfo.out_color_space == JCS_RGB     ? 3u
+								     : 4u; /* CMYK or RGBA */
+	if (comps != want) {
 		rc = AIRLOCK_E_MALFORMED;
 		goto out;
 	}
 	/* Room for the widest form the pixels take: CMYK or RGBA. */
-	const uint32_t channels = lim->keep_alpha ? 4 : 3;
 	size_t size, work;
 	rc = image_size(w, h, channels, &size);
 	if (!rc)
@@ -269,20 +385,27 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	 * no second pass over the image (the whole-image transpose was a third of
 	 * the decode time of a large rotated progressive JPEG).
 	 */
-	const int upright = st.orientation == 1;
+	/*
+	 * With a profile, every image goes band by band: the profile converts
+	 * a band from libjpeg's layout into RGB(A), straight into the output
+	 * when upright, else into a second band that is then oriented.
+	 */
+	const int upright = st.orientation == 1, banded = !upright || xf;
 	const uint32_t band_rows = h < PIXELS_ORIENT_BAND ? h : PIXELS_ORIENT_BAND;
-	cap = upright ? work : size;
+	cap = banded ? size : work;
 	pixels = pixels_alloc(pa, cap);
-	if (!upright) /* band_rows <= h, so this is at most work bytes, already known to fit */
+	if (banded) /* band_rows <= h, so this is at most work bytes, already known to fit */
 		band = malloc((size_t)band_rows * w * (comps > channels ? comps : channels));
-	if (!pixels || (!upright && !band)) {
+	if (xf && !upright)
+		band2 = malloc((size_t)band_rows * w * channels);
+	if (!pixels || (banded && !band) || (xf && !upright && !band2)) {
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
 	}
 	const size_t stride = (size_t)w * comps;
 	while (cinfo.output_scanline < h) {
-		const uint32_t y0 = cinfo.output_scanline, n = upright || h - y0 > band_rows ? band_rows : h - y0;
-		uint8_t *rows = upright ? pixels + (size_t)y0 * stride : band;
+		const uint32_t y0 = cinfo.output_scanline, n = !banded || h - y0 > band_rows ? band_rows : h - y0;
+		uint8_t *rows = banded ? band : pixels + (size_t)y0 * stride;
 		for (uint32_t i = 0; i < n && cinfo.output_scanline < h; i++) {
 			JSAMPROW row = rows + (size_t)i * stride;
 			if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
@@ -290,7 +413,14 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 				goto out;
 			}
 		}
-		if (!upright) {
+		if (xf) {
+			if (cmyk)
+				cmyk_uninvert(band, (size_t)n * w * 4);
+			uint8_t *dst = upright ? pixels + (size_t)y0 * w * channels : band2;
+			icc_apply(xf, band, dst, (size_t)n * w);
+			if (!upright)
+				pixels_orient_band(band2, w, h, channels, st.orientation, y0, n, pixels);
+		} else if (!upright) {
 			convert(band, (size_t)n * w, cmyk, channels, comps);
 			pixels_orient_band(band, w, h, channels, st.orientation, y0, n, pixels);
 		}
@@ -299,9 +429,11 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	/* The source stops at EOI; whatever is left over is dropped. */
 	if (cinfo.src->bytes_in_buffer > 0)
 		st.changes |= AIRLOCK_CHANGE_TRAILING_DROPPED;
-	if (upright) {
+	if (xf)
+		st.changes |= AIRLOCK_CHANGE_ICC_CONVERTED;
+	if (!banded) {
 		convert(pixels, (size_t)w * h, cmyk, channels, comps);
-	} else {
+	} else if (!upright) {
 		st.changes |= AIRLOCK_CHANGE_ROTATED;
 		if (swap) {
 			const uint32_t t = w;
@@ -312,20 +444,15 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	if (channels == 4)
 		st.changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = w;
-	out->height = h;
-	out->channels = channels;
-	out->changes = st.changes;
-	out->pixels = pixels;
-	out->size = size;
+	image_frame(out, w, h, channels, st.changes, pixels, size);
 	pixels = NULL;
 	rc = AIRLOCK_OK;
 out:
 	if (created)
 		jpeg_destroy_decompress(&cinfo);
 	free(band);
+	free(band2);
+	icc_close(xf);
 	if (pixels)
 		pixels_release(pa, pixels, cap);
 	return rc;

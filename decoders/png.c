@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PNG via libpng: every colour type and depth to RGB8 or RGBA8. Only IHDR,
- * PLTE, tRNS, IDAT and IEND are interpreted; every other chunk is discarded
- * unread (so zTXt, iTXt and iCCP are never inflated). Warnings and benign
- * errors are errors, and a CRC error anywhere rejects the file.
+ * PNG via libpng: every colour type and depth to RGB8 or RGBA8. libpng
+ * interprets only IHDR, PLTE, tRNS, IDAT and IEND; every other chunk is
+ * discarded unread by it (so zTXt and iTXt are never inflated). Two are read
+ * here instead: iCCP, inflated with a cap of max_icc_bytes and converted to
+ * sRGB (icc.c) when the request asks for it, and eXIf, whose orientation is
+ * applied as Pillow's exif_transpose does. Warnings and benign errors are
+ * errors, and a CRC error anywhere rejects the file.
  */
 #include <png.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "decode.h"
+#include "icc.h"
 
 struct png_src {
 	const uint8_t *buf;
@@ -18,6 +23,7 @@ struct png_src {
 	uint64_t budget; /* bytes libpng may still allocate */
 	int err;	 /* airlock_error to report after the longjmp */
 	uint32_t limit;	 /* airlock_key that tripped */
+	int swap;	 /* the orientation swaps width and height: IHDR's width is the output's height */
 };
 
 static void src_read(png_structp png, png_bytep data, size_t n)
@@ -36,7 +42,7 @@ static void on_error(png_structp png, png_const_charp msg)
 	if (!s->err && strstr(msg, "exceeds user limit")) {
 		/* png_set_user_limits() tripped in IHDR: "Image width/height exceeds user limit". */
 		s->err = AIRLOCK_E_TOO_LARGE;
-		s->limit = strstr(msg, "width") ? AIRLOCK_MAX_WIDTH : AIRLOCK_MAX_HEIGHT;
+		s->limit = (strstr(msg, "width") != NULL) != s->swap ? AIRLOCK_MAX_WIDTH : AIRLOCK_MAX_HEIGHT;
 	}
 	if (!s->err)
 		s->err = AIRLOCK_E_MALFORMED;
@@ -142,6 +148,122 @@ static int check_read_chunks(const uint8_t *buf, size_t len)
 	return AIRLOCK_OK;
 }
 
+/* The two ancillary chunks airlock reads itself; bodies point into the input. */
+struct png_extras {
+	const uint8_t *iccp, *exif;
+	size_t iccp_len, exif_len;
+	int iccp_count;
+};
+
+/*
+ * Finds iCCP and eXIf in the chunk list, as Pillow sees them: an iCCP only
+ * ahead of the image data (Pillow stops reading the header at the first
+ * IDAT), the last eXIf up to IEND (Pillow's getexif loads the image first,
+ * and each eXIf replaces the one before). Chunks that run past the input are
+ * left to libpng, which fails on them.
+ */
+static void find_extras(const uint8_t *buf, size_t len, struct png_extras *e)
+{
+	size_t pos = 8;
+	int idat = 0;
+
+	*e = (struct png_extras){ 0 };
+	while (len - pos >= 12) {
+		const uint32_t n = be32(buf + pos);
+		const uint8_t *t = buf + pos + 4;
+		if (n > len - pos - 12 || memcmp(t, "IEND", 4) == 0)
+			break;
+		if (memcmp(t, "IDAT", 4) == 0)
+			idat = 1;
+		else if (memcmp(t, "iCCP", 4) == 0 && !idat) {
+			e->iccp = buf + pos + 8;
+			e->iccp_len = n;
+			e->iccp_count++;
+		} else if (memcmp(t, "eXIf", 4) == 0) {
+			e->exif = buf + pos + 8;
+			e->exif_len = n;
+		}
+		pos += 12 + (size_t)n;
+	}
+}
+
+/*
+ * An iCCP body: a keyword of 1..79 bytes, its NUL, compression method 0 and
+ * a zlib stream that must end. The profile is inflated into a buffer that
+ * never grows past max_icc_bytes (a bomb stops there, too_large); *out is
+ * malloc'd (NULL and *n 0 for an empty profile). Pillow would ignore a
+ * corrupt stream and cut the profile at 1 MiB; airlock refuses the first and
+ * takes profiles up to its own limit.
+ */
+static int iccp_inflate(const uint8_t *p, size_t n, const struct limits *lim, struct frame *f, uint8_t **out,
+			size_t *out_len)
+{
+	size_t k = 0;
+	*out = NULL;
+	*out_len = 0;
+	while (k < n && k < 80 && p[k] != 0)
+		k++;
+	if (k == 0 || k > 79 || n - k < 2 || p[k + 1] != 0)
+		return AIRLOCK_E_MALFORMED;
+	p += k + 2;
+	n -= k + 2;
+
+	z_stream z = { 0 };
+	if (inflateInit(&z) != Z_OK)
+		return AIRLOCK_E_MEMORY;
+	uint8_t *prof = NULL;
+	size_t cap = 0, used = 0;
+	const size_t max = lim->max_icc_bytes;
+	int rc = AIRLOCK_E_MALFORMED, zr = Z_OK;
+	z.next_in = (Bytef *)(uintptr_t)p;
+	z.avail_in = n > UINT32_MAX ? UINT32_MAX : (uInt)n;
+	while (zr == Z_OK) {
+		if (used == cap) {
+			if (cap > max) { /* one byte past the limit arrived */
+				f->limit = AIRLOCK_MAX_ICC_BYTES;
+				rc = AIRLOCK_E_TOO_LARGE;
+				goto out;
+			}
+			/* Grows by doubling up to max + 1: one byte more than the limit says the profile is too large.
+			 */
+			size_t ncap = cap ? cap * 2 : 4096;
+			if (ncap > max + 1 || ncap < cap)
+				ncap = max + 1;
+			uint8_t *q = realloc(prof, ncap);
+			if (!q) {
+				rc = AIRLOCK_E_MEMORY;
+				goto out;
+			}
+			prof = q;
+			cap = ncap;
+		}
+		z.next_out = prof + used;
+		z.avail_out = (uInt)(cap - used);
+		zr = inflate(&z, Z_NO_FLUSH);
+		used = cap - z.avail_out;
+		if (zr == Z_BUF_ERROR && z.avail_in == 0)
+			break; /* the stream stops before its end */
+		if (zr == Z_BUF_ERROR)
+			zr = Z_OK;
+	}
+	if (zr != Z_STREAM_END)
+		goto out;
+	if (used > max) {
+		f->limit = AIRLOCK_MAX_ICC_BYTES;
+		rc = AIRLOCK_E_TOO_LARGE;
+		goto out;
+	}
+	*out = used ? prof : NULL;
+	*out_len = used;
+	if (used)
+		prof = NULL;
+	rc = AIRLOCK_OK;
+out:
+	inflateEnd(&z);
+	free(prof);
+	return rc;
+}
+
 /*
  * Replaces n index bytes at the start of px with n pixels of ch (3 or 4)
  * bytes, in place, from the end backwards. An index with no PLTE entry is
@@ -181,16 +303,41 @@ int png_decode(const uint8_t *buf, size_t len, const struct limits *lim, struct 
 	return png_decode_into(buf, len, lim, NULL, out);
 }
 
+/*
+ * The buffers a decode goes through: the rows libpng writes (A), the
+ * profile's output when it is wider than A (B: grey in, RGB out) and the
+ * oriented image (C). The last one is the frame's and comes from the pixel
+ * allocator; the others are scratch.
+ */
+static uint8_t *stage_alloc(const struct pixel_alloc *pa, int last, size_t n)
+{
+	return last ? pixels_alloc(pa, n) : malloc(n);
+}
+
+static void stage_release(const struct pixel_alloc *pa, int last, uint8_t *p, size_t n)
+{
+	if (last)
+		pixels_release(pa, p, n);
+	else
+		free(p);
+}
+
 int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
 		    struct frame *out)
 {
 	struct png_src src = { .buf = buf, .len = len, .budget = 16u << 20 };
+	struct png_extras ex;
 	png_structp png = NULL;
 	png_infop info = NULL;
-	uint8_t *volatile pixels = NULL;
+	struct icc *volatile xf = NULL;
+	uint8_t *volatile profile = NULL;
+	uint8_t *volatile pixels = NULL; /* A */
+	uint8_t *volatile conv = NULL;	 /* B */
+	uint8_t *volatile turned = NULL; /* C */
 	png_bytep *volatile rows = NULL;
 	volatile uint32_t changes = 0, channels = 0;
-	volatile size_t cap = 0; /* bytes allocated at pixels */
+	volatile size_t cap = 0, conv_cap = 0, turned_cap = 0; /* bytes allocated at A, B, C */
+	volatile int a_last = 1, b_last = 0;
 	int rc;
 
 	*out = (struct frame){ .type = AIRLOCK_TYPE_PNG };
@@ -199,6 +346,9 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 	rc = check_read_chunks(buf, len);
 	if (rc)
 		return rc;
+	find_extras(buf, len, &ex);
+	const int orientation = ex.exif ? exif_orientation(ex.exif, ex.exif_len) : 1;
+	src.swap = orientation >= 5;
 
 	png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &src, on_error, on_warning, &src, budget_malloc,
 				       budget_free);
@@ -216,7 +366,9 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 	}
 
 	png_set_read_fn(png, &src, src_read);
-	png_set_user_limits(png, lim->max_width, lim->max_height);
+	/* Either side of IHDR may become the output's width; image_check_dims() below holds each to its own limit. */
+	const uint32_t side = lim->max_width > lim->max_height ? lim->max_width : lim->max_height;
+	png_set_user_limits(png, side, side);
 	png_set_chunk_cache_max(png, 128);
 	/*
 	 * No per-chunk length cap: libpng applies it to every chunk header it
@@ -234,7 +386,8 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 
 	png_read_info(png, info);
 	png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
-	rc = image_check_dims(lim, w, h, out);
+	/* The limits apply to the image as output: orientations 5..8 swap width and height. */
+	rc = image_check_dims(lim, src.swap ? h : w, src.swap ? w : h, out);
 	if (rc)
 		goto out;
 	/*
@@ -251,7 +404,38 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 
 	int color = png_get_color_type(png, info), depth = png_get_bit_depth(png, info);
 	int has_alpha = (color & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS);
-	const int palette = color == PNG_COLOR_TYPE_PALETTE;
+	const int palette = color == PNG_COLOR_TYPE_PALETTE, grey = !(color & PNG_COLOR_MASK_COLOR);
+	channels = (has_alpha || lim->keep_alpha) ? 4 : 3;
+
+	/*
+	 * The profile, when the request wants it applied. Grey pixels go to it
+	 * as grey (and grey+alpha), so libpng does not expand them; colour and
+	 * palette pixels go as RGB or RGBA, as they are read. A profile of
+	 * another colour space than the pixels' is ignored (icc.c).
+	 */
+	if (lim->icc && ex.iccp_count > 1) {
+		rc = AIRLOCK_E_MALFORMED; /* the PNG specification allows one; which one was meant is a guess */
+		goto out;
+	}
+	if (lim->icc && ex.iccp) {
+		uint8_t *prof = NULL;
+		size_t plen = 0;
+		struct icc *x = NULL;
+		rc = iccp_inflate(ex.iccp, ex.iccp_len, lim, out, &prof, &plen);
+		profile = prof;
+		if (rc)
+			goto out;
+		const enum icc_layout layout =
+			grey ? (has_alpha ? ICC_GREY_ALPHA : ICC_GREY) : (channels == 4 ? ICC_RGBA : ICC_RGB);
+		rc = icc_open(prof, plen, layout, channels, lim, out, &x);
+		xf = x;
+		free(profile);
+		profile = NULL;
+		if (rc)
+			goto out;
+	}
+	const int grey_icc = xf && grey;
+	const uint32_t read_ch = palette ? 1 : grey_icc ? (has_alpha ? 2 : 1) : channels;
 
 	/*
 	 * Palette images are read as one index byte per pixel and looked up
@@ -266,36 +450,48 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 		png_set_strip_16(png);
 		changes |= AIRLOCK_CHANGE_DEPTH_REDUCED;
 	}
-	if (!(color & PNG_COLOR_MASK_COLOR)) {
-		png_set_gray_to_rgb(png);
+	if (grey) {
+		if (!grey_icc)
+			png_set_gray_to_rgb(png);
 		changes |= AIRLOCK_CHANGE_GREY_EXPANDED;
 	}
 	if (palette)
 		changes |= AIRLOCK_CHANGE_PALETTE_EXPANDED;
-	if (!has_alpha && lim->keep_alpha && !palette)
+	if (!has_alpha && lim->keep_alpha && !palette && !grey_icc)
 		png_set_filler(png, 0xff, PNG_FILLER_AFTER);
 	if (png_set_interlace_handling(png) > 1)
 		changes |= AIRLOCK_CHANGE_INTERLACE_REMOVED;
 	png_read_update_info(png, info);
 
-	channels = (has_alpha || lim->keep_alpha) ? 4 : 3;
 	if (!has_alpha && lim->keep_alpha)
 		changes |= AIRLOCK_CHANGE_ALPHA_ADDED;
-	size_t size, stride = (size_t)w * (palette ? 1 : channels);
+	const uint32_t final_ch = has_alpha && !lim->keep_alpha ? 3 : channels;
+	size_t size, final_size, read_size, stride = (size_t)w * read_ch;
 	rc = image_size(w, h, channels, &size);
+	if (!rc)
+		rc = image_size(w, h, final_ch, &final_size);
+	if (!rc)
+		rc = image_size(w, h, read_ch, &read_size);
 	if (rc)
 		goto out;
-	if (png_get_rowbytes(png, info) != stride || png_get_channels(png, info) != (palette ? 1 : channels)) {
+	if (png_get_rowbytes(png, info) != stride || png_get_channels(png, info) != read_ch) {
 		rc = AIRLOCK_E_MALFORMED; /* libpng disagrees with itself: never trust the rows */
 		goto out;
 	}
-	if (size > lim->memory_bytes) {
+	/* What is alive at once: A and B while the profile converts, then B (or A) and C while orienting. */
+	const int need_b = grey_icc, need_c = orientation != 1;
+	const size_t a_size = palette || !grey_icc ? size : read_size;
+	const size_t b_size = need_b ? size : 0, c_size = need_c ? final_size : 0;
+	const size_t peak1 = a_size + b_size, peak2 = (need_b ? b_size : a_size) + c_size;
+	if (peak1 < a_size || peak2 < c_size || (peak1 > peak2 ? peak1 : peak2) > lim->memory_bytes) {
 		out->limit = AIRLOCK_MEMORY_BYTES;
 		rc = AIRLOCK_E_MEMORY;
 		goto out;
 	}
-	pixels = pixels_alloc(pa, size);
-	cap = size;
+	a_last = !need_b && !need_c;
+	b_last = need_b && !need_c;
+	pixels = stage_alloc(pa, a_last, a_size);
+	cap = a_size;
 	rows = malloc((size_t)h * sizeof(*rows));
 	if (!pixels || !rows) {
 		rc = AIRLOCK_E_MEMORY;
@@ -310,29 +506,68 @@ int png_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, co
 		if (rc)
 			goto out;
 	}
-
 	changes |= scan_chunks(buf, len);
+
+	uint8_t *px = pixels;
+	if (need_b) {
+		conv = stage_alloc(pa, b_last, b_size);
+		conv_cap = b_size;
+		if (!conv) {
+			rc = AIRLOCK_E_MEMORY;
+			goto out;
+		}
+		icc_apply(xf, pixels, conv, (size_t)w * h);
+		stage_release(pa, a_last, pixels, cap);
+		pixels = NULL;
+		px = conv;
+	} else if (xf) {
+		icc_apply(xf, pixels, pixels, (size_t)w * h); /* RGB(A) in, the same width out */
+	}
+	if (xf)
+		changes |= AIRLOCK_CHANGE_ICC_CONVERTED;
 	if (has_alpha && !lim->keep_alpha) {
-		pixels_flatten(pixels, (size_t)w * h, lim->background);
-		channels = 3;
-		size = (size_t)w * h * 3;
+		pixels_flatten(px, (size_t)w * h, lim->background);
 		changes |= AIRLOCK_CHANGE_ALPHA_FLATTENED;
 	}
+	if (need_c) {
+		turned = stage_alloc(pa, 1, c_size);
+		turned_cap = c_size;
+		if (!turned) {
+			rc = AIRLOCK_E_MEMORY;
+			goto out;
+		}
+		for (uint32_t y0 = 0; y0 < h; y0 += PIXELS_ORIENT_BAND) {
+			const uint32_t n = h - y0 < PIXELS_ORIENT_BAND ? h - y0 : PIXELS_ORIENT_BAND;
+			pixels_orient_band(px + (size_t)y0 * w * final_ch, w, h, final_ch, orientation, y0, n, turned);
+		}
+		changes |= AIRLOCK_CHANGE_ROTATED;
+		px = turned;
+		turned = NULL;
+		if (src.swap) {
+			const png_uint_32 t = w;
+			w = h;
+			h = t;
+		}
+	} else {
+		/* px is A or B, and the frame's: nothing to release below */
+		if (px == pixels)
+			pixels = NULL;
+		else
+			conv = NULL;
+	}
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = w;
-	out->height = h;
-	out->channels = channels;
-	out->changes = changes;
-	out->pixels = pixels;
-	out->size = size;
-	pixels = NULL;
+	image_frame(out, w, h, final_ch, changes, px, final_size);
 	rc = AIRLOCK_OK;
 out:
 	free(rows);
+	free(profile);
+	icc_close(xf);
 	if (pixels)
-		pixels_release(pa, pixels, cap);
+		stage_release(pa, a_last, pixels, cap);
+	if (conv)
+		stage_release(pa, b_last, conv, conv_cap);
+	if (turned)
+		pixels_release(pa, turned, turned_cap);
 	png_destroy_read_struct(&png, info ? &info : NULL, NULL);
 	return rc;
 }

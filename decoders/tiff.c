@@ -592,14 +592,7 @@ int tiff_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 	if (orientation != 1)
 		changes |= AIRLOCK_CHANGE_ROTATED;
 
-	out->kind = FRAME_KIND_IMAGE;
-	out->format = FRAME_FORMAT_U8;
-	out->width = swap ? h : w;
-	out->height = swap ? w : h;
-	out->channels = channels;
-	out->changes = changes;
-	out->pixels = pixels;
-	out->size = size;
+	image_frame(out, swap ? h : w, swap ? w : h, channels, changes, pixels, size);
 	pixels = NULL;
 	rc = AIRLOCK_OK;
 out:

@@ -396,6 +396,8 @@ typedef struct airlock_event {
 	uint64_t elapsed_us;
 	uint32_t limit;	 /* the airlock_key that tripped, or 0 */
 	uint32_t layers; /* airlock_layer mask of the zygote the request went to; 0 if it reached none */
+	/* Since 0.5.0: as airlock_report.mime (a constant of the library's table, or NULL). */
+	const char *mime;
 } airlock_event;
 
 typedef void (*airlock_event_fn)(void *user, const airlock_event *ev);

@@ -899,6 +899,7 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 			.elapsed_us = rep.elapsed_us,
 			.limit = rep.limit,
 			.layers = rep.layers,
+			.mime = rep.mime,
 		};
 		event_fn(event_user, &ev);
 	}

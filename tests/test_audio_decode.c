@@ -969,7 +969,7 @@ static void test_api(const char *root)
 	    "out_rate beyond the resampler's factor of 256: out_of_range/out_rate");
 	free(buf);
 
-	/* audio.c maps these private libsndfile error numbers; catch a renumbering. */
+	/* audio_sndfile.c maps these private libsndfile error numbers; catch a renumbering. */
 	tap(strstr(sf_error_number(17), "malloc") != NULL && strstr(sf_error_number(18), "unimplemented") != NULL,
 	    "libsndfile error 17 is malloc failure, 18 unimplemented format");
 }

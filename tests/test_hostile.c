@@ -70,15 +70,15 @@ static const struct {
 	const char *name;
 	const char *types;
 } classes[] = {
-	{ "dimension_lie", "png,jpeg" },
-	{ "decompression_bomb", "png,flac" },
-	{ "cpu_bomb", "jpeg" },
-	{ "structure", "png,jpeg,wav,flac,aiff,vorbis,mp3" },
-	{ "palette_abuse", "png" },
+	{ "dimension_lie", "png,jpeg,webp,gif,bmp,tiff" },
+	{ "decompression_bomb", "png,flac,webp,gif,bmp,tiff" },
+	{ "cpu_bomb", "jpeg,webp,gif" },
+	{ "structure", "png,jpeg,wav,flac,aiff,vorbis,mp3,webp,gif,bmp,tiff" },
+	{ "palette_abuse", "png,gif,bmp" },
 	{ "apng_lie", "png" },
-	{ "polyglot", "png,jpeg,wav,flac,aiff,vorbis,opus,mp3" },
-	{ "disguise", "png,jpeg,wav,flac" },
-	{ "metadata_payload", "png,jpeg,wav,flac,aiff,vorbis,opus,mp3" },
+	{ "polyglot", "png,jpeg,wav,flac,aiff,vorbis,opus,mp3,webp,gif,bmp,tiff" },
+	{ "disguise", "png,jpeg,wav,flac,webp,gif,bmp,tiff" },
+	{ "metadata_payload", "png,jpeg,wav,flac,aiff,vorbis,opus,mp3,webp,gif,bmp,tiff" },
 	{ "audio_header_lie", "wav,flac,aiff,vorbis,opus,mp3" },
 	{ "size_limit", "png,wav" },
 };

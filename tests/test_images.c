@@ -154,7 +154,8 @@ static uint8_t *with_chunk(const uint8_t *png, size_t len, const char *type, siz
 
 /*
  * Chunks airlock skips cost nothing, whatever their size (libpng's per-chunk
- * length cap used to refuse them); the ones it reads keep their caps.
+ * length cap used to refuse them); the ones it reads keep their caps (iCCP:
+ * max_icc_bytes once inflated, corpus/images-icc.tsv and hostile_icc.py).
  */
 static void large_chunks(airlock_ctx *ctx, void *magic, const char *root)
 {
@@ -176,7 +177,8 @@ static void large_chunks(airlock_ctx *ctx, void *magic, const char *root)
 	} cases[] = {
 		{ "prVt", 2u << 20, 0x5a, AIRLOCK_OK }, /* private, ancillary */
 		{ "tEXt", 2u << 20, 'a', AIRLOCK_OK },	/* a known chunk airlock skips */
-		{ "iCCP", 3u << 20, 0, AIRLOCK_OK },
+		/* read when the profile is applied (the default): no keyword, so no profile at all */
+		{ "iCCP", 3u << 20, 0, AIRLOCK_E_MALFORMED },
 		{ "tRNS", 2u << 20, 0, AIRLOCK_E_MALFORMED }, /* read: 256 bytes at most */
 		{ "tRNS", 7, 0, AIRLOCK_E_MALFORMED },	      /* RGB wants exactly 6 */
 		{ "PLTE", 3 * 257, 0, AIRLOCK_E_MALFORMED },
