@@ -3,10 +3,12 @@
 # The performance benchmark (docs/performance.md): install the tools airlock
 # is compared against, build, and run tests/bench/bench.py, which makes its
 # inputs in build/bench-inputs/ and prints tables of medians and targets.
+# webp brings cwebp, used only if ImageMagick cannot write the WebP input;
+# python3-pil brings ImageCms, Pillow's side of the ICC rows.
 # Options pass through: -n N rounds, --quick, --markdown FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-airlock_deps imagemagick libvips-tools ffmpeg sox libsox-fmt-base libsox-fmt-mp3 python3-pil
+airlock_deps imagemagick libvips-tools ffmpeg sox libsox-fmt-base libsox-fmt-mp3 python3-pil webp
 airlock_build build
 exec python3 tests/bench/bench.py --build build "$@"

@@ -9,17 +9,33 @@ through:
 Inputs are made once into BUILD/bench-inputs/ (deleted files are remade; no
 downloads): three images from ImageMagick's plasma generator (a 1152x864 JPEG
 and PNG, a 4032x3024 JPEG, a 64x64 PNG icon) and 60 seconds of synthesized
-stereo music as MP3, FLAC and Opus from `bench-sanitize --synth`.
+stereo music as MP3, FLAC and Opus from `bench-sanitize --synth`. The 1152x864
+photo also as the formats of issue 15: lossy WebP at quality 90 (convert, or
+cwebp if convert cannot write WebP), GIF quantised to 256 colours, TIFF with
+LZW in strips (RGB), and photo-1mp-icc.jpg, the JPEG's own bytes with a wide-
+gamut RGB profile spliced in as APP2 (Display P3 or Adobe RGB compatible, from
+corpus/images/icc/ or else the shared corpus's Compact-ICC-Profiles, CC0).
+Without a profile the ICC rows are left out with a note, not a failure.
 
 Sections, each printed as a table when it finishes:
 
   library    BUILD/tests/bench-sanitize --json: the C benchmark, the plain
              in-process library call against airlock_sanitize() through the
              sandbox; its tables and targets are passed on as they come.
+             The issue-15 inputs have the library and ICC rows only (the
+             other tables measure the sandbox, not a format), and no
+             targets of their own. TIFF is allowed there, and in the CLI
+             with --allow tiff (it is off the default allowlist).
+  ICC        the ICC-tagged JPEG with AIRLOCK_ICC 1 against 0, in-process
+             and sandboxed, beside Pillow with and without
+             ImageCms.profileToProfile() to sRGB: both are lcms2.
   Pillow     Pillow in-process, the usual Python server path: open, EXIF
              transpose, convert to RGB (decode), then also save in the
              input's format (JPEG quality 92, airlock's default; PNG with
-             Pillow's defaults) into memory.
+             Pillow's defaults; WebP quality 92, method 4, as airlock's
+             canonical lossy WebP; GIF and TIFF as PNG, the CLI's default
+             for them) into memory. The ICC-tagged JPEG also through
+             ImageCms.profileToProfile() to sRGB, the job airlock does.
   CLI        wall time of whole commands writing a file, airlock against
              ImageMagick's convert and vips for images, ffmpeg and sox for
              audio. Each time includes process start-up; for airlock that
@@ -31,13 +47,15 @@ untimed warm-up round whose outputs are also checked. N rounds (-n, default
 15; --quick: 3) for small inputs; the 12-megapixel JPEG and the 60-second
 audio files take min(N, max(5, N // 3)).
 
-JPEG output is at quality 92 for every tool (airlock's default; convert
--quality 92, vips copy OUT.jpg[Q=92]), so each does the same job; PNG output
-uses each tool's own defaults, and the byte columns show the result. vips
-and convert may use several threads, airlock one.
+JPEG and WebP output is at quality 92 for every tool (airlock's default;
+convert -quality 92, vips copy OUT[Q=92]), so each does the same job; PNG
+output uses each tool's own defaults, and the byte columns show the result.
+vips and convert may use several threads, airlock one. A tool that fails on
+a case is n/a in its row and reported as a failure; the others still run.
 
 Targets (from bench-sanitize, and here: airlock's CLI beats each other tool
-on every image case and on 16 kHz mono float32 audio) end in a table and the
+on every image case of 0.4 and on 16 kHz mono float32 audio; the issue-15
+rows have none) end in a table and the
 line `N targets met, M missed`. A missed target is reported, not an error:
 the exit status is non-zero only if a tool failed or the benchmark broke.
 
@@ -82,17 +100,46 @@ IMAGE_RECIPES = [
     ("icon-64.png", lambda d, out: [CONVERT, "-seed", "3", "-size", "64x64", "plasma:fractal", "-depth", "8",
                                     "PNG24:" + out]),
 ]
+
+def webp_recipes(d, out):
+    """Alternatives, tried in turn: convert when its delegate writes WebP, else Debian's cwebp."""
+    src = str(d / "photo-1mp.jpg")
+    return [[CONVERT, src, "-quality", "90", "-define", "webp:lossless=false", out],
+            ["cwebp", "-quiet", "-q", "90", src, "-o", out]]
+
+
+# The issue-15 formats, all from the 1 MP photo; TIFF's predictor is ImageMagick's default for LZW (2).
+IMAGE_RECIPES += [
+    ("photo-1mp.webp", webp_recipes),
+    ("photo-1mp.gif", lambda d, out: [CONVERT, str(d / "photo-1mp.jpg"), "-colors", "256", "GIF:" + out]),
+    ("photo-1mp.tiff", lambda d, out: [CONVERT, str(d / "photo-1mp.jpg"), "-type", "TrueColor", "-depth", "8",
+                                       "-compress", "LZW", "TIFF:" + out]),
+]
+ICC_IMAGE = "photo-1mp-icc.jpg"
+# Wide-gamut RGB profiles, in order of preference: Display P3 is what phones embed, Adobe RGB what cameras do.
+ICC_PROFILE_NAMES = ["DisplayP3-v4.icc", "DisplayP3Compat-v4.icc", "AdobeCompat-v4.icc", "AdobeCompat-v2.icc"]
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
+# The shared corpus sits beside the source tree, as meson.build looks for it.
+ICC_PROFILE_DIRS = [SOURCE_ROOT / "corpus" / "images" / "icc",
+                    SOURCE_ROOT.parent / "shared" / "corpus-public" / "icc-test-files" / "profiles" /
+                    "compact-icc-profiles"]
+
 IMAGES = ["photo-1mp.jpg", "photo-1mp.png", "icon-64.png", "photo-12mp.jpg"]
+FORMAT_IMAGES = ["photo-1mp.webp", "photo-1mp.gif", "photo-1mp.tiff", ICC_IMAGE]
 AUDIO = ["music-60s.mp3", "music-60s.flac", "music-60s.opus"]
 BIG = {"photo-12mp.jpg", *AUDIO}
 
-# (row, input, output extension); the output type follows the input unless it differs here.
+# (row, input, output extension, airlock's options, targets?). The issue-15 rows have no target: the issue
+# asks for their figures, not for a bound.
 IMAGE_CASES = [
-    ("JPEG→JPEG 1 MP", "photo-1mp.jpg", "jpg"),
-    ("JPEG→JPEG 12 MP", "photo-12mp.jpg", "jpg"),
-    ("PNG→PNG 1 MP", "photo-1mp.png", "png"),
-    ("PNG→PNG 64x64", "icon-64.png", "png"),
-    ("JPEG→PNG 1 MP", "photo-1mp.jpg", "png"),
+    ("JPEG→JPEG 1 MP", "photo-1mp.jpg", "jpg", [], True),
+    ("JPEG→JPEG 12 MP", "photo-12mp.jpg", "jpg", [], True),
+    ("PNG→PNG 1 MP", "photo-1mp.png", "png", [], True),
+    ("PNG→PNG 64x64", "icon-64.png", "png", [], True),
+    ("JPEG→PNG 1 MP", "photo-1mp.jpg", "png", ["--to", "png"], True),
+    ("WebP→WebP 1 MP", "photo-1mp.webp", "webp", ["--to", "webp"], False),
+    ("GIF→PNG 1 MP", "photo-1mp.gif", "png", ["--to", "png"], False),
+    ("TIFF→PNG 1 MP", "photo-1mp.tiff", "png", ["--allow", "tiff", "--to", "png"], False),
 ]
 
 # (row suffix, airlock options, ffmpeg options, sox options, output (channels, rate, sample format), targets?);
@@ -116,6 +163,8 @@ class Report:
         self.tables = []
         self.targets = []
         self.failures = []
+        self.notes = []
+        self.icc = {}  # ICC costs for the ICC table: {"airlock": library row, "Pillow": (with ms, without ms)}
 
     def table(self, title, header, columns, rows, notes=()):
         """rows: [(name, {column: value})]; prints the table at once."""
@@ -129,6 +178,11 @@ class Report:
     def fail(self, msg):
         self.failures.append(msg)
         print(f"bench: FAILED: {msg}", file=sys.stderr, flush=True)
+
+    def note(self, msg):
+        """Something left out on purpose (no ICC profile at hand): said, but not a failure."""
+        self.notes.append(msg)
+        print(f"bench: note: {msg}", file=sys.stderr, flush=True)
 
 
 # ---- formatting ----
@@ -226,12 +280,23 @@ def run_timed(cmd, out, what):
     return elapsed
 
 
-def time_interleaved(tools, rounds, what):
-    """tools: {name: (cmd, out)}. Median ms per tool over rounds, after an untimed warm-up round."""
+def time_interleaved(tools, rounds, what, dropped=None):
+    """tools: {name: (cmd, out)}. Median ms per tool over rounds, after an untimed warm-up round. With a dict
+    as dropped, a tool that fails in the warm-up round is left out of the rest and its error put there;
+    without, the failure is raised."""
     times = {name: [] for name in tools}
     for r in range(rounds + 1):
         for name, (cmd, out) in tools.items():
-            t = run_timed(cmd, out, f"{what}, {name}")
+            if name not in times:
+                continue
+            try:
+                t = run_timed(cmd, out, f"{what}, {name}")
+            except BenchError as e:
+                if r > 0 or dropped is None:
+                    raise
+                dropped[name] = str(e)
+                del times[name]
+                continue
             if r > 0:
                 times[name].append(t)
     return {name: statistics.median(v) * 1000 for name, v in times.items()}
@@ -249,16 +314,81 @@ def first_line(cmd):
 
 # ---- inputs ----
 
-def make_inputs(build, outdir):
-    """Makes whichever input is missing; returns {name: path}."""
+def icc_profile():
+    """(path, bytes) of the first wide-gamut profile found, or None."""
+    for d in ICC_PROFILE_DIRS:
+        for name in ICC_PROFILE_NAMES:
+            p = d / name
+            try:
+                data = p.read_bytes()
+            except OSError:
+                continue
+            if len(data) >= 132 and data[36:40] == b"acsp" and data[16:20] == b"RGB ":
+                return p, data
+    return None
+
+
+def jpeg_with_icc(jpeg, profile):
+    """The JPEG's bytes with the profile as one APP2 ICC_PROFILE segment after SOI and any APP0, entropy-coded
+    data untouched: the same picture as the plain JPEG, so the two differ by the colour transform alone."""
+    if jpeg[:2] != b"\xff\xd8":
+        raise BenchError("making the ICC JPEG: the photo is not a JPEG")
+    body = b"ICC_PROFILE\x00\x01\x01" + profile
+    if len(body) + 2 > 0xFFFF:
+        raise BenchError("making the ICC JPEG: the profile does not fit one APP2 segment")
+    at = 2
+    while jpeg[at:at + 2] == b"\xff\xe0":
+        at += 2 + struct.unpack(">H", jpeg[at + 2:at + 4])[0]
+    return jpeg[:at] + b"\xff\xe2" + struct.pack(">H", len(body) + 2) + body + jpeg[at:]
+
+
+def make_recipe(recipe, d, out, name):
+    """Runs the recipe's command, or its alternatives in turn until one works."""
+    cmds = recipe(d, out)
+    if not isinstance(cmds[0], list):
+        cmds = [cmds]
+    errors = []
+    for cmd in cmds:
+        try:
+            run(cmd, f"making {name}")
+            if Path(out).exists() and Path(out).stat().st_size > 0:
+                return
+            errors.append(f"{Path(cmd[0]).name} wrote nothing")
+        except BenchError as e:
+            errors.append(str(e))
+    raise BenchError("; ".join(errors))
+
+
+def make_inputs(report, build, outdir):
+    """Makes whichever input is missing; returns {name: path} of those there are. An issue-15 image that
+    cannot be made is a failure, reported; the others are made and measured all the same."""
     outdir.mkdir(parents=True, exist_ok=True)
+    made = set(IMAGES + AUDIO)
     with tempfile.TemporaryDirectory(dir=outdir, prefix=".new-") as tmp:
         tmp = Path(tmp)
         for name, recipe in IMAGE_RECIPES:
             if not (outdir / name).exists():
                 print(f"bench: making {outdir / name}", file=sys.stderr, flush=True)
-                run(recipe(outdir, str(tmp / name)), f"making {name}")
+                try:
+                    make_recipe(recipe, outdir, str(tmp / name), name)
+                except BenchError as e:
+                    if name in IMAGES:
+                        raise
+                    report.fail(str(e))
+                    continue
                 (tmp / name).rename(outdir / name)
+            made.add(name)
+        if not (outdir / ICC_IMAGE).exists():
+            found = icc_profile()
+            if found is None:
+                report.note(f"no ICC profile found ({', '.join(ICC_PROFILE_NAMES)} in "
+                            f"{', '.join(map(str, ICC_PROFILE_DIRS))}): {ICC_IMAGE} and the ICC rows left out")
+            else:
+                print(f"bench: making {outdir / ICC_IMAGE} with {found[0]}", file=sys.stderr, flush=True)
+                (tmp / ICC_IMAGE).write_bytes(jpeg_with_icc((outdir / "photo-1mp.jpg").read_bytes(), found[1]))
+                (tmp / ICC_IMAGE).rename(outdir / ICC_IMAGE)
+        if (outdir / ICC_IMAGE).exists():
+            made.add(ICC_IMAGE)
         if not all((outdir / name).exists() for name in AUDIO):
             print(f"bench: making {', '.join(AUDIO)} in {outdir}", file=sys.stderr, flush=True)
             run([build / "tests" / "bench-sanitize", "--synth", tmp], "making the audio inputs")
@@ -266,7 +396,7 @@ def make_inputs(build, outdir):
                 if not (tmp / name).exists():
                     raise BenchError(f"bench-sanitize --synth wrote no {name}")
                 (tmp / name).rename(outdir / name)
-    return {name: outdir / name for name in IMAGES + AUDIO}
+    return {name: outdir / name for name in IMAGES + AUDIO + FORMAT_IMAGES if name in made}
 
 
 # ---- sections ----
@@ -276,26 +406,41 @@ def library_section(report, build, inputs, n, n_big):
     exe = build / "tests" / "bench-sanitize"
     small = [inputs[k] for k in IMAGES + AUDIO if k not in BIG]
     big = [inputs[k] for k in IMAGES + AUDIO if k in BIG]
+    formats = [inputs[k] for k in FORMAT_IMAGES if k in inputs]
     tables = {}  # table id -> {"title", "columns", "rows"}, in order of first appearance
-    for batch, rounds in ((small, n), (big, n_big)):
-        cmd = [str(exe), "--json", "-n", str(rounds), *map(str, batch)]
+    for batch, rounds, opts in ((small, n, []), (big, n_big, []), (formats, n, ["--library-only", "--no-targets"])):
+        if not batch:
+            continue
+        cmd = [str(exe), "--json", *opts, "-n", str(rounds), *map(str, batch)]
         try:
             p = subprocess.run(cmd, stdout=subprocess.PIPE, check=False, text=True)  # stderr passes through
         except OSError as e:
             raise BenchError(f"library: cannot run {exe}: {e}") from e
+        skipped = 0
         for line in p.stdout.splitlines():
-            take_library_line(report, tables, line)
-        if p.returncode != 0:
+            skipped += take_library_line(report, tables, line)
+        if p.returncode != 0 and not (p.returncode == 1 and skipped):  # exit 1 with skips: each said why
             report.fail(f"library: bench-sanitize exited {p.returncode} on {', '.join(b.name for b in batch)}")
-    for t in tables.values():
-        report.table(t["title"], "input", t["columns"], t["rows"])
+    notes = {"library": [f"{ICC_IMAGE}: the floor is libjpeg-turbo alone; airlock's columns include the "
+                         "transform to sRGB, whose cost the ICC table gives"] if ICC_IMAGE in inputs else []}
+    for tid, t in tables.items():
+        report.table(t["title"], "input", t["columns"], t["rows"], notes.get(tid, ()))
+    icc = dict(tables.get("icc", {}).get("rows", []))
+    if ICC_IMAGE in icc:
+        report.icc["airlock"] = icc[ICC_IMAGE]
+    elif ICC_IMAGE in inputs:
+        report.fail(f"library: no ICC row for {ICC_IMAGE}: airlock's decoder did not report icc_converted")
 
 
 def take_library_line(report, tables, line):
+    """Puts one line of bench-sanitize's into tables or report; 1 if it was a skipped input, else 0."""
     try:
         obj = json.loads(line)
     except ValueError:
         obj = None
+    if isinstance(obj, dict) and "skipped" in obj:
+        report.fail(f"library: {obj['skipped']} not measured: {obj.get('why', '')}")
+        return 1
     if isinstance(obj, dict) and "target" in obj:
         try:
             report.target(obj["target"], float(obj["value"]), obj["op"], float(obj["limit"]), obj.get("unit", ""))
@@ -311,6 +456,7 @@ def take_library_line(report, tables, line):
         t["rows"].append((obj.get("row", ""), vals))
     elif line.strip():
         print(f"bench-sanitize: {line}", flush=True)
+    return 0
 
 
 def pillow_section(report, inputs, n, n_big):
@@ -319,76 +465,139 @@ def pillow_section(report, inputs, n, n_big):
         from PIL import Image, ImageOps
     except ImportError as e:
         raise BenchError(f"Pillow: cannot import it ({e}); install python3-pil") from e
+    try:
+        from PIL import ImageCms
+        srgb = ImageCms.createProfile("sRGB")  # once, as a server would
+    except (ImportError, OSError) as e:
+        ImageCms = srgb = None
+        report.fail(f"Pillow: no ImageCms ({e}): its ICC row left out")
     from io import BytesIO
 
-    def decode(data):
-        im = ImageOps.exif_transpose(Image.open(BytesIO(data))).convert("RGB")
+    def decode(data, icc=False):
+        im = ImageOps.exif_transpose(Image.open(BytesIO(data)))
+        if icc:
+            # The profile to sRGB (perceptual, lcms2) as airlock's decoders do; after the transpose, which needs
+            # the EXIF that profileToProfile's new image lacks (a per-pixel transform: the same pixels).
+            profile = ImageCms.ImageCmsProfile(BytesIO(im.info["icc_profile"]))
+            im = ImageCms.profileToProfile(im, profile, srgb, outputMode="RGB")
+        im = im.convert("RGB")
         im.load()
         return im
 
-    def to_file(data, fmt):
+    def to_file(data, fmt, icc=False):
         out = BytesIO()
-        im = decode(data)
+        im = decode(data, icc)
         if fmt == "JPEG":
             im.save(out, "JPEG", quality=92)
+        elif fmt == "WEBP":
+            im.save(out, "WEBP", quality=92, method=4)
         else:
             im.save(out, "PNG")
         return out.getvalue()
 
-    rows = []
-    for name in IMAGES:
+    # (row, input, ICC transform?): the ICC-tagged JPEG's row is the job airlock does by default, converted
+    # to sRGB; "profile ignored" is Pillow's plain path (and vLLM's).
+    cases = [(name, name, False) for name in IMAGES + FORMAT_IMAGES if name in inputs]
+    if ICC_IMAGE in inputs:
+        cases = [c for c in cases if c[0] != ICC_IMAGE]
+        if ImageCms is not None:
+            cases.append((ICC_IMAGE, ICC_IMAGE, True))
+        cases.append((f"{ICC_IMAGE}, profile ignored", ICC_IMAGE, False))
+    rows, dec_ms = [], {}
+    for row, name, icc in cases:
         data = inputs[name].read_bytes()
-        fmt_ = "JPEG" if name.endswith(".jpg") else "PNG"
+        fmt_ = {".jpg": "JPEG", ".webp": "WEBP"}.get(inputs[name].suffix, "PNG")
         rounds = n_big if name in BIG else n
         dec, enc = [], []
-        for r in range(rounds + 1):
-            t0 = time.perf_counter()
-            im = decode(data)
-            t1 = time.perf_counter()
-            out = to_file(data, fmt_)
-            t2 = time.perf_counter()
-            if r > 0:
-                dec.append(t1 - t0)
-                enc.append(t2 - t1)
-        rows.append((name, {"shape": f"{im.width}x{im.height}", "decode ms": statistics.median(dec) * 1000,
-                            "to file ms": statistics.median(enc) * 1000, "output bytes": len(out)}))
+        try:
+            for r in range(rounds + 1):
+                t0 = time.perf_counter()
+                im = decode(data, icc)
+                t1 = time.perf_counter()
+                out = to_file(data, fmt_, icc)
+                t2 = time.perf_counter()
+                if r > 0:
+                    dec.append(t1 - t0)
+                    enc.append(t2 - t1)
+        except Exception as e:  # noqa: BLE001 -- any Pillow error is that row's failure, not the run's
+            report.fail(f"Pillow: {row}: {type(e).__name__}: {e}")
+            continue
+        dec_ms[row] = statistics.median(dec) * 1000
+        rows.append((row, {"shape": f"{im.width}x{im.height}", "decode ms": dec_ms[row],
+                           "to file ms": statistics.median(enc) * 1000, "output bytes": len(out)}))
+    if ICC_IMAGE in dec_ms and f"{ICC_IMAGE}, profile ignored" in dec_ms:
+        report.icc["Pillow"] = (dec_ms[ICC_IMAGE], dec_ms[f"{ICC_IMAGE}, profile ignored"])
     report.table(f"Pillow {PIL.__version__} in-process (decode; decode and save into memory)", "input",
                  ["shape", "decode ms", "to file ms", "output bytes"], rows,
-                 ["decode: open, exif_transpose, convert('RGB'); to file: the same, then save as the input's "
-                  "type (JPEG quality 92; PNG defaults)"])
+                 ["decode: open, exif_transpose, convert('RGB'); to file: the same, then save as the CLI's default "
+                  "output for the input (JPEG quality 92; WebP quality 92, method 4; PNG defaults)",
+                  f"{ICC_IMAGE}: ImageCms.profileToProfile(im, embedded, sRGB, outputMode='RGB') before the rest, "
+                  "as airlock converts by default; 'profile ignored': Pillow's plain path"])
+
+
+def icc_section(report):
+    """airlock's ICC cost (bench-sanitize's icc row) beside Pillow's ImageCms on the same file."""
+    if not report.icc:
+        return
+    rows = []
+    a = report.icc.get("airlock")
+    if a:
+        for who, on, off in (("airlock decoder, in-process", "decoder ms", "decoder no-ICC ms"),
+                             ("airlock_sanitize(), sandboxed", "sandboxed ms", "sandboxed no-ICC ms")):
+            if is_number(a.get(on)) and is_number(a.get(off)) and a[off] > 0:
+                w, wo = float(a[on]), float(a[off])
+                rows.append((who, {"with ICC ms": w, "without ms": wo, "ICC ms": w - wo, "with/without": w / wo}))
+    p = report.icc.get("Pillow")
+    if p and p[1] > 0:
+        rows.append(("Pillow + ImageCms.profileToProfile", {"with ICC ms": p[0], "without ms": p[1],
+                                                             "ICC ms": p[0] - p[1], "with/without": p[0] / p[1]}))
+    report.table(f"ICC to sRGB ({ICC_IMAGE}): the transform's cost, airlock (AIRLOCK_ICC 1 against 0) and Pillow",
+                 "decode", ["with ICC ms", "without ms", "ICC ms", "with/without"], rows,
+                 ["both are lcms2 with the perceptual intent and its built-in sRGB; airlock's transform runs "
+                  "in the worker, on the decoded rows; ICC ms is the difference of the medians"])
 
 
 def image_section(report, build, inputs, n, n_big, tmp):
-    rows = []
-    for row, src_name, ext in IMAGE_CASES:
+    rows, notes = [], []
+    for row, src_name, ext, al_opts, targets in IMAGE_CASES:
+        if src_name not in inputs:
+            continue  # not made: already reported
         src = inputs[src_name]
-        same = src.suffix == "." + ext
         out = {tool: tmp / f"{tool}.{ext}" for tool in ("airlock", "convert", "vips")}
+        lossy = ext in ("jpg", "webp")
         tools = {
-            "airlock": ([build / "airlock", src, "-o", out["airlock"]] if same else
-                    [build / "airlock", "--to", "png", src, "-o", out["airlock"]], out["airlock"]),
-            "convert": ([CONVERT, src, "-strip"] + (["-quality", "92"] if ext == "jpg" else []) + [out["convert"]],
+            "airlock": ([build / "airlock", *al_opts, src, "-o", out["airlock"]], out["airlock"]),
+            "convert": ([CONVERT, src, "-strip"] + (["-quality", "92"] if lossy else []) + [out["convert"]],
                         out["convert"]),
-            "vips": (["vips", "copy", src, f"{out['vips']}[Q=92]" if ext == "jpg" else out["vips"]], out["vips"]),
+            "vips": (["vips", "copy", src, f"{out['vips']}[Q=92]" if lossy else out["vips"]], out["vips"]),
         }
+        dropped = {}
         try:
-            ms = time_interleaved(tools, n_big if src_name in BIG else n, f"CLI {row} ({src_name})")
+            ms = time_interleaved(tools, n_big if src_name in BIG else n, f"CLI {row} ({src_name})", dropped)
         except BenchError as e:
             report.fail(str(e))
             continue
-        vals = {f"{t} ms": ms[t] for t in tools}
+        for e in dropped.values():
+            report.fail(e)
+        notes += [f"{t} n/a for {row}: it failed (see Failures)" for t in dropped]
+        vals = {f"{t} ms": ms.get(t, "n/a") for t in tools}
         for other in ("convert", "vips"):
-            vals[f"{other}/airlock"] = ms[other] / ms["airlock"]
-            report.target(f"CLI {row}: {other} / airlock", ms[other] / ms["airlock"], ">", 1.0)
+            if other in ms and "airlock" in ms:
+                vals[f"{other}/airlock"] = ms[other] / ms["airlock"]
+                if targets:
+                    report.target(f"CLI {row}: {other} / airlock", ms[other] / ms["airlock"], ">", 1.0)
+            else:
+                vals[f"{other}/airlock"] = "n/a"
         for t in tools:
-            vals[f"{t} bytes"] = out[t].stat().st_size
+            vals[f"{t} bytes"] = out[t].stat().st_size if t in ms else "n/a"
         rows.append((row, vals))
     cols = ["airlock ms", "convert ms", "vips ms", "convert/airlock", "vips/airlock",
             "airlock bytes", "convert bytes", "vips bytes"]
     report.table("CLI to file, images: wall time per command", "case", cols, rows,
-                 ["airlock IN -o OUT (--to png for JPEG→PNG); convert IN -strip [-quality 92] OUT; "
+                 ["airlock [--allow tiff] [--to FORMAT] IN -o OUT; convert IN -strip [-quality 92] OUT; "
                   "vips copy IN OUT[Q=92]",
-                  "JPEG quality 92 for all three (airlock's default); PNG with each tool's defaults"])
+                  "JPEG and WebP at quality 92 for all three (airlock's default); PNG with each tool's defaults",
+                  "WebP, GIF and TIFF rows: no targets (issue 15 asks for the figures)", *notes])
 
 
 def wav_info(path):
@@ -515,6 +724,19 @@ def machine(argv):
     pc = subprocess.run(["pkg-config", "--modversion", "libjpeg", "libpng", "sndfile"],
                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=False).stdout.split()
     pc += ["n/a"] * (3 - len(pc))
+
+    def modversion(pkg):
+        p = subprocess.run(["pkg-config", "--modversion", pkg], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True, check=False)
+        return p.stdout.strip() or "n/a"
+
+    def giflib():  # giflib has no .pc file in Debian; its header says
+        try:
+            h = Path("/usr/include/gif_lib.h").read_text()
+            v = [re.search(rf"#define GIFLIB_{k}\s+(\d+)", h) for k in ("MAJOR", "MINOR", "RELEASE")]
+            return ".".join(m.group(1) for m in v) if all(v) else "n/a"
+        except OSError:
+            return "n/a"
     try:
         debian = Path("/etc/debian_version").read_text().strip()
     except OSError:
@@ -529,6 +751,8 @@ def machine(argv):
         ("gcc", first_line(["gcc", "--version"])),
         ("libjpeg-turbo / libpng", f"{pc[0]} / {pc[1]}"),
         ("libsndfile", pc[2]),
+        ("libwebp / giflib / libtiff / lcms2",
+         f"{modversion('libwebp')} / {giflib()} / {modversion('libtiff-4')} / {modversion('lcms2')}"),
         ("ImageMagick", first_line([CONVERT, "-version"]).removeprefix("Version: ")),
         ("vips", first_line(["vips", "--version"])),
         ("ffmpeg", first_line(["ffmpeg", "-version"])),
@@ -545,6 +769,8 @@ def write_markdown(path, report, argv):
     parts += [render_markdown(t) for t in report.tables]
     if report.failures:
         parts += ["### Failures", "", *(f"- {f}" for f in report.failures), ""]
+    if report.notes:
+        parts += ["### Notes", "", *(f"- {f}" for f in report.notes), ""]
     met = sum(target_met(t) for t in report.targets)
     parts.append(f"{met} targets met, {len(report.targets) - met} missed\n")
     Path(path).write_text("\n".join(parts))
@@ -758,10 +984,11 @@ def main():
     print(f"airlock benchmark: {n} rounds ({n_big} for the 12 MP JPEG and the audio), medians", flush=True)
     tmp = Path(tempfile.mkdtemp(dir=build, prefix="bench-out-"))  # same filesystem as the inputs
     try:
-        inputs = make_inputs(build, build / "bench-inputs")
+        inputs = make_inputs(report, build, build / "bench-inputs")
         sections = [
             lambda: None if argv.skip_library else library_section(report, build, inputs, n, n_big),
             lambda: pillow_section(report, inputs, n, n_big),
+            lambda: icc_section(report),
             lambda: image_section(report, build, inputs, n, n_big, tmp),
             lambda: audio_section(report, build, inputs, n_big, tmp),
         ]
