@@ -51,6 +51,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen_images import INJECTION, MAX_PIXELS, changes_str, finish_pixels, fnv64, mime_of  # noqa: E402
+from hostile_gif import pack_codes  # noqa: E402
 from rng import Rng  # noqa: E402
 
 from PIL import Image  # noqa: E402
@@ -109,18 +110,7 @@ def lzw_encode(indices, min_size, clear_at=4096, eoi=True):
             nxt += 1
     if eoi:
         codes.append((clear + 1, width(nxt)))
-    acc = n = 0
-    out = bytearray()
-    for c, wd in codes:
-        acc |= c << n
-        n += wd
-        while n >= 8:
-            out.append(acc & 0xFF)
-            acc >>= 8
-            n -= 8
-    if n:
-        out.append(acc & 0xFF)
-    return bytes(out)
+    return pack_codes(codes)
 
 
 def sub_blocks(data, size=255, terminate=True):

@@ -22,7 +22,6 @@ corpus/README.md ("Hostile corpus") for the columns and the classes.
 """
 
 import importlib
-import io
 import math
 import os
 import shutil
@@ -30,11 +29,11 @@ import struct
 import subprocess
 import sys
 import tempfile
-import zipfile
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_vorbis_setup  # noqa: E402
+from blobs import icc_profile, zip_archive  # noqa: E402
 
 from rng import Rng
 
@@ -120,18 +119,6 @@ def changes(*names):
 
 # ---------------------------------------------------------------------------
 # Shared bits
-
-
-def zip_archive(files):
-    """A deterministic ZIP: stored entries dated 1980-01-01."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        for name, data in files:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            z.writestr(info, data)
-    return buf.getvalue()
 
 
 ZIP = zip_archive([
@@ -257,16 +244,6 @@ def exif_tiff(description, orientation=None):
     if orientation is not None:
         entries.append(struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0))
     return b"MM\0*" + struct.pack(">I", 8) + struct.pack(">H", n) + b"".join(entries) + b"\0\0\0\0" + desc
-
-
-def icc_profile(text):
-    """A profile-shaped blob: 128-byte header with 'acsp', one desc tag carrying text."""
-    tag = b"desc" + b"\0\0\0\0" + struct.pack(">I", len(text) + 1) + text + b"\0"
-    body_off = 128 + 4 + 12
-    size = body_off + len(tag)
-    hdr = struct.pack(">I", size) + b"none" + b"\x04\x30\0\0" + b"mntrRGB XYZ " + bytes(12) + b"acsp"
-    hdr += bytes(128 - len(hdr))
-    return hdr + struct.pack(">I", 1) + b"desc" + struct.pack(">II", body_off, len(tag)) + tag
 
 
 # ---------------------------------------------------------------------------

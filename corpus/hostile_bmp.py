@@ -9,9 +9,9 @@ files that decode (the rows of corpus/images-bmp.tsv that name
 corpus/hostile/bmp_*), so these are checked pixel for pixel too.
 """
 
-import io
 import struct
-import zipfile
+
+from blobs import zip_archive
 
 T = "bmp"
 
@@ -275,7 +275,7 @@ def add(c, changes, MARKER, INJECT):
 
     # -- polyglots and payloads
     cls = "polyglot"
-    zip_ = zip_archive(INJECT + "\n")
+    zip_ = zip_archive([("README.txt", (INJECT + "\n").encode())])
     ok("bmp_plus_zip.bmp", rgb24(8, 8) + zip_, cls, "img:8x8x3", ["trailing_dropped"],
        desc="a ZIP archive after the pixel array (BMP+ZIP polyglot): the archive bytes are dropped")
     ok("bmp_zip_in_gap.bmp", rgb24(8, 8, gap=zip_), cls, "img:8x8x3",
@@ -293,14 +293,3 @@ def add(c, changes, MARKER, INJECT):
     ok("bmp_v5_linked_profile_unc.bmp", bmp(v5l, px, trailing=unc), cls,
        "img:4x4x3", ["metadata_dropped"], cve="CVE-2023-23397",
        desc="a V5 linked profile naming a UNC path: never opened, dropped")
-
-
-def zip_archive(text):
-    """A deterministic ZIP (stored, dated 1980-01-01) holding text."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        info = zipfile.ZipInfo("README.txt", date_time=(1980, 1, 1, 0, 0, 0))
-        info.external_attr = 0o644 << 16
-        info.create_system = 3
-        z.writestr(info, text)
-    return buf.getvalue()

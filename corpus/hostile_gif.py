@@ -9,9 +9,9 @@ for the others. The outcomes follow decoders/gif.c's rules (its header and
 corpus/gen_gif.py, where Pillow 9.4 checks them).
 """
 
-import io
 import struct
-import zipfile
+
+from blobs import zip_archive
 
 GIF_T = "gif"
 MAX_PIXELS = 178956970
@@ -25,7 +25,7 @@ def _width(n, min_size):
     return s
 
 
-def _pack(codes):
+def pack_codes(codes):
     acc = n = 0
     out = bytearray()
     for code, width in codes:
@@ -53,7 +53,7 @@ def solid_lzw(npix, color=1, min_size=2):
         if clear + run < 4095:
             run += 1
     codes.append((clear + 1, _width(nxt, min_size)))
-    return _pack(codes)
+    return pack_codes(codes)
 
 
 def literal_lzw(indices, min_size, extra=()):
@@ -65,7 +65,7 @@ def literal_lzw(indices, min_size, extra=()):
         codes.append((clear, min_size + 1))
     codes += [(c, min_size + 1) for c in extra]
     codes.append((clear + 1, min_size + 1))
-    return _pack(codes)
+    return pack_codes(codes)
 
 
 def blocks(data, terminate=True):
@@ -111,17 +111,6 @@ def app_extension(ident, data):
 
 def netscape():
     return b"!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
-
-
-def zip_archive(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
-        for name, data in files:
-            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            z.writestr(info, data)
-    return buf.getvalue()
 
 
 def animation_bomb(frames=10000, w=64, h=64):
@@ -185,7 +174,7 @@ def add(c, changes, MARKER, INJECT):
     c.add("gif_lzw_undefined_code.gif", screen(4, 4) + image(0, 0, 4, 4, blocks(literal_lzw([1], 2, extra=[7])))
           + b";", cls, "malformed", typ=GIF_T,
           desc="a code past the next free table entry (Pillow: broken data stream)")
-    c.add("gif_lzw_eoi_first.gif", screen(4, 4) + image(0, 0, 4, 4, blocks(_pack([(4, 3), (5, 3)]))) + b";", cls,
+    c.add("gif_lzw_eoi_first.gif", screen(4, 4) + image(0, 0, 4, 4, blocks(pack_codes([(4, 3), (5, 3)]))) + b";", cls,
           "malformed", typ=GIF_T, desc="a clear code then EOI: no pixels at all")
     c.add("gif_data_cut.gif", screen(64, 64) + image(0, 0, 64, 64, blocks(literal_lzw([1] * 600, 2))[:300]), cls,
           "malformed", typ=GIF_T, desc="the image data ends after about 400 of 4096 pixels")

@@ -6,10 +6,10 @@ the default allowlist, so each row but one opts in (allow=tiff); that one shows
 the default refusal.
 """
 
-import io
 import struct
-import zipfile
 import zlib
+
+from blobs import icc_profile, zip_archive
 
 TIFF_T = "tiff"
 ALLOW = "allow=tiff"
@@ -53,23 +53,6 @@ def tiff(w=16, h=8, spp=3, photometric=2, strip=None, compression=1, extra=(), o
     body = body.replace(b"SOFF", struct.pack("<I", strip_off), 1)
     nxt = 8 if next_ifd == "self" else next_ifd
     return b"II*\0" + struct.pack("<I", 8) + body + struct.pack("<I", nxt) + blobs + strip + tail
-
-
-def icc_with(text):
-    tag = b"desc" + b"\0\0\0\0" + struct.pack(">I", len(text) + 1) + text + b"\0"
-    body_off = 128 + 4 + 12
-    size = body_off + len(tag)
-    hdr = struct.pack(">I", size) + b"none" + b"\x04\x30\0\0" + b"mntrRGB XYZ " + bytes(12) + b"acsp"
-    hdr += bytes(128 - len(hdr))
-    return hdr + struct.pack(">I", 1) + b"desc" + struct.pack(">II", body_off, len(tag)) + tag
-
-
-def small_zip(marker):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        info = zipfile.ZipInfo("README.txt", date_time=(1980, 1, 1, 0, 0, 0))
-        z.writestr(info, (marker + "\n").encode())
-    return buf.getvalue()
 
 
 def add(c, changes, MARKER, INJECT):
@@ -147,7 +130,7 @@ def add(c, changes, MARKER, INJECT):
 
     # --- payloads
     cls = "metadata_payload"
-    prof = icc_with(INJECT.encode())
+    prof = icc_profile(INJECT.encode())
     c.add("tiff_icc_injection.tif", tiff(extra=[(34675, UNDEFINED, len(prof), prof)]), cls, "malformed", typ=TIFF_T,
           opts=ALLOW, desc="an ICC tag whose profile is a shell around the injection text: lcms2 refuses it")
     c.row("tiff_icc_injection.tif", cls, "ok", changes="metadata_dropped", typ=TIFF_T, shape="img:16x8x3",
@@ -158,7 +141,7 @@ def add(c, changes, MARKER, INJECT):
                                                             "text: dropped, never in the output"))
 
     cls = "polyglot"
-    c.add("tiff_plus_zip.tif", tiff(tail=small_zip(MARKER)), cls, "ok", changes="-",
+    c.add("tiff_plus_zip.tif", tiff(tail=zip_archive([("README.txt", (MARKER + "\n").encode())])), cls, "ok", changes="-",
           **dict(ok, desc="a ZIP archive after the strip (TIFF+ZIP polyglot): TIFF has no end marker, so nothing "
                           "says the bytes are trailing; they are never read"))
 
