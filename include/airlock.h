@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define AIRLOCK_VERSION_MAJOR 0
-#define AIRLOCK_VERSION_MINOR 5
+#define AIRLOCK_VERSION_MINOR 6
 #define AIRLOCK_VERSION_PATCH 0
 
 /* "MAJOR.MINOR.PATCH" of the library actually loaded; never NULL. */
@@ -72,6 +72,7 @@ typedef enum airlock_error {
 	AIRLOCK_E_INVALID_ARG = 40, /* NULL where a pointer is needed, bad value */
 	AIRLOCK_E_BAD_OPTION = 41,  /* unknown limit or option key */
 	AIRLOCK_E_CLOSED = 42,	    /* airlock_close() was called while the request ran */
+	AIRLOCK_E_CANCELLED = 43,   /* airlock_request_cancel(): the caller ended the request */
 
 	/* 60..79: internal failure; not the input's fault. */
 	AIRLOCK_E_SANDBOX_UNAVAILABLE = 60, /* seccomp, rlimits or no_new_privs could not be applied */
@@ -417,6 +418,137 @@ AIRLOCK_API int airlock_set_event_fn(airlock_ctx *ctx, airlock_event_fn fn, void
  * unknown code or a NULL ctx.
  */
 AIRLOCK_API uint64_t airlock_count(const airlock_ctx *ctx, int err);
+
+/*
+ * ---- Per-request options (since 0.6.0) ----
+ *
+ * The context holds an operator's settings; a request may carry its own.
+ * An airlock_options holds values for some keys and nothing for the rest: a
+ * request made with it takes each key it holds instead of the context's,
+ * and the context's value for every other key. Options are plain data:
+ * once set, one object may be used by any number of threads and requests
+ * at once, and freed when none is using it.
+ *
+ * The context's limits are ceilings a request can only tighten. For the
+ * keys that bound work or input (every MAX_* key, AIRLOCK_MEMORY_BYTES,
+ * AIRLOCK_CPU_MS, AIRLOCK_TIMEOUT_MS, AIRLOCK_MIN_RATE,
+ * AIRLOCK_ALLOWED_TYPES, AIRLOCK_ALLOW_EXTRA_CODECS, AIRLOCK_STRICT_SANDBOX)
+ * a request gets the stricter of the two values: the smaller maximum, the
+ * larger minimum, the intersection of the type masks (an empty one refuses
+ * every type), extra codecs only when both allow them, strict when either
+ * asks. Every other key (KEEP_ALPHA, BACKGROUND, JPEG_QUALITY,
+ * WEBP_LOSSLESS, OUT_RATE, MONO, SAMPLE_FORMAT, ICC) is the request's to
+ * choose.
+ */
+typedef struct airlock_options airlock_options;
+
+/* A new, empty set of options (every key: the context's). AIRLOCK_E_NOMEM or AIRLOCK_E_INVALID_ARG. */
+AIRLOCK_API int airlock_options_new(airlock_options **out);
+AIRLOCK_API void airlock_options_free(airlock_options *o); /* accepts NULL */
+/* Holds value for key. Errors as airlock_set(): AIRLOCK_E_BAD_OPTION, AIRLOCK_E_INVALID_ARG. */
+AIRLOCK_API int airlock_options_set(airlock_options *o, airlock_key key, uint64_t value);
+/* Forgets key: requests take the context's value again. */
+AIRLOCK_API int airlock_options_unset(airlock_options *o, airlock_key key);
+/* The value o holds for key; AIRLOCK_E_BAD_OPTION for an unknown key and for a key o does not hold. */
+AIRLOCK_API int airlock_options_get(const airlock_options *o, airlock_key key, uint64_t *value);
+
+/*
+ * airlock_sanitize_report() with per-request options; opts NULL is the
+ * context's settings alone. A request refused by a limit the options
+ * tightened reports that key in report->limit, as for the context's own.
+ */
+AIRLOCK_API int airlock_sanitize_opts(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+				      const airlock_options *opts, airlock_result **out, airlock_report *report);
+
+/*
+ * airlock_encode() and airlock_encode_to_memory() with the encoder keys
+ * (AIRLOCK_JPEG_QUALITY, AIRLOCK_WEBP_LOSSLESS) taken from opts where it
+ * holds them, else from ctx, else the defaults; ctx and opts may be NULL.
+ */
+AIRLOCK_API int airlock_encode_opts(const airlock_ctx *ctx, const airlock_options *opts, const airlock_result *r,
+				    airlock_format fmt, airlock_write_fn write, void *user);
+AIRLOCK_API int airlock_encode_opts_to_memory(const airlock_ctx *ctx, const airlock_options *opts,
+					      const airlock_result *r, airlock_format fmt, uint8_t **out,
+					      size_t *out_len);
+
+/*
+ * ---- Requests that do not block (since 0.6.0) ----
+ *
+ * For event loops: a request is started, watched through one descriptor,
+ * driven without blocking and collected. airlock_sanitize_opts() is
+ * airlock_submit(), airlock_request_wait() until done, then
+ * airlock_request_finish(): the limits, the checks, the counters and the
+ * event function are the same.
+ *
+ * A request belongs to the thread that holds it: its functions are not to
+ * be called on one request from two threads at once (different requests
+ * need no care). The context must stay open until every request submitted
+ * on it is finished; airlock_close() ends the workers of unfinished ones,
+ * which then finish with AIRLOCK_E_CLOSED, and waits until each of them is
+ * finished.
+ */
+typedef struct airlock_request airlock_request;
+
+/*
+ * Starts sanitizing len bytes at buf (copied before it returns). On
+ * AIRLOCK_OK, *out is a request the caller ends with
+ * airlock_request_finish(); a request refused before any worker started
+ * (empty input, too big, context closing, ...) is returned all the same,
+ * already done, and its finish returns the reason. Only AIRLOCK_E_INVALID_ARG
+ * and AIRLOCK_E_NOMEM are returned here, and then *out is left untouched.
+ */
+AIRLOCK_API int airlock_submit(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+			       const airlock_options *opts, airlock_request **out);
+
+/*
+ * A descriptor that polls readable whenever airlock_request_step() has
+ * something to do: output from the worker, its end, the request's deadline,
+ * or the request already being done. Owned by the request (do not close
+ * it); the same value for the request's life; -1 with errno on failure (no
+ * descriptors left).
+ */
+AIRLOCK_API int airlock_request_fd(airlock_request *req);
+
+/* Does what can be done now without blocking. Returns 1 once the request is done, 0 while it runs. */
+AIRLOCK_API int airlock_request_step(airlock_request *req);
+
+/*
+ * Drives the request for at most timeout_ms milliseconds (-1: until done),
+ * returning earlier when a signal interrupts the wait (so that a caller can
+ * run its handlers). Returns 1 once the request is done, 0 otherwise.
+ */
+AIRLOCK_API int airlock_request_wait(airlock_request *req, int timeout_ms);
+
+/*
+ * Ends the request now: its worker is killed (and reaped by the zygote) and
+ * it is done, to finish with AIRLOCK_E_CANCELLED; a request already done
+ * keeps its outcome. Does not block.
+ */
+AIRLOCK_API void airlock_request_cancel(airlock_request *req);
+
+/*
+ * Waits until the request is done, then returns its code, as
+ * airlock_sanitize_opts() would have, and frees req: on AIRLOCK_OK *out
+ * (which may be NULL only for a request known to have failed, to discard
+ * it) receives the result; report as for airlock_sanitize_report(). The
+ * request is counted and reported to the event function here. A report of
+ * a wrong size is AIRLOCK_E_INVALID_ARG and still ends and frees the request.
+ */
+AIRLOCK_API int airlock_request_finish(airlock_request *req, airlock_result **out, airlock_report *report);
+
+/*
+ * ---- fork() (since 0.6.0) ----
+ *
+ * A context survives fork(). In the child it has no zygote and no requests:
+ * the descriptors the child inherited from the parent's zygote and
+ * requests are closed as the child starts (a pthread_atfork() handler), and
+ * the child's first request starts a zygote of its own. airlock_close() in
+ * the child ends only that one; the parent's zygote and requests are never
+ * touched from the child. Requests that other threads of the parent had in
+ * flight at the fork do not exist in the child: their airlock_request
+ * objects, if the child's one thread holds any, finish with AIRLOCK_E_CLOSED.
+ * fork() waits while another thread is starting a zygote on some context.
+ */
 
 #ifdef __cplusplus
 }

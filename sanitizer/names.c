@@ -38,6 +38,7 @@ static const struct {
 	{ AIRLOCK_E_INVALID_ARG, "invalid_argument", "invalid argument" },
 	{ AIRLOCK_E_BAD_OPTION, "bad_option", "unknown option key" },
 	{ AIRLOCK_E_CLOSED, "closed", "the context was closed while the request was running" },
+	{ AIRLOCK_E_CANCELLED, "cancelled", "the caller cancelled the request" },
 	{ AIRLOCK_E_SANDBOX_UNAVAILABLE, "sandbox_unavailable",
 	  "the sandbox (seccomp, no_new_privs, rlimits, or a namespace strict mode requires) cannot be set up on this "
 	  "system; refusing to decode" },
