@@ -337,117 +337,6 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 	free(ctx);
 }
 
-/* ---- limits and options ---- */
-
-/*
- * Every key: where it lives in struct limits and which values it takes. A
- * value is accepted when it is within [min, max], or is 0 and zero_ok is
- * set, or (for a mask key) is a non-empty subset of mask.
- */
-struct key_spec {
-	size_t off;
-	uint8_t wide;	 /* 1: a uint64_t field; 0: a uint32_t */
-	uint8_t zero_ok; /* 0 means "off" (AIRLOCK_OUT_RATE: keep the source rate) */
-	uint64_t min, max;
-	uint64_t mask;
-};
-
-#define U32(field) .off = offsetof(struct limits, field), .wide = 0
-#define U64(field) .off = offsetof(struct limits, field), .wide = 1
-
-static const struct key_spec keys[KEY_LIMIT] = {
-	[AIRLOCK_MAX_INPUT_BYTES] = { U64(max_input_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_MAX_WIDTH] = { U32(max_width), .min = 1, .max = 0x7fffffff },
-	[AIRLOCK_MAX_HEIGHT] = { U32(max_height), .min = 1, .max = 0x7fffffff },
-	[AIRLOCK_MAX_PIXELS] = { U64(max_pixels), .min = 1, .max = 1ull << 34 },
-	[AIRLOCK_MEMORY_BYTES] = { U64(memory_bytes), .min = 64u << 20, .max = 1ull << 40 },
-	[AIRLOCK_CPU_MS] = { U32(cpu_ms), .min = 1, .max = 3600000 },
-	[AIRLOCK_TIMEOUT_MS] = { U32(timeout_ms), .min = 1, .max = 3600000 },
-	[AIRLOCK_MAX_JPEG_SCANS] = { U32(max_jpeg_scans), .min = 1, .max = 100000 },
-	[AIRLOCK_ALLOWED_TYPES] = { U32(allowed_types), .mask = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO },
-	[AIRLOCK_KEEP_ALPHA] = { U32(keep_alpha), .min = 0, .max = 1 },
-	[AIRLOCK_BACKGROUND] = { U32(background), .min = 0, .max = 0xFFFFFF },
-	[AIRLOCK_JPEG_QUALITY] = { U32(jpeg_quality), .min = 1, .max = 100 },
-	[AIRLOCK_MAX_SECONDS] = { U32(max_seconds), .min = 1, .max = 86400 },
-	[AIRLOCK_MAX_DECODED_BYTES] = { U64(max_decoded_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_MIN_RATE] = { U32(min_rate), .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
-	[AIRLOCK_MAX_RATE] = { U32(max_rate), .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
-	[AIRLOCK_MAX_CHANNELS] = { U32(max_channels), .min = 1, .max = AUDIO_CHANNELS_CEILING },
-	[AIRLOCK_MAX_AUDIO_INPUT_BYTES] = { U64(max_audio_input_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_OUT_RATE] = { U32(out_rate), .zero_ok = 1, .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
-	[AIRLOCK_MONO] = { U32(mono), .min = 0, .max = 1 },
-	[AIRLOCK_SAMPLE_FORMAT] = { U32(sample_format), .min = AIRLOCK_SAMPLE_S16, .max = AIRLOCK_SAMPLE_F32 },
-	[AIRLOCK_ALLOW_EXTRA_CODECS] = { U32(allow_adpcm), .min = 0, .max = 1 },
-	[AIRLOCK_STRICT_SANDBOX] = { U32(strict_sandbox), .min = 0, .max = 1 },
-	[AIRLOCK_MAX_JPEG_COEFFS] = { U64(max_jpeg_coeffs), .min = 1, .max = 1ull << 50 },
-	[AIRLOCK_MAX_PNG_INFLATED_BYTES] = { U64(max_png_inflated_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_ICC] = { U32(icc), .min = 0, .max = 1 },
-	[AIRLOCK_MAX_ICC_BYTES] = { U32(max_icc_bytes), .min = 1, .max = 1u << 30 },
-	[AIRLOCK_WEBP_LOSSLESS] = { U32(webp_lossless), .min = 0, .max = 1 },
-};
-
-#undef U32
-#undef U64
-
-/* The spec of key, or NULL for a value that is no key. */
-static const struct key_spec *key_spec(airlock_key key)
-{
-	if ((unsigned)key >= KEY_LIMIT || (keys[key].max == 0 && keys[key].mask == 0))
-		return NULL;
-	return &keys[key];
-}
-
-static int key_accepts(const struct key_spec *k, uint64_t v)
-{
-	if (k->mask)
-		return v != 0 && (v & ~k->mask) == 0;
-	return (v >= k->min && v <= k->max) || (v == 0 && k->zero_ok);
-}
-
-AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
-{
-	const struct key_spec *k = key_spec(key);
-
-	if (!ctx)
-		return AIRLOCK_E_INVALID_ARG;
-	if (!k)
-		return AIRLOCK_E_BAD_OPTION;
-	if (!key_accepts(k, v))
-		return AIRLOCK_E_INVALID_ARG;
-	pthread_mutex_lock(&ctx->lock);
-	uint8_t *field = (uint8_t *)&ctx->lim + k->off;
-	if (k->wide) {
-		memcpy(field, &v, sizeof(v));
-	} else {
-		uint32_t v32 = (uint32_t)v; /* every 32-bit key's max fits */
-		memcpy(field, &v32, sizeof(v32));
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	return AIRLOCK_OK;
-}
-
-AIRLOCK_API int airlock_get(const airlock_ctx *cctx, airlock_key key, uint64_t *v)
-{
-	const struct key_spec *k = key_spec(key);
-
-	if (!cctx || !v)
-		return AIRLOCK_E_INVALID_ARG;
-	if (!k)
-		return AIRLOCK_E_BAD_OPTION;
-	airlock_ctx *ctx = (airlock_ctx *)cctx; /* the lock is the only thing touched */
-	pthread_mutex_lock(&ctx->lock);
-	const uint8_t *field = (const uint8_t *)&ctx->lim + k->off;
-	if (k->wide) {
-		memcpy(v, field, sizeof(*v));
-	} else {
-		uint32_t v32;
-		memcpy(&v32, field, sizeof(v32));
-		*v = v32;
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	return AIRLOCK_OK;
-}
-
 /* ---- one request ---- */
 
 struct xfer {
@@ -766,8 +655,8 @@ static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, st
  * One request, start to end. rep is always filled in; *out is set only on
  * success. The caller has counted the request in ctx->inflight.
  */
-static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect, airlock_result **out,
-			airlock_report *rep)
+static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect, const airlock_options *opts,
+			airlock_result **out, airlock_report *rep)
 {
 	struct timespec ts0;
 	clock_gettime(CLOCK_MONOTONIC, &ts0);
@@ -779,8 +668,9 @@ static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_t
 
 	pthread_mutex_lock(&ctx->lock);
 	req.lim = ctx->lim;
-	timeout_ms = ctx->lim.timeout_ms;
 	pthread_mutex_unlock(&ctx->lock);
+	options_apply(&req.lim, opts);
+	timeout_ms = req.lim.timeout_ms;
 	req.lim.expect = expect;
 
 	/* The two checks that need no parsing are made before any process is involved. */
@@ -860,8 +750,8 @@ static void report_out(airlock_report *report, const airlock_report *rep)
 	memcpy((char *)report + sizeof(rep->size), (const char *)rep + sizeof(rep->size), n - sizeof(rep->size));
 }
 
-AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
-					airlock_result **out, airlock_report *report)
+AIRLOCK_API int airlock_sanitize_opts(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+				      const airlock_options *opts, airlock_result **out, airlock_report *report)
 {
 	airlock_report rep = { .size = sizeof(rep) };
 	airlock_event_fn event_fn;
@@ -884,7 +774,7 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 	event_user = ctx->event_user;
 	pthread_mutex_unlock(&ctx->lock);
 
-	int rc = sanitize_one(ctx, buf, len, expect, out, &rep);
+	int rc = sanitize_one(ctx, buf, len, expect, opts, out, &rep);
 	__atomic_fetch_add(&ctx->counts[rc], 1, __ATOMIC_RELAXED); /* every code is below COUNTER_SLOTS */
 	if (rc != AIRLOCK_OK && event_fn) {
 		struct timespec now;
@@ -911,6 +801,12 @@ AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_
 		pthread_cond_broadcast(&ctx->idle);
 	pthread_mutex_unlock(&ctx->lock);
 	return rc;
+}
+
+AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+					airlock_result **out, airlock_report *report)
+{
+	return airlock_sanitize_opts(ctx, buf, len, expect, NULL, out, report);
 }
 
 AIRLOCK_API int airlock_set_event_fn(airlock_ctx *ctx, airlock_event_fn fn, void *user)
@@ -945,7 +841,7 @@ AIRLOCK_API uint32_t airlock_layers(const airlock_ctx *cctx)
 AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
 				 airlock_result **out)
 {
-	return airlock_sanitize_report(ctx, buf, len, expect, out, NULL);
+	return airlock_sanitize_opts(ctx, buf, len, expect, NULL, out, NULL);
 }
 
 /* ---- results ---- */

@@ -29,6 +29,20 @@ struct airlock_ctx {
 	char helper[4096];
 };
 
+/* Per-request options: a value for each key whose bit is set in held. Plain data, read-only once in use. */
+struct airlock_options {
+	uint64_t held; /* bit k: val[k] holds the request's value for key k */
+	uint64_t val[KEY_LIMIT];
+};
+
+static inline int options_holds(const airlock_options *o, airlock_key key)
+{
+	return (unsigned)key < KEY_LIMIT && (o->held >> key & 1u);
+}
+
+/* options.c: lim (a copy of the context's limits) with every key o holds applied by its kind; o may be NULL. */
+void options_apply(struct limits *lim, const airlock_options *o);
+
 struct airlock_result {
 	airlock_type type;
 	uint32_t width, height, channels, changes;
