@@ -21,10 +21,11 @@ struct airlock_ctx {
 	int ctl;	 /* control socket to the zygote, -1 when none */
 	uint32_t layers; /* airlock_layer bits the current zygote reported */
 	unsigned generation;
-	unsigned inflight; /* requests between entry and return */
+	unsigned inflight; /* requests between submit and finish */
 	int closing;	   /* airlock_close() has begun */
 	airlock_event_fn event_fn;
 	void *event_user;
+	airlock_request *requests;	/* submitted and not yet finished (context.c) */
 	uint64_t counts[COUNTER_SLOTS]; /* requests ended per error code; atomic */
 	char helper[4096];
 };
