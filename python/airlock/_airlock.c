@@ -528,13 +528,20 @@ static PyObject *closed_error(void)
 	return raise_code(AIRLOCK_E_CLOSED, NULL, NULL);
 }
 
-/* close() on a request's behalf: cancels it and keeps its outcome for a later finish(). */
+/*
+ * close() on a request's behalf: ends it and keeps its outcome for a later
+ * finish(). One that was still running ends as closed, as a sync request
+ * cut short by close() does (its worker killed by the cancel).
+ */
 static void req_force_finish(reqobj *r)
 {
 	r->rep = (airlock_report)AIRLOCK_REPORT_INIT;
+	int done = airlock_request_step(r->req);
 	airlock_request_cancel(r->req);
 	r->res = NULL;
 	r->code = airlock_request_finish(r->req, &r->res, &r->rep);
+	if (!done && r->code == AIRLOCK_E_CANCELLED)
+		r->code = AIRLOCK_E_CLOSED;
 	r->req = NULL;
 	r->forced = 1;
 }

@@ -714,6 +714,16 @@ def test_close_then_use_raises_closed() -> None:
     assert np.asarray(img).shape == (32, 40, 3)  # results outlive their Sanitizer
 
 
+def test_open_failure_names_the_helper_and_errno(monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = "/nonexistent/airlock-zygote"
+    monkeypatch.setenv("AIRLOCK_ZYGOTE", missing)
+    with pytest.raises(airlock.HelperError) as e:
+        airlock.Sanitizer()
+    assert (e.value.code, e.value.name) == (61, "helper")
+    assert missing in str(e.value) and "No such file or directory" in str(e.value)
+    assert not isinstance(e.value, ValueError)
+
+
 def test_sanitizer_layers_and_pickle() -> None:
     import pickle
 
