@@ -459,7 +459,13 @@ def test_result_buffer_is_read_only(sanitizer: Any) -> None:
     import ctypes
 
     img = sanitizer.image(PNG)
-    with pytest.raises((BufferError, TypeError)):
+    view = (ctypes.c_char * 256)()  # room for a Py_buffer
+    get = ctypes.pythonapi.PyObject_GetBuffer
+    get.argtypes = [ctypes.py_object, ctypes.c_void_p, ctypes.c_int]
+    pybuf_writable = 0x0001
+    with pytest.raises(BufferError, match="read-only"):
+        get(img, ctypes.addressof(view), pybuf_writable)
+    with pytest.raises(TypeError):
         (ctypes.c_char * img.nbytes).from_buffer(img)
     a = np.asarray(img)
     assert not a.flags.writeable
