@@ -125,7 +125,7 @@ def test_wheel_is_abi3_and_holds_only_the_package(wheel: Path) -> None:
     top = {f.split("/")[0] for f in files}
     assert top == {"airlock", "airlock_media-0.6.0.dist-info"}, top
     pkg = {f.split("/", 1)[1] for f in files if f.startswith("airlock/")}
-    assert {"__init__.py", "py.typed", "airlock-zygote", "_airlock.pyi"} <= pkg
+    assert {"__init__.py", "py.typed", "airlock-zygote", "airlock-cli", "_airlock.pyi"} <= pkg
     ext = [f for f in pkg if f.startswith("_airlock.") and f.endswith(".so")]
     assert ext == ["_airlock.abi3.so"] if "abi3" in name else len(ext) == 1
     assert not any(f.endswith((".h", ".pc", ".1", ".a")) or "libairlock" in f for f in files)
@@ -137,6 +137,21 @@ def test_fresh_venv_finds_its_helper_and_sanitizes(wheel: Path, tmp_path: Path) 
     info, pixels = run_child(py, tmp_path)
     assert info["version"] == "0.6.0"
     check_child(info, pixels, venv)
+
+    # The `airlock` command the wheel puts on PATH: the C CLI inside the package, its zygote beside it.
+    from PIL import Image, ImageOps
+
+    env = {k: v for k, v in os.environ.items() if k != "AIRLOCK_ZYGOTE"}
+    cli = venv / "bin" / "airlock"
+    v = subprocess.run([str(cli), "--version"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert v.returncode == 0 and "0.6.0" in v.stdout
+    out = tmp_path / "clean.png"
+    p = subprocess.run([str(cli), "--json", "--to", "png", str(PNG), "-o", str(out)], capture_output=True,
+                       text=True, env=env, cwd=tmp_path, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stderr)["status"] == "ok"  # --json reports on stderr
+    ref = np.asarray(ImageOps.exif_transpose(Image.open(PNG)).convert("RGB"))
+    assert np.array_equal(np.asarray(Image.open(out)), ref)
 
 
 @pytest.mark.parametrize("minor", [12, 13])
