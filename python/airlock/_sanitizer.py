@@ -199,6 +199,15 @@ class Sanitizer:
             if not req.step():
                 await self._wait(loop, req)
             return cast(Union[Image, Audio], req.finish())
+        except asyncio.CancelledError:
+            # The task was cancelled: so is the request (its worker killed), reported as any other end.
+            req.cancel()
+            try:
+                req.finish()
+            except AirlockError as e:
+                if e._request:
+                    self._emit(e, buf, expect)
+            raise
         except AirlockError as e:
             if e._request:
                 self._emit(e, buf, expect)
@@ -217,17 +226,9 @@ class Sanitizer:
         self._waiters.add(waiter)
         try:
             await fut
-        except asyncio.CancelledError:
-            loop.remove_reader(fd)
-            req.cancel()
-            try:
-                req.finish()
-            except AirlockError:
-                pass
-            raise
         finally:
             self._waiters.discard(waiter)
-            # remove_reader first: finish() closes fd.
+            # Before anything finishes the request: finish() closes fd.
             loop.remove_reader(fd)
 
     def _emit(self, e: AirlockError, buf: Any, expect: Optional[str]) -> None:
