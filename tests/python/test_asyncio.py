@@ -130,11 +130,12 @@ def test_abandoned_task_is_cancelled_at_loop_end(slow: bytes, slow_sanitizer: tu
     seen: list[int] = []
 
     async def main() -> None:
-        asyncio.create_task(s.image_async(slow, timeout_ms=60_000))
+        task = asyncio.create_task(s.image_async(slow, timeout_ms=60_000))
         deadline = time.monotonic() + 10
         while not seen and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
             seen.extend(airtest.workers(zygote))
+        assert not task.done()
 
     asyncio.run(main())
     assert seen, "no worker started"
@@ -150,7 +151,9 @@ def test_timeout(slow: bytes, slow_sanitizer: tuple[Any, int]) -> None:
             await asyncio.wait_for(s.image_async(slow, timeout_ms=300), 30)
         e: Any = info.value
         assert issubclass(type(e), airlock.SandboxEvent) and issubclass(type(e), ValueError)
-        assert (e.name, e.limit, e.type) == ("timeout", "timeout_ms", "jpeg")
+        # A sandbox event has no detected type: the worker names it only in the frame it never sent
+        # (corpus/hostile.tsv's cpu_limit rows: type -).
+        assert (e.name, e.limit, e.type) == ("timeout", "timeout_ms", None)
         return time.monotonic() - t0
 
     took = asyncio.run(main())

@@ -52,7 +52,7 @@ def fork_child(fn: Callable[[], dict[str, Any]], timeout: float = CHILD_TIMEOUT)
             signal.alarm(int(timeout))
             out = fn()
             code = 0
-        except BaseException:  # noqa: BLE001 (reported to the parent, whatever it is)
+        except BaseException:  # reported to the parent, whatever it is
             out = {"error": traceback.format_exc()}
         try:
             os.write(wfd, json.dumps(out).encode())

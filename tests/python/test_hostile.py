@@ -75,10 +75,12 @@ def test_the_tree() -> None:
 
 
 def test_every_class_is_rejected_somewhere() -> None:
-    """Each class of the corpus has rows that are refused, so the per-row tests below cover it."""
+    """Each class of the corpus has rows that are refused, so the per-row tests below cover it;
+    but apng_lie, whose every row decodes (an APNG's lies are in frames airlock never reads: the
+    default image is what it gives)."""
     classes = {r.cls for r in airtest.hostile_rows()}
     assert len(classes) == 11
-    assert {r.cls for r in ROWS} == classes
+    assert {r.cls for r in ROWS} == classes - {"apng_lie"}
     assert {r.outcome for r in ROWS} <= set(REJECTIONS)
 
 

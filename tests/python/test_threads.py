@@ -151,16 +151,20 @@ def test_eight_threads_mixed_options(expected: dict[str, tuple[Any, ...]]) -> No
         assert airtest.children() == kids
         (zygote,) = airtest.zygotes()
         assert airtest.wait_until(lambda: not airtest.workers(zygote), 5.0), "a worker outlived its request"
-        assert airtest.fd_count() == fds
-        assert airtest.thread_count() == nthreads
+        assert airtest.fd_count() == fds, airtest.fd_targets()
+        # A joined thread's OS thread may take a moment more to leave /proc.
+        assert airtest.wait_until(lambda: airtest.thread_count() == nthreads, 5.0), airtest.thread_count()
         assert sum(s.counts().values()) >= threads_n * per_thread
 
 
 def test_pure_python_thread_keeps_running() -> None:
     """A counter thread counts while another thread's requests run. The requests decode a 1 MP
-    PNG (~50 ms each, all of it in the worker): a request that held the GIL would leave the
-    counter only the switch interval between requests, about a fifth of its idle rate. Idle and
-    busy phases alternate so that load from elsewhere on the machine hits both alike."""
+    PNG (~50 ms each, all of it in the worker). What is compared is the count made *inside*
+    requests (read just before and just after each call) against the idle rate: a call that held
+    the GIL would leave the counter nothing but the odd switch-interval slice, a few per cent.
+    The bar is 25% of the idle rate, not more, because the worker decoding on one of the two
+    cores (and the other jobs of a shared machine) take CPU from the counter as well; idle and
+    busy phases alternate so that load from elsewhere hits both alike."""
     png = airtest.make_png(1024, 1024)
     count = [0]
     stop = threading.Event()
@@ -175,27 +179,29 @@ def test_pure_python_thread_keeps_running() -> None:
     with airlock.Sanitizer() as s:
         s.image(png)
         done = [0]
+        inside = [0, 0.0]  # counts made during requests, seconds spent in requests
 
         def requester() -> None:
             while not stop.is_set():
                 if busy.wait(0.05):
+                    c0, t0 = count[0], time.monotonic()
                     s.image(png)
+                    c1, t1 = count[0], time.monotonic()
+                    inside[0] += c1 - c0
+                    inside[1] += t1 - t0
                     done[0] += 1
 
         ts = [threading.Thread(target=counter), threading.Thread(target=requester)]
         for t in ts:
             t.start()
-        idle = work = 0
+        idle = 0
         try:
             for _ in range(2):
                 c0 = count[0]
                 time.sleep(1.0)
                 idle += count[0] - c0
                 busy.set()
-                time.sleep(0.1)  # the first request is under way
-                c0 = count[0]
                 time.sleep(1.0)
-                work += count[0] - c0
                 busy.clear()
                 time.sleep(0.2)
         finally:
@@ -203,7 +209,8 @@ def test_pure_python_thread_keeps_running() -> None:
             for t in ts:
                 t.join(timeout=30)
     assert done[0] >= 4, "the requests did not run"
-    assert work > 0.5 * idle, f"counter: {work} while requests ran, {idle} idle"
+    idle_rate, busy_rate = idle / 2.0, inside[0] / inside[1]
+    assert busy_rate > 0.25 * idle_rate, f"counter: {busy_rate:.0f}/s inside requests, {idle_rate:.0f}/s idle"
 
 
 def test_no_growth_over_10000_requests() -> None:
@@ -217,7 +224,8 @@ def test_no_growth_over_10000_requests() -> None:
     png = (IMAGES / "rgb8.png").read_bytes()
     wav = (AUDIO / "wav_s16_stereo_8k.wav").read_bytes()
     bad = png[:40]
-    requests: list[tuple[str, bytes, dict[str, Any]]] = [("image", png, {}), ("audio", wav, {"rate": 16000, "mono": True}), ("image", bad, {}),
+    requests: list[tuple[str, bytes, dict[str, Any]]] = [
+                ("image", png, {}), ("audio", wav, {"rate": 16000, "mono": True}), ("image", bad, {}),
                 ("image", png, {"keep_alpha": True, "max_pixels": 1_000_000}), ("audio", wav, {"dtype": "int16"}),
                 ("image", wav, {})]
 

@@ -552,3 +552,14 @@ def make_png(width: int, height: int, seed: int = 0) -> bytes:
 def sanitize_file_pids(path: str) -> tuple[tuple[str, tuple[int, ...], str], int, list[int]]:
     """sanitize_file, with the pid that ran it and that process's zygotes."""
     return sanitize_file(path), os.getpid(), zygotes()
+
+
+def fd_targets() -> list[str]:
+    """What this process's descriptors point at (for a message when their count changed)."""
+    out = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out.append(f"{fd}:{os.readlink(f'/proc/self/fd/{fd}')}")
+        except OSError:
+            continue
+    return out
