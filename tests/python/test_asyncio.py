@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import airtest
 
 airlock = pytest.importorskip("airlock")
+pytestmark = airtest.hang_guard(120)
 
 IMAGES = airtest.CORPUS / "images"
 AUDIO = airtest.CORPUS / "audio"
@@ -36,16 +37,6 @@ def outcome(r: Any) -> tuple[Any, ...]:
     return ("ok", r.type, tuple(np.asarray(r).shape), tuple(sorted(r.changes)), airtest.digest(r))
 
 
-def open_with_zygote(**kw: Any) -> tuple[Any, int]:
-    """A new Sanitizer, used once, and the zygote it started (the one that was not there before)."""
-    before = set(airtest.zygotes())
-    s = airlock.Sanitizer(**kw)
-    s.image(PNG)
-    new = set(airtest.zygotes()) - before
-    assert len(new) == 1, f"zygotes before {before}, new {new}"
-    return s, new.pop()
-
-
 @pytest.fixture(scope="module")
 def slow() -> bytes:
     return airtest.slow_jpeg()
@@ -54,7 +45,7 @@ def slow() -> bytes:
 @pytest.fixture
 def slow_sanitizer() -> Iterator[tuple[Any, int]]:
     """A Sanitizer under which slow_jpeg() runs for seconds (until cpu_ms), and its zygote."""
-    s, zygote = open_with_zygote(**airtest.SLOW_KW)
+    s, zygote = airtest.open_sanitizer(**airtest.SLOW_KW)
     with s:
         yield s, zygote
 
@@ -177,8 +168,7 @@ def test_loop_stays_responsive(slow: bytes, slow_sanitizer: tuple[Any, int]) -> 
 
         t = asyncio.create_task(ticker())
         await asyncio.sleep(0.05)
-        got = await asyncio.gather(*(s.image_async(slow, timeout_ms=1000) for _ in range(20)),
-                                   return_exceptions=True)
+        got = await asyncio.gather(*(s.image_async(slow, timeout_ms=1000) for _ in range(20)), return_exceptions=True)
         stop.set()
         await t
         return ticks, list(got)
@@ -194,10 +184,16 @@ def test_errors_have_their_classes() -> None:
     with airlock.Sanitizer() as s:
 
         async def main() -> list[Any]:
-            calls = [s.image_async(b"not an image at all, just text" * 4), s.image_async(b""),
-                     s.image_async(PNG[:60]), s.image_async(WAV), s.audio_async(PNG),
-                     s.image_async(PNG, expect="jpeg"), s.image_async(PNG, max_pixels=10),
-                     s.image_async(PNG, max_input_bytes=10)]
+            calls = [
+                s.image_async(b"not an image at all, just text" * 4),
+                s.image_async(b""),
+                s.image_async(PNG[:60]),
+                s.image_async(WAV),
+                s.audio_async(PNG),
+                s.image_async(PNG, expect="jpeg"),
+                s.image_async(PNG, max_pixels=10),
+                s.image_async(PNG, max_input_bytes=10),
+            ]
             got = await asyncio.gather(*calls, return_exceptions=True)
             return [g for g in got if isinstance(g, BaseException)]
 
@@ -217,15 +213,28 @@ def test_errors_have_their_classes() -> None:
 def test_audio_and_sanitize_async() -> None:
     flac = (AUDIO / "flac_s16_stereo_48k.flac").read_bytes()
     with airlock.Sanitizer() as s:
-        want = [outcome(s.audio(WAV, rate=16000, mono=True)), outcome(s.audio(flac, dtype="int16")),
-                outcome(s.sanitize(PNG)), outcome(s.sanitize(WAV)), outcome(airlock.image(PNG, keep_alpha=True)),
-                outcome(airlock.audio(flac)), outcome(airlock.sanitize(WAV, mono=True))]
+        want = [
+            outcome(s.audio(WAV, rate=16000, mono=True)),
+            outcome(s.audio(flac, dtype="int16")),
+            outcome(s.sanitize(PNG)),
+            outcome(s.sanitize(WAV)),
+            outcome(airlock.image(PNG, keep_alpha=True)),
+            outcome(airlock.audio(flac)),
+            outcome(airlock.sanitize(WAV, mono=True)),
+        ]
 
         async def main() -> list[Any]:
-            return list(await asyncio.gather(
-                s.audio_async(WAV, rate=16000, mono=True), s.audio_async(flac, dtype="int16"),
-                s.sanitize_async(PNG), s.sanitize_async(WAV), airlock.image_async(PNG, keep_alpha=True),
-                airlock.audio_async(flac), airlock.sanitize_async(WAV, mono=True)))
+            return list(
+                await asyncio.gather(
+                    s.audio_async(WAV, rate=16000, mono=True),
+                    s.audio_async(flac, dtype="int16"),
+                    s.sanitize_async(PNG),
+                    s.sanitize_async(WAV),
+                    airlock.image_async(PNG, keep_alpha=True),
+                    airlock.audio_async(flac),
+                    airlock.sanitize_async(WAV, mono=True),
+                )
+            )
 
         got = asyncio.run(main())
     assert [outcome(g) for g in got] == want

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import airtest
 
 airlock = pytest.importorskip("airlock")
+pytestmark = airtest.hang_guard(240)
 
 PNG = (airtest.CORPUS / "images" / "rgb8.png").read_bytes()
 JPEG = (airtest.CORPUS / "images" / "jpeg_420.jpg").read_bytes()
@@ -90,12 +91,7 @@ def fork_child(fn: Callable[[], dict[str, Any]], timeout: float = CHILD_TIMEOUT)
 @pytest.fixture
 def opened() -> Iterator[tuple[Any, int]]:
     """A Sanitizer able to run the slow input, used once, and the zygote it started."""
-    before = set(airtest.zygotes())
-    s = airlock.Sanitizer(**airtest.SLOW_KW)
-    s.image(PNG)
-    new = set(airtest.zygotes()) - before
-    assert len(new) == 1
-    zygote = new.pop()
+    s, zygote = airtest.open_sanitizer(**airtest.SLOW_KW)
     yield s, zygote
     s.close()
     assert airtest.wait_gone([zygote], 5.0) == [], "close() left the zygote running"
@@ -136,8 +132,13 @@ def test_request_in_flight_at_fork(opened: tuple[Any, int]) -> None:
         mine = airtest.zygotes()
         d = airtest.digest(img)
         s.close()
-        return {"before": mine_before, "zygotes": mine, "digest": d,
-                "left": airtest.wait_gone(mine, 5.0), "children": airtest.children()}
+        return {
+            "before": mine_before,
+            "zygotes": mine,
+            "digest": d,
+            "left": airtest.wait_gone(mine, 5.0),
+            "children": airtest.children(),
+        }
 
     code, out = fork_child(child)
     assert code == 0
@@ -156,7 +157,7 @@ def test_request_in_flight_at_fork(opened: tuple[Any, int]) -> None:
 def test_child_ends_without_using(opened: tuple[Any, int], how: str) -> None:
     s, zygote = opened
     zygotes_before = set(airtest.zygotes())
-    spares = airtest.children(zygote)
+    spares = airtest.settled_children(zygote)
 
     def child() -> dict[str, Any]:
         nonlocal s
@@ -223,8 +224,13 @@ def test_gunicorn_preload() -> None:
     """scripts/preload.py: the master opens the default Sanitizer and uses it, forks 3 workers
     that each serve 20 requests through airlock.image and exit through the interpreter's normal
     shutdown, and keeps serving meanwhile."""
-    p = subprocess.run([sys.executable, "-X", "faulthandler", str(airtest.SCRIPTS / "preload.py")],
-                       capture_output=True, text=True, check=False, timeout=180)
+    p = subprocess.run(
+        [sys.executable, "-X", "faulthandler", str(airtest.SCRIPTS / "preload.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     out = json.loads(p.stdout.strip().splitlines()[-1])
     master = out["master_zygotes"]

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import airtest
 
 airlock = pytest.importorskip("airlock")
+pytestmark = airtest.hang_guard(120)
 
 # pyapi.md "Errors": code name -> (class name, C code).
 REJECTIONS: dict[str, tuple[str, int]] = {
@@ -114,8 +115,9 @@ def _no_marker(texts: list[str], what: str) -> None:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])
-def test_rejection(row: airtest.HostileRow, sanitizers: dict[tuple[tuple[str, Any], ...], Any],
-                   caplog: pytest.LogCaptureFixture) -> None:
+def test_rejection(
+    row: airtest.HostileRow, sanitizers: dict[tuple[tuple[str, Any], ...], Any], caplog: pytest.LogCaptureFixture
+) -> None:
     large = airtest.hostile_large_dir()
     p = airtest.resolve(row.path, large)
     if p is None:
@@ -155,8 +157,7 @@ def test_rejection(row: airtest.HostileRow, sanitizers: dict[tuple[tuple[str, An
     ev = events[0]
     assert (ev.code, ev.name, ev.limit, ev.input_bytes) == (code, row.outcome, e.limit, len(data))
     assert ev.type == e.type and ev.expect == expect
-    _no_marker([repr(ev)] + [str(getattr(ev, f)) for f in ("name", "type", "limit", "mime", "layers")],
-               "the event")
+    _no_marker([repr(ev)] + [str(getattr(ev, f)) for f in ("name", "type", "limit", "mime", "layers")], "the event")
     records = [r for r in caplog.records if r.name == "airlock"]
     assert records, "no log line for a rejection"
     want_level = logging.WARNING if row.outcome in SANDBOX_EVENTS else logging.INFO

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import airtest
 
 airlock = pytest.importorskip("airlock")
+pytestmark = airtest.hang_guard(180)
 
 IMAGES = airtest.CORPUS / "images"
 PNG = (IMAGES / "rgb8.png").read_bytes()
@@ -210,8 +211,10 @@ def test_closed_sanitizer_refuses(s: Any) -> None:
 # to_pil
 
 
-@pytest.mark.parametrize("data,kw,mode", [(PNG, {}, "RGB"), (RGBA_PNG, {"keep_alpha": True}, "RGBA"),
-                                          (RGBA_PNG, {}, "RGB"), (JPEG, {}, "RGB")])
+@pytest.mark.parametrize(
+    "data,kw,mode",
+    [(PNG, {}, "RGB"), (RGBA_PNG, {"keep_alpha": True}, "RGBA"), (RGBA_PNG, {}, "RGB"), (JPEG, {}, "RGB")],
+)
 def test_to_pil(s: Any, data: bytes, kw: dict[str, Any], mode: str) -> None:
     pytest.importorskip("PIL")
     img = s.image(data, **kw)
@@ -232,7 +235,12 @@ def test_tricky_cases_in_a_child() -> None:
     """scripts/tricky.py does what a careless caller does (views after everything is freed,
     released memoryviews, closed Sanitizers, bad arguments, results across threads); a crash
     there is a nonzero exit, not a lost test run."""
-    p = subprocess.run([sys.executable, "-X", "faulthandler", str(airtest.SCRIPTS / "tricky.py")],
-                       capture_output=True, text=True, check=False, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-X", "faulthandler", str(airtest.SCRIPTS / "tricky.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     assert p.stdout.strip().endswith("tricky: ok"), p.stdout + p.stderr

@@ -13,7 +13,7 @@ call cannot do) also configures the Sanitizer, as the C tests configure their co
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import airtest
 
 airlock = pytest.importorskip("airlock")
+pytestmark = airtest.hang_guard(120)
 
 IMAGE_ROWS = airtest.image_rows()
 AUDIO_ROWS = airtest.audio_rows()
@@ -34,22 +35,31 @@ HOSTILE_ROWS = airtest.hostile_rows()
 # before any decoder runs (a stricter refusal, which the C test accepts and reports).
 REFUSED_BY_LIBMAGIC = {("corpus/audio/mp3_id3v2_then_junk.mp3", "-")}
 
-GetSanitizer = Callable[..., Any]
+
+class Sanitizers:
+    """One Sanitizer per set of constructor keywords, shared by the module's rows; and the
+    children this process had before the first (other modules may leave theirs: the default
+    sanitizer's zygote, multiprocessing's resource tracker)."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[tuple[str, Any], ...], Any] = {}
+        self.children_before = set(airtest.children())
+
+    def __call__(self, **kw: Any) -> Any:
+        key = tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in kw.items()))
+        if key not in self.made:
+            self.made[key] = airlock.Sanitizer(**kw)
+        return self.made[key]
+
+
+GetSanitizer = Sanitizers
 
 
 @pytest.fixture(scope="module")
-def sanitizer() -> Iterator[GetSanitizer]:
-    """One Sanitizer per set of constructor keywords, shared by the module's rows."""
-    made: dict[tuple[tuple[str, Any], ...], Any] = {}
-
-    def get(**kw: Any) -> Any:
-        key = tuple(sorted((k, tuple(v) if isinstance(v, (list, tuple)) else v) for k, v in kw.items()))
-        if key not in made:
-            made[key] = airlock.Sanitizer(**kw)
-        return made[key]
-
-    yield get
-    for s in made.values():
+def get_sanitizer() -> Iterator[Sanitizers]:
+    made = Sanitizers()
+    yield made
+    for s in made.made.values():
         s.close()
 
 
@@ -81,8 +91,14 @@ def test_image_manifests_are_read() -> None:
     """tests/test_images.c asserts more than 200 rows; a parser that lost the manifests would skip
     everything silently."""
     assert len(IMAGE_ROWS) > 2000
-    assert {r.manifest for r in IMAGE_ROWS} >= {"images", "images-bmp", "images-gif", "images-icc",
-                                                 "images-tiff", "images-webp"}
+    assert {r.manifest for r in IMAGE_ROWS} >= {
+        "images",
+        "images-bmp",
+        "images-gif",
+        "images-icc",
+        "images-tiff",
+        "images-webp",
+    }
 
 
 def test_fnv_reference() -> None:
@@ -95,11 +111,11 @@ def test_fnv_reference() -> None:
 
 
 @pytest.mark.parametrize("row", IMAGE_ROWS, ids=[r.id for r in IMAGE_ROWS])
-def test_image_row(row: airtest.ImageRow, sanitizer: GetSanitizer) -> None:
+def test_image_row(row: airtest.ImageRow, get_sanitizer: GetSanitizer) -> None:
     data = _read(row.path)
     # As test_images.c's contexts: every type allowed (TIFF is off the default list); the call
     # then narrows it to the image types.
-    s = sanitizer(allowed_types=airtest.IMAGE_TYPES + airtest.AUDIO_TYPES)
+    s = get_sanitizer(allowed_types=airtest.IMAGE_TYPES + airtest.AUDIO_TYPES)
     kw = row.kwargs()
     if row.outcome != "ok":
         with pytest.raises(airlock.AirlockError) as info:
@@ -134,12 +150,12 @@ def test_audio_manifest_is_read() -> None:
 
 
 @pytest.mark.parametrize("row", AUDIO_ROWS, ids=[r.id for r in AUDIO_ROWS])
-def test_audio_row(row: airtest.AudioRow, sanitizer: GetSanitizer) -> None:
+def test_audio_row(row: airtest.AudioRow, get_sanitizer: GetSanitizer) -> None:
     ctor, call, skip = row.options()
     if skip:
         pytest.skip(skip)
     data = _read(row.path)
-    s = sanitizer(**ctor)
+    s = get_sanitizer(**ctor)
     # tests/test_audio_decode.c run_case_sandboxed(): a type_mismatch row is asked with the
     # manifest's (wrong) type as the expectation, and refused because the detected one differs.
     expect = row.type if row.outcome == "type_mismatch" else None
@@ -190,8 +206,18 @@ def large() -> Path:
 def test_hostile_manifest_is_read() -> None:
     assert len(HOSTILE_ROWS) >= 200
     assert {r.cls for r in HOSTILE_ROWS} == {
-        "dimension_lie", "decompression_bomb", "cpu_bomb", "structure", "palette_abuse", "apng_lie",
-        "polyglot", "disguise", "metadata_payload", "audio_header_lie", "size_limit"}
+        "dimension_lie",
+        "decompression_bomb",
+        "cpu_bomb",
+        "structure",
+        "palette_abuse",
+        "apng_lie",
+        "polyglot",
+        "disguise",
+        "metadata_payload",
+        "audio_header_lie",
+        "size_limit",
+    }
 
 
 def _check_hostile_output(s: Any, row: airtest.HostileRow, r: Any, call: dict[str, Any]) -> None:
@@ -224,10 +250,10 @@ def _check_hostile_output(s: Any, row: airtest.HostileRow, r: Any, call: dict[st
 
 
 @pytest.mark.parametrize("row", HOSTILE_ROWS, ids=[r.id for r in HOSTILE_ROWS])
-def test_hostile_row(row: airtest.HostileRow, sanitizer: GetSanitizer, large: Path) -> None:
+def test_hostile_row(row: airtest.HostileRow, get_sanitizer: GetSanitizer, large: Path) -> None:
     data = _read(row.path, large)
     ctor, call, expect = row.options()
-    s = sanitizer(**ctor)
+    s = get_sanitizer(**ctor)
     if row.outcome != "ok":
         with pytest.raises(airlock.AirlockError) as info:
             s.sanitize(data, expect=expect, **call)
@@ -242,11 +268,13 @@ def test_hostile_row(row: airtest.HostileRow, sanitizer: GetSanitizer, large: Pa
     _check_hostile_output(s, row, r, call)
 
 
-def test_no_leak_after_the_manifests(sanitizer: GetSanitizer) -> None:
-    """After every row: one zygote per Sanitizer the module opened, no other child; the zygotes
-    hold no worker (test_hostile.c: no fd leaked, no extra child)."""
-    s = sanitizer()
+def test_no_leak_after_the_manifests(get_sanitizer: GetSanitizer) -> None:
+    """After every row: one zygote per Sanitizer the module opened, no other new child; the
+    zygotes hold no worker (test_hostile.c: no fd leaked, no extra child)."""
+    s = get_sanitizer()
     s.image(airtest.CORPUS / "images" / "rgb8.png")
-    zs = airtest.zygotes()
-    assert len(zs) == len(airtest.children())
+    new = set(airtest.children()) - get_sanitizer.children_before
+    zs = set(airtest.zygotes()) & new
+    assert zs == new, airtest.describe(new - zs)
+    assert len(zs) == len(get_sanitizer.made)
     assert airtest.wait_until(lambda: not any(airtest.workers(z) for z in zs), 5.0), "a zygote kept a worker"

@@ -19,13 +19,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import airtest
 
 airlock = pytest.importorskip("airlock")
+pytestmark = airtest.hang_guard(240)
 
 
 def run_script(name: str, *args: str, timeout: float) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     airtest.hostile_large_dir()  # made here, not inside the child's hang guard
     try:
-        p = subprocess.run([sys.executable, "-X", "faulthandler", str(airtest.SCRIPTS / name), *args],
-                           capture_output=True, text=True, check=False, timeout=timeout)
+        p = subprocess.run(
+            [sys.executable, "-X", "faulthandler", str(airtest.SCRIPTS / name), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
     except subprocess.TimeoutExpired as e:
         pytest.fail(f"{name} {' '.join(args)} hung ({timeout} s): {e.stdout!r} {e.stderr!r}")
     lines = p.stdout.strip().splitlines()

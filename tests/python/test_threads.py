@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "scripts"))
 import airtest
 
 airlock = pytest.importorskip("airlock")
+pytestmark = airtest.hang_guard(600)
 
 IMAGES = airtest.CORPUS / "images"
 AUDIO = airtest.CORPUS / "audio"
@@ -42,18 +43,39 @@ class Spec:
 
 
 def _specs() -> list[Spec]:
-    images = {p: (IMAGES / p).read_bytes() for p in
-              ("rgb8.png", "rgba8.png", "pal8_trns_partial.png", "jpeg_420.jpg", "jpeg_exif_orientation6.jpg",
-               "adam7_rgb8_40x32.png")}
-    audio = {p: (AUDIO / p).read_bytes() for p in
-             ("wav_s16_stereo_8k.wav", "flac_s16_stereo_48k.flac", "wav_u8_mono_44k.wav")}
+    images = {
+        p: (IMAGES / p).read_bytes()
+        for p in (
+            "rgb8.png",
+            "rgba8.png",
+            "pal8_trns_partial.png",
+            "jpeg_420.jpg",
+            "jpeg_exif_orientation6.jpg",
+            "adam7_rgb8_40x32.png",
+        )
+    }
+    audio = {
+        p: (AUDIO / p).read_bytes()
+        for p in ("wav_s16_stereo_8k.wav", "flac_s16_stereo_48k.flac", "wav_u8_mono_44k.wav")
+    }
     image_opts: list[dict[str, Any]] = [
-        {}, {"keep_alpha": True}, {"background": (0, 0, 0)}, {"background": 0x336699, "keep_alpha": False},
-        {"max_pixels": 100}, {"max_width": 16}, {"icc": False, "keep_alpha": True},
+        {},
+        {"keep_alpha": True},
+        {"background": (0, 0, 0)},
+        {"background": 0x336699, "keep_alpha": False},
+        {"max_pixels": 100},
+        {"max_width": 16},
+        {"icc": False, "keep_alpha": True},
     ]
     audio_opts: list[dict[str, Any]] = [
-        {}, {"rate": 16000}, {"mono": True}, {"dtype": "int16"}, {"rate": 16000, "mono": True, "dtype": "int16"},
-        {"rate": 22050, "dtype": "float32"}, {"max_rate": 16000}, {"max_decoded_bytes": 1000},
+        {},
+        {"rate": 16000},
+        {"mono": True},
+        {"dtype": "int16"},
+        {"rate": 16000, "mono": True, "dtype": "int16"},
+        {"rate": 22050, "dtype": "float32"},
+        {"max_rate": 16000},
+        {"max_decoded_bytes": 1000},
     ]
     out = []
     for name, data in images.items():
@@ -100,7 +122,8 @@ def expected() -> dict[str, tuple[Any, ...]]:
 
 def test_eight_threads_mixed_options(expected: dict[str, tuple[Any, ...]]) -> None:
     threads_n, per_thread = 8, 200
-    with airlock.Sanitizer() as s:
+    s, zygote = airtest.open_sanitizer()
+    with s:
         for spec in SPECS[:3]:  # warm-up: the zygote and its spares exist before counting
             call(s, spec)
         fds, kids, nthreads = airtest.fd_count(), airtest.children(), airtest.thread_count()
@@ -139,7 +162,7 @@ def test_eight_threads_mixed_options(expected: dict[str, tuple[Any, ...]]) -> No
         spans.sort(key=lambda x: x[1])
         overlaps = 0
         for i, (tid, _t0, t1) in enumerate(spans):
-            for tid2, u0, _u1 in spans[i + 1:i + 16]:
+            for tid2, u0, _u1 in spans[i + 1 : i + 16]:
                 if u0 >= t1:
                     break
                 if tid2 != tid:
@@ -149,7 +172,6 @@ def test_eight_threads_mixed_options(expected: dict[str, tuple[Any, ...]]) -> No
 
         # Nothing left behind: the zygote alone, no worker, no descriptor, no thread.
         assert airtest.children() == kids
-        (zygote,) = airtest.zygotes()
         assert airtest.wait_until(lambda: not airtest.workers(zygote), 5.0), "a worker outlived its request"
         assert airtest.fd_count() == fds, airtest.fd_targets()
         # A joined thread's OS thread may take a moment more to leave /proc.
@@ -225,9 +247,13 @@ def test_no_growth_over_10000_requests() -> None:
     wav = (AUDIO / "wav_s16_stereo_8k.wav").read_bytes()
     bad = png[:40]
     requests: list[tuple[str, bytes, dict[str, Any]]] = [
-                ("image", png, {}), ("audio", wav, {"rate": 16000, "mono": True}), ("image", bad, {}),
-                ("image", png, {"keep_alpha": True, "max_pixels": 1_000_000}), ("audio", wav, {"dtype": "int16"}),
-                ("image", wav, {})]
+        ("image", png, {}),
+        ("audio", wav, {"rate": 16000, "mono": True}),
+        ("image", bad, {}),
+        ("image", png, {"keep_alpha": True, "max_pixels": 1_000_000}),
+        ("audio", wav, {"dtype": "int16"}),
+        ("image", wav, {}),
+    ]
 
     def run(s: Any, n: int) -> None:
         for i in range(n):

@@ -130,8 +130,12 @@ def _load_fnv_c() -> Callable[[int, int], int] | None:
             src = Path(tmp) / "fnv.c"
             src.write_bytes(_FNV_SOURCE)
             out = so.with_name(f"{so.name}.{os.getpid()}")
-            if subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src)],
-                              capture_output=True, check=False).returncode != 0:
+            if (
+                subprocess.run(
+                    [cc, "-O2", "-shared", "-fPIC", "-o", str(out), str(src)], capture_output=True, check=False
+                ).returncode
+                != 0
+            ):
                 return None
             os.replace(out, so)  # whole, even if another process races us
     lib = ctypes.CDLL(str(so))
@@ -167,11 +171,11 @@ def fnv1a64(buf: Any) -> int:
 def resolve(path: str, large: Path | None = None) -> Path | None:
     """A manifest path as a file: shared: under the public corpus, large: under the large dir."""
     if path.startswith("shared:"):
-        p = SHARED / path[len("shared:"):]
+        p = SHARED / path[len("shared:") :]
     elif path.startswith("large:"):
         if large is None:
             return None
-        p = large / path[len("large:"):]
+        p = large / path[len("large:") :]
     else:
         p = ROOT / path
     return p if p.is_file() else None
@@ -276,8 +280,7 @@ class AudioRow:
                 call["allow_extra_codecs"] = True
             elif key == "out_rate":
                 call["rate"] = int(val)
-            elif key in ("max_seconds", "max_decoded_bytes", "memory_bytes", "min_rate", "max_rate",
-                         "max_channels"):
+            elif key in ("max_seconds", "max_decoded_bytes", "memory_bytes", "min_rate", "max_rate", "max_channels"):
                 call[key] = int(val)
             else:
                 raise ValueError(f"{self.id}: unknown option {tok}")
@@ -369,8 +372,12 @@ def hostile_large_dir() -> Path:
     out = Path(tempfile.gettempdir()) / f"airtest-hostile-large-{os.getuid()}-{digest.hexdigest()[:16]}"
     if not out.is_dir():
         tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp", dir=out.parent))
-        subprocess.run([sys.executable, str(CORPUS / "gen_hostile.py"), "--large", str(tmp)], check=True,
-                       stdout=subprocess.DEVNULL, timeout=300)
+        subprocess.run(
+            [sys.executable, str(CORPUS / "gen_hostile.py"), "--large", str(tmp)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            timeout=300,
+        )
         try:
             os.rename(tmp, out)
         except OSError:  # another process made it first
@@ -385,7 +392,7 @@ def slow_jpeg() -> bytes:
 
 
 # The keywords under which slow_jpeg() runs until cpu_ms or timeout_ms stops it.
-SLOW_KW: dict[str, int] = {"max_jpeg_scans": 100000, "max_jpeg_coeffs": 1 << 50}
+SLOW_KW: dict[str, Any] = {"max_jpeg_scans": 100000, "max_jpeg_coeffs": 1 << 50}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -508,8 +515,16 @@ def digest(result: Any) -> str:
 
 def corpus_images() -> list[Path]:
     """Small valid images of every default-allowed type (for the process tests)."""
-    names = ["rgb8.png", "rgba8.png", "pal8.png", "grey16.png", "jpeg_420.jpg", "jpeg_progressive.jpg",
-             "jpeg_exif_orientation6.jpg", "adam7_rgb8_40x32.png"]
+    names = [
+        "rgb8.png",
+        "rgba8.png",
+        "pal8.png",
+        "grey16.png",
+        "jpeg_420.jpg",
+        "jpeg_progressive.jpg",
+        "jpeg_exif_orientation6.jpg",
+        "adam7_rgb8_40x32.png",
+    ]
     out = [CORPUS / "images" / n for n in names]
     out += sorted((CORPUS / "images" / "gif").glob("global_*.gif"))[:2]
     out += sorted((CORPUS / "images" / "webp").glob("lossy*.webp"))[:1]
@@ -545,8 +560,12 @@ def make_png(width: int, height: int, seed: int = 0) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
+        + chunk(b"IEND", b"")
+    )
 
 
 def sanitize_file_pids(path: str) -> tuple[tuple[str, tuple[int, ...], str], int, list[int]]:
@@ -563,3 +582,52 @@ def fd_targets() -> list[str]:
         except OSError:
             continue
     return out
+
+
+def settled_children(pid: int, timeout: float = 5.0) -> list[int]:
+    """pid's children once they stop changing (a zygote reaps a finished worker and forks a new
+    spare just after a request returns): the same live set over 200 ms."""
+    last: list[int] = []
+
+    def steady() -> bool:
+        nonlocal last
+        now = children(pid)
+        same = now == last and all(alive(p) for p in now)
+        last = now
+        return same
+
+    wait_until(steady, timeout, step=0.2)
+    return last
+
+
+def describe(pids: Iterable[int]) -> list[tuple[int, str | None, str | None]]:
+    """(pid, comm, state) of each, for assertion messages."""
+    return [(p, comm(p), status_field(p, "State")) for p in pids]
+
+
+def hang_guard(seconds: float) -> Any:
+    """pytest-timeout's mark where the plugin is installed, so that a hang fails the test that hung
+    (the tests' own waits all have deadlines; this covers a call that never returns); else a mark
+    that does nothing."""
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("pytest_timeout") is None:
+        return pytest.mark.usefixtures()
+    return pytest.mark.timeout(seconds)
+
+
+def open_sanitizer(**kw: Any) -> tuple[Any, int]:
+    """A new airlock.Sanitizer, used once, and the zygote it started (the one that was not
+    there before: the process may hold others, such as the default sanitizer's)."""
+    import airlock
+
+    before = set(zygotes())
+    s = airlock.Sanitizer(**kw)
+    s.image(CORPUS / "images" / "rgb8.png")
+    new = set(zygotes()) - before
+    if len(new) != 1:
+        s.close()
+        raise AssertionError(f"zygotes before {sorted(before)}, new {sorted(new)}")
+    return s, new.pop()

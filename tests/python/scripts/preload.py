@@ -78,9 +78,20 @@ def main() -> None:
     left = airtest.wait_gone(worker_zygotes, 10.0)
     master_after = airtest.zygotes()
     leftover = [c for c in airtest.children() if c not in master_after]
-    print(json.dumps({"master_zygotes": master, "master_zygotes_after": master_after,
-                      "master_served": master_served, "master_wrong": master_wrong, "workers": workers,
-                      "worker_zygotes_left": left, "leftover_children": leftover}), flush=True)
+    print(
+        json.dumps(
+            {
+                "master_zygotes": master,
+                "master_zygotes_after": master_after,
+                "master_served": master_served,
+                "master_wrong": master_wrong,
+                "workers": workers,
+                "worker_zygotes_left": left,
+                "leftover_children": leftover,
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,18 @@ def main(mode: str) -> None:
         threading.Thread(target=target, daemon=True).start()
     ok = airtest.wait_until(lambda: len(airtest.workers(zygote)) >= 3, 20.0)
     tree = airtest.descendants()
-    print(json.dumps({"pid": os.getpid(), "zygotes": airtest.zygotes(), "workers": airtest.workers(zygote),
-                      "tree": tree, "ready": ok}), flush=True)
+    print(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "zygotes": airtest.zygotes(),
+                "workers": airtest.workers(zygote),
+                "tree": tree,
+                "ready": ok,
+            }
+        ),
+        flush=True,
+    )
     if mode == "exit":
         sys.exit(0)
 

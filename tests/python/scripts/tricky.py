@@ -72,9 +72,20 @@ def main() -> None:
         maybe(s.image, bad)
         maybe(s.audio, bad)
         maybe(s.sanitize, bad)
-    for kw in ({"keep_alpha": "yes"}, {"background": (1, 2)}, {"background": (256, 0, 0)}, {"max_pixels": -1},
-               {"max_pixels": 1 << 70}, {"rate": -5}, {"dtype": "float64"}, {"expect": "exe"},
-               {"allowed_types": ["nope"]}, {"allowed_types": 7}, {"nonsense": 1}, {"timeout_ms": 0}):
+    for kw in (
+        {"keep_alpha": "yes"},
+        {"background": (1, 2)},
+        {"background": (256, 0, 0)},
+        {"max_pixels": -1},
+        {"max_pixels": 1 << 70},
+        {"rate": -5},
+        {"dtype": "float64"},
+        {"expect": "exe"},
+        {"allowed_types": ["nope"]},
+        {"allowed_types": 7},
+        {"nonsense": 1},
+        {"timeout_ms": 0},
+    ):
         maybe(s.image, PNG, **kw)
         maybe(s.audio, WAV, **kw)
     maybe(airlock.Sanitizer, max_pixels="many")
@@ -92,13 +103,14 @@ def main() -> None:
     buf[:] = b"\0" * len(buf)
     del buf
     assert bytes(img2) == bytes(img)
-    arr = np.frombuffer(PNG, dtype=np.uint8)
+    # numpy's stubs do not declare the buffer protocol for Python 3.11 (collections.abc.Buffer is 3.12).
+    arr: Any = np.frombuffer(PNG, dtype=np.uint8)
     assert bytes(s.image(arr)) == bytes(img)
     assert bytes(s.image(memoryview(PNG)[0:])) == bytes(img)
 
     # Many results alive at once, dropped in a random order, views kept of some.
     rng = np.random.default_rng(1)
-    many = [s.image(PNG) for _ in range(300)]
+    many: list[Any] = [s.image(PNG) for _ in range(300)]
     kept = [np.asarray(r) for r in many[::7]]
     for i in rng.permutation(len(many)):
         many[i] = None
