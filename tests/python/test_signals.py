@@ -48,6 +48,7 @@ def test_sigint_during_a_sync_request() -> None:
     latency = out["t_end"] - out["t_signal"]
     assert latency < 2.0, f"KeyboardInterrupt {latency:.2f} s after SIGINT"
     assert out["worker_gone"], "the interrupted request's worker was not killed and reaped"
+    assert out["counts"]["cancelled"] == 1 and out["counts"]["ok"] == 2  # the warm-up and the one after
     assert out["zygote_alive"] and out["after"] == [7, 11, 3]
     assert out["zygote_left"] == []
 
