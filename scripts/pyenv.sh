@@ -12,6 +12,8 @@ AIRLOCK_PY_REQUIREMENTS=(
 	"pillow==13.0.0"
 	"ruff==0.17.6"
 	"mypy==2.4.1"
+	"hypothesis==6.170.17"
+	"pytest-timeout==2.4.0"
 )
 
 # Prints the cached environment's directory, creating it when missing:
@@ -52,7 +54,7 @@ airlock_wheel() {
 airlock_pytests() {
 	local venv=$1 wheel=$2
 	"$venv/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel" >&2 || return 1
-	"$venv/bin/ruff" check --no-cache python/airlock >build-py/ruff.log 2>&1
+	"$venv/bin/ruff" check --no-cache python tests/python >build-py/ruff.log 2>&1
 	echo $? >build-py/ruff.rc
 	"$venv/bin/mypy" --strict --cache-dir=build-py/mypy-cache python/airlock >build-py/mypy.log 2>&1
 	echo $? >build-py/mypy.rc

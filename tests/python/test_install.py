@@ -177,3 +177,22 @@ def test_ext_suffix_is_what_the_tag_says() -> None:
         assert ext == "_airlock.abi3.so"
     else:
         assert ext == "_airlock" + str(sysconfig.get_config_var("EXT_SUFFIX"))
+
+
+def test_plain_pip_install_from_source_on_python_3_10(tmp_path: Path) -> None:
+    """3.10 has no buffer protocol in the limited API: the build backend must build a version-specific
+    module there by itself, with no -C flag (python/build_backend/airlock_build.py)."""
+    py = interpreter(10)
+    if py is None:
+        pytest.skip("no python3.10 with venv here")
+    venv = tmp_path / "venv"
+    subprocess.run([py, "-m", "venv", str(venv)], check=True, timeout=300)
+    vpy = venv / "bin" / "python"
+    p = subprocess.run([str(vpy), "-m", "pip", "install", "-q", str(ROOT)], capture_output=True, text=True,
+                       timeout=1200)
+    assert p.returncode == 0, p.stderr[-2000:]
+    ext = glob.glob(str(venv / "lib" / "python3.10" / "site-packages" / "airlock" / "_airlock.*.so"))
+    assert len(ext) == 1 and "abi3" not in ext[0] and "cpython-310" in ext[0], ext
+    info, pixels = run_child(vpy, tmp_path)
+    assert info["py"] == [3, 10]
+    check_child(info, pixels, venv)
