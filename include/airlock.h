@@ -462,8 +462,9 @@ AIRLOCK_API int airlock_sanitize_opts(airlock_ctx *ctx, const void *buf, size_t 
 
 /*
  * airlock_encode() and airlock_encode_to_memory() with the encoder keys
- * (AIRLOCK_JPEG_QUALITY, AIRLOCK_WEBP_LOSSLESS) taken from opts where it
- * holds them, else from ctx, else the defaults; ctx and opts may be NULL.
+ * (AIRLOCK_JPEG_QUALITY, AIRLOCK_WEBP_LOSSLESS, and AIRLOCK_BACKGROUND under
+ * an RGBA image written as JPEG) taken from opts where it holds them, else
+ * from ctx, else the defaults; ctx and opts may be NULL.
  */
 AIRLOCK_API int airlock_encode_opts(const airlock_ctx *ctx, const airlock_options *opts, const airlock_result *r,
 				    airlock_format fmt, airlock_write_fn write, void *user);

@@ -23,10 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -337,117 +339,6 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 	free(ctx);
 }
 
-/* ---- limits and options ---- */
-
-/*
- * Every key: where it lives in struct limits and which values it takes. A
- * value is accepted when it is within [min, max], or is 0 and zero_ok is
- * set, or (for a mask key) is a non-empty subset of mask.
- */
-struct key_spec {
-	size_t off;
-	uint8_t wide;	 /* 1: a uint64_t field; 0: a uint32_t */
-	uint8_t zero_ok; /* 0 means "off" (AIRLOCK_OUT_RATE: keep the source rate) */
-	uint64_t min, max;
-	uint64_t mask;
-};
-
-#define U32(field) .off = offsetof(struct limits, field), .wide = 0
-#define U64(field) .off = offsetof(struct limits, field), .wide = 1
-
-static const struct key_spec keys[KEY_LIMIT] = {
-	[AIRLOCK_MAX_INPUT_BYTES] = { U64(max_input_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_MAX_WIDTH] = { U32(max_width), .min = 1, .max = 0x7fffffff },
-	[AIRLOCK_MAX_HEIGHT] = { U32(max_height), .min = 1, .max = 0x7fffffff },
-	[AIRLOCK_MAX_PIXELS] = { U64(max_pixels), .min = 1, .max = 1ull << 34 },
-	[AIRLOCK_MEMORY_BYTES] = { U64(memory_bytes), .min = 64u << 20, .max = 1ull << 40 },
-	[AIRLOCK_CPU_MS] = { U32(cpu_ms), .min = 1, .max = 3600000 },
-	[AIRLOCK_TIMEOUT_MS] = { U32(timeout_ms), .min = 1, .max = 3600000 },
-	[AIRLOCK_MAX_JPEG_SCANS] = { U32(max_jpeg_scans), .min = 1, .max = 100000 },
-	[AIRLOCK_ALLOWED_TYPES] = { U32(allowed_types), .mask = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO },
-	[AIRLOCK_KEEP_ALPHA] = { U32(keep_alpha), .min = 0, .max = 1 },
-	[AIRLOCK_BACKGROUND] = { U32(background), .min = 0, .max = 0xFFFFFF },
-	[AIRLOCK_JPEG_QUALITY] = { U32(jpeg_quality), .min = 1, .max = 100 },
-	[AIRLOCK_MAX_SECONDS] = { U32(max_seconds), .min = 1, .max = 86400 },
-	[AIRLOCK_MAX_DECODED_BYTES] = { U64(max_decoded_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_MIN_RATE] = { U32(min_rate), .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
-	[AIRLOCK_MAX_RATE] = { U32(max_rate), .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
-	[AIRLOCK_MAX_CHANNELS] = { U32(max_channels), .min = 1, .max = AUDIO_CHANNELS_CEILING },
-	[AIRLOCK_MAX_AUDIO_INPUT_BYTES] = { U64(max_audio_input_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_OUT_RATE] = { U32(out_rate), .zero_ok = 1, .min = AUDIO_RATE_FLOOR, .max = AUDIO_RATE_CEILING },
-	[AIRLOCK_MONO] = { U32(mono), .min = 0, .max = 1 },
-	[AIRLOCK_SAMPLE_FORMAT] = { U32(sample_format), .min = AIRLOCK_SAMPLE_S16, .max = AIRLOCK_SAMPLE_F32 },
-	[AIRLOCK_ALLOW_EXTRA_CODECS] = { U32(allow_adpcm), .min = 0, .max = 1 },
-	[AIRLOCK_STRICT_SANDBOX] = { U32(strict_sandbox), .min = 0, .max = 1 },
-	[AIRLOCK_MAX_JPEG_COEFFS] = { U64(max_jpeg_coeffs), .min = 1, .max = 1ull << 50 },
-	[AIRLOCK_MAX_PNG_INFLATED_BYTES] = { U64(max_png_inflated_bytes), .min = 1, .max = 1ull << 40 },
-	[AIRLOCK_ICC] = { U32(icc), .min = 0, .max = 1 },
-	[AIRLOCK_MAX_ICC_BYTES] = { U32(max_icc_bytes), .min = 1, .max = 1u << 30 },
-	[AIRLOCK_WEBP_LOSSLESS] = { U32(webp_lossless), .min = 0, .max = 1 },
-};
-
-#undef U32
-#undef U64
-
-/* The spec of key, or NULL for a value that is no key. */
-static const struct key_spec *key_spec(airlock_key key)
-{
-	if ((unsigned)key >= KEY_LIMIT || (keys[key].max == 0 && keys[key].mask == 0))
-		return NULL;
-	return &keys[key];
-}
-
-static int key_accepts(const struct key_spec *k, uint64_t v)
-{
-	if (k->mask)
-		return v != 0 && (v & ~k->mask) == 0;
-	return (v >= k->min && v <= k->max) || (v == 0 && k->zero_ok);
-}
-
-AIRLOCK_API int airlock_set(airlock_ctx *ctx, airlock_key key, uint64_t v)
-{
-	const struct key_spec *k = key_spec(key);
-
-	if (!ctx)
-		return AIRLOCK_E_INVALID_ARG;
-	if (!k)
-		return AIRLOCK_E_BAD_OPTION;
-	if (!key_accepts(k, v))
-		return AIRLOCK_E_INVALID_ARG;
-	pthread_mutex_lock(&ctx->lock);
-	uint8_t *field = (uint8_t *)&ctx->lim + k->off;
-	if (k->wide) {
-		memcpy(field, &v, sizeof(v));
-	} else {
-		uint32_t v32 = (uint32_t)v; /* every 32-bit key's max fits */
-		memcpy(field, &v32, sizeof(v32));
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	return AIRLOCK_OK;
-}
-
-AIRLOCK_API int airlock_get(const airlock_ctx *cctx, airlock_key key, uint64_t *v)
-{
-	const struct key_spec *k = key_spec(key);
-
-	if (!cctx || !v)
-		return AIRLOCK_E_INVALID_ARG;
-	if (!k)
-		return AIRLOCK_E_BAD_OPTION;
-	airlock_ctx *ctx = (airlock_ctx *)cctx; /* the lock is the only thing touched */
-	pthread_mutex_lock(&ctx->lock);
-	const uint8_t *field = (const uint8_t *)&ctx->lim + k->off;
-	if (k->wide) {
-		memcpy(v, field, sizeof(*v));
-	} else {
-		uint32_t v32;
-		memcpy(&v32, field, sizeof(v32));
-		*v = v32;
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	return AIRLOCK_OK;
-}
-
 /* ---- one request ---- */
 
 struct xfer {
@@ -585,58 +476,73 @@ static void read_status(struct xfer *x)
 	}
 }
 
-/* Drives one started request until the worker has ended (or the zygote is lost). */
-static void run(struct xfer *x, int64_t deadline)
+/*
+ * One round of driving a started request: waits at most wait_ms (-1: up to
+ * the deadline, or the kill grace once killed) for the worker's output or
+ * status, and handles what came. Returns 1 once the worker's fate is known
+ * (it ended, the zygote is lost, or the payload was taken early), 0 while it
+ * runs, -EINTR when a signal cut the wait short.
+ */
+static int run_step(struct xfer *x, int64_t deadline, int wait_ms)
 {
-	while (!x->ended && !x->lost) {
-		int64_t now = io_now_ms();
-		if (x->killed && now >= x->grace) {
-			x->lost = 1; /* the zygote did not report a killed worker in time */
-			break;
-		}
-		if (!x->killed && now >= deadline) {
-			x->timed_out = 1;
-			kill_worker(x);
-		}
-		int64_t until = x->killed ? x->grace : deadline;
-		struct pollfd p[2] = { { .fd = x->st, .events = POLLIN }, { .fd = x->out_r, .events = POLLIN } };
-		nfds_t n = (x->pipe_eof || x->bad) ? 1 : 2;
-		int r = poll(p, n, (int)(until - now));
-		if (r < 0 && errno != EINTR) {
-			x->lost = 1;
-			break;
-		}
-		if (r <= 0)
-			continue;
-		if (n == 2 && p[1].revents)
-			pump(x);
-		/*
-		 * A complete success frame is done as soon as its payload is sealed:
-		 * the worker's exit, and the zygote reaping it, need not be waited
-		 * for. Closing the status socket then tells the zygote to make sure
-		 * of the worker.
-		 */
-		if (payload_due(x) && !x->killed && !x->pipe_eof && take_payload(x, 0)) {
-			/*
-			 * Only while the worker still holds the pipe open: once it is at
-			 * end of file the worker is ending, and how it ended decides.
-			 */
-			pump(x);
-			if (!x->pipe_eof && !x->bad) {
-				x->early = 1;
-				return;
-			}
-		}
-		if (x->bad || x->nomem)
-			kill_worker(x);
-		if (p[0].revents)
-			read_status(x);
+	if (x->ended || x->lost)
+		goto fate;
+	int64_t now = io_now_ms();
+	if (x->killed && now >= x->grace) {
+		x->lost = 1; /* the zygote did not report a killed worker in time */
+		goto fate;
 	}
+	if (!x->killed && now >= deadline) {
+		x->timed_out = 1;
+		kill_worker(x);
+	}
+	int64_t until = x->killed ? x->grace : deadline;
+	int ms = until - now > INT32_MAX ? INT32_MAX : (int)(until - now);
+	if (wait_ms >= 0 && wait_ms < ms)
+		ms = wait_ms;
+	struct pollfd p[2] = { { .fd = x->st, .events = POLLIN }, { .fd = x->out_r, .events = POLLIN } };
+	nfds_t n = (x->pipe_eof || x->bad) ? 1 : 2;
+	int r = poll(p, n, ms);
+	if (r < 0 && errno == EINTR)
+		return -EINTR;
+	if (r < 0) {
+		x->lost = 1;
+		goto fate;
+	}
+	if (r == 0)
+		return 0;
+	if (n == 2 && p[1].revents)
+		pump(x);
+	/*
+	 * A complete success frame is done as soon as its payload is sealed:
+	 * the worker's exit, and the zygote reaping it, need not be waited
+	 * for. Closing the status socket then tells the zygote to make sure
+	 * of the worker.
+	 */
+	if (payload_due(x) && !x->killed && !x->pipe_eof && take_payload(x, 0)) {
+		/*
+		 * Only while the worker still holds the pipe open: once it is at
+		 * end of file the worker is ending, and how it ended decides.
+		 */
+		pump(x);
+		if (!x->pipe_eof && !x->bad) {
+			x->early = 1;
+			return 1;
+		}
+	}
+	if (x->bad || x->nomem)
+		kill_worker(x);
+	if (p[0].revents)
+		read_status(x);
+	if (!x->ended && !x->lost)
+		return 0;
+fate:
 	/* The worker is gone: everything it wrote is in the pipe and the memfd now. */
 	if (x->ended)
 		pump(x);
 	if (x->ended && payload_due(x) && x->pipe_eof && WIFEXITED(x->wstatus) && WEXITSTATUS(x->wstatus) == 0)
 		take_payload(x, 1);
+	return 1;
 }
 
 static int outcome(const struct xfer *x)
@@ -675,156 +581,111 @@ static int outcome(const struct xfer *x)
 	return frame_validate_payload(&x->h, x->payload, (size_t)x->plen);
 }
 
-static int make_input(const void *buf, size_t len)
-{
-	int fd = memfd_create("airlock-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -1;
-	if (io_write_all(fd, buf, len) != 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /*
- * Hands the request to the zygote and waits for STARTED. A zygote found dead
- * before the worker started is replaced and the request sent once more.
+ * A request from airlock_submit() to airlock_request_finish(). It belongs
+ * to the thread that holds it; ctx->lock guards only its links in the
+ * context's list, and the moments its descriptors are made (so that a
+ * fork() never sees one that the request does not name yet).
  */
-static int submit(airlock_ctx *ctx, const struct ctl_request *req, int memfd, struct xfer *x, int64_t deadline)
-{
-	for (int attempt = 0; attempt < 2; attempt++) {
-		int pp[2], ss[2];
-		if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) != 0)
-			return AIRLOCK_E_IO;
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ss) != 0) {
-			close(pp[0]);
-			close(pp[1]);
-			return AIRLOCK_E_IO;
-		}
-		/* The worker's end blocks: it writes 64 bytes, which a pipe always takes at once. */
-		fcntl(pp[1], F_SETFL, 0);
-		int pay = memfd_create("airlock-payload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-		if (pay < 0) {
-			close(pp[0]);
-			close(pp[1]);
-			close(ss[0]);
-			close(ss[1]);
-			return fd_error(AIRLOCK_E_IO);
-		}
+enum { PHASE_STARTING = 1, PHASE_RUNNING = 2 };
 
-		pthread_mutex_lock(&ctx->lock);
-		int why; /* airlock_open_detail() reports it; a replacement's failure is the request's code alone */
-		int rc = ctx->closing ? AIRLOCK_E_CLOSED : ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx, &why);
-		unsigned gen = ctx->generation;
-		x->layers = rc == AIRLOCK_OK ? ctx->layers : 0;
-		/* Strict: a zygote that could not enter every namespace serves no request. */
-		if (rc == AIRLOCK_OK && req->lim.strict_sandbox &&
-		    (x->layers & AIRLOCK_LAYERS_NAMESPACES) != AIRLOCK_LAYERS_NAMESPACES)
-			rc = AIRLOCK_E_SANDBOX_UNAVAILABLE;
-		if (rc == AIRLOCK_OK) {
-			int fds[4] = { memfd, pp[1], ss[1], pay };
-			if (io_send_fds(ctx->ctl, req, sizeof(*req), fds, 4) != 0)
-				rc = AIRLOCK_E_HELPER;
-		}
-		pthread_mutex_unlock(&ctx->lock);
-		close(pp[1]);
-		close(ss[1]);
-		x->out_r = pp[0];
-		x->st = ss[0];
-		x->pay = pay;
-		if (rc == AIRLOCK_OK) {
-			while (!x->started && !x->lost && !x->refused) {
-				int w = wait_readable(x->st, deadline);
-				if (w == -ETIMEDOUT)
-					return AIRLOCK_E_TIMEOUT; /* x's fds are closed by the caller */
-				if (w != 0)
-					x->lost = 1;
-				else
-					read_status(x);
-			}
-			if (x->started)
-				return AIRLOCK_OK;
-			if (x->refused)
-				return AIRLOCK_E_BUSY; /* the zygote is fine: no reason to replace it */
-		}
-		close(x->out_r);
-		close(x->st);
-		close(x->pay);
-		x->out_r = x->st = x->pay = -1;
-		x->lost = 0;
-		/* Only a lost zygote is worth a second try; no fds, strict or closing is the answer. */
-		if (rc != AIRLOCK_OK && rc != AIRLOCK_E_HELPER)
-			return rc;
-		zygote_lost(ctx, gen);
-	}
-	return AIRLOCK_E_HELPER;
-}
-
-/*
- * One request, start to end. rep is always filled in; *out is set only on
- * success. The caller has counted the request in ctx->inflight.
- */
-static int sanitize_one(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect, airlock_result **out,
-			airlock_report *rep)
-{
+struct airlock_request {
+	airlock_ctx *ctx;
+	struct ctl_request creq; /* what the zygote gets: the request's own limits */
+	struct xfer x;
+	int memfd; /* the sealed input, kept until done (a lost zygote's replacement gets it too) */
+	int phase, attempt, done, rc;
+	int detached; /* not counted in ctx: refused because ctx was closing, or inherited over fork() */
+	unsigned gen; /* the zygote generation the request was sent to */
 	struct timespec ts0;
-	clock_gettime(CLOCK_MONOTONIC, &ts0);
-	const int64_t t0 = (int64_t)ts0.tv_sec * 1000 + ts0.tv_nsec / 1000000;
-	struct ctl_request req = { .magic = CTL_MAGIC, .version = CTL_VERSION, .input_len = len };
-	struct xfer x = { .out_r = -1, .st = -1, .pay = -1, .lim = &req.lim };
-	int memfd = -1, rc;
-	uint32_t timeout_ms;
+	int64_t deadline; /* CLOCK_MONOTONIC ms */
+	airlock_type expect;
+	size_t len;
+	airlock_report rep;
+	airlock_result *result;
+	airlock_event_fn event_fn;
+	void *event_user;
+	struct airlock_request *prev, *next; /* ctx->requests, while not detached */
+	/* airlock_request_fd(): the epoll set, its timer, and which descriptors it watches now. */
+	int epfd, tfd, ep_st, ep_out;
+	int64_t timer_at; /* CLOCK_MONOTONIC ms the timer is armed at; 0: expired for good; -1: unarmed */
+};
 
-	pthread_mutex_lock(&ctx->lock);
-	req.lim = ctx->lim;
-	timeout_ms = ctx->lim.timeout_ms;
-	pthread_mutex_unlock(&ctx->lock);
-	req.lim.expect = expect;
+static int64_t us_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000 + (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
 
-	/* The two checks that need no parsing are made before any process is involved. */
-	if (len == 0) {
-		rc = AIRLOCK_E_EMPTY;
-		goto out;
-	}
-	if (len > req.lim.max_input_bytes) {
-		rep->limit = AIRLOCK_MAX_INPUT_BYTES;
-		rc = AIRLOCK_E_INPUT_TOO_BIG;
-		goto out;
-	}
-	memfd = make_input(buf, len);
-	if (memfd < 0) {
-		rc = fd_error(AIRLOCK_E_NOMEM);
-		goto out;
-	}
-	const int64_t deadline = t0 + timeout_ms;
-	rc = submit(ctx, &req, memfd, &x, deadline);
-	rep->layers = x.layers;
-	if (rc != AIRLOCK_OK)
-		goto out;
-	run(&x, deadline);
-	rc = outcome(&x);
-	if (x.hdr_got == FRAME_HEADER_SIZE && x.frame_rc != AIRLOCK_E_PROTOCOL) {
-		rep->type = (airlock_type)x.h.type;
-		rep->limit = rc == x.frame_rc ? x.h.limit : 0;
-		rep->mime = rc == x.frame_rc ? mime_name(x.h.mime) : NULL;
-	}
-	if (rc != AIRLOCK_OK)
-		goto out;
+/* Makes the epoll set watch want (or nothing, with -1) in the slot *have; never for a closed descriptor. */
+static void set_watch(int epfd, int *have, int want)
+{
+	if (*have == want)
+		return;
+	if (*have >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_DEL, *have, NULL);
+	*have = -1;
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (want >= 0 && epoll_ctl(epfd, EPOLL_CTL_ADD, want, &ev) == 0)
+		*have = want;
+}
 
-	airlock_result *r = calloc(1, sizeof(*r));
-	if (!r) {
-		rc = AIRLOCK_E_NOMEM;
-		goto out;
+/*
+ * Brings the epoll set in line with the request: the status socket while it
+ * runs, the frame pipe while it is read, and the timer at the deadline, at
+ * the kill grace once killed, and expired for good once done.
+ */
+static void watch_sync(airlock_request *req)
+{
+	if (req->epfd < 0)
+		return;
+	const struct xfer *x = &req->x;
+	set_watch(req->epfd, &req->ep_st, req->done ? -1 : x->st);
+	set_watch(req->epfd, &req->ep_out,
+		  !req->done && req->phase == PHASE_RUNNING && !x->pipe_eof && !x->bad ? x->out_r : -1);
+	int64_t at = req->done ? 0 : x->killed ? x->grace : req->deadline;
+	if (at == req->timer_at)
+		return;
+	/* Absolute CLOCK_MONOTONIC, as io_now_ms(): 1 ns is long past, so a done request's timer stays expired. */
+	struct itimerspec its = { .it_value = { .tv_sec = at / 1000, .tv_nsec = (long)(at % 1000) * 1000000 } };
+	if (at == 0)
+		its.it_value.tv_nsec = 1;
+	if (timerfd_settime(req->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		req->timer_at = at;
+}
+
+/* Closes one descriptor: the slot is cleared first, so a fork() in between never sees a stale number. */
+static void close_slot(int *fd)
+{
+	int f = *fd;
+	*fd = -1;
+	if (f >= 0)
+		close(f);
+}
+
+/* The worker's three descriptors, out of the epoll set first. */
+static void xfer_close(airlock_request *req)
+{
+	if (req->epfd >= 0) {
+		set_watch(req->epfd, &req->ep_st, -1);
+		set_watch(req->epfd, &req->ep_out, -1);
 	}
-	result_from_header(r, &x.h, x.layers, x.payload, (size_t)x.plen);
-	r->mapped = x.payload != NULL;
-	x.payload = NULL;
-	*out = r;
-out:
+	close_slot(&req->x.out_r);
+	close_slot(&req->x.st);
+	close_slot(&req->x.pay);
+}
+
+/*
+ * The request is done with rc: what is known goes into the report, and every
+ * descriptor but the epoll set's goes. Closing the status socket makes the
+ * zygote kill a worker that is still running.
+ */
+static void request_done(airlock_request *req, int rc)
+{
+	airlock_report *rep = &req->rep;
 	/* A zygote lost while airlock_close() ends it was not lost to a fault. */
-	if (rc == AIRLOCK_E_HELPER && is_closing(ctx))
+	if (rc == AIRLOCK_E_HELPER && !req->detached && is_closing(req->ctx))
 		rc = AIRLOCK_E_CLOSED;
 	if (rc == AIRLOCK_E_TIMEOUT)
 		rep->limit = AIRLOCK_TIMEOUT_MS;
@@ -832,20 +693,315 @@ out:
 		rep->limit = AIRLOCK_CPU_MS;
 	if (rc == AIRLOCK_E_MEMORY && !rep->limit)
 		rep->limit = AIRLOCK_MEMORY_BYTES;
-	struct timespec ts1;
-	clock_gettime(CLOCK_MONOTONIC, &ts1);
-	rep->elapsed_us = (uint64_t)((ts1.tv_sec - ts0.tv_sec) * 1000000 + (ts1.tv_nsec - ts0.tv_nsec) / 1000);
-	if (x.payload)
-		munmap(x.payload, (size_t)x.plen);
-	if (x.out_r >= 0)
-		close(x.out_r);
-	if (x.st >= 0)
-		close(x.st);
-	if (x.pay >= 0)
-		close(x.pay);
-	if (memfd >= 0)
-		close(memfd);
+	rep->layers = req->x.layers;
+	rep->elapsed_us = (uint64_t)us_since(&req->ts0);
+	req->rc = rc;
+	req->done = 1;
+	xfer_close(req);
+	if (req->x.payload) {
+		munmap(req->x.payload, (size_t)req->x.plen);
+		req->x.payload = NULL;
+	}
+	close_slot(&req->memfd);
+	watch_sync(req);
+}
+
+/* The worker's fate is known: the outcome, and on success the result (as sanitize_one() built it). */
+static void conclude(airlock_request *req)
+{
+	struct xfer *x = &req->x;
+	int rc = outcome(x);
+	if (x->hdr_got == FRAME_HEADER_SIZE && x->frame_rc != AIRLOCK_E_PROTOCOL) {
+		req->rep.type = (airlock_type)x->h.type;
+		req->rep.limit = rc == x->frame_rc ? x->h.limit : 0;
+		req->rep.mime = rc == x->frame_rc ? mime_name(x->h.mime) : NULL;
+	}
+	if (rc == AIRLOCK_OK) {
+		airlock_result *r = calloc(1, sizeof(*r));
+		if (r) {
+			result_from_header(r, &x->h, x->layers, x->payload, (size_t)x->plen);
+			r->mapped = x->payload != NULL;
+			x->payload = NULL;
+			req->result = r;
+		} else {
+			rc = AIRLOCK_E_NOMEM;
+		}
+	}
+	request_done(req, rc);
+}
+
+/*
+ * Hands the request to the zygote once, starting one if there is none. The
+ * descriptors are made under ctx->lock so that fork() (which takes it) sees
+ * each of them named by the request, and the worker's ends closed here.
+ */
+static int send_once(airlock_request *req)
+{
+	airlock_ctx *ctx = req->ctx;
+	struct xfer *x = &req->x;
+	int pp[2] = { -1, -1 }, ss[2] = { -1, -1 }, pay = -1, rc = AIRLOCK_OK;
+
+	x->started = x->refused = x->lost = 0;
+	pthread_mutex_lock(&ctx->lock);
+	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) != 0) {
+		rc = AIRLOCK_E_IO;
+	} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ss) != 0) {
+		rc = AIRLOCK_E_IO;
+	} else {
+		/* The worker's end blocks: it writes 64 bytes, which a pipe always takes at once. */
+		fcntl(pp[1], F_SETFL, 0);
+		pay = memfd_create("airlock-payload", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (pay < 0)
+			rc = fd_error(AIRLOCK_E_IO);
+	}
+	if (rc == AIRLOCK_OK) {
+		int why; /* airlock_open_detail() reports it; a replacement's failure is the request's code alone */
+		rc = ctx->closing ? AIRLOCK_E_CLOSED : ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx, &why);
+		req->gen = ctx->generation;
+		x->layers = rc == AIRLOCK_OK ? ctx->layers : 0;
+		/* Strict: a zygote that could not enter every namespace serves no request. */
+		if (rc == AIRLOCK_OK && req->creq.lim.strict_sandbox &&
+		    (x->layers & AIRLOCK_LAYERS_NAMESPACES) != AIRLOCK_LAYERS_NAMESPACES)
+			rc = AIRLOCK_E_SANDBOX_UNAVAILABLE;
+		if (rc == AIRLOCK_OK) {
+			int fds[4] = { req->memfd, pp[1], ss[1], pay };
+			if (io_send_fds(ctx->ctl, &req->creq, sizeof(req->creq), fds, 4) != 0)
+				rc = AIRLOCK_E_HELPER;
+		}
+	}
+	close_slot(&pp[1]);
+	close_slot(&ss[1]);
+	x->out_r = pp[0];
+	x->st = ss[0];
+	x->pay = pay;
+	pthread_mutex_unlock(&ctx->lock);
+	if (rc != AIRLOCK_OK)
+		xfer_close(req);
 	return rc;
+}
+
+/*
+ * Sends the request; a zygote found lost is replaced and the request sent
+ * once more. AIRLOCK_OK, or the code the request ends with.
+ */
+static int send_request(airlock_request *req)
+{
+	for (; req->attempt < 2; req->attempt++) {
+		int rc = send_once(req);
+		/* Only a lost zygote is worth a second try; no fds, strict or closing is the answer. */
+		if (rc != AIRLOCK_E_HELPER)
+			return rc;
+		zygote_lost(req->ctx, req->gen);
+	}
+	return AIRLOCK_E_HELPER;
+}
+
+/* Waiting for STARTED (at most wait_ms, -1: up to the deadline). 0, or -EINTR. */
+static int start_step(airlock_request *req, int wait_ms)
+{
+	struct xfer *x = &req->x;
+	int64_t now = io_now_ms();
+	if (now >= req->deadline) {
+		request_done(req, AIRLOCK_E_TIMEOUT);
+		return 0;
+	}
+	int ms = req->deadline - now > INT32_MAX ? INT32_MAX : (int)(req->deadline - now);
+	if (wait_ms >= 0 && wait_ms < ms)
+		ms = wait_ms;
+	struct pollfd p = { .fd = x->st, .events = POLLIN };
+	int r = poll(&p, 1, ms);
+	if (r < 0 && errno == EINTR)
+		return -EINTR;
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		x->lost = 1;
+	else
+		read_status(x);
+	if (x->started) {
+		req->phase = PHASE_RUNNING;
+		watch_sync(req);
+	} else if (x->refused) {
+		request_done(req, AIRLOCK_E_BUSY); /* the zygote is fine: no reason to replace it */
+	} else if (x->lost) {
+		/* Lost before the worker started: replace the zygote and send once more. */
+		xfer_close(req);
+		zygote_lost(req->ctx, req->gen);
+		req->attempt++;
+		int rc = send_request(req);
+		if (rc != AIRLOCK_OK)
+			request_done(req, rc);
+		else
+			watch_sync(req);
+	}
+	return 0;
+}
+
+/* One round, waiting at most wait_ms (-1: as long as the request allows). 0, or -EINTR. */
+static int drive(airlock_request *req, int wait_ms)
+{
+	if (req->done)
+		return 0;
+	if (req->phase == PHASE_STARTING)
+		return start_step(req, wait_ms);
+	int r = run_step(&req->x, req->deadline, wait_ms);
+	if (r == 1)
+		conclude(req);
+	else
+		watch_sync(req);
+	return r < 0 ? r : 0;
+}
+
+static int make_input(airlock_request *req, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&req->ctx->lock);
+	req->memfd = memfd_create("airlock-input", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	pthread_mutex_unlock(&req->ctx->lock);
+	if (req->memfd < 0)
+		return fd_error(AIRLOCK_E_NOMEM);
+	if (io_write_all(req->memfd, buf, len) != 0 ||
+	    fcntl(req->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+		return fd_error(AIRLOCK_E_NOMEM);
+	return AIRLOCK_OK;
+}
+
+AIRLOCK_API int airlock_submit(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+			       const airlock_options *opts, airlock_request **out)
+{
+	if (!ctx || !out || (!buf && len > 0) || (unsigned)expect >= AIRLOCK_TYPE_COUNT_)
+		return AIRLOCK_E_INVALID_ARG;
+	airlock_request *req = calloc(1, sizeof(*req));
+	if (!req)
+		return AIRLOCK_E_NOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &req->ts0);
+	req->ctx = ctx;
+	req->creq = (struct ctl_request){ .magic = CTL_MAGIC, .version = CTL_VERSION, .input_len = len };
+	req->x = (struct xfer){ .out_r = -1, .st = -1, .pay = -1, .lim = &req->creq.lim };
+	req->memfd = req->epfd = req->tfd = req->ep_st = req->ep_out = -1;
+	req->timer_at = -1;
+	req->expect = expect;
+	req->len = len;
+	req->rep.size = sizeof(req->rep);
+	req->phase = PHASE_STARTING;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->closing) {
+		/* Not counted, as a call that never started: the context is going away under the caller. */
+		pthread_mutex_unlock(&ctx->lock);
+		req->detached = 1;
+		request_done(req, AIRLOCK_E_CLOSED);
+		*out = req;
+		return AIRLOCK_OK;
+	}
+	ctx->inflight++;
+	req->next = ctx->requests;
+	if (ctx->requests)
+		ctx->requests->prev = req;
+	ctx->requests = req;
+	req->creq.lim = ctx->lim;
+	req->event_fn = ctx->event_fn;
+	req->event_user = ctx->event_user;
+	pthread_mutex_unlock(&ctx->lock);
+	options_apply(&req->creq.lim, opts);
+	req->creq.lim.expect = expect;
+	const int64_t t0 = (int64_t)req->ts0.tv_sec * 1000 + req->ts0.tv_nsec / 1000000;
+	req->deadline = t0 + req->creq.lim.timeout_ms;
+
+	/* The two checks that need no parsing are made before any process is involved. */
+	int rc;
+	if (len == 0) {
+		rc = AIRLOCK_E_EMPTY;
+	} else if (len > req->creq.lim.max_input_bytes) {
+		req->rep.limit = AIRLOCK_MAX_INPUT_BYTES;
+		rc = AIRLOCK_E_INPUT_TOO_BIG;
+	} else {
+		rc = make_input(req, buf, len);
+		if (rc == AIRLOCK_OK)
+			rc = send_request(req);
+	}
+	if (rc != AIRLOCK_OK)
+		request_done(req, rc);
+	*out = req;
+	return AIRLOCK_OK;
+}
+
+AIRLOCK_API int airlock_request_fd(airlock_request *req)
+{
+	if (!req) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (req->epfd >= 0)
+		return req->epfd;
+	/* Under the lock, as send_once(): a fork() sees both named by the request or neither made. */
+	pthread_mutex_t *lock = req->detached ? NULL : &req->ctx->lock;
+	if (lock)
+		pthread_mutex_lock(lock);
+	int ep = epoll_create1(EPOLL_CLOEXEC), tfd = -1, e = 0;
+	if (ep >= 0)
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN };
+	if (ep < 0 || tfd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev) != 0) {
+		e = errno;
+		close_slot(&tfd);
+		close_slot(&ep);
+	}
+	req->epfd = ep;
+	req->tfd = tfd;
+	if (lock)
+		pthread_mutex_unlock(lock);
+	if (ep < 0) {
+		errno = e;
+		return -1;
+	}
+	watch_sync(req);
+	return ep;
+}
+
+AIRLOCK_API int airlock_request_step(airlock_request *req)
+{
+	if (!req)
+		return 1;
+	if (req->done)
+		return 1;
+	if (req->tfd >= 0) {
+		uint64_t ticks;
+		(void)!read(req->tfd, &ticks, sizeof(ticks)); /* EAGAIN when it has not expired: fine */
+	}
+	int phase = req->phase;
+	drive(req, 0);
+	/* STARTED and the worker's first output often come together. */
+	if (!req->done && req->phase != phase)
+		drive(req, 0);
+	return req->done;
+}
+
+AIRLOCK_API int airlock_request_wait(airlock_request *req, int timeout_ms)
+{
+	if (!req)
+		return 1;
+	const int64_t end = timeout_ms < 0 ? 0 : io_now_ms() + timeout_ms;
+	while (!req->done) {
+		int left = -1;
+		if (timeout_ms >= 0) {
+			int64_t l = end - io_now_ms();
+			left = l < 0 ? 0 : (int)l;
+		}
+		if (drive(req, left) == -EINTR)
+			break;
+		if (timeout_ms >= 0 && io_now_ms() >= end)
+			break;
+	}
+	return req->done;
+}
+
+AIRLOCK_API void airlock_request_cancel(airlock_request *req)
+{
+	if (!req || req->done)
+		return;
+	if (req->x.st >= 0)
+		kill_worker(&req->x);
+	request_done(req, AIRLOCK_E_CANCELLED);
 }
 
 /*
@@ -860,57 +1016,82 @@ static void report_out(airlock_report *report, const airlock_report *rep)
 	memcpy((char *)report + sizeof(rep->size), (const char *)rep + sizeof(rep->size), n - sizeof(rep->size));
 }
 
-AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
-					airlock_result **out, airlock_report *report)
+AIRLOCK_API int airlock_request_finish(airlock_request *req, airlock_result **out, airlock_report *report)
+{
+	if (!req)
+		return AIRLOCK_E_INVALID_ARG;
+	/* An unset size is a caller built without AIRLOCK_REPORT_INIT: nothing is written to its struct. */
+	const int bad_report = report && report->size < REPORT_SIZE_MIN;
+	while (!airlock_request_wait(req, -1))
+		;
+	const int rc = req->rc;
+	airlock_ctx *ctx = req->ctx;
+	if (!req->detached) {
+		__atomic_fetch_add(&ctx->counts[rc], 1, __ATOMIC_RELAXED); /* every code is below COUNTER_SLOTS */
+		if (rc != AIRLOCK_OK && req->event_fn) {
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			airlock_event ev = {
+				.size = sizeof(ev),
+				.time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
+				.error = rc,
+				.type = req->rep.type,
+				.expect = req->expect,
+				.input_bytes = req->len,
+				.elapsed_us = req->rep.elapsed_us,
+				.limit = req->rep.limit,
+				.layers = req->rep.layers,
+				.mime = req->rep.mime,
+			};
+			req->event_fn(req->event_user, &ev);
+		}
+	}
+	if (report && !bad_report)
+		report_out(report, &req->rep);
+	if (rc == AIRLOCK_OK && out && !bad_report)
+		*out = req->result;
+	else
+		airlock_result_free(req->result);
+	if (!req->detached) {
+		pthread_mutex_lock(&ctx->lock);
+		if (req->prev)
+			req->prev->next = req->next;
+		else
+			ctx->requests = req->next;
+		if (req->next)
+			req->next->prev = req->prev;
+		if (--ctx->inflight == 0 && ctx->closing)
+			pthread_cond_broadcast(&ctx->idle);
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	close_slot(&req->tfd);
+	close_slot(&req->epfd);
+	free(req);
+	return bad_report ? AIRLOCK_E_INVALID_ARG : rc;
+}
+
+AIRLOCK_API int airlock_sanitize_opts(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+				      const airlock_options *opts, airlock_result **out, airlock_report *report)
 {
 	airlock_report rep = { .size = sizeof(rep) };
-	airlock_event_fn event_fn;
-	void *event_user;
+	airlock_request *req;
 
-	/* An unset size is a caller built without AIRLOCK_REPORT_INIT: nothing is written to its struct. */
 	if (report && report->size < REPORT_SIZE_MIN)
 		return AIRLOCK_E_INVALID_ARG;
 	if (report)
 		report_out(report, &rep);
 	if (!ctx || !out || (!buf && len > 0) || (unsigned)expect >= AIRLOCK_TYPE_COUNT_)
 		return AIRLOCK_E_INVALID_ARG;
-	pthread_mutex_lock(&ctx->lock);
-	if (ctx->closing) {
-		pthread_mutex_unlock(&ctx->lock);
-		return AIRLOCK_E_CLOSED;
-	}
-	ctx->inflight++;
-	event_fn = ctx->event_fn;
-	event_user = ctx->event_user;
-	pthread_mutex_unlock(&ctx->lock);
+	int rc = airlock_submit(ctx, buf, len, expect, opts, &req);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	return airlock_request_finish(req, out, report);
+}
 
-	int rc = sanitize_one(ctx, buf, len, expect, out, &rep);
-	__atomic_fetch_add(&ctx->counts[rc], 1, __ATOMIC_RELAXED); /* every code is below COUNTER_SLOTS */
-	if (rc != AIRLOCK_OK && event_fn) {
-		struct timespec now;
-		clock_gettime(CLOCK_REALTIME, &now);
-		airlock_event ev = {
-			.size = sizeof(ev),
-			.time_us = (uint64_t)now.tv_sec * 1000000 + (uint64_t)now.tv_nsec / 1000,
-			.error = rc,
-			.type = rep.type,
-			.expect = expect,
-			.input_bytes = len,
-			.elapsed_us = rep.elapsed_us,
-			.limit = rep.limit,
-			.layers = rep.layers,
-			.mime = rep.mime,
-		};
-		event_fn(event_user, &ev);
-	}
-	if (report)
-		report_out(report, &rep);
-
-	pthread_mutex_lock(&ctx->lock);
-	if (--ctx->inflight == 0 && ctx->closing)
-		pthread_cond_broadcast(&ctx->idle);
-	pthread_mutex_unlock(&ctx->lock);
-	return rc;
+AIRLOCK_API int airlock_sanitize_report(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
+					airlock_result **out, airlock_report *report)
+{
+	return airlock_sanitize_opts(ctx, buf, len, expect, NULL, out, report);
 }
 
 AIRLOCK_API int airlock_set_event_fn(airlock_ctx *ctx, airlock_event_fn fn, void *user)
@@ -945,7 +1126,7 @@ AIRLOCK_API uint32_t airlock_layers(const airlock_ctx *cctx)
 AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, airlock_type expect,
 				 airlock_result **out)
 {
-	return airlock_sanitize_report(ctx, buf, len, expect, out, NULL);
+	return airlock_sanitize_opts(ctx, buf, len, expect, NULL, out, NULL);
 }
 
 /* ---- results ---- */

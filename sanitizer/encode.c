@@ -229,19 +229,27 @@ static int encode_raw(const airlock_result *r, airlock_write_fn write, void *use
 	return AIRLOCK_OK;
 }
 
-AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
-			       airlock_write_fn write, void *user)
+/* An encoder setting: opts's value where it holds key, else ctx's, else the default (already in *v). */
+static void encoder_key(const airlock_ctx *ctx, const airlock_options *opts, airlock_key key, uint64_t *v)
+{
+	if (opts && airlock_options_get(opts, key, v) == AIRLOCK_OK)
+		return;
+	if (ctx)
+		airlock_get(ctx, key, v);
+}
+
+AIRLOCK_API int airlock_encode_opts(const airlock_ctx *ctx, const airlock_options *opts, const airlock_result *r,
+				    airlock_format fmt, airlock_write_fn write, void *user)
 {
 	struct limits def;
 	limits_default(&def);
 	uint64_t quality = def.jpeg_quality, background = def.background, lossless = def.webp_lossless;
 	if (!r || !write || !r->pixels)
 		return AIRLOCK_E_INVALID_ARG;
-	if (ctx) {
-		airlock_get(ctx, AIRLOCK_JPEG_QUALITY, &quality);
-		airlock_get(ctx, AIRLOCK_BACKGROUND, &background);
-		airlock_get(ctx, AIRLOCK_WEBP_LOSSLESS, &lossless);
-	}
+	encoder_key(ctx, opts, AIRLOCK_JPEG_QUALITY, &quality);
+	/* An RGBA image written as JPEG is flattened: onto the background the request chose, if it chose one. */
+	encoder_key(ctx, opts, AIRLOCK_BACKGROUND, &background);
+	encoder_key(ctx, opts, AIRLOCK_WEBP_LOSSLESS, &lossless);
 	const int audio = r->format != AIRLOCK_SAMPLE_U8;
 	if (audio && !audio_result_ok(r))
 		return AIRLOCK_E_INVALID_ARG;
@@ -258,6 +266,12 @@ AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, 
 			     : encode_webp(r, (uint32_t)quality, (uint32_t)lossless, write, user);
 	default: return AIRLOCK_E_INVALID_ARG;
 	}
+}
+
+AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
+			       airlock_write_fn write, void *user)
+{
+	return airlock_encode_opts(ctx, NULL, r, fmt, write, user);
 }
 
 struct membuf {
@@ -286,13 +300,14 @@ static int mem_write(void *user, const void *buf, size_t n)
 	return 0;
 }
 
-AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
-					 uint8_t **out, size_t *out_len)
+AIRLOCK_API int airlock_encode_opts_to_memory(const airlock_ctx *ctx, const airlock_options *opts,
+					      const airlock_result *r, airlock_format fmt, uint8_t **out,
+					      size_t *out_len)
 {
 	struct membuf m = { 0 };
 	if (!out || !out_len)
 		return AIRLOCK_E_INVALID_ARG;
-	int rc = airlock_encode(ctx, r, fmt, mem_write, &m);
+	int rc = airlock_encode_opts(ctx, opts, r, fmt, mem_write, &m);
 	if (rc == AIRLOCK_E_IO)
 		rc = AIRLOCK_E_NOMEM; /* the only way mem_write fails */
 	if (rc != AIRLOCK_OK) {
@@ -302,4 +317,10 @@ AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_r
 	*out = m.p;
 	*out_len = m.len;
 	return AIRLOCK_OK;
+}
+
+AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
+					 uint8_t **out, size_t *out_len)
+{
+	return airlock_encode_opts_to_memory(ctx, NULL, r, fmt, out, out_len);
 }

@@ -21,13 +21,28 @@ struct airlock_ctx {
 	int ctl;	 /* control socket to the zygote, -1 when none */
 	uint32_t layers; /* airlock_layer bits the current zygote reported */
 	unsigned generation;
-	unsigned inflight; /* requests between entry and return */
+	unsigned inflight; /* requests between submit and finish */
 	int closing;	   /* airlock_close() has begun */
 	airlock_event_fn event_fn;
 	void *event_user;
+	airlock_request *requests;	/* submitted and not yet finished (context.c) */
 	uint64_t counts[COUNTER_SLOTS]; /* requests ended per error code; atomic */
 	char helper[4096];
 };
+
+/* Per-request options: a value for each key whose bit is set in held. Plain data, read-only once in use. */
+struct airlock_options {
+	uint64_t held; /* bit k: val[k] holds the request's value for key k */
+	uint64_t val[KEY_LIMIT];
+};
+
+static inline int options_holds(const airlock_options *o, airlock_key key)
+{
+	return (unsigned)key < KEY_LIMIT && (o->held >> key & 1u);
+}
+
+/* options.c: lim (a copy of the context's limits) with every key o holds applied by its kind; o may be NULL. */
+void options_apply(struct limits *lim, const airlock_options *o);
 
 struct airlock_result {
 	airlock_type type;

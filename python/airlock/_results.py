@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: MIT
+"""Image and Audio: the C results, with names for their codes and masks; Event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Optional, Tuple, cast
+
+from . import _airlock
+from ._errors import layer_names
+from ._options import TYPE_NAMES
+
+if TYPE_CHECKING:
+    import PIL.Image
+
+_CHANGES: Dict[int, FrozenSet[str]] = {}
+
+
+def change_names(mask: int) -> FrozenSet[str]:
+    """An airlock_change mask as names ("metadata_dropped", "rotated", ...)."""
+    names = _CHANGES.get(mask)
+    if names is None:
+        found = set()
+        bit = 1
+        while bit <= mask:
+            if mask & bit:
+                n = _airlock.change_name(bit)
+                found.add(n if n is not None else hex(bit))
+            bit <<= 1
+        names = _CHANGES[mask] = frozenset(found)
+    return names
+
+
+_IMAGE_FORMATS = {"png": _airlock.FORMAT_PNG, "jpeg": _airlock.FORMAT_JPEG, "webp": _airlock.FORMAT_WEBP,
+                  "raw": _airlock.FORMAT_RAW}
+_AUDIO_FORMATS = {"wav": _airlock.FORMAT_WAV, "flac": _airlock.FORMAT_FLAC, "raw": _airlock.FORMAT_RAW}
+
+
+class _Result(_airlock.Result):
+    __slots__ = ()
+
+    @property
+    def type(self) -> str:
+        """The detected type ("png", "wav", ...)."""
+        return TYPE_NAMES[self._type]
+
+    @property
+    def mime(self) -> str:
+        """The detected type's MIME type ("image/png")."""
+        return _airlock.type_mime(self._type)
+
+    @property
+    def changes(self) -> FrozenSet[str]:
+        """What sanitizing changed."""
+        return change_names(self._changes)
+
+    @property
+    def layers(self) -> FrozenSet[str]:
+        """The confinement layers the worker ran under."""
+        return layer_names(self._layers)
+
+    def __bytes__(self) -> bytes:
+        return self.tobytes()
+
+
+class Image(_Result):
+    """Clean pixels: RGB8 or RGBA8, (height, width, channels), read-only, zero-copy behind the buffer protocol."""
+
+    __slots__ = ()
+
+    @property
+    def mode(self) -> str:
+        """ "RGB" or "RGBA" (Pillow's names)."""
+        return "RGBA" if self.channels == 4 else "RGB"
+
+    def to_pil(self) -> "PIL.Image.Image":
+        """A Pillow image of the pixels (Pillow is imported here, not before). RGBA shares the memory; RGB is
+        copied (Pillow keeps RGB as four bytes a pixel)."""
+        from PIL import Image as PILImage
+
+        mode = self.mode
+        return PILImage.frombuffer(mode, (self.width, self.height), cast(Any, self), "raw", mode, 0, 1)
+
+    def encode(self, format: str = "png", *, quality: Optional[int] = None, lossless: Optional[bool] = None) -> bytes:
+        """A canonical file written by the host: "png", "jpeg", "webp" or "raw" (the bare pixels).
+
+        quality (1..100, JPEG and lossy WebP) and lossless (WebP) default to the request's jpeg_quality and
+        webp_lossless options, else the Sanitizer's, else the library's.
+        """
+        fmt = _IMAGE_FORMATS.get(format)
+        if fmt is None:
+            raise ValueError(f"airlock: an image encodes as {', '.join(_IMAGE_FORMATS)}, not {format!r}")
+        if quality is not None and (isinstance(quality, bool) or not isinstance(quality, int)
+                                    or not 1 <= quality <= 100):
+            raise ValueError("airlock: quality must be an int within 1..100")
+        q = -1 if quality is None else quality
+        lo = -1 if lossless is None else int(bool(lossless))
+        return self._encode(fmt, q, lo)
+
+    def __repr__(self) -> str:
+        return f"<airlock.Image {self.type} {self.width}x{self.height} {self.mode}>"
+
+
+class Audio(_Result):
+    """Clean PCM: (frames,) or (frames, channels), float32 or int16, read-only, zero-copy."""
+
+    __slots__ = ()
+
+    @property
+    def dtype(self) -> str:
+        """ "float32" or "int16"."""
+        return "int16" if self._sample_format == _airlock.SAMPLE_S16 else "float32"
+
+    @property
+    def duration(self) -> float:
+        """Seconds: frames / rate."""
+        return self.frames / self.rate if self.rate else 0.0
+
+    def encode(self, format: str = "wav") -> bytes:
+        """A canonical file: "wav", "flac" or "raw" (the interleaved samples)."""
+        fmt = _AUDIO_FORMATS.get(format)
+        if fmt is None:
+            raise ValueError(f"airlock: audio encodes as {', '.join(_AUDIO_FORMATS)}, not {format!r}")
+        return self._encode(fmt, -1, -1)
+
+    def __repr__(self) -> str:
+        return f"<airlock.Audio {self.type} {self.rate} Hz x{self.channels} {self.frames} frames {self.dtype}>"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One request that did not end "ok", as on_event and the "airlock" logger receive it. Numbers and names only."""
+
+    time: float
+    """Epoch seconds when the request ended."""
+    code: int
+    name: str
+    type: Optional[str]
+    """The detected type, or None."""
+    expect: Optional[str]
+    """The caller's expectation, or None."""
+    input_bytes: int
+    elapsed_us: int
+    limit: Optional[str]
+    layers: FrozenSet[str]
+    mime: Optional[str]
+
+
+ResultShape = Tuple[int, ...]
