@@ -29,9 +29,14 @@ if [ ! -f "$venv/.requirements-installed" ]; then
 	touch "$venv/.requirements-installed"
 fi
 
-# The source as it is, committed or not: a change anywhere tracked (or new and not ignored) reinstalls.
-src=$({ git rev-parse HEAD; git diff HEAD; git ls-files --others --exclude-standard | sort | xargs -r sha256sum; } |
-	sha256sum | cut -c1-64)
+# The source as it is, committed or not: a change to any file the package could be built from (tracked, staged,
+# or new and not ignored) reinstalls; the docs, the benchmarks and the scripts do not.
+spec=(. ':!docs' ':!tests/bench' ':!scripts' ':!*.md')
+src=$({
+	git ls-files -s -- "${spec[@]}"
+	git diff -- "${spec[@]}"
+	git ls-files -z --others --exclude-standard -- "${spec[@]}" | sort -z | xargs -0r sha256sum
+} | sha256sum | cut -c1-64)
 if [ "$(cat "$venv/.airlock-source" 2>/dev/null)" != "$src" ]; then
 	echo "bench-python: pip install . into $venv" >&2
 	"$venv/bin/python" -m pip install -q --force-reinstall --no-deps .
