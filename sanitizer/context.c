@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -88,6 +89,15 @@ static int resolve_helper(airlock_ctx *ctx)
 	    faccessat(AT_FDCWD, ctx->helper, X_OK, AT_EACCESS) == 0)
 		return 0;
 	return helper_set(ctx, "%s/airlock-zygote", AIRLOCK_LIBEXECDIR);
+}
+
+/* Closes one descriptor: the slot is cleared first, so a fork() in between never sees a stale number. */
+static void close_slot(int *fd)
+{
+	int f = *fd;
+	*fd = -1;
+	if (f >= 0)
+		close(f);
 }
 
 static void kill_zygote(int pidfd)
@@ -266,6 +276,52 @@ static void zygote_lost(airlock_ctx *ctx, unsigned gen)
 	pthread_mutex_unlock(&ctx->lock);
 }
 
+/*
+ * ---- fork() ----
+ *
+ * Every open context is in one list, so that a pthread_atfork() handler can
+ * find them: before fork() it takes the list's lock and every context's
+ * lock (no context is mid-change, no zygote half started, no request's
+ * descriptor made but not yet named); in the child it closes what the
+ * child inherited of the parent's zygotes and requests.
+ */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static airlock_ctx *registry;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void fork_prepare(void);
+static void fork_parent(void);
+static void fork_child(void);
+
+static void atfork_register(void)
+{
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static void registry_add(airlock_ctx *ctx)
+{
+	pthread_once(&atfork_once, atfork_register);
+	pthread_mutex_lock(&registry_lock);
+	ctx->reg_next = registry;
+	if (registry)
+		registry->reg_prev = ctx;
+	registry = ctx;
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* Called without ctx->lock held: the lock order is the registry's, then a context's. */
+static void registry_remove(airlock_ctx *ctx)
+{
+	pthread_mutex_lock(&registry_lock);
+	if (ctx->reg_prev)
+		ctx->reg_prev->reg_next = ctx->reg_next;
+	else
+		registry = ctx->reg_next;
+	if (ctx->reg_next)
+		ctx->reg_next->reg_prev = ctx->reg_prev;
+	pthread_mutex_unlock(&registry_lock);
+}
+
 AIRLOCK_API int airlock_open_detail(airlock_ctx **out, char *helper, size_t helper_size, int *sys_errno)
 {
 	if (!out || (!helper && helper_size > 0))
@@ -290,7 +346,16 @@ AIRLOCK_API int airlock_open_detail(airlock_ctx **out, char *helper, size_t help
 	ctx->zygote = -1;
 	ctx->ctl = -1;
 	int why = -resolve_helper(ctx);
-	int rc = why ? AIRLOCK_E_HELPER : spawn_zygote(ctx, &why);
+	int rc = AIRLOCK_E_HELPER;
+	if (!why) {
+		/* Listed before its zygote starts: a fork() meanwhile waits, and its child closes what it inherits. */
+		registry_add(ctx);
+		pthread_mutex_lock(&ctx->lock);
+		rc = spawn_zygote(ctx, &why);
+		pthread_mutex_unlock(&ctx->lock);
+		if (rc != AIRLOCK_OK)
+			registry_remove(ctx);
+	}
 	if (helper_size > 0)
 		snprintf(helper, helper_size, "%s", ctx->helper);
 	if (sys_errno)
@@ -317,23 +382,28 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 	pthread_mutex_lock(&ctx->lock);
 	ctx->closing = 1;
 	if (ctx->ctl >= 0) {
-		/* EOF on its control socket makes the zygote kill its workers and exit. */
-		close(ctx->ctl);
-		ctx->ctl = -1;
+		/*
+		 * EOF on its control socket makes the zygote kill its workers and
+		 * exit. No child of ours holds a copy: fork_child() closed it.
+		 */
+		close_slot(&ctx->ctl);
 		/* It normally exits at once; a pidfd turns readable when it has. One deadline, signals or not. */
 		wait_readable(ctx->zygote, io_now_ms() + 1000);
 		kill_zygote(ctx->zygote);
 		reap_zygote(ctx->zygote);
-		close(ctx->zygote);
-		ctx->zygote = -1;
+		close_slot(&ctx->zygote);
 	}
 	/*
 	 * Requests in flight see their status sockets close with the zygote and
-	 * return AIRLOCK_E_CLOSED; none can start a new zygote now.
+	 * end with AIRLOCK_E_CLOSED; none can start a new zygote now. Each is
+	 * finished by the thread that holds it: a synchronous call finishes its
+	 * own, an asynchronous holder must finish its requests (in another
+	 * thread than this one).
 	 */
 	while (ctx->inflight > 0)
 		pthread_cond_wait(&ctx->idle, &ctx->lock);
 	pthread_mutex_unlock(&ctx->lock);
+	registry_remove(ctx);
 	pthread_cond_destroy(&ctx->idle);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx);
@@ -653,15 +723,6 @@ static void watch_sync(airlock_request *req)
 		its.it_value.tv_nsec = 1;
 	if (timerfd_settime(req->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
 		req->timer_at = at;
-}
-
-/* Closes one descriptor: the slot is cleared first, so a fork() in between never sees a stale number. */
-static void close_slot(int *fd)
-{
-	int f = *fd;
-	*fd = -1;
-	if (f >= 0)
-		close(f);
 }
 
 /* The worker's three descriptors, out of the epoll set first. */
@@ -1052,6 +1113,8 @@ AIRLOCK_API int airlock_request_finish(airlock_request *req, airlock_result **ou
 		*out = req->result;
 	else
 		airlock_result_free(req->result);
+	if (req->x.payload) /* a request inherited over fork() mid-transfer */
+		munmap(req->x.payload, (size_t)req->x.plen);
 	if (!req->detached) {
 		pthread_mutex_lock(&ctx->lock);
 		if (req->prev)
@@ -1127,6 +1190,75 @@ AIRLOCK_API int airlock_sanitize(airlock_ctx *ctx, const void *buf, size_t len, 
 				 airlock_result **out)
 {
 	return airlock_sanitize_opts(ctx, buf, len, expect, NULL, out, NULL);
+}
+
+/* ---- fork() handlers ---- */
+
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (airlock_ctx *ctx = registry; ctx; ctx = ctx->reg_next)
+		pthread_mutex_lock(&ctx->lock);
+}
+
+static void fork_parent(void)
+{
+	for (airlock_ctx *ctx = registry; ctx; ctx = ctx->reg_next)
+		pthread_mutex_unlock(&ctx->lock);
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/*
+ * A request the child inherited: its worker belongs to the parent, so it is
+ * done with AIRLOCK_E_CLOSED and no longer the context's. Its descriptors
+ * are closed without epoll_ctl(): the epoll instance is the parent's too,
+ * so its number is given to an eventfd that always polls readable instead.
+ */
+static void orphan_request(airlock_request *req)
+{
+	close_slot(&req->x.out_r);
+	close_slot(&req->x.st);
+	close_slot(&req->x.pay);
+	close_slot(&req->memfd);
+	close_slot(&req->tfd);
+	req->ep_st = req->ep_out = -1;
+	if (req->epfd >= 0) {
+		int ev = eventfd(1, EFD_CLOEXEC);
+		if (ev >= 0) {
+			dup3(ev, req->epfd, O_CLOEXEC);
+			close(ev);
+		}
+	}
+	if (!req->done) {
+		req->rc = AIRLOCK_E_CLOSED;
+		req->done = 1;
+	} else if (req->rc == AIRLOCK_OK) {
+		req->rc = AIRLOCK_E_CLOSED; /* its result is freed at finish, as the parent's request it was */
+	}
+	req->detached = 1;
+	req->prev = req->next = NULL;
+}
+
+static void fork_child(void)
+{
+	for (airlock_ctx *ctx = registry; ctx; ctx = ctx->reg_next) {
+		/*
+		 * Closed, never signalled: the parent's zygote lives on, and the
+		 * child's first request starts one of its own.
+		 */
+		close_slot(&ctx->ctl);
+		close_slot(&ctx->zygote);
+		ctx->layers = 0;
+		ctx->generation++;
+		for (airlock_request *req = ctx->requests, *next; req; req = next) {
+			next = req->next;
+			orphan_request(req);
+		}
+		ctx->requests = NULL;
+		ctx->inflight = 0;
+		pthread_mutex_unlock(&ctx->lock);
+	}
+	pthread_mutex_unlock(&registry_lock);
 }
 
 /* ---- results ---- */

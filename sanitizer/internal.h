@@ -25,8 +25,9 @@ struct airlock_ctx {
 	int closing;	   /* airlock_close() has begun */
 	airlock_event_fn event_fn;
 	void *event_user;
-	airlock_request *requests;	/* submitted and not yet finished (context.c) */
-	uint64_t counts[COUNTER_SLOTS]; /* requests ended per error code; atomic */
+	airlock_request *requests;	  /* submitted and not yet finished (context.c) */
+	airlock_ctx *reg_prev, *reg_next; /* every open context, for fork(); guarded by context.c's registry lock */
+	uint64_t counts[COUNTER_SLOTS];	  /* requests ended per error code; atomic */
 	char helper[4096];
 };
 

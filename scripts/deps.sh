@@ -24,3 +24,22 @@ airlock_build() {
 	fi
 	ninja -C "$dir" >/dev/null
 }
+
+# The interpreter the Python package is built and tested with must make
+# virtual environments (Debian: python3-venv, for ensurepip) and have its C
+# headers (Debian: python3-dev; pyenv and python.org builds ship them).
+airlock_python_check() {
+	local py=$1
+	"$py" - <<'PY' >&2
+import os, sys, sysconfig
+missing = []
+try:
+    import ensurepip, venv  # noqa: F401
+except ImportError:
+    missing.append("venv/ensurepip (Debian: python3-venv)")
+if not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")):
+    missing.append("Python.h (Debian: python3-dev)")
+if missing:
+    sys.exit(f"airlock: {sys.executable} lacks " + " and ".join(missing))
+PY
+}

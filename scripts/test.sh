@@ -8,8 +8,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
-# The reference decoders the audio-length test runs against airlock's output.
-airlock_deps python3 clang clang-format libclang-rt-14-dev ffmpeg flac vorbis-tools opus-tools mpg123 sox webp giflib-tools libtiff-tools python3-pil || exit 1
+. scripts/pyenv.sh
+# The reference decoders the audio-length test runs against airlock's output;
+# python3-venv and python3-dev for the Python package's environment and build.
+airlock_deps python3 clang clang-format libclang-rt-14-dev ffmpeg flac vorbis-tools opus-tools mpg123 sox webp giflib-tools libtiff-tools python3-pil python3-venv python3-dev || exit 1
+airlock_python_check python3 || exit 1
 airlock_build build || exit 1
 airlock_build build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 CC=clang airlock_build build-fuzz -Dfuzzing=true || exit 1
@@ -22,8 +25,19 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 # replay of every corpus file through them ran in both builds above.
 meson test -C build-fuzz --suite fuzz-smoke --print-errorlogs >/dev/null || rc=1
 
+# The Python package (docs/python.md): its wheel, built once, installed into
+# a cached environment; ruff, mypy --strict and pytest against it.
+mkdir -p build-py
+rm -f build-py/ruff.rc build-py/mypy.rc build-py/junit.xml build-py/wheel.failed
+if venv=$(airlock_pyenv python3) && wheel=$(airlock_wheel "$venv"); then
+	airlock_pytests "$venv" "$wheel" || touch build-py/wheel.failed
+else
+	touch build-py/wheel.failed
+fi
+
 python3 - build build-asan build-fuzz <<'PY'
-import json, sys
+import json, os, sys
+import xml.etree.ElementTree as ET
 passed = failed = asserts = 0
 for d in sys.argv[1:]:
     for line in open(f"{d}/meson-logs/testlog.json"):
@@ -37,6 +51,37 @@ for d in sys.argv[1:]:
             print("\n".join("    " + l for l in out.splitlines() if l.startswith("not ok") or l.startswith("# ")))
         passed += ok
         failed += not ok
+# Python: the wheel, ruff and mypy one result each, every pytest test one.
+if os.path.exists("build-py/wheel.failed"):
+    print("FAIL python/wheel (build or install; see the output above)")
+    failed += 1
+else:
+    for tool in ("ruff", "mypy"):
+        ok = os.path.exists(f"build-py/{tool}.rc") and open(f"build-py/{tool}.rc").read().strip() == "0"
+        print(f"{'PASS' if ok else 'FAIL'} python/{tool}")
+        if not ok and os.path.exists(f"build-py/{tool}.log"):
+            print("\n".join("    " + l for l in open(f"build-py/{tool}.log").read().splitlines()[-20:]))
+        passed += ok
+        failed += not ok
+    py_pass = py_fail = py_skip = 0
+    if os.path.exists("build-py/junit.xml"):
+        for case in ET.parse("build-py/junit.xml").iter("testcase"):
+            bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+            if bad is not None:
+                py_fail += 1
+                print(f"FAIL python/{case.get('classname')}::{case.get('name')}")
+                first = (bad.get("message") or "").splitlines()[:1]
+                if first:
+                    print("    " + first[0][:300])
+            else:
+                py_pass += 1
+                py_skip += case.find("skipped") is not None
+    else:
+        print("FAIL python/pytest (no junit.xml; build-py/pytest.log says why)")
+        py_fail += 1
+    print(f"python: {py_pass} passed ({py_skip} skipped), {py_fail} failed")
+    passed += py_pass
+    failed += py_fail
 print(f"assertions passed: {asserts}")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -528,13 +528,20 @@ static PyObject *closed_error(void)
 	return raise_code(AIRLOCK_E_CLOSED, NULL, NULL);
 }
 
-/* close() on a request's behalf: cancels it and keeps its outcome for a later finish(). */
+/*
+ * close() on a request's behalf: ends it and keeps its outcome for a later
+ * finish(). One that was still running ends as closed, as a sync request
+ * cut short by close() does (its worker killed by the cancel).
+ */
 static void req_force_finish(reqobj *r)
 {
 	r->rep = (airlock_report)AIRLOCK_REPORT_INIT;
+	int done = airlock_request_step(r->req);
 	airlock_request_cancel(r->req);
 	r->res = NULL;
 	r->code = airlock_request_finish(r->req, &r->res, &r->rep);
+	if (!done && r->code == AIRLOCK_E_CANCELLED)
+		r->code = AIRLOCK_E_CLOSED;
 	r->req = NULL;
 	r->forced = 1;
 }
@@ -647,11 +654,12 @@ static PyObject *ctx_get_closed(PyObject *obj, void *closure)
 
 /*
  * Submits data (copied, with the GIL released) on the context. On success
- * *req is the request and self->submitting was released again. -1 with an
+ * *req is the request, *quality and *lossless the encoder defaults its
+ * result keeps, and self->submitting is released again. -1 with an
  * exception set otherwise.
  */
 static int ctx_submit(ctxobj *self, PyObject *data, int expect, PyObject *options, airlock_request **req,
-		      airlock_options **opts_out)
+		      long long *quality, long long *lossless)
 {
 	airlock_options *opts = options_of(options);
 	if (opts == (airlock_options *)-1)
@@ -664,6 +672,9 @@ static int ctx_submit(ctxobj *self, PyObject *data, int expect, PyObject *option
 	if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0)
 		return -1;
 	airlock_ctx *ctx = self->ctx;
+	/* Read while the GIL keeps close() out: the results' encoder defaults. */
+	*quality = encoder_default(ctx, opts, AIRLOCK_JPEG_QUALITY);
+	*lossless = encoder_default(ctx, opts, AIRLOCK_WEBP_LOSSLESS);
 	int rc;
 	self->submitting++;
 	Py_BEGIN_ALLOW_THREADS rc = airlock_submit(ctx, view.buf, (size_t)view.len, (airlock_type)expect, opts, req);
@@ -673,7 +684,6 @@ static int ctx_submit(ctxobj *self, PyObject *data, int expect, PyObject *option
 		raise_code(rc, NULL, NULL);
 		return -1;
 	}
-	*opts_out = opts;
 	return 0;
 }
 
@@ -691,11 +701,9 @@ static PyObject *ctx_run(PyObject *obj, PyObject *args)
 	if (!PyArg_ParseTuple(args, "OiO:run", &data, &expect, &options))
 		return NULL;
 	airlock_request *req = NULL;
-	airlock_options *opts = NULL;
-	if (ctx_submit(self, data, expect, options, &req, &opts) < 0)
+	long long quality, lossless;
+	if (ctx_submit(self, data, expect, options, &req, &quality, &lossless) < 0)
 		return NULL;
-	long long quality = encoder_default(self->ctx, opts, AIRLOCK_JPEG_QUALITY);
-	long long lossless = encoder_default(self->ctx, opts, AIRLOCK_WEBP_LOSSLESS);
 	self->inflight++;
 	int interrupted = 0;
 	for (;;) {
@@ -734,13 +742,10 @@ static PyObject *ctx_submit_async(PyObject *obj, PyObject *args)
 	if (!r)
 		return NULL;
 	r->fd = -1;
-	airlock_options *opts = NULL;
-	if (ctx_submit(self, data, expect, options, &r->req, &opts) < 0) {
+	if (ctx_submit(self, data, expect, options, &r->req, &r->quality, &r->lossless) < 0) {
 		Py_DECREF(r);
 		return NULL;
 	}
-	r->quality = encoder_default(self->ctx, opts, AIRLOCK_JPEG_QUALITY);
-	r->lossless = encoder_default(self->ctx, opts, AIRLOCK_WEBP_LOSSLESS);
 	r->owner = (ctxobj *)Py_NewRef(obj);
 	r->next = self->requests;
 	if (self->requests)

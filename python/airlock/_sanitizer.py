@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     Input = Union[Buffer, str, "os.PathLike[str]"]
 
 logger = logging.getLogger("airlock")
+# A library's logger: silent until the application configures logging (no lastResort lines on stderr).
+logger.addHandler(logging.NullHandler())
 
 # Logging levels by airlock_error_classify() class: rejected, sandbox event, caller, internal.
 _LEVELS = {1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR, 4: logging.ERROR}
