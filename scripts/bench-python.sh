@@ -17,6 +17,7 @@ airlock_deps imagemagick webp python3-pil python3-numpy python3-venv python3-dev
 airlock_build build
 
 py=${AIRLOCK_BENCH_PYTHON:-python3}
+airlock_python_check "$py"
 req=tests/bench/requirements-python.txt
 key=$({ "$py" -c 'import sys; print(sys.version)'; cat "$req"; } | sha256sum | cut -c1-12)
 venv=${XDG_CACHE_HOME:-$HOME/.cache}/airlock/bench-venv-$key
@@ -39,7 +40,8 @@ src=$({
 } | sha256sum | cut -c1-64)
 if [ "$(cat "$venv/.airlock-source" 2>/dev/null)" != "$src" ]; then
 	echo "bench-python: pip install . into $venv" >&2
-	"$venv/bin/python" -m pip install -q --force-reinstall --no-deps .
+	# meson's build directory is kept in build-py/bench, so that the next reinstall compiles only what changed.
+	"$venv/bin/python" -m pip install -q --force-reinstall --no-deps . -Cbuild-dir=build-py/bench
 	echo "$src" >"$venv/.airlock-source"
 fi
 exec "$venv/bin/python" tests/bench/bench_python.py --build build "$@"
