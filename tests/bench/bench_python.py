@@ -10,8 +10,10 @@ It uses tests/bench/bench.py's inputs (made once into BUILD/bench-inputs/ by
 its make_inputs, no downloads), its tables and its method: every figure is a
 median; rounds are interleaved (in round r each column runs once, in turn),
 after one untimed warm-up round whose outputs are checked for the same job.
-N rounds (-n, default 15; --quick: 3) for small inputs; the 12-megapixel JPEG
-and the 60-second audio files take min(N, max(5, N // 3)). Besides those it
+N rounds (-n, default 15) for small inputs; the 12-megapixel JPEG and the
+60-second audio files take min(N, max(5, N // 3)). --quick, a smoke check that
+measures little: 3 rounds, 1 for the big inputs, fewer calls per thread
+measurement, and of the floors only the library table for the images, once. Besides those it
 makes pixel-1.png, a 1x1 PNG, whose request is the fixed cost of one round
 trip through the sandbox.
 
@@ -42,7 +44,7 @@ Sections, each printed as a table when it finishes:
             2-thread scaling: what the Python path costs on top of the C
             library, and what the sandbox costs on its own. Not interleaved
             with the rounds above (a separate process); --skip-library leaves
-            it out, --quick measures only the library table.
+            it out.
 
 Targets (issue 16): the Python path within 1.25x of Pillow's in-process path
 at 1 MP (JPEG and PNG) and within 1.1x at 12 MP, against each Pillow; faster
@@ -276,7 +278,7 @@ class Bench:
         self.argv = argv
         self.report = report
         self.n: int = argv.n
-        self.n_big = min(argv.n, max(5, argv.n // 3))
+        self.n_big = 1 if argv.quick else min(argv.n, max(5, argv.n // 3))
         self.build: Path = argv.build.resolve()
         self.np: Any = importlib.import_module("numpy")
         self.airlock: Any = importlib.import_module("airlock")
@@ -534,15 +536,15 @@ class Bench:
 
     def library(self, inputs: dict[str, Path]) -> None:
         """bench-sanitize's library rows for every input, and its threads rows (a full run: it also measures
-        the host size and memory sections, which take a while) unless --quick."""
+        the host size and memory sections, which take a while); --quick: the images' library rows, once."""
         exe = self.build / "tests" / "bench-sanitize"
         small = [inputs[k] for k in IMAGES if k in inputs and k not in BIG]
         big = [inputs[k] for k in [*IMAGES, *AUDIO] if k in inputs and k in BIG]
-        n = 1 if self.argv.quick else self.n
-        n_big = 1 if self.argv.quick else self.n_big
-        runs = [(small, n, ["--library-only"]), (big, n_big, ["--library-only"])]
-        if not self.argv.quick:
-            runs.append(([inputs[k] for k in THREAD_INPUTS if k in inputs], n_big, []))
+        if self.argv.quick:
+            runs = [([*small, *(b for b in big if b.name not in AUDIO)], 1, ["--library-only"])]
+        else:
+            runs = [(small, self.n, ["--library-only"]), (big, self.n_big, ["--library-only"]),
+                    ([inputs[k] for k in THREAD_INPUTS if k in inputs], self.n_big, [])]
         for batch, rounds, opts in runs:
             if not batch:
                 continue
@@ -632,7 +634,7 @@ def parse_args(args: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="airlock's Python benchmark; see the module docstring.")
     ap.add_argument("--build", type=Path, default=Path("build"), help="meson build directory (build)")
     ap.add_argument("-n", type=int, default=15, help="rounds per measurement (15; big inputs fewer)")
-    ap.add_argument("--quick", action="store_true", help="3 rounds, fewer calls per thread measurement")
+    ap.add_argument("--quick", action="store_true", help="a smoke check: 3 rounds (big inputs 1), fewer calls")
     ap.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown into FILE")
     ap.add_argument("--skip-library", action="store_true", help="leave out bench-sanitize's floors")
     ap.add_argument("--debian-python", default=DEBIAN_PYTHON, help=f"the Python of Debian's Pillow ({DEBIAN_PYTHON})")
