@@ -79,6 +79,19 @@ static inline uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* dir/rel, read whole; a test that cannot read its fixture stops with status 2. */
+static inline uint8_t *slurp_fixture(const char *dir, const char *rel, size_t *len)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	uint8_t *b = slurp(path, len);
+	if (!b || *len == 0) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(2);
+	}
+	return b;
+}
+
 /* The change names of a mask, comma-separated in bit order, or "-" for none. */
 static inline void changes_str(uint32_t mask, const char *(*name)(uint32_t), char *out, size_t n)
 {

@@ -29,18 +29,6 @@
 
 static const char *root, *large;
 
-static uint8_t *load(const char *dir, const char *rel, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	uint8_t *b = slurp(path, len);
-	if (!b || *len == 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(2);
-	}
-	return b;
-}
-
 static airlock_ctx *open_ctx(void)
 {
 	airlock_ctx *c = NULL;
@@ -191,7 +179,7 @@ static void test_poll_loop(void)
 	size_t len[NIN];
 	struct ref want[NIN];
 	for (size_t i = 0; i < NIN; i++) {
-		buf[i] = load(root, inputs[i], &len[i]);
+		buf[i] = slurp_fixture(root, inputs[i], &len[i]);
 		airlock_result *r = NULL;
 		airlock_report rep = AIRLOCK_REPORT_INIT;
 		int rc = airlock_sanitize_report(ctx, buf[i], len[i], AIRLOCK_TYPE_NONE, &r, &rep);
@@ -326,7 +314,7 @@ static void test_cancel(void)
 
 	/* Cancel of a done request keeps its outcome. */
 	size_t n;
-	uint8_t *png = load(root, "corpus/images/rgb8.png", &n);
+	uint8_t *png = slurp_fixture(root, "corpus/images/rgb8.png", &n);
 	airlock_submit(ctx, png, n, AIRLOCK_TYPE_NONE, NULL, &req);
 	while (!airlock_request_wait(req, -1))
 		;
@@ -369,7 +357,7 @@ static void test_early_and_events(void)
 
 	airlock_set(ctx, AIRLOCK_MAX_INPUT_BYTES, 4);
 	size_t n;
-	uint8_t *png = load(root, "corpus/images/rgb8.png", &n);
+	uint8_t *png = slurp_fixture(root, "corpus/images/rgb8.png", &n);
 	airlock_submit(ctx, png, n, AIRLOCK_TYPE_NONE, NULL, &req);
 	frc = airlock_request_finish(req, NULL, &rep);
 	tap_ok(frc == AIRLOCK_E_INPUT_TOO_BIG && rep.limit == AIRLOCK_MAX_INPUT_BYTES && rep.layers == 0,
@@ -386,7 +374,7 @@ static void test_early_and_events(void)
 	airlock_options_set(o, AIRLOCK_MAX_CHANNELS, 1); /* the stereo WAV: out_of_range, limit max_channels */
 	int same_all = 1;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		uint8_t *b = load(root, cases[i], &n);
+		uint8_t *b = slurp_fixture(root, cases[i], &n);
 		for (airlock_type expect = AIRLOCK_TYPE_NONE; expect <= AIRLOCK_TYPE_JPEG; expect++) {
 			nev = 0;
 			airlock_report a = AIRLOCK_REPORT_INIT, s = AIRLOCK_REPORT_INIT;
@@ -411,7 +399,7 @@ static void test_early_and_events(void)
 	airlock_options_free(o);
 
 	/* A report of the wrong size still ends and frees the request. */
-	uint8_t *b = load(root, "corpus/images/rgb8.png", &n);
+	uint8_t *b = slurp_fixture(root, "corpus/images/rgb8.png", &n);
 	airlock_submit(ctx, b, n, AIRLOCK_TYPE_NONE, NULL, &req);
 	airlock_report small = { .size = 4 };
 	airlock_result *r = NULL;
@@ -481,7 +469,7 @@ static void test_close_unfinished(void)
 	closing_ctx = open_ctx();
 	spin_context(closing_ctx);
 	size_t n;
-	uint8_t *png = load(root, "corpus/images/rgb8.png", &n);
+	uint8_t *png = slurp_fixture(root, "corpus/images/rgb8.png", &n);
 	enum { N = 4 };
 	airlock_request *req[N + 1];
 	for (int i = 0; i < N; i++)
@@ -532,7 +520,7 @@ int main(int argc, char **argv)
 	}
 	root = argv[1];
 	large = argv[2];
-	bomb = load(large, "jpeg_scan_bomb_4096_3000_scans.jpg", &bomb_len);
+	bomb = slurp_fixture(large, "jpeg_scan_bomb_4096_3000_scans.jpg", &bomb_len);
 	const int fds0 = proc_fd_count();
 	test_poll_loop();
 	test_timeout_fd();

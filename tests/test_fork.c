@@ -37,18 +37,6 @@ static uint8_t *big, *small;
 static size_t big_len, small_len;
 static int fds0; /* before any context: what a child must be back to */
 
-static uint8_t *load(const char *dir, const char *rel, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	uint8_t *b = slurp(path, len);
-	if (!b || *len == 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(2);
-	}
-	return b;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -355,8 +343,8 @@ int main(int argc, char **argv)
 	}
 	root = argv[1];
 	large = argv[2];
-	big = load(large, "png_idat_bomb_4800x4800_rgba16.png", &big_len);
-	small = load(root, "corpus/images/rgb8.png", &small_len);
+	big = slurp_fixture(large, "png_idat_bomb_4800x4800_rgba16.png", &big_len);
+	small = slurp_fixture(root, "corpus/images/rgb8.png", &small_len);
 	fds0 = proc_fd_count();
 
 	airlock_ctx *ctx = NULL;

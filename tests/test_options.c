@@ -22,18 +22,6 @@
 
 static const char *root, *large;
 
-static uint8_t *load(const char *dir, const char *rel, size_t *len)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	uint8_t *b = slurp(path, len);
-	if (!b || *len == 0) {
-		fprintf(stderr, "cannot read %s\n", path);
-		exit(2);
-	}
-	return b;
-}
-
 static airlock_ctx *open_ctx(void)
 {
 	airlock_ctx *c = NULL;
@@ -218,7 +206,7 @@ static void test_tighter(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct tight_case *c = &cases[i];
 		size_t n;
-		uint8_t *b = load(root, c->path, &n);
+		uint8_t *b = slurp_fixture(root, c->path, &n);
 		airlock_options *o = NULL;
 		airlock_options_new(&o);
 		airlock_options_set(o, c->key, c->tight);
@@ -248,7 +236,7 @@ static void test_tighter(void)
 static void test_timeout_and_cpu(void)
 {
 	size_t n;
-	uint8_t *b = load(large, "jpeg_scan_bomb_4096_3000_scans.jpg", &n);
+	uint8_t *b = slurp_fixture(large, "jpeg_scan_bomb_4096_3000_scans.jpg", &n);
 	airlock_ctx *ctx = open_ctx();
 	/* The decoder caps lifted on the context, so only the clock stops the worker. */
 	airlock_set(ctx, AIRLOCK_MAX_JPEG_SCANS, 100000);
@@ -318,7 +306,7 @@ static void test_looser(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct loose_case *c = &cases[i];
 		size_t n;
-		uint8_t *b = load(root, c->path, &n);
+		uint8_t *b = slurp_fixture(root, c->path, &n);
 		airlock_ctx *ctx = open_ctx();
 		airlock_set(ctx, c->key, c->ctx_value);
 		airlock_options *o = NULL;
@@ -336,7 +324,7 @@ static void test_looser(void)
 
 	/* Both images and audio: an intersection that is empty refuses audio as well as images. */
 	size_t n;
-	uint8_t *b = load(root, "corpus/audio/wav_s16_stereo_8k.wav", &n);
+	uint8_t *b = slurp_fixture(root, "corpus/audio/wav_s16_stereo_8k.wav", &n);
 	airlock_ctx *ctx = open_ctx();
 	airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_PNG));
 	airlock_options *o = NULL;
@@ -344,7 +332,7 @@ static void test_looser(void)
 	airlock_options_set(o, AIRLOCK_ALLOWED_TYPES, AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG));
 	struct outcome got = run(ctx, b, n, o);
 	free(b);
-	b = load(root, "corpus/images/rgb8.png", &n);
+	b = slurp_fixture(root, "corpus/images/rgb8.png", &n);
 	struct outcome png = run(ctx, b, n, o);
 	struct outcome png_ctx = run(ctx, b, n, NULL);
 	tap_ok(got.rc == AIRLOCK_E_TYPE && got.rep.limit == AIRLOCK_ALLOWED_TYPES && png.rc == AIRLOCK_E_TYPE &&
@@ -360,7 +348,7 @@ static void test_looser(void)
 	/* Strict when either asks: only observable where some namespace layer is missing. */
 	ctx = open_ctx();
 	uint32_t layers = airlock_layers(ctx);
-	b = load(root, "corpus/images/rgb8.png", &n);
+	b = slurp_fixture(root, "corpus/images/rgb8.png", &n);
 	airlock_options_new(&o);
 	airlock_options_set(o, AIRLOCK_STRICT_SANDBOX, 1);
 	struct outcome strict_req = run(ctx, b, n, o);
@@ -400,7 +388,7 @@ static void test_choices(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct choice_case *c = &cases[i];
 		size_t n;
-		uint8_t *b = load(root, c->path, &n);
+		uint8_t *b = slurp_fixture(root, c->path, &n);
 		airlock_ctx *ref = open_ctx();
 		airlock_set(ref, c->key, c->value);
 		struct outcome want = run(ref, b, n, NULL);
@@ -473,7 +461,7 @@ static void *worker(void *arg)
 
 static void test_threads(void)
 {
-	rgba_buf = load(root, "corpus/images/rgba8.png", &rgba_len);
+	rgba_buf = slurp_fixture(root, "corpus/images/rgba8.png", &rgba_len);
 	shared_ctx = open_ctx();
 	airlock_options_new(&shared_opts);
 	airlock_options_set(shared_opts, AIRLOCK_KEEP_ALPHA, 1);
@@ -532,7 +520,7 @@ static int same_bytes(const uint8_t *a, size_t na, const uint8_t *b, size_t nb)
 static void test_encode(void)
 {
 	size_t n;
-	uint8_t *b = load(root, "corpus/images/rgba8.png", &n);
+	uint8_t *b = slurp_fixture(root, "corpus/images/rgba8.png", &n);
 	airlock_ctx *ctx = open_ctx();
 	airlock_set(ctx, AIRLOCK_KEEP_ALPHA, 1);
 	airlock_result *r = NULL;
