@@ -57,4 +57,41 @@ static inline int proc_children(pid_t *pids, int max)
 	return proc_children_of(getpid(), pids, max);
 }
 
+/*
+ * /proc/PID/stat from the field after the command name (which may hold
+ * spaces and parentheses): the state letter first. NULL once pid is gone.
+ */
+static inline const char *proc_stat_fields(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+/* 'R', 'S', 'Z', ... of pid, or 0 once it is gone. */
+static inline char proc_state(pid_t pid)
+{
+	char buf[1024];
+	const char *p = proc_stat_fields(pid, buf, sizeof(buf));
+	return p ? p[0] : 0;
+}
+
+/* CPU time of pid in clock ticks (utime + stime): 0 for a zombie, -1 once it is gone. */
+static inline long proc_cpu_ticks(pid_t pid)
+{
+	char buf[1024], state = 0;
+	unsigned long ut = 0, st = 0;
+	const char *p = proc_stat_fields(pid, buf, sizeof(buf));
+	if (!p || sscanf(p, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &state, &ut, &st) != 3)
+		return -1;
+	return state == 'Z' ? 0 : (long)(ut + st);
+}
+
 #endif

@@ -46,25 +46,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* CPU time of pid in clock ticks (utime + stime), or -1 once it is gone. */
-static long cpu_ticks(pid_t pid)
-{
-	char path[64], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	size_t n = fread(line, 1, sizeof(line) - 1, f);
-	fclose(f);
-	line[n] = 0;
-	const char *p = strrchr(line, ')'); /* past the command name, which may hold spaces */
-	unsigned long ut = 0, st = 0;
-	char state = 0;
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &state, &ut, &st) != 3)
-		return -1;
-	return state == 'Z' ? 0 : (long)(ut + st);
-}
-
 /*
  * The zygote's child that has burnt 100 ms of CPU: the spinning worker
  * (spares forked ahead of need sleep); -1 when there is none.
@@ -74,7 +55,7 @@ static pid_t busy_worker(pid_t zygote)
 	pid_t p[64];
 	int n = proc_children_of(zygote, p, 64);
 	for (int i = 0; i < n && i < 64; i++)
-		if (cpu_ticks(p[i]) >= 10)
+		if (proc_cpu_ticks(p[i]) >= 10)
 			return p[i];
 	return -1;
 }

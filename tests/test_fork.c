@@ -51,38 +51,6 @@ static pid_t only_child(void)
 	return proc_children(p, 8) == 1 ? p[0] : -1;
 }
 
-/* 'R', 'S', 'Z', ... of pid, or 0 once it is gone. */
-static char proc_state(pid_t pid)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t n = fread(line, 1, sizeof(line) - 1, f);
-	fclose(f);
-	line[n] = 0;
-	const char *p = strrchr(line, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-static long cpu_ticks(pid_t pid)
-{
-	char path[64], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	size_t n = fread(line, 1, sizeof(line) - 1, f);
-	fclose(f);
-	line[n] = 0;
-	const char *p = strrchr(line, ')');
-	unsigned long ut = 0, st = 0;
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (long)(ut + st);
-}
-
 /* Waits until one of the zygote's children has burnt 50 ms of CPU: the worker of the big PNG is at work. */
 static int worker_busy(pid_t zygote)
 {
@@ -90,7 +58,7 @@ static int worker_busy(pid_t zygote)
 		pid_t p[64];
 		int n = proc_children_of(zygote, p, 64);
 		for (int k = 0; k < n && k < 64; k++)
-			if (cpu_ticks(p[k]) >= 5)
+			if (proc_cpu_ticks(p[k]) >= 5)
 				return 1;
 		usleep(2000);
 	}

@@ -181,26 +181,11 @@ static long long shmem_kib_of(pid_t pid)
 	return proc_number(pid, "status", "RssShmem:");
 }
 
-/* The state letter of pid ('Z' for a zombie), or 0 when there is no such process. */
-static char state_of(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	const char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /* Waits up to ms for pid to be dead (a zombie or gone); returns 1 if it is. */
 static int wait_dead(pid_t pid, long ms)
 {
 	for (int64_t end = now_ms() + ms;; sleep_ms(2)) {
-		char s = state_of(pid);
+		char s = proc_state(pid);
 		if (s == 0 || s == 'Z' || s == 'X')
 			return 1;
 		if (now_ms() >= end)
@@ -211,7 +196,7 @@ static int wait_dead(pid_t pid, long ms)
 /* Waits up to ms for pid to be gone altogether (reaped). */
 static int wait_gone(pid_t pid, long ms)
 {
-	for (int64_t end = now_ms() + ms; state_of(pid) != 0; sleep_ms(2))
+	for (int64_t end = now_ms() + ms; proc_state(pid) != 0; sleep_ms(2))
 		if (now_ms() >= end)
 			return 0;
 	return 1;
