@@ -170,16 +170,6 @@ static long long filters_of(pid_t pid)
 	return status_num(st, "Seccomp_filters", 10);
 }
 
-/* The process state letter from /proc/<pid>/stat ('Z' for a zombie), or 0 when it is gone. */
-static char proc_state(pid_t pid)
-{
-	char st[1024];
-	if (read_pid_text(pid, "stat", st, sizeof(st)) != 0)
-		return 0;
-	const char *p = strrchr(st, ')'); /* the name in parentheses may hold anything */
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 static int read_link(const char *path, char *buf, size_t cap)
 {
 	ssize_t n = readlink(path, buf, cap - 1);
