@@ -31,6 +31,7 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 import vllm.envs as envs
+from vllm.exceptions import VLLMValidationError
 from vllm.multimodal.image import convert_image_mode
 from vllm.multimodal.media import MEDIA_CONNECTOR_REGISTRY, MediaConnector, MediaWithBytes
 from vllm.multimodal.media.audio import AudioMediaIO
@@ -43,6 +44,7 @@ __all__ = [
     "AirlockAudioMediaIO",
     "AirlockImageMediaIO",
     "AirlockMediaConnector",
+    "MediaRejected",
     "load_audio",
     "register",
     "sanitizer",
@@ -55,6 +57,7 @@ NAME = "airlock"
 # handling, never a limit or a type.
 _ENV_ICC = "AIRLOCK_VLLM_ICC"
 _ENV_TYPES = "AIRLOCK_VLLM_TYPES"
+_TOO_LONG = 9  # AIRLOCK_E_TOO_LONG, airlock.TooLong
 
 _sanitizer: Optional[Sanitizer] = None
 _sanitizer_pid = 0
@@ -121,10 +124,22 @@ def _audio_options(max_duration_s: Optional[float], max_decode_bytes: Optional[i
     return opts
 
 
-def _rejected(kind: str, err: Rejected) -> ValueError:
-    # ValueError is what vLLM's server answers with 400 (as for Pillow's errors); the message names airlock's
-    # code and never carries input bytes.
-    return ValueError(f"Failed to load {kind}: airlock {err.name}: {err}")
+class MediaRejected(VLLMValidationError, ValueError):  # type: ignore[misc]
+    """airlock refused the input. vLLM's server answers a VLLMValidationError with 400 (its error_response
+    maps it before the ValueError fallback it means to retire), and code that catches the ValueError Pillow's
+    failures become still catches this. The message names airlock's code and never carries input bytes;
+    ``__cause__`` is the airlock.Rejected."""
+
+    def __init__(self, message: str, *, code: int, name: str, limit: Optional[str]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.name = name
+        self.limit = limit
+
+
+def _rejected(kind: str, err: Rejected) -> MediaRejected:
+    return MediaRejected(f"Failed to load {kind}: airlock {err.name}: {err}", code=err.code, name=err.name,
+                         limit=err.limit)
 
 
 class AirlockImageMediaIO(ImageMediaIO):  # type: ignore[misc]
@@ -205,9 +220,13 @@ def load_audio(
     except Rejected as e:
         raise _rejected("audio", e) from e
     if max_duration_s is not None and result.frames > int(result.rate * max_duration_s):
-        raise ValueError(
-            f"Failed to load audio: airlock too_long: {result.frames} frames at {result.rate} Hz "
-            f"exceed {max_duration_s} s (VLLM_MAX_AUDIO_DECODE_DURATION_S)"
+        # airlock's limit is whole seconds (rounded up above); vLLM's may be finer.
+        raise MediaRejected(
+            f"Failed to load audio: airlock too_long: {result.frames} frames at {result.rate} Hz exceed "
+            f"{max_duration_s} s (limit max_seconds)",
+            code=_TOO_LONG,
+            name="too_long",
+            limit="max_seconds",
         )
     # vLLM's arrays are writable and (channels, frames) when not mono; the sealed result is read-only
     # and interleaved, so this is a copy in vLLM's layout.
