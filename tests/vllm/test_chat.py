@@ -339,6 +339,7 @@ def test_speech_to_text_rejects_a_hostile_file(name: str, code: str, cls: type, 
     with pytest.raises(ValueError) as info:
         server._decode_and_chunk_speech((AUDIO / name).read_bytes())
     e = info.value
+    assert type(e) is avllm.MediaRejected
     assert str(e).startswith(f"Failed to load audio: airlock {code}")
     assert type(e.__cause__) is cls and e.__cause__.name == code
     assert avllm.sanitizer().counts()[code] == counts[code] + 1

@@ -3,16 +3,18 @@
 
 Every row that airlock refuses with its default options is sent in an OpenAI-format message: as
 an image_url data URL, or as input_audio when the manifest's detected type is an audio format.
-vLLM must answer it as it answers any bad input: a ValueError (HTTP 400), whose message names
-airlock's code and whose __cause__ is the airlock.Rejected subclass the manifest names, never
-another exception (HTTP 500). Nothing is left behind: no descriptor, no child process, no file.
+vLLM must answer it as it answers a bad input: airlock.vllm.MediaRejected, which is vLLM's
+VLLMValidationError (HTTP 400) and a ValueError (as Pillow's failures become in vLLM's stock
+ImageMediaIO), whose message names airlock's code and whose __cause__ is the airlock.Rejected
+subclass the manifest names; never another exception (HTTP 500). Nothing is left behind: no
+descriptor, no child process, no file.
 
 Where vLLM maps the exception: vllm/entrypoints/serve/exception_handling/error_response.py,
-create_error_response(), "Fallback for raw exceptions not yet migrated to VLLMError":
-ValueError, TypeError and OverflowError become BadRequestError, HTTPStatus.BAD_REQUEST; anything it
-does not know becomes InternalServerError, 500. The API server's exception_handler
-(.../handlers/exception.py) and the serving classes' error paths both go through it; each test
-calls it on the exception it got.
+create_error_response(): VLLMValidationError becomes BadRequestError, HTTPStatus.BAD_REQUEST (and
+its "Fallback for raw exceptions not yet migrated to VLLMError" does the same for a plain
+ValueError); anything it does not know becomes InternalServerError, 500. The API server's
+exception_handler (.../handlers/exception.py) and the serving classes' error paths both go
+through it; each test calls it on the exception it got.
 
 Rows with options (opts not "-") are the library's own tests (tests/python/test_hostile.py): a
 server's requests carry no airlock options, only the limits vLLM's environment sets.
@@ -40,6 +42,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import airlock
 import airlock.vllm as avllm
 from vllm.entrypoints.serve.exception_handling.error_response import create_error_response
+from vllm.exceptions import VLLMValidationError
 from vllm.plugins import load_general_plugins
 from vllm.renderers.chat_utils import parse_chat_messages, parse_chat_messages_async
 
@@ -160,10 +163,13 @@ def test_hostile_row(
             else:
                 asyncio.run(parse_chat_messages_async(msgs, config, content_format="string"))
         e = info.value
-        # Exactly a ValueError (vLLM's 400), not an airlock exception escaping on its own, and
-        # not anything vLLM would answer with 500.
-        assert type(e) is ValueError, f"{mode}: {type(e).__name__}: {e}"
-        assert create_error_response(e).error.code == 400, mode
+        # The connector's rejection (vLLM's 400), not an airlock exception escaping on its own,
+        # and not anything vLLM would answer with 500.
+        assert type(e) is avllm.MediaRejected, f"{mode}: {type(e).__name__}: {e}"
+        assert isinstance(e, ValueError) and isinstance(e, VLLMValidationError)
+        response = create_error_response(e).error
+        assert (response.code, response.type) == (400, "BadRequestError"), mode
+        assert (e.name, e.limit) == (row.outcome, None if row.limit == "-" else row.limit), mode
         assert str(e).startswith(f"Failed to load {how}: airlock {row.outcome}"), f"{mode}: {e}"
         cause = e.__cause__
         assert type(cause) is getattr(airlock, CLASSES[row.outcome]), f"{mode}: {cause!r}"
