@@ -30,8 +30,9 @@ AIRLOCK_VLLM_REQUIREMENTS=(
 # apache-tvm-ffi 0.1.11, xgrammar 0.2.8 wants a newer one; qwen-vl-utils' requirements (av,
 # packaging, pillow, requests) are all in place by then.
 AIRLOCK_VLLM_NODEPS=("xgrammar" "apache-tvm-ffi" "qwen-vl-utils")
-# The test tools and the audio references the tests compare against.
-AIRLOCK_VLLM_TOOLS=("pytest" "pytest-timeout" "soundfile" "av")
+# The test tools (pytest-asyncio and tblib for vLLM's own media tests, test_upstream.py) and the
+# audio references the tests compare against.
+AIRLOCK_VLLM_TOOLS=("pytest" "pytest-timeout" "pytest-asyncio" "tblib" "soundfile" "av")
 
 # Prints a CPython 3.11 interpreter: python3 when it is 3.11, else python3.11, else pyenv's.
 # The torch and torchvision wheels on this disk are cp311 only.
