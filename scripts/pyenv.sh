@@ -14,6 +14,9 @@ AIRLOCK_PY_REQUIREMENTS=(
 	"mypy==2.4.1"
 	"hypothesis==6.170.17"
 	"pytest-timeout==2.4.0"
+	"ray[data]==2.60.0"
+	"pyarrow==26.0.1"
+	"pandas==3.1.1"
 )
 
 # Prints the cached environment's directory, creating it when missing:
