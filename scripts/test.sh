@@ -14,6 +14,14 @@ cd "$(dirname "$0")/.."
 # python3-venv and python3-dev for the Python package's environment and build.
 airlock_deps python3 clang clang-format libclang-rt-14-dev ffmpeg flac vorbis-tools opus-tools mpg123 sox webp giflib-tools libtiff-tools python3-pil python3-venv python3-dev || exit 1
 airlock_python_check python3 || exit 1
+# The vLLM environment (scripts/vllmenv.sh) takes minutes to make the first time, mostly downloads
+# and unpacking: it is made in the background while the C side builds and runs. A run that stops
+# early stops it too (it is made again next time: its .complete marker is written last).
+mkdir -p build-py
+rm -f build-py/vllm-env.path build-py/junit-vllm.xml build-py/vllm-env.failed
+airlock_vllm_env >build-py/vllm-env.path 2>build-py/vllm-env.log &
+vllm_env_job=$!
+trap 'pkill -P "$vllm_env_job" 2>/dev/null; kill "$vllm_env_job" 2>/dev/null' EXIT
 airlock_build build || exit 1
 airlock_build build-asan -Db_sanitize=address,undefined -Db_lundef=false || exit 1
 CC=clang airlock_build build-fuzz -Dfuzzing=true || exit 1
@@ -39,15 +47,15 @@ fi
 # The vLLM media connector against the real vLLM (scripts/vllmenv.sh): a cached environment of
 # vLLM 0.34.0 on torch 2.14.1, the same wheel installed into it, pytest tests/vllm there. An
 # environment that cannot be made is one failure (vllm/env), never a skip.
-rm -f build-py/junit-vllm.xml build-py/vllm-env.failed
-if [ -f build-py/wheel.failed ]; then
-	echo "no wheel to test against vLLM" >build-py/vllm-env.log
+if ! wait "$vllm_env_job"; then
 	touch build-py/vllm-env.failed
-elif vvenv=$(airlock_vllm_env 2>build-py/vllm-env.log); then
-	airlock_vllm_tests "$vvenv" "$wheel" 2>>build-py/vllm-env.log || touch build-py/vllm-env.failed
+elif [ -f build-py/wheel.failed ]; then
+	echo "no wheel to test against vLLM" >>build-py/vllm-env.log
+	touch build-py/vllm-env.failed
 else
-	touch build-py/vllm-env.failed
+	airlock_vllm_tests "$(cat build-py/vllm-env.path)" "$wheel" 2>>build-py/vllm-env.log || touch build-py/vllm-env.failed
 fi
+trap - EXIT
 
 python3 - build build-asan build-fuzz <<'PY'
 import json, os, sys
