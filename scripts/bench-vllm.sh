@@ -13,9 +13,7 @@
 # which sees the vLLM environment's packages through a .pth file and holds
 # only airlock, reinstalled (`pip install .`) whenever the source differs
 # from the one installed last. Options pass through: -n N rounds, --quick,
-# --concurrency C, --audio-concurrency A, --markdown FILE. vLLM's log is set
-# to errors only (VLLM_LOGGING_LEVEL, unless set): its stock audio path warns
-# on every call that torchcodec is missing before it falls back to soundfile.
+# --concurrency C, --audio-concurrency A, --markdown FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -67,5 +65,5 @@ if [ "$(cat "$overlay/.airlock-source" 2>/dev/null)" != "$src" ]; then
 	"$overlay/bin/python" -m pip install -q --force-reinstall --no-deps . -Cbuild-dir=build-py/bench-vllm/meson
 	echo "$src" >"$overlay/.airlock-source"
 fi
-export HF_HUB_OFFLINE=1 VLLM_LOGGING_LEVEL=${VLLM_LOGGING_LEVEL:-ERROR}
+export HF_HUB_OFFLINE=1
 exec "$overlay/bin/python" tests/bench/bench_vllm.py --build build "$@"

@@ -48,6 +48,7 @@ import argparse
 import asyncio
 import datetime
 import importlib
+import logging
 import os
 import shlex
 import statistics
@@ -102,6 +103,9 @@ class Bench:
         except ImportError as e:
             raise bench.BenchError(f"airlock.vllm: cannot import it ({e}); is the connector in this checkout?") from e
         avllm.register()
+        # vLLM's stock audio path warns on every call that torchcodec is missing before it falls back to
+        # soundfile (this environment has no torchcodec): the call still costs what it costs, unprinted.
+        logging.getLogger("vllm.multimodal.media.audio").setLevel(logging.ERROR)
         self.np = np
         self.versions = {"vLLM": vllm.__version__, "airlock": airlock.__version__, "Pillow": PIL.__version__,
                          "numpy": np.__version__}
