@@ -54,7 +54,7 @@ airlock_wheel() {
 airlock_pytests() {
 	local venv=$1 wheel=$2
 	"$venv/bin/python" -m pip install -q --force-reinstall --no-deps "$wheel" >&2 || return 1
-	"$venv/bin/ruff" check --no-cache python tests/python >build-py/ruff.log 2>&1
+	"$venv/bin/ruff" check --no-cache python tests/python tests/vllm >build-py/ruff.log 2>&1
 	echo $? >build-py/ruff.rc
 	"$venv/bin/mypy" --strict --cache-dir=build-py/mypy-cache python/airlock >build-py/mypy.log 2>&1
 	echo $? >build-py/mypy.rc

@@ -9,6 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 . scripts/pyenv.sh
+. scripts/vllmenv.sh
 # The reference decoders the audio-length test runs against airlock's output;
 # python3-venv and python3-dev for the Python package's environment and build.
 airlock_deps python3 clang clang-format libclang-rt-14-dev ffmpeg flac vorbis-tools opus-tools mpg123 sox webp giflib-tools libtiff-tools python3-pil python3-venv python3-dev || exit 1
@@ -33,6 +34,19 @@ if venv=$(airlock_pyenv python3) && wheel=$(airlock_wheel "$venv"); then
 	airlock_pytests "$venv" "$wheel" || touch build-py/wheel.failed
 else
 	touch build-py/wheel.failed
+fi
+
+# The vLLM media connector against the real vLLM (scripts/vllmenv.sh): a cached environment of
+# vLLM 0.34.0 on torch 2.14.1, the same wheel installed into it, pytest tests/vllm there. An
+# environment that cannot be made is one failure (vllm/env), never a skip.
+rm -f build-py/junit-vllm.xml build-py/vllm-env.failed
+if [ -f build-py/wheel.failed ]; then
+	echo "no wheel to test against vLLM" >build-py/vllm-env.log
+	touch build-py/vllm-env.failed
+elif vvenv=$(airlock_vllm_env 2>build-py/vllm-env.log); then
+	airlock_vllm_tests "$vvenv" "$wheel" 2>>build-py/vllm-env.log || touch build-py/vllm-env.failed
+else
+	touch build-py/vllm-env.failed
 fi
 
 python3 - build build-asan build-fuzz <<'PY'
@@ -82,6 +96,32 @@ else:
     print(f"python: {py_pass} passed ({py_skip} skipped), {py_fail} failed")
     passed += py_pass
     failed += py_fail
+# vLLM: the environment one result when it cannot be made, else every pytest test one.
+if os.path.exists("build-py/vllm-env.failed"):
+    print("FAIL vllm/env (the vLLM test environment; build-py/vllm-env.log says why)")
+    log = open("build-py/vllm-env.log", errors="replace").read().splitlines() if os.path.exists("build-py/vllm-env.log") else []
+    print("\n".join("    " + l for l in [l for l in log if not l.startswith("WARNING: Location")][-15:]))
+    failed += 1
+else:
+    v_pass = v_fail = v_skip = 0
+    if os.path.exists("build-py/junit-vllm.xml"):
+        for case in ET.parse("build-py/junit-vllm.xml").iter("testcase"):
+            bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+            if bad is not None:
+                v_fail += 1
+                print(f"FAIL vllm/{case.get('classname')}::{case.get('name')}")
+                first = (bad.get("message") or "").splitlines()[:1]
+                if first:
+                    print("    " + first[0][:300])
+            else:
+                v_pass += 1
+                v_skip += case.find("skipped") is not None
+    else:
+        print("FAIL vllm/pytest (no junit-vllm.xml; build-py/vllm.log says why)")
+        v_fail += 1
+    print(f"vllm: {v_pass} passed ({v_skip} skipped), {v_fail} failed")
+    passed += v_pass
+    failed += v_fail
 print(f"assertions passed: {asserts}")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -31,7 +31,8 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 import vllm.envs as envs
-from PIL import Image as PILImage
+import vllm.multimodal.media.audio as _vllm_audio
+from vllm.exceptions import VLLMValidationError
 from vllm.multimodal.image import convert_image_mode
 from vllm.multimodal.media import MEDIA_CONNECTOR_REGISTRY, MediaConnector, MediaWithBytes
 from vllm.multimodal.media.audio import AudioMediaIO
@@ -44,6 +45,7 @@ __all__ = [
     "AirlockAudioMediaIO",
     "AirlockImageMediaIO",
     "AirlockMediaConnector",
+    "MediaRejected",
     "load_audio",
     "register",
     "sanitizer",
@@ -56,6 +58,11 @@ NAME = "airlock"
 # handling, never a limit or a type.
 _ENV_ICC = "AIRLOCK_VLLM_ICC"
 _ENV_TYPES = "AIRLOCK_VLLM_TYPES"
+_TOO_LONG = 9  # AIRLOCK_E_TOO_LONG, airlock.TooLong
+# vLLM's audio backend names (load_audio(backend=...), media_io_kwargs' audio_backend).
+_AUDIO_BACKENDS: Tuple[str, ...] = tuple(
+    getattr(_vllm_audio, "AUDIO_BACKENDS", ("auto", "soundfile", "pyav", "torchcodec"))
+)
 
 _sanitizer: Optional[Sanitizer] = None
 _sanitizer_pid = 0
@@ -122,39 +129,75 @@ def _audio_options(max_duration_s: Optional[float], max_decode_bytes: Optional[i
     return opts
 
 
-def _rejected(kind: str, err: Rejected) -> ValueError:
-    # ValueError is what vLLM's server answers with 400 (as for Pillow's errors); the message names airlock's
-    # code and never carries input bytes.
-    return ValueError(f"Failed to load {kind}: airlock {err.name}: {err}")
+class MediaRejected(VLLMValidationError, ValueError):  # type: ignore[misc]
+    """airlock refused the input. vLLM's server answers a VLLMValidationError with 400 (its error_response
+    maps it before the ValueError fallback it means to retire), and code that catches the ValueError Pillow's
+    failures become still catches this. The message names airlock's code and never carries input bytes;
+    ``__cause__`` is the airlock.Rejected."""
+
+    def __init__(self, message: str, *, code: int, name: str, limit: Optional[str]) -> None:
+        super().__init__(message)
+        self.code = code
+        self.name = name
+        self.limit = limit
+
+
+def _audio_rejected(err: Rejected, max_duration_s: Optional[float], max_decode_bytes: Optional[int]) -> MediaRejected:
+    """As _rejected, naming vLLM's setting (in vLLM's words) when it is the limit that tripped, not a stricter
+    one of the Sanitizer's."""
+    msg = f"Failed to load audio: airlock {err.name}: {err}"
+    s = sanitizer()
+    if err.limit == "max_seconds" and max_duration_s is not None and math.ceil(max_duration_s) <= s.get("max_seconds"):
+        msg += (f". Audio exceeds maximum allowed duration of {max_duration_s}s. Set VLLM_MAX_AUDIO_DECODE_DURATION_S "
+                "to increase this limit.")
+    elif err.limit == "max_decoded_bytes" and max_decode_bytes is not None and max_decode_bytes <= s.get(
+        "max_decoded_bytes"
+    ):
+        msg += (f". Audio decode exceeded the {max_decode_bytes} byte limit. Set VLLM_MAX_AUDIO_DECODE_BYTES to "
+                "increase this limit.")
+    return MediaRejected(msg, code=err.code, name=err.name, limit=err.limit)
+
+
+def _rejected(kind: str, err: Rejected) -> MediaRejected:
+    return MediaRejected(f"Failed to load {kind}: airlock {err.name}: {err}", code=err.code, name=err.name,
+                         limit=err.limit)
 
 
 class AirlockImageMediaIO(ImageMediaIO):  # type: ignore[misc]
     """vLLM's ImageMediaIO with the decode in airlock's sandbox."""
 
-    def __init__(self, image_mode: Optional[str] = "RGB", **kwargs: Any) -> None:
+    def __init__(self, image_mode: Optional[str] = "RGB", *, decoded_budget: Any = None, **kwargs: Any) -> None:
         icc = kwargs.pop("icc", None)
         super().__init__(image_mode, **kwargs)
+        # Set here, not passed up: vLLM before 0.34 has no decode budget and would keep it as a kwarg.
+        self.decoded_budget = decoded_budget
         self.icc = _flag(os.environ.get(_ENV_ICC, "0") if icc is None else icc)
 
     def load_bytes(self, data: bytes) -> MediaWithBytes:
+        # The default mode, RGB, is composited onto the background in the worker: airlock's blend is
+        # Pillow's paste(mask=alpha), equal on every transparent file of the corpus and public suites for
+        # two backgrounds (tests/vllm/test_equal.py). Other modes start from RGBA and go through vLLM's own
+        # convert_image_mode.
+        rgb = self.image_mode == "RGB"
+        options = _image_options(self.icc)
+        if rgb:
+            options.update(keep_alpha=False, background=self.rgba_background_color)
         try:
-            result = sanitizer().image(data, **_image_options(self.icc))
+            result = sanitizer().image(data, **options)
         except Rejected as e:
             raise _rejected("image", e) from e
         w, h = result.width, result.height
         if self.decoded_budget is not None:
             self.decoded_budget.charge(w * h * 4)
-        # An RGBA copy the caller owns (the sealed result is read-only). Whether the source had alpha is the
-        # result's to say: alpha_added means every pixel was opaque, so RGB is exactly vLLM's convert("RGB").
-        rgba = PILImage.frombuffer("RGBA", (w, h), np.asarray(result), "raw", "RGBA", 0, 1).copy()
-        if "alpha_added" in result.changes and self.image_mode is not None:
-            image = rgba.convert("RGB")
-            if self.image_mode != "RGB":
+        # RGB is a copy (Pillow keeps RGB as four bytes a pixel); RGBA shares the sealed mapping, which Pillow
+        # marks read-only and copies before any write.
+        image = result.to_pil()
+        if not rgb:
+            # alpha_added: every source pixel was opaque, so this is what Pillow's convert("RGB") gives.
+            if "alpha_added" in result.changes and self.image_mode is not None:
+                image = image.convert("RGB")
+            if self.image_mode is not None and image.mode != self.image_mode:
                 image = convert_image_mode(image, self.image_mode, self.rgba_background_color)
-        elif self.image_mode is None:
-            image = rgba
-        else:
-            image = convert_image_mode(rgba, self.image_mode, self.rgba_background_color)
         # The pixels are airlock's decode, not Pillow's: vLLM's cache must not mix them with the stock
         # connector's, so the decode settings always join the hash.
         io_config = {
@@ -187,9 +230,12 @@ def load_audio(
     """vllm.multimodal.media.audio.load_audio with the decode in airlock's sandbox.
 
     ``sr`` resamples in the worker (airlock's resampler, not PyAV's or soxr's: equal within the
-    resampler's tolerance, exact at the source rate); ``backend`` is accepted and ignored.
+    resampler's tolerance, exact at the source rate). ``backend`` is checked against vLLM's names and
+    otherwise ignored: airlock is the only decoder. ``max_decode_bytes`` bounds the samples that reach this
+    process (after the downmix), where vLLM's decoders bound the source's channels before it.
     """
-    del backend
+    if backend is not None and backend not in _AUDIO_BACKENDS:
+        raise ValueError(f"Unknown audio backend {backend!r}. Available backends: {list(_AUDIO_BACKENDS)}")
     opts = _audio_options(max_duration_s, max_decode_bytes)
     opts["mono"] = bool(mono)
     if sr is not None:
@@ -198,11 +244,16 @@ def load_audio(
     try:
         result = sanitizer().audio(data, **opts)
     except Rejected as e:
-        raise _rejected("audio", e) from e
+        raise _audio_rejected(e, max_duration_s, max_decode_bytes) from e
     if max_duration_s is not None and result.frames > int(result.rate * max_duration_s):
-        raise ValueError(
-            f"Failed to load audio: airlock too_long: {result.frames} frames at {result.rate} Hz "
-            f"exceed {max_duration_s} s (VLLM_MAX_AUDIO_DECODE_DURATION_S)"
+        # airlock's limit is whole seconds (rounded up above); vLLM's may be finer.
+        raise MediaRejected(
+            f"Failed to load audio: airlock too_long: Audio exceeds maximum allowed duration of {max_duration_s}s "
+            f"({result.frames} frames at {result.rate} Hz; limit max_seconds). Set VLLM_MAX_AUDIO_DECODE_DURATION_S "
+            "to increase this limit.",
+            code=_TOO_LONG,
+            name="too_long",
+            limit="max_seconds",
         )
     # vLLM's arrays are writable and (channels, frames) when not mono; the sealed result is read-only
     # and interleaved, so this is a copy in vLLM's layout.
@@ -215,7 +266,21 @@ def load_audio(
 class AirlockAudioMediaIO(AudioMediaIO):  # type: ignore[misc]
     """vLLM's AudioMediaIO with the decode in airlock's sandbox: float32 mono at the source rate."""
 
-    def _load_with_budget(self, source: Union[BytesIO, Path]) -> Tuple[npt.NDArray[np.float32], int]:
+    def __init__(self, *, decoded_budget: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.decoded_budget = decoded_budget
+
+    # load_bytes and load_file themselves, not the helper vLLM 0.34 added under them, so that no version of
+    # vLLM reaches its own decoders from here. vLLM's check of the encoded size comes first, as in vLLM.
+    def load_bytes(self, data: bytes) -> Tuple[npt.NDArray[np.float32], int]:
+        self._validate_encoded_size(len(data))
+        return self._decode(BytesIO(data))
+
+    def load_file(self, filepath: Path) -> Tuple[npt.NDArray[np.float32], int]:
+        self._validate_encoded_size(filepath.stat().st_size)
+        return self._decode(filepath)
+
+    def _decode(self, source: Union[BytesIO, Path]) -> Tuple[npt.NDArray[np.float32], int]:
         max_duration_s = envs.VLLM_MAX_AUDIO_DECODE_DURATION_S
         max_decode_bytes = envs.VLLM_MAX_AUDIO_DECODE_BYTES
         budget = self.decoded_budget
@@ -224,7 +289,20 @@ class AirlockAudioMediaIO(AudioMediaIO):  # type: ignore[misc]
         reserved = budget.reserve(max_decode_bytes)
         decoded = 0
         try:
-            audio = load_audio(source, sr=None, max_duration_s=max_duration_s, max_decode_bytes=reserved)
+            try:
+                audio = load_audio(source, sr=None, max_duration_s=max_duration_s, max_decode_bytes=reserved)
+            except MediaRejected as e:
+                # What tripped is the request's budget (others' clips took the rest), not this clip's limit:
+                # say so as vLLM does.
+                if e.limit == "max_decoded_bytes" and reserved < max_decode_bytes:
+                    raise MediaRejected(
+                        f"Failed to load audio: airlock {e.name}: Request decoded media exceeds "
+                        "VLLM_MAX_MEDIA_REQUEST_DECODE_BYTES.",
+                        code=e.code,
+                        name=e.name,
+                        limit=e.limit,
+                    ) from e.__cause__
+                raise
             decoded = int(audio[0].nbytes)
             return audio
         finally:
@@ -232,16 +310,30 @@ class AirlockAudioMediaIO(AudioMediaIO):  # type: ignore[misc]
 
 
 class AirlockMediaConnector(MediaConnector):  # type: ignore[misc]
-    """vLLM's MediaConnector, fetching as it does, decoding images and audio through airlock."""
+    """vLLM's MediaConnector, fetching as it does, decoding images and audio through airlock.
+
+    The fetch_* methods for images and audio are overridden whole (vLLM before 0.34 builds its media IO
+    objects inside them); load_from_url and load_from_url_async, vLLM's fetching, are inherited.
+    """
 
     def _image_io(self, image_mode: Optional[str] = "RGB") -> AirlockImageMediaIO:
         return AirlockImageMediaIO(
             **({"image_mode": image_mode} | self.media_io_kwargs.get("image", {})),
-            decoded_budget=self.decoded_budget,
+            decoded_budget=getattr(self, "decoded_budget", None),
         )
 
     def _audio_io(self) -> AirlockAudioMediaIO:
-        return AirlockAudioMediaIO(decoded_budget=self.decoded_budget, **self.media_io_kwargs.get("audio", {}))
+        return AirlockAudioMediaIO(
+            decoded_budget=getattr(self, "decoded_budget", None), **self.media_io_kwargs.get("audio", {})
+        )
+
+    def fetch_image(self, image_url: str, *, image_mode: Optional[str] = "RGB") -> MediaWithBytes:
+        return self.load_from_url(image_url, self._image_io(image_mode), fetch_timeout=envs.VLLM_IMAGE_FETCH_TIMEOUT)
+
+    async def fetch_image_async(self, image_url: str, *, image_mode: Optional[str] = "RGB") -> MediaWithBytes:
+        return await self.load_from_url_async(
+            image_url, self._image_io(image_mode), fetch_timeout=envs.VLLM_IMAGE_FETCH_TIMEOUT
+        )
 
     def fetch_audio(self, audio_url: str) -> Tuple[npt.NDArray[np.float32], int]:
         return self.load_from_url(  # type: ignore[no-any-return]
@@ -252,6 +344,15 @@ class AirlockMediaConnector(MediaConnector):  # type: ignore[misc]
         return await self.load_from_url_async(  # type: ignore[no-any-return]
             audio_url, self._audio_io(), fetch_timeout=envs.VLLM_AUDIO_FETCH_TIMEOUT
         )
+
+
+# What the connector inherits from vLLM and calls. A vLLM without them is refused when the connector is
+# selected, rather than left to serve requests some other way.
+_NEEDED = (
+    (MediaConnector, "load_from_url"),
+    (MediaConnector, "load_from_url_async"),
+    (AudioMediaIO, "_validate_encoded_size"),
+)
 
 
 _registered = False
@@ -267,10 +368,16 @@ def register() -> None:
     airlock connector is the one selected.
     """
     global _registered
-    if not _registered:
+    selected = envs.VLLM_MEDIA_CONNECTOR == NAME
+    missing = [f"{cls.__name__}.{attr}" for cls, attr in _NEEDED if not hasattr(cls, attr)]
+    if missing and selected:
+        # vLLM logs a plugin's exception and goes on; with no "airlock" in the registry every media request
+        # then fails (a 500) instead of reaching vLLM's own decoders.
+        raise RuntimeError(f"airlock.vllm: this vLLM lacks {', '.join(missing)}; the airlock connector needs it")
+    if not _registered and not missing:
         MEDIA_CONNECTOR_REGISTRY.register(NAME)(AirlockMediaConnector)
         _registered = True
-    if envs.VLLM_MEDIA_CONNECTOR != NAME:
+    if not selected:
         return
     import vllm.multimodal.utils as mm_utils
 
