@@ -19,8 +19,8 @@ EXIF transpose, RGB with alpha composited onto white). Then:
     (malformed: checksums, truncation, frames off the screen; unsupported: TIFF variants airlock does not
     decode; type; too_large);
   - Pillow refuses a file airlock decodes (PILLOW_REFUSES, listed with the reasons);
-  - vLLM's stock path fails with an exception that is not a ValueError, a 500 (VLLM_SERVER_ERRORS): airlock
-    refuses the file as malformed, a 400;
+  - vLLM's stock path fails with an exception that is not its ValueError (STOCK_ESCAPES): airlock refuses
+    the file as malformed;
   - 16-bit greyscale (Pillow's mode I;16): Pillow's convert("RGB") clips each 16-bit sample at 255,
     airlock keeps the high byte;
   - transparency by colour key (tRNS in 1/2/4-bit grey and 16-bit PNGs): Pillow keeps the key unscaled, so it
@@ -30,7 +30,7 @@ EXIF transpose, RGB with alpha composited onto white). Then:
     "Raw profile type exif" text; airlock applies EXIF orientation only.
 
 qwen-vl-utils' `fetch_image` takes PIL images: swapping `img.to_pil()` for the Pillow image gives equal output.
-Needs the vLLM environment (vllm, transformers, torchvision; qwen-vl-utils for its tests).
+Runs in the vLLM environment (scripts/vllmenv.sh: vllm, transformers, torchvision, qwen-vl-utils, OpenCV).
 """
 
 from __future__ import annotations
@@ -49,12 +49,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "python" / "scripts"))
+# Imported, never skipped (tests/vllm/conftest.py): a missing package is a failure of the environment.
+import airlock  # noqa: E402
 import airtest  # noqa: E402
-
-airlock = pytest.importorskip("airlock")
-pytest.importorskip("vllm")
-transformers = pytest.importorskip("transformers")
-
+import qwen_vl_utils  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 from vllm.multimodal.media import ImageMediaIO  # noqa: E402
 
@@ -118,9 +116,10 @@ PILLOW_REFUSES: dict[str, str] = {
     "corpus/images/icc/jpeg_rgb_icc_short_segment.jpg": "an ICC APP2 segment shorter than its header",
 }
 
-# Files on which vLLM's stock path raises something other than ValueError: vLLM answers those with a server
-# error (500) instead of a bad-input 400. airlock refuses both as malformed.
-VLLM_SERVER_ERRORS = {
+# Files on which vLLM's stock path raises something other than the ValueError("Failed to load image: ...") that
+# ImageMediaIO makes of Pillow's failures: the exception escapes its except clause (vLLM's server still answers
+# 400 through its fallback for raw TypeErrors; other callers see a TypeError). airlock refuses both as malformed.
+STOCK_ESCAPES = {
     "shared:tiff-test-files/image-tiff/fuzz_images/oor_panic/id=000049,sig=06,src=000318,op=havoc,rep=8": (
         TypeError,
         "Pillow's TIFF reader seeks to a rational strip offset",
@@ -297,11 +296,11 @@ def test_qwen2vl_processor_same_features(p: Path_) -> None:
         vim, v_err = None, e
     except Exception as e:
         # Not the ValueError vLLM answers with 400: only the listed files, with the listed exception.
-        assert p.path in VLLM_SERVER_ERRORS, f"vLLM's stock path raised {type(e).__name__}: {e}"
-        assert type(e) is VLLM_SERVER_ERRORS[p.path][0]
+        assert p.path in STOCK_ESCAPES, f"vLLM's stock path raised {type(e).__name__}: {e}"
+        assert type(e) is STOCK_ESCAPES[p.path][0]
         assert img is None and a_err.name == (p.noicc or p.outcome) == "malformed"
         return
-    assert p.path not in VLLM_SERVER_ERRORS
+    assert p.path not in STOCK_ESCAPES
 
     want = p.noicc or p.outcome
     if img is None:
@@ -370,7 +369,7 @@ def test_manifests_cover_the_exceptions() -> None:
     assert len(paths) > 1000
     assert set(PILLOW_REFUSES) <= paths
     assert set(ORIENTATION_ELSEWHERE) <= paths
-    assert set(VLLM_SERVER_ERRORS) <= paths
+    assert set(STOCK_ESCAPES) <= paths
 
 
 # ---------------------------------------------------------------------------------------------
@@ -378,8 +377,7 @@ def test_manifests_cover_the_exceptions() -> None:
 
 
 def _qwen_fetch_image() -> Any:
-    mod = pytest.importorskip("qwen_vl_utils")
-    return mod.fetch_image
+    return qwen_vl_utils.fetch_image
 
 
 # Pictures of the kinds users send: photos with and without EXIF orientation, PNGs, a palette GIF, WebP.
