@@ -174,9 +174,7 @@ def _processors() -> tuple[Any, Any]:
 def _read(path: str) -> bytes:
     p = airtest.resolve(path)
     if p is None:
-        if path.startswith("shared:"):
-            pytest.skip(f"public corpus missing: {airtest.SHARED / path[7:]}")
-        pytest.fail(f"{path}: cannot read")
+        pytest.fail(f"{path}: cannot read (the public corpus is ../shared/corpus-public)")
     return p.read_bytes()
 
 
