@@ -64,10 +64,10 @@ static int type_ok(const struct limits *lim, uint32_t t)
 static void check_accepted(const struct frame_header *h, const struct limits *lim, uint64_t plen)
 {
 	FUZZ_CHECK(h->magic == FRAME_MAGIC && h->version == FRAME_VERSION && h->reserved == 0);
-	FUZZ_CHECK(h->limit == 0 && type_ok(lim, h->type));
+	FUZZ_CHECK(h->limit == 0 && h->mime == 0 && type_ok(lim, h->type));
 	FUZZ_CHECK(plen == h->payload_len);
 	if (h->kind == FRAME_KIND_IMAGE) {
-		FUZZ_CHECK(h->type == AIRLOCK_TYPE_PNG || h->type == AIRLOCK_TYPE_JPEG);
+		FUZZ_CHECK(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_IMAGE);
 		FUZZ_CHECK(h->format == FRAME_FORMAT_U8 && h->channels == (lim->keep_alpha ? 4u : 3u));
 		FUZZ_CHECK(h->width >= 1 && h->width <= lim->max_width);
 		FUZZ_CHECK(h->height >= 1 && h->height <= lim->max_height);

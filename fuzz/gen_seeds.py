@@ -72,12 +72,13 @@ def audio():
 
 
 FRAME_MAGIC = 0x4652414C
+FRAME_VERSION = 2  # sandbox/proto.h; the last 8 bytes are mime (unsupported frames only) and reserved
 
 
 def header(status=0, kind=0, fmt=0, type_=0, w=0, h=0, ch=0, rate=0, frames=0, changes=0, limit=0, plen=0,
-           magic=FRAME_MAGIC, version=1, reserved=0):
-    return struct.pack("<IHHHHIIIIIQIIQQ", magic, version, status, kind, fmt, type_, w, h, ch, rate, frames,
-                       changes, limit, plen, reserved)
+           magic=FRAME_MAGIC, version=FRAME_VERSION, mime=0, reserved=0):
+    return struct.pack("<IHHHHIIIIIQIIQII", magic, version, status, kind, fmt, type_, w, h, ch, rate, frames,
+                       changes, limit, plen, mime, reserved)
 
 
 def frames():
@@ -86,6 +87,14 @@ def frames():
         "image_rgb_4x4": header(kind=1, fmt=1, type_=1, w=4, h=4, ch=3, plen=48) + px,
         "image_rgba_2x3": header(kind=1, fmt=1, type_=2, w=2, h=3, ch=4, plen=24) + px[:24] + trailer(1, 0),
         "image_tight_caps": header(kind=1, fmt=1, type_=1, w=64, h=1, ch=3, plen=192) + bytes(192) + trailer(0, 1),
+        # The image types of 0.5.0 (WebP 9, GIF 10, BMP 11; TIFF 12 with the image allowlist of trailer a=0x20).
+        "image_webp": header(kind=1, fmt=1, type_=9, w=2, h=2, ch=3, plen=12) + px[:12],
+        "image_gif": header(kind=1, fmt=1, type_=10, w=1, h=4, ch=3, plen=12) + px[:12],
+        "image_bmp": header(kind=1, fmt=1, type_=11, w=4, h=1, ch=3, plen=12) + px[:12],
+        "image_tiff_allowed": header(kind=1, fmt=1, type_=12, w=2, h=2, ch=3, plen=12) + px[:12] + trailer(0x20, 0),
+        "error_unsupported_mime": header(status=6, type_=0, mime=1),
+        "bad_mime_on_success": header(kind=1, fmt=1, type_=1, w=1, h=1, ch=3, plen=3, mime=1) + b"abc",
+        "bad_version_1": header(kind=1, fmt=1, type_=1, w=1, h=1, ch=3, plen=3, version=1) + b"abc",
         "image_changes": header(kind=1, fmt=1, type_=2, w=1, h=1, ch=3, changes=0x7FF, plen=3) + b"\x01\x02\x03",
         "audio_f32": header(kind=2, fmt=3, type_=3, ch=2, rate=44100, frames=4, plen=32) + struct.pack("<8f", *[0.5] * 8),
         "audio_f32_nan": header(kind=2, fmt=3, type_=4, ch=1, rate=8000, frames=2, plen=8) + struct.pack("<2I", 0, 0x7FC00000),
