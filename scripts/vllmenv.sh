@@ -4,35 +4,19 @@
 # wheel test.sh built installed into it, and pytest tests/vllm run there. vLLM is never stubbed:
 # if this environment cannot be made, the run fails (one FAIL vllm/env), it does not skip.
 
-# Every version is pinned in tests/vllm/constraints.txt (exact versions of a working
-# environment; every install step below runs under it). These lists say what to install.
+# tests/vllm/constraints.txt is the whole environment, every distribution at an exact version
+# (the `pip freeze` of one that works, plus the test tools), installed in one step with --no-deps:
+# no resolver runs, so nothing comes in that the file does not name, and nothing it names is left
+# out (a list of vLLM's requirements installed with their dependencies once missed uvloop, which
+# vLLM imports). What it holds, and why not vLLM's own dependency list:
+# - torch 2.14.1 and torchvision 0.29.1: the CUDA builds pip takes from this disk (/opt/pypi-more)
+#   for CPython 3.11, with their nvidia-* and triton; they run on the CPU, which is all media and
+#   chat parsing need. vLLM 0.34.0 pins torch 2.14.0, which this disk lacks (pip warns of that).
+# - vllm 0.34.0 and its requirements that are not GPU kernels (flashinfer, torchaudio, tilelang
+#   are neither installable here nor needed); xgrammar with the apache-tvm-ffi it needs.
+# - qwen-vl-utils, pytest, pytest-timeout, pytest-asyncio and tblib (vLLM's own media tests,
+#   test_upstream.py), soundfile and av (the audio references).
 AIRLOCK_VLLM_CONSTRAINTS=tests/vllm/constraints.txt
-# The CUDA builds of torch and torchvision that pip takes from this disk (/opt/pypi-more) for
-# CPython 3.11; they run on the CPU, which is all media and chat parsing need.
-AIRLOCK_VLLM_TORCH=("torch==2.14.1" "torchvision==0.29.1")
-# vLLM without its dependencies: its GPU requirements (flashinfer, torchaudio, tilelang, ...)
-# are neither installable here nor needed, and it pins torch 2.14.0, which this disk lacks.
-AIRLOCK_VLLM_PACKAGE="vllm==0.34.0"
-# vLLM 0.34.0's requirements that are not GPU kernels (its common.txt and cuda.txt less the
-# CUDA-only ones), versions from the constraints.
-AIRLOCK_VLLM_REQUIREMENTS=(
-	regex cachetools psutil sentencepiece numpy requests certifi tqdm blake3 py-cpuinfo
-	transformers huggingface_hub tokenizers safetensors protobuf fastapi starlette aiohttp
-	multidict openai pydantic orjson prometheus_client pillow
-	prometheus-fastapi-instrumentator tiktoken lm-format-enforcer llguidance outlines_core lark
-	typing_extensions filelock partial-json-parser jsonschema pyzmq msgspec mistral_common
-	opencv-python-headless pyyaml einops compressed-tensors depyf cloudpickle watchfiles
-	python-json-logger ninja pybase64 cbor2 ijson setproctitle oss-harmony anthropic
-	model-hosting-container-standards mcp opentelemetry-sdk opentelemetry-api
-	opentelemetry-exporter-otlp opentelemetry-semantic-conventions-ai numba
-)
-# Installed --no-deps as vLLM's own install does not manage them here: vLLM pins
-# apache-tvm-ffi 0.1.11, xgrammar 0.2.8 wants a newer one; qwen-vl-utils' requirements (av,
-# packaging, pillow, requests) are all in place by then.
-AIRLOCK_VLLM_NODEPS=("xgrammar" "apache-tvm-ffi" "qwen-vl-utils")
-# The test tools (pytest-asyncio and tblib for vLLM's own media tests, test_upstream.py) and the
-# audio references the tests compare against.
-AIRLOCK_VLLM_TOOLS=("pytest" "pytest-timeout" "pytest-asyncio" "tblib" "soundfile" "av")
 
 # Prints a CPython 3.11 interpreter: python3 when it is 3.11, else python3.11, else pyenv's.
 # The torch and torchvision wheels on this disk are cp311 only.
@@ -53,7 +37,7 @@ airlock_vllm_python() {
 # ${XDG_CACHE_HOME:-$HOME/.cache}/airlock/vllm-venv-<hash of interpreter and pinned lists>.
 # About 6 GB; pip's download cache is not used (it would hold a second copy of the wheels).
 airlock_vllm_env() {
-	local py key dir pip
+	local py key dir
 	py=$(airlock_vllm_python) || return 1
 	[ -f "$AIRLOCK_VLLM_CONSTRAINTS" ] || {
 		echo "vllm env: $AIRLOCK_VLLM_CONSTRAINTS missing (run from the checkout's top)" >&2
@@ -61,8 +45,6 @@ airlock_vllm_env() {
 	}
 	key=$({
 		"$py" -c 'import sys; print(sys.version, sys.executable)'
-		printf '%s\n' "${AIRLOCK_VLLM_TORCH[@]}" "$AIRLOCK_VLLM_PACKAGE" "${AIRLOCK_VLLM_REQUIREMENTS[@]}" \
-			"${AIRLOCK_VLLM_NODEPS[@]}" "${AIRLOCK_VLLM_TOOLS[@]}"
 		grep -v '^#' "$AIRLOCK_VLLM_CONSTRAINTS"
 	} | sha256sum | cut -c1-12)
 	dir="${XDG_CACHE_HOME:-$HOME/.cache}/airlock/vllm-venv-$key"
@@ -72,12 +54,8 @@ airlock_vllm_env() {
 		mkdir -p "$(dirname "$dir")"
 		echo "vllm env: making $dir (about 3 minutes, 6 GB)" >&2
 		"$py" -m venv "$dir" >&2 || return 1
-		pip=("$dir/bin/python" -m pip install -q --no-cache-dir --progress-bar off -c "$AIRLOCK_VLLM_CONSTRAINTS")
-		"${pip[@]}" "${AIRLOCK_VLLM_TORCH[@]}" >&2 || return 1
-		"${pip[@]}" --no-deps "$AIRLOCK_VLLM_PACKAGE" >&2 || return 1
-		"${pip[@]}" "${AIRLOCK_VLLM_REQUIREMENTS[@]}" >&2 || return 1
-		"${pip[@]}" --no-deps "${AIRLOCK_VLLM_NODEPS[@]}" >&2 || return 1
-		"${pip[@]}" "${AIRLOCK_VLLM_TOOLS[@]}" >&2 || return 1
+		"$dir/bin/python" -m pip install -q --no-cache-dir --progress-bar off --no-deps \
+			-r "$AIRLOCK_VLLM_CONSTRAINTS" >&2 || return 1
 		# Reproducible means nothing unpinned came in as a dependency of a dependency.
 		"$dir/bin/python" - "$AIRLOCK_VLLM_CONSTRAINTS" <<-'PY' >&2 || return 1
 			import importlib.metadata as md, re, sys
@@ -94,7 +72,7 @@ airlock_vllm_env() {
 			if bad:
 			    sys.exit("vllm env: installed but not pinned in constraints.txt: " + ", ".join(sorted(bad)))
 		PY
-		"$dir/bin/python" -c 'import vllm.multimodal.media, torch, torchvision' >&2 || return 1
+		"$dir/bin/python" -c 'import vllm.multimodal.media, vllm.renderers.chat_utils, torch, torchvision, uvloop' >&2 || return 1
 		touch "$dir/.complete"
 	fi
 	echo "$dir"
