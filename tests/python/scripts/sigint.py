@@ -21,6 +21,9 @@ PNG = (airtest.CORPUS / "images" / "rgb8.png").read_bytes()
 
 def main() -> None:
     slow = airtest.slow_jpeg()
+    # Python leaves SIGINT alone when it starts with it ignored (a job started in the background by a
+    # non-interactive shell, nohup): install the handler this test is about.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.alarm(90)  # the hang guard: SIGALRM ends the process
     before = set(airtest.zygotes())
     # cpu_ms and timeout_ms lifted far past the signal: only the interrupt can end the request early.
