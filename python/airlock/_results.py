@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Optional, Tuple, cast
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Tuple, cast
 
 from . import _airlock
 from ._errors import layer_names
@@ -16,18 +16,23 @@ if TYPE_CHECKING:
 _CHANGES: Dict[int, FrozenSet[str]] = {}
 
 
+def change_list(mask: int) -> List[str]:
+    """An airlock_change mask as names in bit order, the order `airlock scan` lists them in."""
+    out = []
+    bit = 1
+    while bit <= mask:
+        if mask & bit:
+            n = _airlock.change_name(bit)
+            out.append(n if n is not None else hex(bit))
+        bit <<= 1
+    return out
+
+
 def change_names(mask: int) -> FrozenSet[str]:
     """An airlock_change mask as names ("metadata_dropped", "rotated", ...)."""
     names = _CHANGES.get(mask)
     if names is None:
-        found = set()
-        bit = 1
-        while bit <= mask:
-            if mask & bit:
-                n = _airlock.change_name(bit)
-                found.add(n if n is not None else hex(bit))
-            bit <<= 1
-        names = _CHANGES[mask] = frozenset(found)
+        names = _CHANGES[mask] = frozenset(change_list(mask))
     return names
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, 
 from . import _airlock
 from ._errors import AirlockError, Rejected
 from ._options import TYPE_CODES, convert
-from ._results import Audio, Image
+from ._results import Audio, Image, change_list
 from ._sanitizer import Sanitizer
 
 if TYPE_CHECKING:
@@ -71,18 +71,6 @@ def _schema() -> "pyarrow.Schema":
         ("elapsed_ms", pa.float64()), ("input_bytes", pa.int64()), ("format", pa.string()),
         ("data", pa.large_binary()),
     ])
-
-
-def _changes(mask: int) -> List[str]:
-    """Change names in airlock_change order, as `airlock scan` lists them."""
-    out = []
-    bit = 1
-    while bit <= mask:
-        if mask & bit:
-            name = _airlock.change_name(bit)
-            out.append(name if name is not None else hex(bit))
-        bit <<= 1
-    return out
 
 
 def _mime(type_name: Optional[str]) -> Optional[str]:
@@ -197,7 +185,7 @@ class Sanitize:
             out["reason"] = str(e)
             return out
         out.update(status="ok", error=None, code=0, type=r.mime, channels=r.channels,
-                   changes=_changes(r._changes), elapsed_ms=(time.perf_counter() - t0) * 1000.0)
+                   changes=change_list(r._changes), elapsed_ms=(time.perf_counter() - t0) * 1000.0)
         if isinstance(r, Image):
             out.update(width=r.width, height=r.height)
         else:
