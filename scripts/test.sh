@@ -61,6 +61,30 @@ python3 - build build-asan build-fuzz <<'PY'
 import json, os, sys
 import xml.etree.ElementTree as ET
 passed = failed = asserts = 0
+
+
+def junit(label, path, log):
+    """Every pytest test one result; a run that wrote no junit file is one failure."""
+    n_pass = n_fail = n_skip = 0
+    if os.path.exists(path):
+        for case in ET.parse(path).iter("testcase"):
+            bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+            if bad is not None:
+                n_fail += 1
+                print(f"FAIL {label}/{case.get('classname')}::{case.get('name')}")
+                first = (bad.get("message") or "").splitlines()[:1]
+                if first:
+                    print("    " + first[0][:300])
+            else:
+                n_pass += 1
+                n_skip += case.find("skipped") is not None
+    else:
+        print(f"FAIL {label}/pytest (no {os.path.basename(path)}; {log} says why)")
+        n_fail += 1
+    print(f"{label}: {n_pass} passed ({n_skip} skipped), {n_fail} failed")
+    return n_pass, n_fail
+
+
 for d in sys.argv[1:]:
     for line in open(f"{d}/meson-logs/testlog.json"):
         t = json.loads(line)
@@ -85,25 +109,9 @@ else:
             print("\n".join("    " + l for l in open(f"build-py/{tool}.log").read().splitlines()[-20:]))
         passed += ok
         failed += not ok
-    py_pass = py_fail = py_skip = 0
-    if os.path.exists("build-py/junit.xml"):
-        for case in ET.parse("build-py/junit.xml").iter("testcase"):
-            bad = case.find("failure") if case.find("failure") is not None else case.find("error")
-            if bad is not None:
-                py_fail += 1
-                print(f"FAIL python/{case.get('classname')}::{case.get('name')}")
-                first = (bad.get("message") or "").splitlines()[:1]
-                if first:
-                    print("    " + first[0][:300])
-            else:
-                py_pass += 1
-                py_skip += case.find("skipped") is not None
-    else:
-        print("FAIL python/pytest (no junit.xml; build-py/pytest.log says why)")
-        py_fail += 1
-    print(f"python: {py_pass} passed ({py_skip} skipped), {py_fail} failed")
-    passed += py_pass
-    failed += py_fail
+    p, f = junit("python", "build-py/junit.xml", "build-py/pytest.log")
+    passed += p
+    failed += f
 # vLLM: the environment one result when it cannot be made, else every pytest test one.
 if os.path.exists("build-py/vllm-env.failed"):
     print("FAIL vllm/env (the vLLM test environment; build-py/vllm-env.log says why)")
@@ -111,25 +119,9 @@ if os.path.exists("build-py/vllm-env.failed"):
     print("\n".join("    " + l for l in [l for l in log if not l.startswith("WARNING: Location")][-15:]))
     failed += 1
 else:
-    v_pass = v_fail = v_skip = 0
-    if os.path.exists("build-py/junit-vllm.xml"):
-        for case in ET.parse("build-py/junit-vllm.xml").iter("testcase"):
-            bad = case.find("failure") if case.find("failure") is not None else case.find("error")
-            if bad is not None:
-                v_fail += 1
-                print(f"FAIL vllm/{case.get('classname')}::{case.get('name')}")
-                first = (bad.get("message") or "").splitlines()[:1]
-                if first:
-                    print("    " + first[0][:300])
-            else:
-                v_pass += 1
-                v_skip += case.find("skipped") is not None
-    else:
-        print("FAIL vllm/pytest (no junit-vllm.xml; build-py/vllm.log says why)")
-        v_fail += 1
-    print(f"vllm: {v_pass} passed ({v_skip} skipped), {v_fail} failed")
-    passed += v_pass
-    failed += v_fail
+    p, f = junit("vllm", "build-py/junit-vllm.xml", "build-py/vllm.log")
+    passed += p
+    failed += f
 print(f"assertions passed: {asserts}")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
