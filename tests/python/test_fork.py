@@ -13,15 +13,10 @@ import json
 import multiprocessing
 import os
 import pickle
-import select
-import signal
 import subprocess
 import sys
 import threading
-import time
-import traceback
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,57 +30,6 @@ pytestmark = airtest.hang_guard(240)
 
 PNG = (airtest.CORPUS / "images" / "rgb8.png").read_bytes()
 JPEG = (airtest.CORPUS / "images" / "jpeg_420.jpg").read_bytes()
-CHILD_TIMEOUT = 30
-
-
-def fork_child(fn: Callable[[], dict[str, Any]], timeout: float = CHILD_TIMEOUT) -> tuple[int, dict[str, Any]]:
-    """Runs fn in a forked child and returns (exit status, what fn returned). The child reports
-    through a pipe and leaves with os._exit; an alarm ends it if it hangs, and the parent kills it
-    at the deadline."""
-    rfd, wfd = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12: fork() with threads running
-        pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child)
-        code = 1
-        try:
-            os.close(rfd)
-            signal.alarm(int(timeout))
-            out = fn()
-            code = 0
-        except BaseException:  # reported to the parent, whatever it is
-            out = {"error": traceback.format_exc()}
-        try:
-            os.write(wfd, json.dumps(out).encode())
-        finally:
-            os._exit(code)
-    os.close(wfd)
-    chunks = []
-    deadline = time.monotonic() + timeout + 5
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([rfd], [], [], 0.1)
-            if ready:
-                b = os.read(rfd, 65536)
-                if not b:
-                    break
-                chunks.append(b)
-    finally:
-        os.close(rfd)
-    status = None
-    while time.monotonic() < deadline:
-        done, st = os.waitpid(pid, os.WNOHANG)
-        if done:
-            status = st
-            break
-        time.sleep(0.01)
-    if status is None:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        pytest.fail("the child hung")
-    out = json.loads(b"".join(chunks) or b"{}")
-    assert "error" not in out, out["error"]
-    return os.waitstatus_to_exitcode(status), out
 
 
 @pytest.fixture
@@ -140,7 +84,7 @@ def test_request_in_flight_at_fork(opened: tuple[Any, int]) -> None:
             "children": airtest.children(),
         }
 
-    code, out = fork_child(child)
+    code, out = airtest.fork_child(child)
     assert code == 0
     assert out["before"] == [], "the child started with a zygote"
     assert len(out["zygotes"]) == 1 and out["zygotes"][0] != zygote
@@ -170,7 +114,7 @@ def test_child_ends_without_using(opened: tuple[Any, int], how: str) -> None:
             gc.collect()
         return {"children": airtest.children()}
 
-    code, out = fork_child(child)
+    code, out = airtest.fork_child(child)
     assert code == 0
     assert out["children"] == [], "the child started processes it did not need"
     # Not one of the parent zygote's processes was touched: the same spares wait there.
@@ -186,7 +130,7 @@ def test_child_exits_without_closing(opened: tuple[Any, int]) -> None:
         img = s.image(JPEG)
         return {"zygotes": airtest.zygotes(), "shape": list(img.shape)}
 
-    code, out = fork_child(child)
+    code, out = airtest.fork_child(child)
     assert code == 0 and out["shape"] == [32, 40, 3]
     assert len(out["zygotes"]) == 1 and out["zygotes"][0] != zygote
     # The child's zygote sees its control socket close when the child exits, and ends.

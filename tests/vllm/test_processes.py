@@ -21,16 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import multiprocessing
 import os
-import select
-import signal
 import sys
-import time
 import traceback
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,51 +98,6 @@ def test_media_thread_pool_shares_one_sanitizer(connectors: tuple[Any, Any]) -> 
         np.testing.assert_allclose(y, y_ref, rtol=0, atol=2**-23)
 
 
-def fork_child(fn: Callable[[], dict[str, Any]], timeout: float = 60) -> tuple[int, dict[str, Any]]:
-    """fn in a forked child: (exit status, what it returned). tests/python/test_fork.py's pattern:
-    the child reports through a pipe and leaves with os._exit, under an alarm and a deadline."""
-    rfd, wfd = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork() with threads running
-        pid = os.fork()
-    if pid == 0:  # pragma: no cover (the child)
-        code = 1
-        try:
-            os.close(rfd)
-            signal.alarm(int(timeout))
-            out = fn()
-            code = 0
-        except BaseException:
-            out = {"error": traceback.format_exc()}
-        try:
-            os.write(wfd, json.dumps(out).encode())
-        finally:
-            os._exit(code)
-    os.close(wfd)
-    chunks = []
-    deadline = time.monotonic() + timeout + 5
-    try:
-        while time.monotonic() < deadline:
-            if select.select([rfd], [], [], 0.1)[0]:
-                b = os.read(rfd, 65536)
-                if not b:
-                    break
-                chunks.append(b)
-    finally:
-        os.close(rfd)
-    status = -1
-    while time.monotonic() < deadline:
-        done, st = os.waitpid(pid, os.WNOHANG)
-        if done:
-            status = st
-            break
-        time.sleep(0.01)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    return status, json.loads(b"".join(chunks) or b"{}")
-
-
 def test_fork_after_use(connectors: tuple[Any, Any]) -> None:
     """The child decodes with the sync path only: vLLM's async one runs in global_thread_pool, a
     ThreadPoolExecutor created at import, which does not survive fork (its idle-thread count says
@@ -171,7 +121,7 @@ def test_fork_after_use(connectors: tuple[Any, Any]) -> None:
             "zygotes": airtest.zygotes(),
         }
 
-    status, out = fork_child(child)
+    status, out = airtest.fork_child(child, 60)
     assert status == 0, out.get("error")
     assert out["same"] and out["new_sanitizer"]
     assert out["ok"] == 1  # its own Sanitizer, counting from zero

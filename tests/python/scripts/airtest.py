@@ -399,6 +399,65 @@ SLOW_KW: dict[str, Any] = {"max_jpeg_scans": 100000, "max_jpeg_coeffs": 1 << 50}
 # Processes (tests/proc.h)
 
 
+def fork_child(fn: Callable[[], dict[str, Any]], timeout: float = 30) -> tuple[int, dict[str, Any]]:
+    """Runs fn in a forked child and returns (exit status, what fn returned). The child reports
+    through a pipe and leaves with os._exit; an alarm ends it if it hangs, and the parent kills it
+    at the deadline."""
+    import json
+    import select
+    import signal
+    import traceback
+    import warnings
+
+    import pytest
+
+    rfd, wfd = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12: fork() with threads running
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        code = 1
+        try:
+            os.close(rfd)
+            signal.alarm(int(timeout))
+            out = fn()
+            code = 0
+        except BaseException:  # reported to the parent, whatever it is
+            out = {"error": traceback.format_exc()}
+        try:
+            os.write(wfd, json.dumps(out).encode())
+        finally:
+            os._exit(code)
+    os.close(wfd)
+    chunks = []
+    deadline = time.monotonic() + timeout + 5
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([rfd], [], [], 0.1)
+            if ready:
+                b = os.read(rfd, 65536)
+                if not b:
+                    break
+                chunks.append(b)
+    finally:
+        os.close(rfd)
+    status = None
+    while time.monotonic() < deadline:
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
+            break
+        time.sleep(0.01)
+    if status is None:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the child hung")
+    out = json.loads(b"".join(chunks) or b"{}")
+    assert "error" not in out, out["error"]
+    return os.waitstatus_to_exitcode(status), out
+
+
+
 def children(pid: int | None = None) -> list[int]:
     """Children of every thread of pid (default: this process)."""
     pid = os.getpid() if pid is None else pid
