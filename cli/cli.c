@@ -187,7 +187,9 @@ static const struct {
 	uint32_t mask;
 } type_groups[] = {
 	{ "image", AIRLOCK_TYPES_IMAGE },
-	{ "audio", AIRLOCK_TYPES_AUDIO },
+	/* Audio is also what MP4 and Matroska files hold: an M4A voice note, a WebM clip. */
+	{ "audio", AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA },
+	{ "media", AIRLOCK_TYPES_MEDIA },
 };
 
 /* 0, or -1 with the offending item (or the whole list, when it is too long) at *bad. */
@@ -321,8 +323,8 @@ static uint32_t format_kinds(int fmt)
 	case AIRLOCK_FORMAT_JPEG:
 	case AIRLOCK_FORMAT_WEBP: return AIRLOCK_TYPES_IMAGE;
 	case AIRLOCK_FORMAT_WAV:
-	case AIRLOCK_FORMAT_FLAC: return AIRLOCK_TYPES_AUDIO;
-	default: return AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO;
+	case AIRLOCK_FORMAT_FLAC: return AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA;
+	default: return AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA;
 	}
 }
 
@@ -991,6 +993,9 @@ int cli_configure(airlock_ctx *ctx, const struct cli_options *o)
 	int rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow);
 	if (rc == AIRLOCK_OK)
 		rc = airlock_set(ctx, AIRLOCK_SAMPLE_FORMAT, o->sample_format);
+	/* An audio output takes the audio track of a video. */
+	if (rc == AIRLOCK_OK && (o->to == AIRLOCK_FORMAT_WAV || o->to == AIRLOCK_FORMAT_FLAC))
+		rc = airlock_set(ctx, AIRLOCK_TRACK, AIRLOCK_TRACK_AUDIO);
 	for (size_t i = 0; rc == AIRLOCK_OK && i < o->nsets; i++)
 		rc = airlock_set(ctx, o->sets[i].key, o->sets[i].value);
 	if (rc == AIRLOCK_OK && o->to == AIRLOCK_FORMAT_FLAC) {
@@ -1030,7 +1035,9 @@ airlock_format cli_format_for(const struct cli_options *o, const airlock_result 
 /* What a kind of input is called in messages, from a type bit mask. */
 static const char *kinds_name(uint32_t mask)
 {
-	return mask == AIRLOCK_TYPES_IMAGE ? "images" : mask == AIRLOCK_TYPES_AUDIO ? "audio" : "images and audio";
+	return mask == AIRLOCK_TYPES_IMAGE			     ? "images"
+	       : mask == (AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA) ? "audio"
+								     : "images and audio";
 }
 
 static const char *format_name(int fmt)

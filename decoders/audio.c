@@ -384,78 +384,44 @@ int audio_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint3
 	return audio_decode_into(buf, len, lim, type, NULL, out);
 }
 
-int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
-		      const struct pixel_alloc *pa, struct frame *out)
+/* The source's rate and channels against the limits: 0, or AIRLOCK_E_OUT_OF_RANGE with *limit set. */
+static int check_source(const struct audio_src *src, const struct limits *lim, uint32_t *limit)
 {
-	struct audio_src src;
+	if (src->rate < lim->min_rate) {
+		*limit = AIRLOCK_MIN_RATE;
+		return AIRLOCK_E_OUT_OF_RANGE;
+	}
+	if (src->rate > lim->max_rate) {
+		*limit = AIRLOCK_MAX_RATE;
+		return AIRLOCK_E_OUT_OF_RANGE;
+	}
+	if (src->channels < 1 || src->channels > lim->max_channels) {
+		*limit = AIRLOCK_MAX_CHANNELS;
+		return AIRLOCK_E_OUT_OF_RANGE;
+	}
+	return AIRLOCK_OK;
+}
+
+/* Everything after the source is open and checked: the decode, its limits, and the frame. Closes src. */
+static int run_source(struct audio_src *src, uint32_t changes, const struct limits *lim, const struct pixel_alloc *pa,
+		      struct frame *out)
+{
 	struct pipeline pl;
-	uint32_t changes = 0, limit = 0, out_channels, out_rate;
+	uint32_t limit = 0, out_channels, out_rate;
 	uint64_t decoded = 0;
-	size_t scratch = 0, skip, tail;
+	size_t scratch = 0;
 	int rc = AIRLOCK_OK;
 
 	memset(&pl, 0, sizeof pl);
-	memset(&src, 0, sizeof src);
 	pl.sink.pa = pa;
-	pl.src = &src;
-	if (out == NULL)
-		return AIRLOCK_E_INVALID_ARG; /* nothing held yet, and nowhere to report */
-	memset(out, 0, sizeof *out);
-	out->type = type;
-	if (buf == NULL || lim == NULL || !is_audio_type(type) ||
-	    (lim->sample_format != FRAME_FORMAT_F32 && lim->sample_format != FRAME_FORMAT_S16)) {
-		rc = AIRLOCK_E_INVALID_ARG;
-		goto out;
-	}
-	if (len == 0) {
-		rc = AIRLOCK_E_EMPTY;
-		goto out;
-	}
-	/* libsndfile's offsets (sf_count_t) must reach the end of any input. */
-	if ((uint64_t)len > (uint64_t)SF_COUNT_MAX) {
-		rc = AIRLOCK_E_INPUT_TOO_BIG;
-		goto out;
-	}
-	/* ID3v2 tags before the container are metadata that no decoder needs to parse: they are cut off here. */
-	skip = leading_id3v2(buf, len);
-	if (skip > 0)
-		changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
-	rc = check_magic(type, buf + skip, len - skip);
-	if (rc != AIRLOCK_OK)
-		goto out;
-	tail = type == AIRLOCK_TYPE_MP3 || type == AIRLOCK_TYPE_FLAC ? audio_trailing_tags(buf + skip, len - skip) : 0;
-	rc = src_open(type, buf + skip, len - skip, tail, lim, &src);
-	if (rc != AIRLOCK_OK)
-		goto out;
-	changes |= src.changes;
-	if (src.rate < lim->min_rate) {
-		limit = AIRLOCK_MIN_RATE;
-		rc = AIRLOCK_E_OUT_OF_RANGE;
-		goto out;
-	}
-	if (src.rate > lim->max_rate) {
-		limit = AIRLOCK_MAX_RATE;
-		rc = AIRLOCK_E_OUT_OF_RANGE;
-		goto out;
-	}
-	if (src.channels < 1 || src.channels > lim->max_channels) {
-		limit = AIRLOCK_MAX_CHANNELS;
-		rc = AIRLOCK_E_OUT_OF_RANGE;
-		goto out;
-	}
-	/* Header limits first; the frame walk reads the whole input. */
-	if (type == AIRLOCK_TYPE_FLAC) {
-		rc = flac_check_frames(buf + skip, len - skip, tail);
-		if (rc != AIRLOCK_OK)
-			goto out;
-	}
-	pl.in_channels = src.channels;
+	pl.src = src;
+	pl.in_channels = src->channels;
 	pl.mono = lim->mono != 0;
 	out_channels = pl.mono ? 1 : pl.in_channels;
-	out_rate = lim->out_rate != 0 ? lim->out_rate : src.rate;
-	const bool resampling = out_rate != src.rate;
+	out_rate = lim->out_rate != 0 ? lim->out_rate : src->rate;
+	const bool resampling = out_rate != src->rate;
 	if (resampling &&
-	    ((uint64_t)out_rate * 256 < (uint64_t)src.rate || (uint64_t)out_rate > (uint64_t)src.rate * 256)) {
+	    ((uint64_t)out_rate * 256 < (uint64_t)src->rate || (uint64_t)out_rate > (uint64_t)src->rate * 256)) {
 		/* Conversion by a factor of at most 256 either way: this source cannot reach out_rate. */
 		limit = AIRLOCK_OUT_RATE;
 		rc = AIRLOCK_E_OUT_OF_RANGE;
@@ -473,14 +439,14 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	}
 	/* The resampler's tables are counted, and held to the budget, before they are built. */
 	if (resampling)
-		scratch += resampler_memory(src.rate, out_rate, out_channels);
+		scratch += resampler_memory(src->rate, out_rate, out_channels);
 	if (scratch >= lim->memory_bytes) {
 		limit = AIRLOCK_MEMORY_BYTES;
 		rc = AIRLOCK_E_TOO_LONG;
 		goto out;
 	}
 	if (resampling) {
-		pl.rs = resampler_new(src.rate, out_rate, out_channels);
+		pl.rs = resampler_new(src->rate, out_rate, out_channels);
 		if (pl.rs == NULL) {
 			rc = AIRLOCK_E_MEMORY;
 			limit = AIRLOCK_MEMORY_BYTES;
@@ -495,7 +461,7 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	pl.sink.budget = lim->memory_bytes - scratch < SIZE_MAX ? (size_t)(lim->memory_bytes - scratch) : SIZE_MAX;
 	pl.sink.max_frames = (uint64_t)lim->max_seconds * out_rate;
 
-	rc = decode_all(&pl, (uint64_t)lim->max_seconds * (uint64_t)src.rate, &decoded, &limit);
+	rc = decode_all(&pl, (uint64_t)lim->max_seconds * (uint64_t)src->rate, &decoded, &limit);
 	if (rc != AIRLOCK_OK) {
 		if (pl.sink.limit != 0)
 			limit = pl.sink.limit;
@@ -515,14 +481,14 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	 * short are common and their audio is sound. An announced length that
 	 * is shorter than the audio is simply wrong, and flags nothing.
 	 */
-	if (src.declared > 0 && decoded < src.declared)
+	if (src->declared > 0 && decoded < src->declared)
 		changes |= AIRLOCK_CHANGE_TRUNCATED;
-	changes |= src.changes;
+	changes |= src->changes;
 	if (pl.mono && pl.in_channels > 1)
 		changes |= AIRLOCK_CHANGE_DOWNMIXED;
 	if (pl.rs != NULL)
 		changes |= AIRLOCK_CHANGE_RESAMPLED;
-	if (src.format != lim->sample_format)
+	if (src->format != lim->sample_format)
 		changes |= AIRLOCK_CHANGE_FORMAT_CONVERTED;
 
 	if (pl.sink.used < pl.sink.cap) {
@@ -544,8 +510,8 @@ int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 	pl.sink.data = NULL;
 out:
 	resampler_free(pl.rs);
-	if (src.close != NULL)
-		src.close(&src);
+	if (src->close != NULL)
+		src->close(src);
 	free(pl.in);
 	free(pl.mix);
 	free(pl.res);
@@ -555,5 +521,65 @@ out:
 		out->limit = limit;
 		out->frames = decoded;
 	}
+	return rc;
+}
+
+int audio_decode_src(struct audio_src *src, const struct limits *lim, const struct pixel_alloc *pa, struct frame *out)
+{
+	uint32_t limit = 0;
+	int rc = check_source(src, lim, &limit);
+
+	if (rc != AIRLOCK_OK) {
+		if (src->close != NULL)
+			src->close(src);
+		out->limit = limit;
+		return rc;
+	}
+	return run_source(src, 0, lim, pa, out);
+}
+
+int audio_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
+		      const struct pixel_alloc *pa, struct frame *out)
+{
+	struct audio_src src;
+	uint32_t changes = 0, limit = 0;
+	size_t skip, tail;
+	int rc = AIRLOCK_OK;
+
+	memset(&src, 0, sizeof src);
+	if (out == NULL)
+		return AIRLOCK_E_INVALID_ARG; /* nothing held yet, and nowhere to report */
+	memset(out, 0, sizeof *out);
+	out->type = type;
+	if (buf == NULL || lim == NULL || !is_audio_type(type) ||
+	    (lim->sample_format != FRAME_FORMAT_F32 && lim->sample_format != FRAME_FORMAT_S16))
+		return AIRLOCK_E_INVALID_ARG;
+	if (len == 0)
+		return AIRLOCK_E_EMPTY;
+	/* libsndfile's offsets (sf_count_t) must reach the end of any input. */
+	if ((uint64_t)len > (uint64_t)SF_COUNT_MAX)
+		return AIRLOCK_E_INPUT_TOO_BIG;
+	/* ID3v2 tags before the container are metadata that no decoder needs to parse: they are cut off here. */
+	skip = leading_id3v2(buf, len);
+	if (skip > 0)
+		changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+	rc = check_magic(type, buf + skip, len - skip);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	tail = type == AIRLOCK_TYPE_MP3 || type == AIRLOCK_TYPE_FLAC ? audio_trailing_tags(buf + skip, len - skip) : 0;
+	rc = src_open(type, buf + skip, len - skip, tail, lim, &src);
+	if (rc != AIRLOCK_OK)
+		goto fail;
+	rc = check_source(&src, lim, &limit);
+	/* Header limits first; the frame walk reads the whole input. */
+	if (rc == AIRLOCK_OK && type == AIRLOCK_TYPE_FLAC)
+		rc = flac_check_frames(buf + skip, len - skip, tail);
+	if (rc != AIRLOCK_OK)
+		goto fail;
+	return run_source(&src, changes, lim, pa, out);
+fail:
+	if (src.close != NULL)
+		src.close(&src);
+	out->limit = limit;
 	return rc;
 }

@@ -48,6 +48,13 @@ struct audio_src {
 };
 
 /*
+ * Runs an open source (of a container audio.c does not know: media.c)
+ * through the same limits, downmix, resampling and output as
+ * audio_decode_into(). Takes src over: it is closed on every path.
+ */
+int audio_decode_src(struct audio_src *src, const struct limits *lim, const struct pixel_alloc *pa, struct frame *out);
+
+/*
  * The sources. Each opens the input after its leading ID3v2 tags, checks
  * its container's structure first, and records in s->changes the metadata
  * and truncation it sees there. buf is borrowed until s->close(). On

@@ -55,7 +55,7 @@ struct limits {
 	uint32_t icc;		/* 1: convert an embedded ICC profile's pixels to sRGB; 0: ignore the profile */
 	uint32_t max_icc_bytes; /* an embedded profile's size */
 	uint32_t webp_lossless; /* host side only: canonical WebP lossless (1) or lossy (0) */
-	uint32_t reserved2;	/* 0; keeps the size a multiple of 8 */
+	uint32_t track;		/* airlock_track: which track of an MP4 or Matroska input */
 };
 
 /* No padding anywhere: the struct crosses to the zygote as bytes, and holes would carry stale memory. */
@@ -179,6 +179,18 @@ int jpeg_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, c
 int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, struct frame *out);
 int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
 		    struct frame *out);
+
+/*
+ * The decoder of the media containers (MP4, Matroska: media.c, FFmpeg),
+ * which only the media zygote links. decode_any_into() is
+ * decode_any_media() with none: it answers such an input
+ * AIRLOCK_E_UNSUPPORTED with out->type set, and the host sends the input
+ * on to the media zygote (sanitizer/context.c).
+ */
+typedef int (*media_decode_fn)(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
+			       const struct pixel_alloc *pa, struct frame *out);
+int decode_any_media(void *magic, const uint8_t *buf, size_t len, const struct limits *lim,
+		     const struct pixel_alloc *pa, media_decode_fn media, struct frame *out);
 
 /* Converts interleaved RGBA8 in place: composite onto bg (RGB8 out) as Pillow's alpha_composite rounds. */
 void pixels_flatten(uint8_t *px, size_t npix, uint32_t bg);

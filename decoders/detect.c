@@ -15,14 +15,33 @@ static const struct {
 	const char *mime;
 	uint32_t type;
 } mime_types[] = {
-	{ "image/png", AIRLOCK_TYPE_PNG },	{ "image/apng", AIRLOCK_TYPE_PNG },
-	{ "image/jpeg", AIRLOCK_TYPE_JPEG },	{ "audio/x-wav", AIRLOCK_TYPE_WAV },
-	{ "audio/wav", AIRLOCK_TYPE_WAV },	{ "audio/vnd.wave", AIRLOCK_TYPE_WAV },
-	{ "audio/flac", AIRLOCK_TYPE_FLAC },	{ "audio/x-flac", AIRLOCK_TYPE_FLAC },
-	{ "audio/mpeg", AIRLOCK_TYPE_MP3 },	{ "audio/x-aiff", AIRLOCK_TYPE_AIFF },
-	{ "audio/aiff", AIRLOCK_TYPE_AIFF },	{ "image/webp", AIRLOCK_TYPE_WEBP },
-	{ "image/gif", AIRLOCK_TYPE_GIF },	{ "image/bmp", AIRLOCK_TYPE_BMP },
-	{ "image/x-ms-bmp", AIRLOCK_TYPE_BMP }, { "image/tiff", AIRLOCK_TYPE_TIFF },
+	{ "image/png", AIRLOCK_TYPE_PNG },
+	{ "image/apng", AIRLOCK_TYPE_PNG },
+	{ "image/jpeg", AIRLOCK_TYPE_JPEG },
+	{ "audio/x-wav", AIRLOCK_TYPE_WAV },
+	{ "audio/wav", AIRLOCK_TYPE_WAV },
+	{ "audio/vnd.wave", AIRLOCK_TYPE_WAV },
+	{ "audio/flac", AIRLOCK_TYPE_FLAC },
+	{ "audio/x-flac", AIRLOCK_TYPE_FLAC },
+	{ "audio/mpeg", AIRLOCK_TYPE_MP3 },
+	{ "audio/x-aiff", AIRLOCK_TYPE_AIFF },
+	{ "audio/aiff", AIRLOCK_TYPE_AIFF },
+	{ "image/webp", AIRLOCK_TYPE_WEBP },
+	{ "image/gif", AIRLOCK_TYPE_GIF },
+	{ "image/bmp", AIRLOCK_TYPE_BMP },
+	{ "image/x-ms-bmp", AIRLOCK_TYPE_BMP },
+	{ "image/tiff", AIRLOCK_TYPE_TIFF },
+	/* Debian 12's names for ISO base media and Matroska files (audio-only ones are "video/" too). */
+	{ "video/mp4", AIRLOCK_TYPE_MP4 },
+	{ "audio/x-m4a", AIRLOCK_TYPE_MP4 },
+	{ "audio/mp4", AIRLOCK_TYPE_MP4 },
+	{ "video/quicktime", AIRLOCK_TYPE_MP4 },
+	{ "video/3gpp", AIRLOCK_TYPE_MP4 },
+	{ "video/x-m4v", AIRLOCK_TYPE_MP4 },
+	{ "video/webm", AIRLOCK_TYPE_MATROSKA },
+	{ "audio/webm", AIRLOCK_TYPE_MATROSKA },
+	{ "video/x-matroska", AIRLOCK_TYPE_MATROSKA },
+	{ "audio/x-matroska", AIRLOCK_TYPE_MATROSKA },
 };
 
 static int has_prefix(const uint8_t *buf, size_t len, size_t off, const char *sig, size_t n)
@@ -77,6 +96,23 @@ static uint32_t signature_type(const uint8_t *buf, size_t len)
 	return plain_signature(buf, len);
 }
 
+/*
+ * An ISO base media file: an ftyp box first whose major brand is one of
+ * the movie and audio brands. HEIF and AVIF images are ftyp files too,
+ * with brands of their own, and are not this type.
+ */
+static bool iso_media(const uint8_t *buf, size_t len)
+{
+	static const char brands[][5] = { "isom", "iso2", "iso4", "iso5", "iso6", "mp41", "mp42", "M4A ", "M4V ",
+					  "M4B ", "qt  ", "avc1", "dash", "3gp4", "3gp5", "3gp6", "3g2a", "MSNV" };
+	if (!has_prefix(buf, len, 4, "ftyp", 4) || len < 12)
+		return false;
+	for (size_t i = 0; i < sizeof(brands) / sizeof(brands[0]); i++)
+		if (memcmp(buf + 8, brands[i], 4) == 0)
+			return true;
+	return false;
+}
+
 /* The signature at buf itself. */
 static uint32_t plain_signature(const uint8_t *buf, size_t len)
 {
@@ -107,6 +143,10 @@ static uint32_t plain_signature(const uint8_t *buf, size_t len)
 		if (hs == 12 || hs == 16 || hs == 40 || hs == 52 || hs == 56 || hs == 64 || hs == 108 || hs == 124)
 			return AIRLOCK_TYPE_BMP;
 	}
+	if (iso_media(buf, len))
+		return AIRLOCK_TYPE_MP4;
+	if (has_prefix(buf, len, 0, "\x1a\x45\xdf\xa3", 4))
+		return AIRLOCK_TYPE_MATROSKA;
 	if (has_prefix(buf, len, 0, "ID3", 3) || mpeg_frame_header(buf, len))
 		return AIRLOCK_TYPE_MP3;
 	return AIRLOCK_TYPE_NONE;
@@ -206,6 +246,12 @@ int decode_any(void *magic, const uint8_t *buf, size_t len, const struct limits 
 int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct limits *lim, const struct pixel_alloc *pa,
 		    struct frame *out)
 {
+	return decode_any_media(magic, buf, len, lim, pa, NULL, out);
+}
+
+int decode_any_media(void *magic, const uint8_t *buf, size_t len, const struct limits *lim,
+		     const struct pixel_alloc *pa, media_decode_fn media, struct frame *out)
+{
 	uint32_t type = AIRLOCK_TYPE_NONE, mime = 0;
 
 	*out = (struct frame){ 0 };
@@ -224,7 +270,9 @@ int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct li
 			out->limit = AIRLOCK_ALLOWED_TYPES;
 		return rc;
 	}
-	if ((AIRLOCK_TYPE_BIT(type) & AIRLOCK_TYPES_AUDIO) && len > lim->max_audio_input_bytes) {
+	/* A container's only decoded track today is audio: it is an audio input, and held to the audio cap. */
+	if ((AIRLOCK_TYPE_BIT(type) & (AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA)) &&
+	    len > lim->max_audio_input_bytes) {
 		out->limit = AIRLOCK_MAX_AUDIO_INPUT_BYTES;
 		return AIRLOCK_E_INPUT_TOO_BIG;
 	}
@@ -241,6 +289,11 @@ int decode_any_into(void *magic, const uint8_t *buf, size_t len, const struct li
 	case AIRLOCK_TYPE_OPUS:
 	case AIRLOCK_TYPE_MP3:
 	case AIRLOCK_TYPE_AIFF: rc = audio_decode_into(buf, len, lim, type, pa, out); break;
+	case AIRLOCK_TYPE_MP4:
+	case AIRLOCK_TYPE_MATROSKA:
+		/* Without FFmpeg (the base zygote): the host sends the input on to the media zygote. */
+		rc = media ? media(buf, len, lim, type, pa, out) : AIRLOCK_E_UNSUPPORTED;
+		break;
 	default: rc = AIRLOCK_E_UNSUPPORTED; break;
 	}
 	out->type = type;

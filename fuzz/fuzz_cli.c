@@ -52,7 +52,7 @@ static void check_err(int rc, const char *err, size_t errlen)
 
 static void check_options(const struct cli_options *o, char **argv, int argc)
 {
-	FUZZ_CHECK(o->allow != 0 && (o->allow & ~(AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO)) == 0);
+	FUZZ_CHECK(o->allow != 0 && (o->allow & ~AIRLOCK_TYPES_ALL) == 0);
 	FUZZ_CHECK(o->to >= 0 && o->to <= AIRLOCK_FORMAT_WEBP);
 	/* Without --allow, the library's default: TIFF only when asked for. */
 	FUZZ_CHECK(o->allow_given || (o->allow & ~AIRLOCK_TYPES_DEFAULT) == 0);

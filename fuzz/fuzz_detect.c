@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	limits_default(&lim);
 	struct fuzz_flags fl = fuzz_trailer(data, &size);
 	if (fl.present) {
-		lim.allowed_types = (uint32_t)fl.a << 1 & (AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO);
+		lim.allowed_types = (uint32_t)fl.a << 1 & AIRLOCK_TYPES_ALL;
 		lim.expect = fl.b % AIRLOCK_TYPE_COUNT_;
 	}
 

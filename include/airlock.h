@@ -108,11 +108,13 @@ typedef enum airlock_type {
 	AIRLOCK_TYPE_OPUS = 6,	 /* Ogg Opus */
 	AIRLOCK_TYPE_MP3 = 7,
 	AIRLOCK_TYPE_AIFF = 8,
-	AIRLOCK_TYPE_WEBP = 9,	  /* lossy, lossless, alpha, extended; animated: the first frame */
-	AIRLOCK_TYPE_GIF = 10,	  /* the first frame on the logical screen */
-	AIRLOCK_TYPE_BMP = 11,	  /* Windows and OS/2 bitmaps, uncompressed, RLE and bit fields */
-	AIRLOCK_TYPE_TIFF = 12,	  /* the first image; off the default allowlist (docs/api.md) */
-	AIRLOCK_TYPE_COUNT_ = 13, /* not a type: one past the last */
+	AIRLOCK_TYPE_WEBP = 9,	    /* lossy, lossless, alpha, extended; animated: the first frame */
+	AIRLOCK_TYPE_GIF = 10,	    /* the first frame on the logical screen */
+	AIRLOCK_TYPE_BMP = 11,	    /* Windows and OS/2 bitmaps, uncompressed, RLE and bit fields */
+	AIRLOCK_TYPE_TIFF = 12,	    /* the first image; off the default allowlist (docs/api.md) */
+	AIRLOCK_TYPE_MP4 = 13,	    /* ISO base media: MP4, M4A, MOV, 3GP; decoded by FFmpeg in the media zygote */
+	AIRLOCK_TYPE_MATROSKA = 14, /* Matroska and WebM (MKV, MKA, WebM); as MP4 */
+	AIRLOCK_TYPE_COUNT_ = 15,   /* not a type: one past the last */
 } airlock_type;
 
 #define AIRLOCK_TYPE_BIT(t) (1u << (t))
@@ -124,8 +126,16 @@ typedef enum airlock_type {
 	(AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WAV) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_FLAC) |    \
 	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_VORBIS) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_OPUS) | \
 	 AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_MP3) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_AIFF))
+/*
+ * Containers of audio and video tracks (since 0.6.0). Which track a request
+ * decodes is AIRLOCK_TRACK's; today that is the audio track.
+ */
+#define AIRLOCK_TYPES_MEDIA (AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_MP4) | AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_MATROSKA))
+/* Every type. */
+#define AIRLOCK_TYPES_ALL (AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA)
 /* The default allowlist: every type but TIFF (docs/api.md, "Types and the default allowlist"). */
-#define AIRLOCK_TYPES_DEFAULT ((AIRLOCK_TYPES_IMAGE & ~AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF)) | AIRLOCK_TYPES_AUDIO)
+#define AIRLOCK_TYPES_DEFAULT \
+	((AIRLOCK_TYPES_IMAGE & ~AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF)) | AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA)
 
 /* Short name ("png", "jpeg") and MIME type ("image/png"); never NULL. */
 AIRLOCK_API const char *airlock_type_name(airlock_type t);
@@ -179,7 +189,22 @@ typedef enum airlock_key {
 	AIRLOCK_MAX_ICC_BYTES = 27, /* size of an embedded ICC profile, default 4 MiB -> TOO_LARGE */
 	/* Canonical WebP: 0 lossy at AIRLOCK_JPEG_QUALITY (default), 1 lossless. */
 	AIRLOCK_WEBP_LOSSLESS = 28,
+	/* The track of an MP4 or Matroska input to decode: an airlock_track, default AIRLOCK_TRACK_ANY (since 0.6.0).
+	 */
+	AIRLOCK_TRACK = 29,
 } airlock_key;
+
+/*
+ * AIRLOCK_TRACK's values. ANY takes the audio track of a file with no
+ * video track, and refuses a file with one (AIRLOCK_E_UNSUPPORTED, its
+ * MIME type in the report) until video decoding exists; AUDIO takes the
+ * first audio track of any container, dropping the rest
+ * (AIRLOCK_CHANGE_TRACKS_DROPPED). Inputs of the other types ignore it.
+ */
+typedef enum airlock_track {
+	AIRLOCK_TRACK_ANY = 0,
+	AIRLOCK_TRACK_AUDIO = 1,
+} airlock_track;
 
 /*
  * The confinement layers a worker runs under. The first three are always
@@ -281,6 +306,7 @@ typedef enum airlock_change {
 	AIRLOCK_CHANGE_RESAMPLED = 1u << 13,	    /* audio: converted to another rate */
 	AIRLOCK_CHANGE_FORMAT_CONVERTED = 1u << 14, /* audio: sample format changed */
 	AIRLOCK_CHANGE_ICC_CONVERTED = 1u << 15,    /* pixels converted from an embedded ICC profile to sRGB */
+	AIRLOCK_CHANGE_TRACKS_DROPPED = 1u << 16,   /* MP4, Matroska: tracks other than the one decoded */
 } airlock_change;
 
 /* Name of one change bit ("rotated", ...), or NULL for an unknown bit. */

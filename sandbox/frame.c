@@ -136,7 +136,7 @@ static int validate_image(const struct frame_header *h, const struct limits *lim
 
 #define AUDIO_CHANGES                                                                            \
 	(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_TRUNCATED | AIRLOCK_CHANGE_DOWNMIXED | \
-	 AIRLOCK_CHANGE_RESAMPLED | AIRLOCK_CHANGE_FORMAT_CONVERTED)
+	 AIRLOCK_CHANGE_RESAMPLED | AIRLOCK_CHANGE_FORMAT_CONVERTED | AIRLOCK_CHANGE_TRACKS_DROPPED)
 
 /*
  * An audio frame has the shape the request asked for: the output rate (or a
@@ -147,7 +147,8 @@ static int validate_audio(const struct frame_header *h, const struct limits *lim
 {
 	const uint64_t sample_bytes = h->format == FRAME_FORMAT_S16 ? 2 : 4;
 
-	if (!(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_AUDIO))
+	/* An MP4 or Matroska file's audio track is audio of that type. */
+	if (!(AIRLOCK_TYPE_BIT(h->type) & (AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA)))
 		return AIRLOCK_E_PROTOCOL;
 	if (h->format != lim->sample_format || (h->format != FRAME_FORMAT_S16 && h->format != FRAME_FORMAT_F32))
 		return AIRLOCK_E_PROTOCOL;
@@ -157,8 +158,9 @@ static int validate_audio(const struct frame_header *h, const struct limits *lim
 		return AIRLOCK_E_PROTOCOL;
 	if (lim->mono ? h->channels != 1 : h->channels == 0 || h->channels > lim->max_channels)
 		return AIRLOCK_E_PROTOCOL;
-	/* Only what was asked for can have been done. */
-	if (((h->changes & AIRLOCK_CHANGE_DOWNMIXED) && !lim->mono) ||
+	/* Only what was asked for can have been done; only a container has other tracks. */
+	if (((h->changes & AIRLOCK_CHANGE_TRACKS_DROPPED) && !(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_MEDIA)) ||
+	    ((h->changes & AIRLOCK_CHANGE_DOWNMIXED) && !lim->mono) ||
 	    ((h->changes & AIRLOCK_CHANGE_RESAMPLED) && !lim->out_rate))
 		return AIRLOCK_E_PROTOCOL;
 	/* Both factors are below 2^32, so the product cannot wrap. */

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stddef.h>
@@ -23,12 +24,13 @@
 
 enum arg_rule {
 	ARG_ANY = 0,
-	ARG_FD0,       /* first argument is fd 0 */
-	ARG_FD1,       /* first argument is fd 1 */
-	ARG_FD2,       /* first argument is fd 2, the output memfd */
-	ARG_FD2_EBADF, /* first argument is fd 2: fails with EBADF instead of killing */
-	ARG_NO_EXEC2,  /* third argument (prot) has no PROT_EXEC */
-	ARG_SELF,      /* first argument is this process's pid */
+	ARG_FD0,	       /* first argument is fd 0 */
+	ARG_FD1,	       /* first argument is fd 1 */
+	ARG_FD2,	       /* first argument is fd 2, the output memfd */
+	ARG_FD2_EBADF,	       /* first argument is fd 2: fails with EBADF instead of killing */
+	ARG_NO_EXEC2,	       /* third argument (prot) has no PROT_EXEC */
+	ARG_SELF,	       /* first argument is this process's pid */
+	ARG_FUTEX_WAKE_EINVAL, /* second argument (op) is FUTEX_WAKE_PRIVATE: fails with EINVAL */
 };
 
 struct syscall_rule {
@@ -72,6 +74,10 @@ static const struct syscall_group groups[] = {
 	{ "@stderr",
 	  "libmpg123 prints warnings on damaged MP3s to fd 2: the call fails, the payload memfd is untouched",
 	  { { SCMP_SYS(write), ARG_FD2_EBADF }, END } },
+	{ "@once",
+	  "glibc's pthread_once() wakes waiters when a once-init ends (FFmpeg's static tables, for a path the media "
+	  "zygote's warm-up missed); a single-threaded worker has none, and glibc ignores EINVAL from the wake",
+	  { { SCMP_SYS(futex), ARG_FUTEX_WAKE_EINVAL }, END } },
 };
 
 static int add_rule(scmp_filter_ctx f, const struct syscall_rule *r, pid_t self)
@@ -84,6 +90,8 @@ static int add_rule(scmp_filter_ctx f, const struct syscall_rule *r, pid_t self)
 	case ARG_NO_EXEC2:
 		return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	case ARG_SELF: return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self));
+	case ARG_FUTEX_WAKE_EINVAL:
+		return seccomp_rule_add(f, SCMP_ACT_ERRNO(EINVAL), r->nr, 1, SCMP_A1(SCMP_CMP_EQ, FUTEX_WAKE_PRIVATE));
 	case ARG_ANY: break;
 	}
 	return seccomp_rule_add(f, SCMP_ACT_ALLOW, r->nr, 0);

@@ -73,9 +73,23 @@ typedef int (*worker_decode_fn)(void *magic, const uint8_t *buf, size_t len, con
 void spare_warm_up(void *magic, worker_decode_fn decode);
 
 /*
+ * A family of decoders, each with a zygote of its own (the host starts the
+ * one a request needs): the base one (images and audio: zygote_main.c) and
+ * the media one (FFmpeg: zygote_media_main.c), whose libraries would make
+ * every base fork dearer. warm, when not NULL, runs once in the zygote
+ * before confinement, next to its libc warm-up: the lazy state of the
+ * family's libraries that every worker then inherits ready.
+ */
+struct zygote_family {
+	const char *name; /* the process name */
+	worker_decode_fn decode;
+	void (*warm)(void);
+};
+
+/*
  * The zygote's main loop on the control socket ZYGOTE_CTL_FD: answers hello,
  * then forks one worker per request. Returns the process exit status.
  */
-int zygote_main(worker_decode_fn decode);
+int zygote_main(const struct zygote_family *fam);
 
 #endif

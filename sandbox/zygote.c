@@ -453,7 +453,7 @@ static void warm_libc(void)
 	qsort(v, 512, sizeof(v[0]), compare_int);
 }
 
-int zygote_main(worker_decode_fn decode)
+int zygote_main(const struct zygote_family *fam)
 {
 	static struct zygote z;
 	const int ctl = ZYGOTE_CTL_FD;
@@ -464,12 +464,14 @@ int zygote_main(worker_decode_fn decode)
 	for (int s = 1; s < NSIG; s++)
 		signal(s, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
-	prctl(PR_SET_NAME, "airlock-zygote", 0, 0, 0);
+	prctl(PR_SET_NAME, fam->name, 0, 0, 0);
 
-	z.decode = decode;
+	z.decode = fam->decode;
 	z.magic = detect_open();
 	z.policy_err = -policy_build(&z.policy);
 	warm_libc();
+	if (fam->warm)
+		fam->warm();
 	/* Last of all: after this the filesystem is an empty directory. */
 	hello.layers = AIRLOCK_LAYERS_REQUIRED | ns_enter();
 

@@ -4,5 +4,6 @@
 
 int main(void)
 {
-	return zygote_main(decode_any_into);
+	static const struct zygote_family base = { "airlock-zygote", decode_any_into, NULL };
+	return zygote_main(&base);
 }

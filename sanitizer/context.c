@@ -50,22 +50,31 @@
 
 /* ---- finding and starting the zygote ---- */
 
-/* Formats the helper's path into ctx->helper; 0, or -ENAMETOOLONG when it does not fit. */
-__attribute__((format(printf, 2, 3))) static int helper_set(airlock_ctx *ctx, const char *fmt, ...)
+/* Formats a helper's path into z->helper; 0, or -ENAMETOOLONG when it does not fit. */
+__attribute__((format(printf, 2, 3))) static int helper_set(struct zygote_slot *z, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(ctx->helper, sizeof(ctx->helper), fmt, ap);
+	int n = vsnprintf(z->helper, sizeof(z->helper), fmt, ap);
 	va_end(ap);
-	return n >= 0 && (size_t)n < sizeof(ctx->helper) ? 0 : -ENAMETOOLONG;
+	return n >= 0 && (size_t)n < sizeof(z->helper) ? 0 : -ENAMETOOLONG;
 }
 
-/* The helper's path into ctx->helper (docs/api.md, "How the helper binary is found"); 0 or -errno. */
-static int resolve_helper(airlock_ctx *ctx)
+/* Each family's helper: its environment override, its file name, and where a build tree has it. */
+static const struct {
+	const char *env, *file, *build;
+} helpers[FAMILY_COUNT] = {
+	[FAMILY_BASE] = { "AIRLOCK_ZYGOTE", "airlock-zygote", AIRLOCK_BUILD_ZYGOTE },
+	[FAMILY_MEDIA] = { "AIRLOCK_ZYGOTE_MEDIA", "airlock-zygote-media", AIRLOCK_BUILD_ZYGOTE_MEDIA },
+};
+
+/* A family's helper path into its slot (docs/api.md, "How the helper binary is found"); 0 or -errno. */
+static int resolve_helper(airlock_ctx *ctx, enum family fam)
 {
-	const char *env = secure_getenv("AIRLOCK_ZYGOTE");
+	struct zygote_slot *z = &ctx->fam[fam];
+	const char *env = secure_getenv(helpers[fam].env);
 	if (env && *env)
-		return helper_set(ctx, "%s", env);
+		return helper_set(z, "%s", env);
 
 	static const char anchor = 0;
 	Dl_info info;
@@ -73,7 +82,7 @@ static int resolve_helper(airlock_ctx *ctx)
 #ifdef AIRLOCK_BUILD_ROOT
 	/* A library loaded from its build tree uses the zygote built beside it. */
 	if (lib && strncmp(lib, AIRLOCK_BUILD_ROOT "/", strlen(AIRLOCK_BUILD_ROOT) + 1) == 0)
-		return helper_set(ctx, "%s", AIRLOCK_BUILD_ZYGOTE);
+		return helper_set(z, "%s", helpers[fam].build);
 #endif
 	/*
 	 * An installed prefix may have been moved (a wheel, a conda package, an
@@ -84,11 +93,11 @@ static int resolve_helper(airlock_ctx *ctx)
 	 * fixed path stays the fallback.
 	 */
 	const char *slash = lib && lib[0] == '/' ? strrchr(lib, '/') : NULL;
-	if (slash && slash - lib < (ptrdiff_t)sizeof(ctx->helper) &&
-	    helper_set(ctx, "%.*s/%s/airlock-zygote", (int)(slash - lib), lib, AIRLOCK_LIBEXEC_REL) == 0 &&
-	    faccessat(AT_FDCWD, ctx->helper, X_OK, AT_EACCESS) == 0)
+	if (slash && slash - lib < (ptrdiff_t)sizeof(z->helper) &&
+	    helper_set(z, "%.*s/%s/%s", (int)(slash - lib), lib, AIRLOCK_LIBEXEC_REL, helpers[fam].file) == 0 &&
+	    faccessat(AT_FDCWD, z->helper, X_OK, AT_EACCESS) == 0)
 		return 0;
-	return helper_set(ctx, "%s/airlock-zygote", AIRLOCK_LIBEXECDIR);
+	return helper_set(z, "%s/%s", AIRLOCK_LIBEXECDIR, helpers[fam].file);
 }
 
 /* Closes one descriptor: the slot is cleared first, so a fork() in between never sees a stale number. */
@@ -139,8 +148,9 @@ static int fd_error(int fallback)
  * before ctx is shared). On failure *why is the reason airlock_open_detail()
  * documents: an errno, never 0.
  */
-static int spawn_zygote(airlock_ctx *ctx, int *why)
+static int spawn_zygote(airlock_ctx *ctx, enum family fam, int *why)
 {
+	struct zygote_slot *z = &ctx->fam[fam];
 	int sv[2] = { -1, -1 }, child_ctl = -1, devnull = -1, pidfd = -1, early = -1, rc = AIRLOCK_E_HELPER;
 	int reason = EIO;
 	posix_spawn_file_actions_t fa;
@@ -185,9 +195,9 @@ static int spawn_zygote(airlock_ctx *ctx, int *why)
 	posix_spawn_file_actions_adddup2(&fa, devnull, 2);
 	posix_spawn_file_actions_adddup2(&fa, child_ctl, ZYGOTE_CTL_FD);
 	/* An empty environment: host secrets never reach the zygote or its workers. */
-	char *argv[] = { (char *)"airlock-zygote", NULL };
+	char *argv[] = { (char *)helpers[fam].file, NULL };
 	char *envp[] = { NULL };
-	int e = posix_spawn(&pid, ctx->helper, &fa, &attr, argv, envp);
+	int e = posix_spawn(&pid, z->helper, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	/* Only the child may hold the other end now, so its exit is EOF here. */
@@ -233,10 +243,10 @@ static int spawn_zygote(airlock_ctx *ctx, int *why)
 		close(pidfd);
 		goto out;
 	}
-	ctx->zygote = pidfd;
-	ctx->ctl = sv[0];
-	ctx->layers = hello.layers;
-	ctx->generation++;
+	z->zygote = pidfd;
+	z->ctl = sv[0];
+	z->layers = hello.layers;
+	z->generation++;
 	sv[0] = -1;
 	rc = AIRLOCK_OK;
 	reason = 0;
@@ -261,17 +271,18 @@ static int is_closing(airlock_ctx *ctx)
 	return closing;
 }
 
-/* Ends the zygote of generation gen, if it is still the current one. Takes the lock. */
-static void zygote_lost(airlock_ctx *ctx, unsigned gen)
+/* Ends the family's zygote of generation gen, if it is still the current one. Takes the lock. */
+static void zygote_lost(airlock_ctx *ctx, enum family fam, unsigned gen)
 {
+	struct zygote_slot *z = &ctx->fam[fam];
 	pthread_mutex_lock(&ctx->lock);
-	if (ctx->generation == gen && ctx->ctl >= 0) {
-		close(ctx->ctl);
-		ctx->ctl = -1;
-		kill_zygote(ctx->zygote);
-		reap_zygote(ctx->zygote);
-		close(ctx->zygote);
-		ctx->zygote = -1;
+	if (z->generation == gen && z->ctl >= 0) {
+		close(z->ctl);
+		z->ctl = -1;
+		kill_zygote(z->zygote);
+		reap_zygote(z->zygote);
+		close(z->zygote);
+		z->zygote = -1;
 	}
 	pthread_mutex_unlock(&ctx->lock);
 }
@@ -343,21 +354,23 @@ AIRLOCK_API int airlock_open_detail(airlock_ctx **out, char *helper, size_t help
 		return AIRLOCK_E_INTERNAL;
 	}
 	limits_default(&ctx->lim);
-	ctx->zygote = -1;
-	ctx->ctl = -1;
-	int why = -resolve_helper(ctx);
+	for (int f = 0; f < FAMILY_COUNT; f++)
+		ctx->fam[f].zygote = ctx->fam[f].ctl = -1;
+	/* The media helper's path is checked when its zygote starts: a request that needs it then fails alone. */
+	(void)resolve_helper(ctx, FAMILY_MEDIA);
+	int why = -resolve_helper(ctx, FAMILY_BASE);
 	int rc = AIRLOCK_E_HELPER;
 	if (!why) {
 		/* Listed before its zygote starts: a fork() meanwhile waits, and its child closes what it inherits. */
 		registry_add(ctx);
 		pthread_mutex_lock(&ctx->lock);
-		rc = spawn_zygote(ctx, &why);
+		rc = spawn_zygote(ctx, FAMILY_BASE, &why);
 		pthread_mutex_unlock(&ctx->lock);
 		if (rc != AIRLOCK_OK)
 			registry_remove(ctx);
 	}
 	if (helper_size > 0)
-		snprintf(helper, helper_size, "%s", ctx->helper);
+		snprintf(helper, helper_size, "%s", ctx->fam[FAMILY_BASE].helper);
 	if (sys_errno)
 		*sys_errno = why;
 	if (rc != AIRLOCK_OK) {
@@ -381,17 +394,20 @@ AIRLOCK_API void airlock_close(airlock_ctx *ctx)
 		return;
 	pthread_mutex_lock(&ctx->lock);
 	ctx->closing = 1;
-	if (ctx->ctl >= 0) {
+	for (int f = 0; f < FAMILY_COUNT; f++) {
+		struct zygote_slot *z = &ctx->fam[f];
+		if (z->ctl < 0)
+			continue;
 		/*
 		 * EOF on its control socket makes the zygote kill its workers and
 		 * exit. No child of ours holds a copy: fork_child() closed it.
 		 */
-		close_slot(&ctx->ctl);
+		close_slot(&z->ctl);
 		/* It normally exits at once; a pidfd turns readable when it has. One deadline, signals or not. */
-		wait_readable(ctx->zygote, io_now_ms() + 1000);
-		kill_zygote(ctx->zygote);
-		reap_zygote(ctx->zygote);
-		close_slot(&ctx->zygote);
+		wait_readable(z->zygote, io_now_ms() + 1000);
+		kill_zygote(z->zygote);
+		reap_zygote(z->zygote);
+		close_slot(&z->zygote);
 	}
 	/*
 	 * Requests in flight see their status sockets close with the zygote and
@@ -665,8 +681,9 @@ struct airlock_request {
 	struct xfer x;
 	int memfd; /* the sealed input, kept until done (a lost zygote's replacement gets it too) */
 	int phase, attempt, done, rc;
-	int detached; /* not counted in ctx: refused because ctx was closing, or inherited over fork() */
-	unsigned gen; /* the zygote generation the request was sent to */
+	int detached;	 /* not counted in ctx: refused because ctx was closing, or inherited over fork() */
+	enum family fam; /* the zygote family the request goes to */
+	unsigned gen;	 /* that family's zygote generation the request was sent to */
 	struct timespec ts0;
 	int64_t deadline; /* CLOCK_MONOTONIC ms */
 	airlock_type expect;
@@ -767,11 +784,42 @@ static void request_done(airlock_request *req, int rc)
 	watch_sync(req);
 }
 
+static int send_request(airlock_request *req);
+
+/*
+ * A base worker's answer to an MP4 or Matroska input, which only the media
+ * zygote decodes: unsupported, with that type. The request is sent once
+ * more, the same sealed input to the media zygote, whose worker detects and
+ * checks it afresh. 1 when it was (the request goes on), else 0.
+ */
+static int forward_to_media(airlock_request *req, int rc)
+{
+	struct xfer *x = &req->x;
+	if (rc != AIRLOCK_E_UNSUPPORTED || req->fam != FAMILY_BASE || x->hdr_got != FRAME_HEADER_SIZE ||
+	    x->h.type >= AIRLOCK_TYPE_COUNT_ || !(AIRLOCK_TYPE_BIT(x->h.type) & AIRLOCK_TYPES_MEDIA))
+		return 0;
+	xfer_close(req);
+	if (x->payload)
+		munmap(x->payload, (size_t)x->plen);
+	*x = (struct xfer){ .out_r = -1, .st = -1, .pay = -1, .lim = &req->creq.lim };
+	req->fam = FAMILY_MEDIA;
+	req->attempt = 0;
+	req->phase = PHASE_STARTING;
+	rc = send_request(req);
+	if (rc != AIRLOCK_OK)
+		request_done(req, rc);
+	else
+		watch_sync(req);
+	return 1;
+}
+
 /* The worker's fate is known: the outcome, and on success the result (as sanitize_one() built it). */
 static void conclude(airlock_request *req)
 {
 	struct xfer *x = &req->x;
 	int rc = outcome(x);
+	if (forward_to_media(req, rc))
+		return;
 	if (x->hdr_got == FRAME_HEADER_SIZE && x->frame_rc != AIRLOCK_E_PROTOCOL) {
 		req->rep.type = (airlock_type)x->h.type;
 		req->rep.limit = rc == x->frame_rc ? x->h.limit : 0;
@@ -817,16 +865,17 @@ static int send_once(airlock_request *req)
 	}
 	if (rc == AIRLOCK_OK) {
 		int why; /* airlock_open_detail() reports it; a replacement's failure is the request's code alone */
-		rc = ctx->closing ? AIRLOCK_E_CLOSED : ctx->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx, &why);
-		req->gen = ctx->generation;
-		x->layers = rc == AIRLOCK_OK ? ctx->layers : 0;
+		struct zygote_slot *z = &ctx->fam[req->fam];
+		rc = ctx->closing ? AIRLOCK_E_CLOSED : z->ctl >= 0 ? AIRLOCK_OK : spawn_zygote(ctx, req->fam, &why);
+		req->gen = z->generation;
+		x->layers = rc == AIRLOCK_OK ? z->layers : 0;
 		/* Strict: a zygote that could not enter every namespace serves no request. */
 		if (rc == AIRLOCK_OK && req->creq.lim.strict_sandbox &&
 		    (x->layers & AIRLOCK_LAYERS_NAMESPACES) != AIRLOCK_LAYERS_NAMESPACES)
 			rc = AIRLOCK_E_SANDBOX_UNAVAILABLE;
 		if (rc == AIRLOCK_OK) {
 			int fds[4] = { req->memfd, pp[1], ss[1], pay };
-			if (io_send_fds(ctx->ctl, &req->creq, sizeof(req->creq), fds, 4) != 0)
+			if (io_send_fds(z->ctl, &req->creq, sizeof(req->creq), fds, 4) != 0)
 				rc = AIRLOCK_E_HELPER;
 		}
 	}
@@ -852,7 +901,7 @@ static int send_request(airlock_request *req)
 		/* Only a lost zygote is worth a second try; no fds, strict or closing is the answer. */
 		if (rc != AIRLOCK_E_HELPER)
 			return rc;
-		zygote_lost(req->ctx, req->gen);
+		zygote_lost(req->ctx, req->fam, req->gen);
 	}
 	return AIRLOCK_E_HELPER;
 }
@@ -887,7 +936,7 @@ static int start_step(airlock_request *req, int wait_ms)
 	} else if (x->lost) {
 		/* Lost before the worker started: replace the zygote and send once more. */
 		xfer_close(req);
-		zygote_lost(req->ctx, req->gen);
+		zygote_lost(req->ctx, req->fam, req->gen);
 		req->attempt++;
 		int rc = send_request(req);
 		if (rc != AIRLOCK_OK)
@@ -965,6 +1014,11 @@ AIRLOCK_API int airlock_submit(airlock_ctx *ctx, const void *buf, size_t len, ai
 	pthread_mutex_unlock(&ctx->lock);
 	options_apply(&req->creq.lim, opts);
 	req->creq.lim.expect = expect;
+	/* Straight to the media zygote when nothing but a media container can be meant. */
+	const uint32_t allowed = req->creq.lim.allowed_types;
+	if ((AIRLOCK_TYPE_BIT(expect) & AIRLOCK_TYPES_MEDIA) ||
+	    ((allowed & AIRLOCK_TYPES_MEDIA) && !(allowed & ~(uint32_t)AIRLOCK_TYPES_MEDIA)))
+		req->fam = FAMILY_MEDIA;
 	const int64_t t0 = (int64_t)req->ts0.tv_sec * 1000 + req->ts0.tv_nsec / 1000000;
 	req->deadline = t0 + req->creq.lim.timeout_ms;
 
@@ -1181,7 +1235,7 @@ AIRLOCK_API uint32_t airlock_layers(const airlock_ctx *cctx)
 		return 0;
 	airlock_ctx *ctx = (airlock_ctx *)cctx; /* the lock is the only thing touched */
 	pthread_mutex_lock(&ctx->lock);
-	uint32_t layers = ctx->ctl >= 0 ? ctx->layers : 0;
+	uint32_t layers = ctx->fam[FAMILY_BASE].ctl >= 0 ? ctx->fam[FAMILY_BASE].layers : 0;
 	pthread_mutex_unlock(&ctx->lock);
 	return layers;
 }
@@ -1246,10 +1300,12 @@ static void fork_child(void)
 		 * Closed, never signalled: the parent's zygote lives on, and the
 		 * child's first request starts one of its own.
 		 */
-		close_slot(&ctx->ctl);
-		close_slot(&ctx->zygote);
-		ctx->layers = 0;
-		ctx->generation++;
+		for (int f = 0; f < FAMILY_COUNT; f++) {
+			close_slot(&ctx->fam[f].ctl);
+			close_slot(&ctx->fam[f].zygote);
+			ctx->fam[f].layers = 0;
+			ctx->fam[f].generation++;
+		}
 		for (airlock_request *req = ctx->requests, *next; req; req = next) {
 			next = req->next;
 			orphan_request(req);

@@ -13,14 +13,26 @@
 /* One slot per error code value (airlock_error values are all below this). */
 #define COUNTER_SLOTS 128
 
-struct airlock_ctx {
-	pthread_mutex_t lock; /* guards everything below but counts[] */
-	pthread_cond_t idle;  /* signalled when inflight drops to 0 */
-	struct limits lim;
+/*
+ * The zygote families (sandbox.h, struct zygote_family): the base one, started
+ * by airlock_open(), and the media one (FFmpeg), started by the first request
+ * that needs it.
+ */
+enum family { FAMILY_BASE = 0, FAMILY_MEDIA = 1, FAMILY_COUNT = 2 };
+
+struct zygote_slot {
 	int zygote;	 /* pidfd of the zygote, -1 when none */
 	int ctl;	 /* control socket to the zygote, -1 when none */
 	uint32_t layers; /* airlock_layer bits the current zygote reported */
 	unsigned generation;
+	char helper[4096];
+};
+
+struct airlock_ctx {
+	pthread_mutex_t lock; /* guards everything below but counts[] */
+	pthread_cond_t idle;  /* signalled when inflight drops to 0 */
+	struct limits lim;
+	struct zygote_slot fam[FAMILY_COUNT];
 	unsigned inflight; /* requests between submit and finish */
 	int closing;	   /* airlock_close() has begun */
 	airlock_event_fn event_fn;
@@ -28,7 +40,6 @@ struct airlock_ctx {
 	airlock_request *requests;	  /* submitted and not yet finished (context.c) */
 	airlock_ctx *reg_prev, *reg_next; /* every open context, for fork(); guarded by context.c's registry lock */
 	uint64_t counts[COUNTER_SLOTS];	  /* requests ended per error code; atomic */
-	char helper[4096];
 };
 
 /* Per-request options: a value for each key whose bit is set in held. Plain data, read-only once in use. */

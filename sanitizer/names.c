@@ -99,6 +99,8 @@ static const struct {
 	[AIRLOCK_TYPE_GIF] = { "gif", "image/gif" },
 	[AIRLOCK_TYPE_BMP] = { "bmp", "image/bmp" },
 	[AIRLOCK_TYPE_TIFF] = { "tiff", "image/tiff" },
+	[AIRLOCK_TYPE_MP4] = { "mp4", "video/mp4" },
+	[AIRLOCK_TYPE_MATROSKA] = { "matroska", "video/x-matroska" },
 };
 
 AIRLOCK_API const char *airlock_type_name(airlock_type t)
@@ -131,6 +133,11 @@ AIRLOCK_API airlock_type airlock_type_from_name(const char *name)
 		return AIRLOCK_TYPE_JPEG;
 	if (name_eq(name, "tif"))
 		return AIRLOCK_TYPE_TIFF;
+	/* The extensions of the two containers' variants. */
+	if (name_eq(name, "m4a") || name_eq(name, "mov") || name_eq(name, "m4v") || name_eq(name, "3gp"))
+		return AIRLOCK_TYPE_MP4;
+	if (name_eq(name, "mkv") || name_eq(name, "mka") || name_eq(name, "webm"))
+		return AIRLOCK_TYPE_MATROSKA;
 	for (int t = 1; t < AIRLOCK_TYPE_COUNT_; t++)
 		if (name_eq(name, types[t].name))
 			return (airlock_type)t;
@@ -156,6 +163,7 @@ AIRLOCK_API const char *airlock_change_name(uint32_t bit)
 	case AIRLOCK_CHANGE_RESAMPLED: return "resampled";
 	case AIRLOCK_CHANGE_FORMAT_CONVERTED: return "format_converted";
 	case AIRLOCK_CHANGE_ICC_CONVERTED: return "icc_converted";
+	case AIRLOCK_CHANGE_TRACKS_DROPPED: return "tracks_dropped";
 	default: return NULL;
 	}
 }

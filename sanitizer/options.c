@@ -48,8 +48,7 @@ static const struct key_spec keys[KEY_LIMIT] = {
 	[AIRLOCK_CPU_MS] = { U32(cpu_ms), CEIL, .min = 1, .max = 3600000 },
 	[AIRLOCK_TIMEOUT_MS] = { U32(timeout_ms), CEIL, .min = 1, .max = 3600000 },
 	[AIRLOCK_MAX_JPEG_SCANS] = { U32(max_jpeg_scans), CEIL, .min = 1, .max = 100000 },
-	[AIRLOCK_ALLOWED_TYPES] = { U32(allowed_types), .kind = KEY_MASK,
-				    .mask = AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO },
+	[AIRLOCK_ALLOWED_TYPES] = { U32(allowed_types), .kind = KEY_MASK, .mask = AIRLOCK_TYPES_ALL },
 	[AIRLOCK_KEEP_ALPHA] = { U32(keep_alpha), .min = 0, .max = 1 },
 	[AIRLOCK_BACKGROUND] = { U32(background), .min = 0, .max = 0xFFFFFF },
 	[AIRLOCK_JPEG_QUALITY] = { U32(jpeg_quality), .min = 1, .max = 100 },
@@ -69,6 +68,7 @@ static const struct key_spec keys[KEY_LIMIT] = {
 	[AIRLOCK_ICC] = { U32(icc), .min = 0, .max = 1 },
 	[AIRLOCK_MAX_ICC_BYTES] = { U32(max_icc_bytes), CEIL, .min = 1, .max = 1u << 30 },
 	[AIRLOCK_WEBP_LOSSLESS] = { U32(webp_lossless), .min = 0, .max = 1 },
+	[AIRLOCK_TRACK] = { U32(track), .min = AIRLOCK_TRACK_ANY, .max = AIRLOCK_TRACK_AUDIO },
 };
 
 #undef U32

@@ -243,5 +243,6 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 
 int main(void)
 {
-	return zygote_main(evil_decode);
+	static const struct zygote_family evil = { "airlock-zygote", evil_decode, NULL };
+	return zygote_main(&evil);
 }

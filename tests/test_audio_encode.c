@@ -149,9 +149,16 @@ static const struct key_case key_cases[] = {
 	  { 0, AIRLOCK_SAMPLE_U8, 4, 7, HI(AIRLOCK_SAMPLE_S16), UINT64_MAX },
 	  6 },
 	{ AIRLOCK_ALLOW_EXTRA_CODECS, "allow_extra_codecs", 0, { 0, 1 }, 2, { 2, HI(1), UINT64_MAX }, 3 },
+	{ AIRLOCK_TRACK,
+	  "track",
+	  AIRLOCK_TRACK_ANY,
+	  { AIRLOCK_TRACK_ANY, AIRLOCK_TRACK_AUDIO },
+	  2,
+	  { 2, HI(1), UINT64_MAX },
+	  3 },
 	{ AIRLOCK_ALLOWED_TYPES,
 	  "allowed_types",
-	  (AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO) & ~AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF),
+	  (AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA) & ~AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_TIFF),
 	  { AIRLOCK_TYPES_IMAGE, AIRLOCK_TYPES_AUDIO, AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WAV),
 	    AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO },
 	  4,
@@ -206,9 +213,9 @@ static void test_keys(void)
 		}
 	}
 	uint64_t v = 0;
-	tap_ok(airlock_set(ctx, (airlock_key)29, 1) == AIRLOCK_E_BAD_OPTION &&
-		       airlock_get(ctx, (airlock_key)29, &v) == AIRLOCK_E_BAD_OPTION,
-	       "key 29 (one past the last key) is an unknown option");
+	tap_ok(airlock_set(ctx, (airlock_key)30, 1) == AIRLOCK_E_BAD_OPTION &&
+		       airlock_get(ctx, (airlock_key)30, &v) == AIRLOCK_E_BAD_OPTION,
+	       "key 30 (one past the last key) is an unknown option");
 	tap_ok(airlock_set(NULL, AIRLOCK_MONO, 1) == AIRLOCK_E_INVALID_ARG &&
 		       airlock_get(ctx, AIRLOCK_MONO, NULL) == AIRLOCK_E_INVALID_ARG,
 	       "NULL context or value pointer is an invalid argument");

@@ -1031,6 +1031,7 @@ PyMODINIT_FUNC PyInit__airlock(void)
 	    add_type(mod, &req_spec, &RequestType, "Request") < 0 ||
 	    add_int(mod, "TYPES_IMAGE", AIRLOCK_TYPES_IMAGE) < 0 ||
 	    add_int(mod, "TYPES_AUDIO", AIRLOCK_TYPES_AUDIO) < 0 ||
+	    add_int(mod, "TYPES_MEDIA", AIRLOCK_TYPES_MEDIA) < 0 ||
 	    add_int(mod, "TYPES_DEFAULT", AIRLOCK_TYPES_DEFAULT) < 0 ||
 	    add_int(mod, "TYPE_COUNT", AIRLOCK_TYPE_COUNT_) < 0 || add_int(mod, "FORMAT_PNG", AIRLOCK_FORMAT_PNG) < 0 ||
 	    add_int(mod, "FORMAT_JPEG", AIRLOCK_FORMAT_JPEG) < 0 ||

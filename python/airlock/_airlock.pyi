@@ -4,6 +4,7 @@ from typing import Any, Callable, Optional, Tuple
 
 TYPES_IMAGE: int
 TYPES_AUDIO: int
+TYPES_MEDIA: int
 TYPES_DEFAULT: int
 TYPE_COUNT: int
 FORMAT_PNG: int

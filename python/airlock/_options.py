@@ -8,15 +8,28 @@ from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, 
 
 from . import _airlock
 
-# Type names in airlock_type order (1..12): the API's TYPES.
+# Type names in airlock_type order (1..14): the API's TYPES.
 TYPES: Tuple[str, ...] = tuple(_airlock.type_name(t) for t in range(1, _airlock.TYPE_COUNT))
 TYPE_CODES: Dict[str, int] = {name: code for code, name in enumerate(TYPES, start=1)}
 TYPE_NAMES: Dict[int, str] = {code: name for name, code in TYPE_CODES.items()}
 TYPES_IMAGE: int = _airlock.TYPES_IMAGE
 TYPES_AUDIO: int = _airlock.TYPES_AUDIO
+TYPES_MEDIA: int = _airlock.TYPES_MEDIA
 TYPES_DEFAULT: int = _airlock.TYPES_DEFAULT
+TYPES_ALL: int = TYPES_IMAGE | TYPES_AUDIO | TYPES_MEDIA
 
-_TYPE_GROUPS = {"image": TYPES_IMAGE, "audio": TYPES_AUDIO, "default": TYPES_DEFAULT, "all": TYPES_IMAGE | TYPES_AUDIO}
+# "audio" is also what MP4 and Matroska files hold (M4A, WebM): Sanitizer.audio() takes their audio track.
+_TYPE_GROUPS = {
+    "image": TYPES_IMAGE,
+    "audio": TYPES_AUDIO | TYPES_MEDIA,
+    "media": TYPES_MEDIA,
+    "default": TYPES_DEFAULT,
+    "all": TYPES_ALL,
+}
+
+# airlock_track: which track of an MP4 or Matroska input is decoded.
+_TRACKS = {"any": 0, "audio": 1}
+_TRACK_NAMES = {v: k for k, v in _TRACKS.items()}
 
 _DTYPES = {"float32": _airlock.SAMPLE_F32, "int16": _airlock.SAMPLE_S16}
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
@@ -53,6 +66,7 @@ class Options(TypedDict, total=False):
     dtype: Any
     allow_extra_codecs: bool
     strict_sandbox: bool
+    track: str
 
 
 def _int(name: str, v: object) -> int:
@@ -73,7 +87,7 @@ def _bool(name: str, v: object) -> int:
 
 
 def type_mask(name: str, v: object) -> int:
-    """allowed_types: type names, or one of "image", "audio", "default", "all"."""
+    """allowed_types: type names, or one of "image", "audio", "media", "default", "all"."""
     if isinstance(v, str):
         if v in _TYPE_GROUPS:
             return _TYPE_GROUPS[v]
@@ -139,6 +153,12 @@ def _dtype(name: str, v: object) -> int:
     return _DTYPES[dtype_name(name, v)]
 
 
+def _track(name: str, v: object) -> int:
+    if not isinstance(v, str) or v not in _TRACKS:
+        raise ValueError(f"airlock: {name} must be 'any' or 'audio', not {v!r}")
+    return _TRACKS[v]
+
+
 def _mask_to_names(mask: int) -> FrozenSet[str]:
     return frozenset(n for n, c in TYPE_CODES.items() if mask & (1 << c))
 
@@ -180,10 +200,13 @@ KEYS: Dict[str, Tuple[int, _Conv, _Back]] = {
     "icc": (26, _bool, bool),
     "max_icc_bytes": (27, _int, int),
     "webp_lossless": (28, _bool, bool),
+    "track": (29, _track, lambda v: _TRACK_NAMES.get(v, str(v))),
 }
 
 KEY_NAMES: Dict[int, str] = {key: name for name, (key, _, _) in KEYS.items()}
 ALLOWED_TYPES = KEYS["allowed_types"][0]
+TRACK = KEYS["track"][0]
+TRACK_AUDIO = _TRACKS["audio"]
 
 
 def convert(options: Mapping[str, object]) -> Dict[int, int]:

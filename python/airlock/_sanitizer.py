@@ -16,9 +16,12 @@ from ._errors import CODES, AirlockError, layer_names
 from ._options import (
     ALLOWED_TYPES,
     KEYS,
+    TRACK,
+    TRACK_AUDIO,
     TYPE_CODES,
     TYPES_AUDIO,
     TYPES_IMAGE,
+    TYPES_MEDIA,
     build,
     convert,
     invalid_value,
@@ -44,7 +47,8 @@ _CANCELLED = 43
 EventHook = Callable[[Event], None]
 
 _IMAGE_ONLY = {ALLOWED_TYPES: TYPES_IMAGE}
-_AUDIO_ONLY = {ALLOWED_TYPES: TYPES_AUDIO}
+# Audio is also the audio track of an MP4 or Matroska file (M4A, WebM, a video's sound).
+_AUDIO_ONLY = {ALLOWED_TYPES: TYPES_AUDIO | TYPES_MEDIA, TRACK: TRACK_AUDIO}
 
 
 def _read_input(data: Any) -> Any:
@@ -337,11 +341,13 @@ def _options_for(options: Dict[str, Any], only: Optional[Dict[int, int]]) -> Opt
             return hit
     values = convert(options)
     if only is not None:
-        key, mask = next(iter(only.items()))
-        values[key] = values.get(key, mask) & mask
-        if values[key] == 0:
+        mask = only[ALLOWED_TYPES]
+        values[ALLOWED_TYPES] = values.get(ALLOWED_TYPES, mask) & mask
+        if values[ALLOWED_TYPES] == 0:
             kind = "image" if mask == TYPES_IMAGE else "audio"
             raise ValueError(f"airlock: allowed_types holds no {kind} type")
+        # The kind the method names decides the track: audio() takes a video's sound, whatever track says.
+        values.update((k, v) for k, v in only.items() if k != ALLOWED_TYPES)
     o = build(values)
     if cache_key is not None:
         if len(_CACHE) >= _CACHE_MAX:
