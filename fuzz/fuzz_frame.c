@@ -77,7 +77,10 @@ static void check_accepted(const struct frame_header *h, const struct limits *li
 		return;
 	}
 	FUZZ_CHECK(h->kind == FRAME_KIND_AUDIO);
-	FUZZ_CHECK(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_AUDIO);
+	/* The audio track of an MP4 or Matroska file is audio of that type; only those have other tracks. */
+	FUZZ_CHECK(AIRLOCK_TYPE_BIT(h->type) & (AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA));
+	if (h->changes & AIRLOCK_CHANGE_TRACKS_DROPPED)
+		FUZZ_CHECK(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_MEDIA);
 	FUZZ_CHECK(h->format == lim->sample_format && h->width == 0 && h->height == 0);
 	FUZZ_CHECK(lim->out_rate ? h->rate == lim->out_rate : h->rate >= lim->min_rate && h->rate <= lim->max_rate);
 	FUZZ_CHECK(h->channels >= 1 && h->channels <= (lim->mono ? 1u : lim->max_channels));
