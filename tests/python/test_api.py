@@ -57,6 +57,7 @@ KEYWORD_TO_C = {
     "background": "BACKGROUND",
     "jpeg_quality": "JPEG_QUALITY",
     "webp_lossless": "WEBP_LOSSLESS",
+    "track": "TRACK",
     "icc": "ICC",
     "max_icc_bytes": "MAX_ICC_BYTES",
     "max_seconds": "MAX_SECONDS",
@@ -91,6 +92,7 @@ ROUNDTRIP: dict[str, tuple[Any, Any, int]] = {
     "background": ((1, 2, 3), (1, 2, 3), 0x010203),
     "jpeg_quality": (55, 55, 55),
     "webp_lossless": (True, True, 1),
+    "track": ("audio", "audio", 1),
     "icc": (False, False, 0),
     "max_icc_bytes": (4096, 4096, 4096),
     "max_seconds": (12, 12, 12),
@@ -116,7 +118,7 @@ def test_version_is_the_library_and_project_version() -> None:
 
 def test_types_are_the_header_types_in_order() -> None:
     assert airlock.TYPES == (
-        "png", "jpeg", "wav", "flac", "vorbis", "opus", "mp3", "aiff", "webp", "gif", "bmp", "tiff")
+        "png", "jpeg", "wav", "flac", "vorbis", "opus", "mp3", "aiff", "webp", "gif", "bmp", "tiff", "mp4", "matroska")
     header = header_enum("airlock_type")
     for i, name in enumerate(airlock.TYPES, start=1):
         key = "TYPE_VORBIS" if name == "vorbis" else f"TYPE_{name.upper()}"
