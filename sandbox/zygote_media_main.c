@@ -11,6 +11,6 @@
 
 int main(void)
 {
-	static const struct zygote_family media = { "airlock-zygote-media", media_decode_any, media_warm };
+	static const struct zygote_family media = { "airlock-media", media_decode_any, media_warm };
 	return zygote_main(&media);
 }

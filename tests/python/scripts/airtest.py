@@ -506,6 +506,11 @@ def zygotes(pid: int | None = None) -> list[int]:
     return [c for c in children(pid) if comm(c) == "airlock-zygote" and alive(c)]
 
 
+def media_zygotes(pid: int | None = None) -> list[int]:
+    """The media zygotes among pid's children (airlock-zygote-media names itself airlock-media)."""
+    return [c for c in children(pid) if comm(c) == "airlock-media" and alive(c)]
+
+
 def workers(zygote: int) -> list[int]:
     """A zygote's children that are confined: workers with a request (spares are not confined yet)."""
     return [c for c in children(zygote) if status_field(c, "Seccomp") == "2" and alive(c)]
