@@ -605,28 +605,36 @@ def loadavg() -> str:
         return "n/a"
 
 
-def machine(b: Bench, started: str, load_start: str) -> list[tuple[str, str]]:
-    base = dict(bench.machine(argparse.Namespace(build=b.build)))
+def machine_info(build: Path, versions: dict[str, str], script: str, started: str,
+                 load_start: str) -> list[tuple[str, str]]:
+    """The machine section of a Python benchmark's Markdown (bench_python.py, bench_vllm.py)."""
+    base = dict(bench.machine(argparse.Namespace(build=build)))
     keep = ["CPU", "nproc", "memory", "kernel", "Debian", "libjpeg-turbo / libpng", "libsndfile"]
     out = [(k, base[k]) for k in keep if k in base]
     out.append(("Python", sys.version.split()[0] + f" ({sys.executable})"))
-    out += [(k, v) for k, v in b.versions.items()]
+    out += list(versions.items())
     out.append(("git", bench.first_line(["git", "-C", str(HERE), "describe", "--always", "--dirty"])))
     out.append(("date", started))
     out.append(("load average (1, 5, 15 min)", f"{load_start} at the start, {loadavg()} at the end"))
-    out.append(("command", "`" + shlex.join(["tests/bench/bench_python.py", *sys.argv[1:]]) + "`"))
+    out.append(("command", "`" + shlex.join([script, *sys.argv[1:]]) + "`"))
     return out
 
 
-def write_markdown(path: str, report: Any, info: Sequence[tuple[str, str]]) -> None:
+def machine(b: Bench, started: str, load_start: str) -> list[tuple[str, str]]:
+    return machine_info(b.build, b.versions, "tests/bench/bench_python.py", started, load_start)
+
+
+def write_markdown(path: str, report: Any, info: Sequence[tuple[str, str]], targets: bool = True) -> None:
+    """The tables, failures and notes as Markdown, and (targets) how many targets were met."""
     parts = ["#### Machine", "", *(f"- {k}: {v}" for k, v in info), ""]
     parts += [bench.render_markdown(t).replace("### ", "#### ", 1) for t in report.tables]
     if report.failures:
         parts += ["#### Failures", "", *(f"- {f}" for f in report.failures), ""]
     if report.notes:
         parts += ["#### Notes", "", *(f"- {f}" for f in report.notes), ""]
-    met = sum(bench.target_met(t) for t in report.targets)
-    parts.append(f"{met} targets met, {len(report.targets) - met} missed\n")
+    if targets:
+        met = sum(bench.target_met(t) for t in report.targets)
+        parts.append(f"{met} targets met, {len(report.targets) - met} missed\n")
     Path(path).write_text("\n".join(parts))
 
 

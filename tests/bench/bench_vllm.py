@@ -50,7 +50,6 @@ import datetime
 import importlib
 import logging
 import os
-import shlex
 import statistics
 import sys
 import time
@@ -231,29 +230,6 @@ class Bench:
                                     "airlock calls/s", "outputs"], rows)
 
 
-def machine(b: Bench, build: Path, started: str, load_start: str) -> list[tuple[str, str]]:
-    base = dict(bench.machine(argparse.Namespace(build=build)))
-    keep = ["CPU", "nproc", "memory", "kernel", "Debian", "libjpeg-turbo / libpng", "libsndfile"]
-    out = [(k, base[k]) for k in keep if k in base]
-    out.append(("Python", sys.version.split()[0] + f" ({sys.executable})"))
-    out += list(b.versions.items())
-    out.append(("git", bench.first_line(["git", "-C", str(HERE), "describe", "--always", "--dirty"])))
-    out.append(("date", started))
-    out.append(("load average (1, 5, 15 min)", f"{load_start} at the start, {bench_python.loadavg()} at the end"))
-    out.append(("command", "`" + shlex.join(["tests/bench/bench_vllm.py", *sys.argv[1:]]) + "`"))
-    return out
-
-
-def write_markdown(path: str, report: Any, info: Sequence[tuple[str, str]]) -> None:
-    parts = ["#### Machine", "", *(f"- {k}: {v}" for k, v in info), ""]
-    parts += [bench.render_markdown(t).replace("### ", "#### ", 1) for t in report.tables]
-    if report.failures:
-        parts += ["#### Failures", "", *(f"- {f}" for f in report.failures), ""]
-    if report.notes:
-        parts += ["#### Notes", "", *(f"- {f}" for f in report.notes), ""]
-    Path(path).write_text("\n".join(parts))
-
-
 def parse_args(args: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="vLLM's stock media connector against airlock's; see the docstring.")
     ap.add_argument("--build", type=Path, default=Path("build"), help="meson build directory (build)")
@@ -292,7 +268,8 @@ def main() -> int:
     except bench.BenchError as e:
         report.fail(str(e))
     if argv.markdown:
-        write_markdown(argv.markdown, report, machine(b, build, started, load_start))
+        info = bench_python.machine_info(build, b.versions, "tests/bench/bench_vllm.py", started, load_start)
+        bench_python.write_markdown(argv.markdown, report, info, targets=False)
         print(f"bench: tables written to {argv.markdown}", file=sys.stderr, flush=True)
     for f in report.failures:
         print(f"bench: failure: {f}", file=sys.stderr)
