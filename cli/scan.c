@@ -1239,7 +1239,7 @@ int scan_run(const struct scan_options *o, FILE *out, FILE *err)
 			  AIRLOCK_FORMAT_PNG },
 			{ AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_JPEG), AIRLOCK_FORMAT_JPEG },
 			{ AIRLOCK_TYPE_BIT(AIRLOCK_TYPE_WEBP), AIRLOCK_FORMAT_WEBP },
-			{ AIRLOCK_TYPES_AUDIO, AIRLOCK_FORMAT_WAV },
+			{ AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA, AIRLOCK_FORMAT_WAV },
 		};
 		size_t k = 0;
 		for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
