@@ -107,8 +107,32 @@ static int no_io_open(struct AVFormatContext *s, AVIOContext **pb, const char *u
 	return AVERROR(EPERM);
 }
 
-static void quiet_log(void *avcl, int level, const char *fmt, va_list vl)
+/*
+ * What FFmpeg said while this thread decoded: its messages are the only
+ * account of damage it recovers from without an error code. Logging
+ * itself writes nothing (the default callback calls isatty(2), an ioctl
+ * the filter kills).
+ */
+struct heard {
+	bool error;	/* a message at AV_LOG_ERROR or worse */
+	bool truncated; /* the demuxer met the end of the input inside an element */
+	bool damaged;	/* a sample table the demuxer had to repair */
+};
+static _Thread_local struct heard *listening;
+
+static void media_log(void *avcl, int level, const char *fmt, va_list vl)
 {
+	struct heard *h = listening;
+
+	if (h == NULL || fmt == NULL)
+		return;
+	if (level <= AV_LOG_ERROR)
+		h->error = true;
+	/* Warnings that mean the structure is damaged: Matroska's cut file, MP4's bad sample-to-chunk entry. */
+	if (strcmp(fmt, "File ended prematurely\n") == 0)
+		h->truncated = true;
+	if (strncmp(fmt, "STSC entry %d is invalid", 24) == 0)
+		h->damaged = true;
 }
 
 /* An FFmpeg error as airlock's: memory is the worker's cap, a missing feature unsupported, the rest malformed. */
@@ -132,6 +156,7 @@ struct media {
 	int fmt;     /* the AVSampleFormat of the first frame */
 	size_t used; /* frames of fr already read */
 	bool have, flushed, ended;
+	struct heard heard;
 };
 
 static void media_close(struct audio_src *s)
@@ -140,6 +165,8 @@ static void media_close(struct audio_src *s)
 
 	if (m == NULL)
 		return;
+	if (listening == &m->heard)
+		listening = NULL;
 	av_frame_free(&m->fr);
 	av_packet_free(&m->pkt);
 	avcodec_free_context(&m->cc);
@@ -162,6 +189,8 @@ static int next_frame(struct media *m)
 	for (;;) {
 		int e = avcodec_receive_frame(m->cc, m->fr);
 
+		if (e == 0 && m->heard.error)
+			return AIRLOCK_E_MALFORMED;
 		if (e == 0) {
 			m->have = true;
 			m->used = 0;
@@ -176,6 +205,10 @@ static int next_frame(struct media *m)
 		if (m->flushed)
 			return AIRLOCK_E_INTERNAL; /* a drained decoder that wants more */
 		e = av_read_frame(m->fc, m->pkt);
+		if (m->heard.error || m->heard.damaged) {
+			av_packet_unref(m->pkt);
+			return AIRLOCK_E_MALFORMED;
+		}
 		if (e == AVERROR_EOF) {
 			m->flushed = true;
 			e = avcodec_send_packet(m->cc, NULL);
@@ -226,8 +259,12 @@ static int media_read(struct audio_src *s, float *dst, size_t n, size_t *got)
 			int rc = next_frame(m);
 			if (rc != AIRLOCK_OK)
 				return rc;
-			if (m->ended)
+			if (m->ended) {
+				/* What was whole before the cut is the audio (audio.c's length policy). */
+				if (m->heard.truncated)
+					s->changes |= AIRLOCK_CHANGE_TRUNCATED;
 				break;
+			}
 			/* The stream's parameters are those of its first frame, for good. */
 			if (m->fr->format != m->fmt || (uint32_t)m->fr->sample_rate != s->rate ||
 			    (uint32_t)m->fr->ch_layout.nb_channels != s->channels || m->fr->nb_samples < 0)
@@ -293,6 +330,9 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 	s->state = m;
 	s->close = media_close;
 	s->read = media_read;
+	/* Set here too, for in-process callers that never ran media_warm(). */
+	av_log_set_callback(media_log);
+	listening = &m->heard;
 	m->stream = -1;
 	m->mem = (struct mem){ .buf = buf, .len = len };
 	uint8_t *iobuf = av_malloc(IO_BUFFER);
@@ -328,9 +368,11 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 		m->fc = NULL;
 		return av_error(e);
 	}
+	if (m->heard.error || m->heard.damaged)
+		return AIRLOCK_E_MALFORMED;
 
 	/* The first audio track is decoded; any other track is dropped, pictures and tags are metadata. */
-	bool video = false;
+	bool video = false, audio = false;
 	for (unsigned i = 0; i < m->fc->nb_streams; i++) {
 		const AVStream *st = m->fc->streams[i];
 		const enum AVMediaType kind = st->codecpar->codec_type;
@@ -339,6 +381,7 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 			s->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
 		} else if (kind == AVMEDIA_TYPE_AUDIO && m->stream < 0) {
 			m->stream = (int)i;
+			audio = true;
 		} else {
 			video = video || kind == AVMEDIA_TYPE_VIDEO;
 			s->changes |= AIRLOCK_CHANGE_TRACKS_DROPPED;
@@ -348,7 +391,10 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 	}
 	if (has_metadata(m->fc->metadata) || m->fc->nb_chapters > 0)
 		s->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
-	/* A video airlock cannot decode yet, unless the caller asked for its audio; a file with no audio at all. */
+	/* Neither sound nor pictures: a container cut or damaged before its first track was whole. */
+	if (!audio && !video)
+		return AIRLOCK_E_MALFORMED;
+	/* A video airlock cannot decode yet, unless the caller asked for its audio; a video with no sound. */
 	if ((video && lim->track != AIRLOCK_TRACK_AUDIO) || m->stream < 0) {
 		out->mime = mime_index(container_mime(type));
 		return AIRLOCK_E_UNSUPPORTED;
@@ -437,6 +483,7 @@ int media_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 		out->type = type;
 		return rc;
 	}
+	/* The source is audio.c's now; what the demuxer says while it reads still reaches src.changes. */
 	rc = audio_decode_src(&src, lim, pa, out);
 	out->type = type;
 	return rc;
@@ -450,8 +497,8 @@ int media_decode_any(void *magic, const uint8_t *buf, size_t len, const struct l
 
 void media_warm(void)
 {
-	av_log_set_level(AV_LOG_QUIET);
-	av_log_set_callback(quiet_log);
+	av_log_set_level(AV_LOG_WARNING); /* the levels media_log() listens to; it writes nothing */
+	av_log_set_callback(media_log);
 	(void)av_get_cpu_flags();
 	for (size_t i = 0; i < sizeof(audio_codecs) / sizeof(audio_codecs[0]); i++) {
 		const AVCodec *c = avcodec_find_decoder_by_name(audio_codecs[i].decoder);
