@@ -366,7 +366,7 @@ def flac_const_mka(frames, block, per_cluster=1000):
 
 
 def add(c, changes, MARKER, INJECT):
-    from gen_hostile import HTML, ZIP, png_rgb  # noqa: E402 - the shared payloads
+    from gen_hostile import HTML, ZIP, png_rgb  # the shared payloads
 
     aac = AacBase()
     opus = OpusBase()
@@ -417,7 +417,7 @@ def add(c, changes, MARKER, INJECT):
     c.add("mp4_sample_entry_bigger_than_stsd.m4a", bytes(entry_lie), cls, "ok", typ=MP4_T, shape=aac_shape,
           desc="an mp4a sample entry claiming 64 KiB inside a 100-byte stsd: ended at the stsd's end")
     ml = mp4_file(aac, moov_first=False)
-    moov_end_off = [b for b in boxes(ml) if b[0] == b"moov"][0][1]
+    moov_end_off = next(b for b in boxes(ml) if b[0] == b"moov")[1]
     c.finding("mp4_moov_at_end_cut.m4a", ml[:moov_end_off + 200], "malformed", "unsupported (mime video/mp4)",
               "moov after mdat, cut 200 bytes into the moov (inside the trak): a truncated file, which airlock "
               "reports as an MP4 without an audio track, naming video/mp4 although the file holds no video")
@@ -469,11 +469,11 @@ def add(c, changes, MARKER, INJECT):
           desc="cut inside the Tracks element, no Cluster")
     p0 = opus.packets[0]
     xiph = simple_block(p0, 0, flags=0x82, lacing=bytes([254]) + b"\xff" * 20)
-    c.add("mkv_xiph_lacing_255_frames.webm", mkv([opus_track(opus)], [cluster([xiph] + opus_blocks(opus)[1:])]),
+    c.add("mkv_xiph_lacing_255_frames.webm", mkv([opus_track(opus)], [cluster([xiph, *opus_blocks(opus)[1:]])]),
           cls, "malformed", typ=MKV_T,
           desc="Xiph lacing announcing 255 frames whose sizes (255 and more each) run far past the block")
     lace = simple_block(p0, 0, flags=0x86, lacing=bytes([254]) + vint((1 << 28) - 2, 4) + b"\xbf" * 253)
-    c.add("mkv_ebml_lacing_255_frames.webm", mkv([opus_track(opus)], [cluster([lace] + opus_blocks(opus)[1:])]),
+    c.add("mkv_ebml_lacing_255_frames.webm", mkv([opus_track(opus)], [cluster([lace, *opus_blocks(opus)[1:]])]),
           cls, "malformed", typ=MKV_T,
           desc="EBML lacing announcing 255 frames, the first of 2^28-2 bytes, the rest differences of 0")
     fixed = simple_block(b"\xfc" * 255, 0, flags=0x84, lacing=bytes([254]))
