@@ -437,8 +437,8 @@ def add(c, changes, MARKER, INJECT):
         c.finding(name, mp4_file(aac, dref=fullbox(b"dref", struct.pack(">I", 1) + fullbox(b"url ", url.encode()
                                                                                             + b"\0"))),
                   "malformed", "ok", "a dref url entry (flags 0: not self-contained) naming %s: FFmpeg ignores url "
-                  "entries and decodes the bytes at the sample offsets of this file; nothing is opened, but the file "
-                  "says its media is elsewhere and the brief wants it refused" % url)
+                  "entries and decodes the bytes at the sample offsets of this file; nothing is opened, but a file "
+                  "that declares its media to be elsewhere is to be refused, not decoded from bytes it disowns" % url)
     # Matroska sizes.
     c.add("mkv_segment_unknown_size.webm", opus_mkv(opus, seg_size=UNKNOWN), cls, "ok", typ=MKV_T,
           shape=opus_shape, desc="a Segment of unknown size (as live streams write): legal, decoded")
