@@ -92,6 +92,12 @@ ff -f lavfi -i "$(tone 16000 1 0.5)" -f lavfi -i "$(tone 48000 2 0.5)" -map 0:a 
 ff -f lavfi -i "$(tone 48000 2 0.5)" $BX -c:a ac3 -b:a 96k "$out/ac3.mp4"
 ff -f lavfi -i "$(tone 48000 2 0.5)" $BX -c:a ac3 -b:a 96k "$out/ac3.mkv"
 ff -f lavfi -i "$(tone 48000 2 0.5)" $BX -c:a eac3 -b:a 96k "$out/eac3.mka"
+# AMR-NB in 3GP (no AMR encoder in Debian's ffmpeg: a raw .amr stream of 50 NO_DATA frames, muxed).
+{
+	printf '#!AMR\n'
+	for ((i = 0; i < 50; i++)); do printf '\x7c'; done
+} >"$tmp/nodata.amr"
+ff -i "$tmp/nodata.amr" -c copy $BX "$out/amr.3gp"
 # AC-3 first, AAC second: track any takes the first audio track, which is AC-3.
 ff -f lavfi -i "$(tone 48000 2 0.5)" -f lavfi -i "$(tone 44100 1 0.5)" -map 0:a -map 1:a $BX -c:a:0 ac3 \
 	-b:a:0 96k -c:a:1 aac -b:a:1 32k "$out/ac3_then_aac.mkv"
@@ -163,6 +169,7 @@ row two_audio.mka matroska ok ok tracks_dropped - "FLAC mono 16 kHz, then Opus s
 row ac3.mp4 mp4 unsupported unsupported - audio/vnd.dolby.dd-raw "AC-3 stereo in MP4"
 row ac3.mkv matroska unsupported unsupported - audio/vnd.dolby.dd-raw "AC-3 stereo in Matroska"
 row eac3.mka matroska unsupported unsupported - audio/vnd.dolby.dd-raw "E-AC-3 stereo in Matroska"
+row amr.3gp mp4 unsupported unsupported - audio/amr "AMR-NB in 3GP (50 NO_DATA frames)"
 row ac3_then_aac.mkv matroska unsupported unsupported - audio/vnd.dolby.dd-raw \
 	"AC-3 first, AAC second: the first audio track decides"
 row flac_rate_change.mka matroska malformed malformed - - \
