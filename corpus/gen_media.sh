@@ -98,6 +98,9 @@ ff -f lavfi -i "$(tone 48000 2 0.5)" $BX -c:a eac3 -b:a 96k "$out/eac3.mka"
 	for ((i = 0; i < 50; i++)); do printf '\x7c'; done
 } >"$tmp/nodata.amr"
 ff -i "$tmp/nodata.amr" -c copy $BX "$out/amr.3gp"
+# Codecs FFmpeg has but airlock does not take: PCM in QuickTime, MPEG-1 Layer II in Matroska.
+ff -f lavfi -i "$(tone 16000 1 0.25)" $BX -c:a pcm_s16le "$out/pcm_s16le.mov"
+ff -f lavfi -i "$(tone 16000 1 0.25)" $BX -c:a mp2 "$out/mp2.mka"
 # AC-3 first, AAC second: track any takes the first audio track, which is AC-3.
 ff -f lavfi -i "$(tone 48000 2 0.5)" -f lavfi -i "$(tone 44100 1 0.5)" -map 0:a -map 1:a $BX -c:a:0 ac3 \
 	-b:a:0 96k -c:a:1 aac -b:a:1 32k "$out/ac3_then_aac.mkv"
@@ -170,6 +173,8 @@ row ac3.mp4 mp4 unsupported unsupported - audio/vnd.dolby.dd-raw "AC-3 stereo in
 row ac3.mkv matroska unsupported unsupported - audio/vnd.dolby.dd-raw "AC-3 stereo in Matroska"
 row eac3.mka matroska unsupported unsupported - audio/vnd.dolby.dd-raw "E-AC-3 stereo in Matroska"
 row amr.3gp mp4 unsupported unsupported - audio/amr "AMR-NB in 3GP (50 NO_DATA frames)"
+row pcm_s16le.mov mp4 unsupported unsupported - "audio/*" "16-bit PCM in QuickTime (a codec outside the list)"
+row mp2.mka matroska unsupported unsupported - "audio/*" "MPEG-1 Layer II in Matroska (a codec outside the list)"
 row ac3_then_aac.mkv matroska unsupported unsupported - audio/vnd.dolby.dd-raw \
 	"AC-3 first, AAC second: the first audio track decides"
 row flac_rate_change.mka matroska malformed malformed - - \
