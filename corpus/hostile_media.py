@@ -421,6 +421,13 @@ def add(c, changes, MARKER, INJECT):
     c.finding("mp4_moov_at_end_cut.m4a", ml[:moov_end_off + 200], "malformed", "unsupported (mime video/mp4)",
               "moov after mdat, cut 200 bytes into the moov (inside the trak): a truncated file, which airlock "
               "reports as an MP4 without an audio track, naming video/mp4 although the file holds no video")
+    c.finding("mp4_moov_first_cut.m4a", m4a[:moov_off + 200], "malformed", "unsupported (mime video/mp4)",
+              "moov first, cut 200 bytes into it (inside the trak), the mdat lost: refused as an MP4 without an "
+              "audio track, naming video/mp4")
+    c.finding("mp4_moov_header_only.m4a", ml[:moov_end_off + 8], "malformed", "unsupported (mime video/mp4)",
+              "ftyp, mdat and the 8-byte header of a moov whose body is missing")
+    c.add("mp4_moov_last_byte_cut.m4a", ml[:-1], cls, "malformed", typ=MP4_T,
+          desc="moov after mdat, the file's last byte cut (inside the moov's last box)")
     c.add("mp4_mdat_cut.m4a", m4a[:len(m4a) - len(b"".join(aac.frames)) // 2], cls, "malformed", typ=MP4_T,
           desc="moov first, the mdat cut in half: the sample table points past the end")
     c.add("mp4_no_moov.m4a", ml[:moov_end_off], cls, "malformed", typ=MP4_T, desc="ftyp and mdat, no moov at all")
@@ -465,6 +472,10 @@ def add(c, changes, MARKER, INJECT):
               "the only Cluster cut a third before its end, inside a SimpleBlock: airlock (like the ffmpeg CLI, "
               "which warns 'File ended prematurely') returns what came before with no sign of the cut, where a "
               "cut MP4 mdat, WAV, FLAC, Ogg or MPEG stream is malformed")
+    c.finding("mkv_last_byte_cut.webm", webm[:-1], "malformed", "ok (one packet fewer, no change flag)",
+              "the file's last byte cut, inside the last SimpleBlock: the block is dropped without a word")
+    c.add("mkv_cut_before_cluster.webm", webm[:webm.index(b"\x1f\x43\xb6\x75")], cls, "malformed", typ=MKV_T,
+          desc="cut just before the first Cluster: headers, no audio")
     c.add("mkv_cut_in_tracks.webm", webm[:webm.index(b"\x1f\x43\xb6\x75") - 20], cls, "malformed", typ=MKV_T,
           desc="cut inside the Tracks element, no Cluster")
     p0 = opus.packets[0]
