@@ -13,7 +13,9 @@ audio(), which always takes the audio track; the report's type and mime. For eve
 - rate=16000 mono has ceil(n * 16000 / rate) frames (resample.h: every output frame whose time lies
   inside the input) and matches ffmpeg's resampling of the same mono signal: mean square within
   2% and the magnitude spectra (0 to 7 kHz) with a cosine similarity of at least 0.999. The two
-  resamplers differ in filter and phase, so samples are not compared one by one.
+  resamplers differ in filter and phase, so samples are not compared one by one. (Measured when
+  written: the tones within 0.01% and a cosine of 1.000000; the pink noise of flac.mka, whose energy
+  reaches the band edge, 0.84% and 0.99996.)
 Then the cases around the tracks: audio() on a video file takes its audio track, sanitize() refuses
 it as unsupported naming the container's mime, track="audio" does the same as audio(), expect
 mismatches in both directions; and no descriptor or process is left once the sanitizers close.
