@@ -58,6 +58,7 @@ CHANGE_ORDER = [
     "metadata_dropped", "rotated", "alpha_flattened", "depth_reduced", "cmyk_converted",
     "palette_expanded", "grey_expanded", "alpha_added", "trailing_dropped", "animation_dropped",
     "interlace_removed", "truncated", "downmixed", "resampled", "format_converted", "icc_converted",
+    "tracks_dropped",
 ]
 
 
@@ -1760,8 +1761,8 @@ def build(tmp, with_tools):
     size_limits(c)
     if with_tools:
         ogg_files(c, tmp)
-    # One module per format of 0.5.0 (corpus/hostile_NAME.py), each with add(c, changes, MARKER, INJECT).
-    for name in ("webp", "gif", "bmp", "tiff", "icc"):
+    # One module per format of 0.5.0 and 0.6.0 (corpus/hostile_NAME.py), each with add(c, changes, MARKER, INJECT).
+    for name in ("webp", "gif", "bmp", "tiff", "icc", "media"):
         if os.path.exists(os.path.join(HERE, "hostile_%s.py" % name)):
             importlib.import_module("hostile_" + name).add(c, changes, MARKER, INJECT)
     return c
