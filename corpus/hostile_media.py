@@ -414,18 +414,18 @@ def add(c, changes, MARKER, INJECT):
     _, stsd_off = find(m4a, b"moov/trak/mdia/minf/stbl/stsd")
     entry_lie = bytearray(m4a)
     struct.pack_into(">I", entry_lie, stsd_off, 65536)  # the mp4a entry, after the stsd's version, flags, count
-    c.add("mp4_sample_entry_bigger_than_stsd.m4a", bytes(entry_lie), cls, "ok", typ=MP4_T, shape=aac_shape,
-          desc="an mp4a sample entry claiming 64 KiB inside a 100-byte stsd: ended at the stsd's end")
+    c.add("mp4_sample_entry_bigger_than_stsd.m4a", bytes(entry_lie), cls, "malformed", typ=MP4_T,
+          desc="an mp4a sample entry claiming 64 KiB inside a 100-byte stsd: FFmpeg reads on past the stsd and "
+          "logs an error ('Broken file, trak/mdat not at top-level'), which is heard")
     ml = mp4_file(aac, moov_first=False)
     moov_end_off = next(b for b in boxes(ml) if b[0] == b"moov")[1]
-    c.finding("mp4_moov_at_end_cut.m4a", ml[:moov_end_off + 200], "malformed", "unsupported (mime video/mp4)",
-              "moov after mdat, cut 200 bytes into the moov (inside the trak): a truncated file, which airlock "
-              "reports as an MP4 without an audio track, naming video/mp4 although the file holds no video")
-    c.finding("mp4_moov_first_cut.m4a", m4a[:moov_off + 200], "malformed", "unsupported (mime video/mp4)",
-              "moov first, cut 200 bytes into it (inside the trak), the mdat lost: refused as an MP4 without an "
-              "audio track, naming video/mp4")
-    c.finding("mp4_moov_header_only.m4a", ml[:moov_end_off + 8], "malformed", "unsupported (mime video/mp4)",
-              "ftyp, mdat and the 8-byte header of a moov whose body is missing")
+    c.add("mp4_moov_at_end_cut.m4a", ml[:moov_end_off + 200], cls, "malformed", typ=MP4_T,
+          desc="moov after mdat, cut 200 bytes into the moov (inside the trak): a track that is neither sound "
+          "nor pictures (was unsupported, as if a video without sound)")
+    c.add("mp4_moov_first_cut.m4a", m4a[:moov_off + 200], cls, "malformed", typ=MP4_T,
+          desc="moov first, cut 200 bytes into it (inside the trak), the mdat lost")
+    c.add("mp4_moov_header_only.m4a", ml[:moov_end_off + 8], cls, "malformed", typ=MP4_T,
+          desc="ftyp, mdat and the 8-byte header of a moov whose body is missing: no track at all")
     c.add("mp4_moov_last_byte_cut.m4a", ml[:-1], cls, "malformed", typ=MP4_T,
           desc="moov after mdat, the file's last byte cut (inside the moov's last box)")
     c.add("mp4_mdat_cut.m4a", m4a[:len(m4a) - len(b"".join(aac.frames)) // 2], cls, "malformed", typ=MP4_T,
@@ -441,23 +441,25 @@ def add(c, changes, MARKER, INJECT):
           "the track has no data: refused, nothing opened")
     for name, url in (("mp4_dref_url_file.m4a", "file:///etc/passwd"),
                       ("mp4_dref_url_http.m4a", "http://attacker.invalid/a.m4a")):
-        c.finding(name, mp4_file(aac, dref=fullbox(b"dref", struct.pack(">I", 1) + fullbox(b"url ", url.encode()
-                                                                                            + b"\0"))),
-                  "malformed", "ok", "a dref url entry (flags 0: not self-contained) naming %s: FFmpeg ignores url "
-                  "entries and decodes the bytes at the sample offsets of this file; nothing is opened, but a file "
-                  "that declares its media to be elsewhere is to be refused, not decoded from bytes it disowns" % url)
+        c.add(name, mp4_file(aac, dref=fullbox(b"dref", struct.pack(">I", 1) + fullbox(b"url ", url.encode()
+                                                                                        + b"\0"))),
+              cls, "ok", typ=MP4_T, shape=aac_shape, cve="CWE-610",
+              desc="a dref url entry (flags 0: not self-contained) naming %s: nothing is opened (io_open refuses, "
+              "and FFmpeg ignores url entries); the samples are the bytes at the sample offsets of this file itself, "
+              "so the reference reaches nothing" % url)
     # Matroska sizes.
     c.add("mkv_segment_unknown_size.webm", opus_mkv(opus, seg_size=UNKNOWN), cls, "ok", typ=MKV_T,
           shape=opus_shape, desc="a Segment of unknown size (as live streams write): legal, decoded")
-    c.add("mkv_segment_size_huge.webm", opus_mkv(opus, seg_size=vint((1 << 56) - 3, 8)), cls, "ok", typ=MKV_T,
-          shape=opus_shape, desc="a Segment claiming 2^56-3 bytes (64 PB) over a 3 KB file: read to the end")
+    c.add("mkv_segment_size_huge.webm", opus_mkv(opus, seg_size=vint((1 << 56) - 3, 8)), cls, "malformed",
+          typ=MKV_T, desc="a Segment claiming 2^56-3 bytes (64 PB) over a 3 KB file: the demuxer reads to the end "
+          "and reports the file ended prematurely, an error (a Segment of unknown size is legal: the row above)")
     c.add("mkv_cluster_size_huge.webm", mkv([opus_track(opus)], [cluster(opus_blocks(opus), size=vint(1 << 48, 8))]),
-          cls, "ok", typ=MKV_T, shape=opus_shape, desc="the last Cluster claims 2^48 bytes: read to the end")
+          cls, "malformed", typ=MKV_T, desc="the last Cluster claims 2^48 bytes: the file ended prematurely")
     c.add("mkv_tracks_size_1g.webm",
           ebml_head() + el(0x18538067, info() + el(0x1654AE6B, opus_track(opus), size=vint(1 << 30, 8))
-                           + cluster(opus_blocks(opus))), cls, "ok", typ=MKV_T, shape=opus_shape,
-          desc="a Tracks element claiming 1 GiB: the demuxer stops it at its parent's end, nothing of that size "
-          "is read or allocated")
+                           + cluster(opus_blocks(opus))), cls, "malformed", typ=MKV_T,
+          desc="a Tracks element claiming 1 GiB: the demuxer stops it at its parent's end (nothing of that size "
+          "is read or allocated) and reports the element exceeding its parent, an error")
     nest = b""
     for _ in range(200):
         nest = el(0xEC, b"") + el(0x1254C367, nest)
@@ -466,14 +468,14 @@ def add(c, changes, MARKER, INJECT):
     unk = ebml_head() + el(0x18538067, info() + el(0x1654AE6B, opus_track(opus)) + el(0x1F43B675, b"", size=UNKNOWN)
                            + b"".join(el(0x1254C367, b"", size=UNKNOWN) for _ in range(100))
                            + cluster(opus_blocks(opus)))
-    c.add("mkv_unknown_size_chain.webm", unk, cls, "ok", typ=MKV_T, shape=opus_shape,
-          desc="an empty unknown-size Cluster, then 100 unknown-size Tags masters, then the real Cluster")
-    c.finding("mkv_cluster_cut.webm", webm[:len(webm) * 2 // 3], "malformed", "ok (fewer frames, no change flag)",
-              "the only Cluster cut a third before its end, inside a SimpleBlock: airlock (like the ffmpeg CLI, "
-              "which warns 'File ended prematurely') returns what came before with no sign of the cut, where a "
-              "cut MP4 mdat, WAV, FLAC, Ogg or MPEG stream is malformed")
-    c.finding("mkv_last_byte_cut.webm", webm[:-1], "malformed", "ok (one packet fewer, no change flag)",
-              "the file's last byte cut, inside the last SimpleBlock: the block is dropped without a word")
+    c.add("mkv_unknown_size_chain.webm", unk, cls, "malformed", typ=MKV_T,
+          desc="an empty unknown-size Cluster, then 100 unknown-size Tags masters (unknown sizes are for Segment "
+          "and Cluster only), then the real Cluster: the demuxer's errors are heard")
+    c.add("mkv_cluster_cut.webm", webm[:len(webm) * 2 // 3], cls, "malformed", typ=MKV_T,
+          desc="the only Cluster cut a third before its end, inside a SimpleBlock: the demuxer's error is heard "
+          "(was ok with the frames before the cut, as the ffmpeg CLI, which only warns)")
+    c.add("mkv_last_byte_cut.webm", webm[:-1], cls, "malformed", typ=MKV_T,
+          desc="the file's last byte cut, inside the last SimpleBlock (was ok, the block dropped without a word)")
     c.add("mkv_cut_before_cluster.webm", webm[:webm.index(b"\x1f\x43\xb6\x75")], cls, "malformed", typ=MKV_T,
           desc="cut just before the first Cluster: headers, no audio")
     c.add("mkv_cut_in_tracks.webm", webm[:webm.index(b"\x1f\x43\xb6\x75") - 20], cls, "malformed", typ=MKV_T,
@@ -557,11 +559,12 @@ def add(c, changes, MARKER, INJECT):
     c.add("mp4_stts_samples_2_32.m4a",
           mp4_file(aac, stbl_kw={"stts": fullbox(b"stts", struct.pack(">III", 1, 0xFFFFFFFF, 1024))}), cls, "ok",
           typ=MP4_T, shape=aac_shape, desc="one stts entry of 2^32-1 samples over %d frames: the frames decide" % n_aac)
-    c.finding("mp4_stsc_samples_per_chunk_2_32.m4a",
-              mp4_file(aac, stbl_kw={"stsc": fullbox(b"stsc", struct.pack(">IIII", 1, 1, 0xFFFFFFFF, 1))}),
-              "malformed", "ok (1024 of %d frames)" % (1024 * n_aac),
-              "an stsc of 2^32-1 samples in the one chunk over an stsz of %d: FFmpeg builds an index of one sample "
-              "and airlock returns its 1024 frames as a whole file (the ffmpeg CLI does the same)" % n_aac)
+    c.add("mp4_stsc_samples_per_chunk_2_32.m4a",
+          mp4_file(aac, stbl_kw={"stsc": fullbox(b"stsc", struct.pack(">IIII", 1, 1, 0xFFFFFFFF, 1))}), cls,
+          "malformed", typ=MP4_T,
+          desc="an stsc of 2^32-1 samples in the one chunk over an stsz of %d: FFmpeg repairs the entry (and "
+          "warns) and would give one sample of the file as the whole; the warning is heard (was ok, 1024 of %d "
+          "frames, as the ffmpeg CLI gives)" % (n_aac, 1024 * n_aac))
 
     def one_byte_samples(count):
         def make():

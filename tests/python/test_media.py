@@ -364,7 +364,7 @@ def test_nothing_left_behind(state: dict[str, Any]) -> None:
     s = state["s"]
     s.audio(_file("aac_mono_16k.m4a"))  # both zygotes are up now
     new = set(airtest.children()) - state["children"]
-    assert {airtest.comm(p) for p in new} == {"airlock-zygote", "airlock-zygote-"}, airtest.describe(new)
+    assert {airtest.comm(p) for p in new} == {"airlock-zygote", "airlock-media"}, airtest.describe(new)
     for z in new:
         assert airtest.wait_until(lambda z=z: not airtest.workers(z), 5.0), "a zygote kept a worker"
     for made in state["made"].made:
