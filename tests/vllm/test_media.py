@@ -4,6 +4,15 @@
 corpus/media.tsv, each one test, on ``data:`` URLs of both connectors. Where airlock decodes, the
 same rate and float32 mono samples within MEDIA_ATOL (vLLM's own test of audio from a video uses
 1e-4); where it refuses, the exact code, and what vLLM's stock path makes of the same file.
+
+Two bugs of vLLM 0.34's PyAV path (vllm/multimodal/media/audio.py, load_audio_pyav) show here, and
+are asserted as they are, so that a vLLM that fixes them fails this test and is noticed:
+- integer sample formats (ALAC, FLAC: s16, s16p, s32, s32p) come back unscaled: ``to_ndarray()``
+  gives the integers and ``astype(np.float32)`` keeps them, so 16-bit audio spans +-32768 and
+  24-bit FLAC or ALAC +-2^31 where a model expects [-1, 1]. vLLM's samples are airlock's times
+  2^15 or 2^31;
+- a packed (interleaved) multi-channel format (FLAC in MP4 decodes to packed s32) comes back
+  as one channel of channels x frames samples, left and right interleaved, twice as long.
 """
 
 from __future__ import annotations
@@ -26,6 +35,9 @@ import airtest
 MEDIA_ATOL = 1e-4
 
 MANIFEST = airtest.CORPUS / "media.tsv"
+
+# ffprobe's sample formats whose samples vLLM's PyAV path leaves as integers, and their bits.
+INT_BITS = {"s16": 16, "s16p": 16, "s32": 32, "s32p": 32}
 
 
 def _rows() -> list[dict[str, str]]:
@@ -67,8 +79,25 @@ def test_media_audio(row: dict[str, str], stock: Any, airlock_conn: Any) -> None
         assert (asr, len(ay)) == (int(row["rate"]), int(row["frames"])), "not ffmpeg's rate and length"
         assert s_err is None, f"stock vLLM refuses a file airlock decodes: {s_err!r}"
         sy, ssr = s
-        assert ssr == asr and len(sy) == len(ay)
-        np.testing.assert_allclose(ay, sy, rtol=0, atol=MEDIA_ATOL)
+        assert ssr == asr
+        fmt, channels = row["sample_fmt"], int(row["channels"])
+        if fmt not in INT_BITS:
+            assert len(sy) == len(ay)
+            np.testing.assert_allclose(ay, sy, rtol=0, atol=MEDIA_ATOL)
+            return
+        scale = float(2 ** (INT_BITS[fmt] - 1))
+        if not fmt.endswith("p") and channels > 1:
+            # vLLM's second bug: the interleaved samples as one channel. airlock's own interleaved output,
+            # not downmixed, scaled, is what vLLM returns.
+            with airlock.Sanitizer() as s_:
+                want = np.asarray(s_.audio(airtest.ROOT / row["path"], dtype="float32")).reshape(-1)
+            assert len(sy) == channels * len(ay) == len(want)
+        else:
+            want = np.asarray(ay, dtype=np.float64)
+            assert len(sy) == len(ay)
+        # vLLM's first bug: unscaled integers. Equal to airlock's samples times 2^(bits-1).
+        np.testing.assert_allclose(sy, want * scale, rtol=0, atol=MEDIA_ATOL * scale)
+        assert np.abs(sy).max() > 1.0, "vLLM scaled its integers now: drop the bug from this test"
         return
     # Refused: a MediaRejected naming the manifest's code, which vLLM answers with 400.
     assert a_err is not None, "airlock decoded a file the manifest says it refuses"
