@@ -7,8 +7,9 @@ usage: fuzz/gen_seeds.py [ROOT]   (ROOT: the source tree; default: this file's p
 png/, jpeg/, audio/: small files from corpus/images and corpus/audio with the
 trailer (fuzz/fuzz.h) that sets each harness's flags, so a run starts out
 exploring them. media/: the same twins of the small MP4 and Matroska files
-made by media_seeds() below (and of corpus/media's, once it exists). frame/: frame headers as workers send them, good and bad,
-with payloads. cli/: argument lists for the option parsers. Deterministic:
+there (made once by ffmpeg, as the comment above media() says) and of
+corpus/media's, once it exists. frame/: frame headers as workers send them,
+good and bad, with payloads. cli/: argument lists for the option parsers. Deterministic:
 running it twice gives the same bytes. Beside the seeds live files this
 script leaves alone: repro-*, reproducers of findings, and cov-*, what the
 long runs reached (their corpora merged with -merge=1, less the seeds).
@@ -89,8 +90,9 @@ MEDIA_TYPES = {".m4a": 0, ".mp4": 0, ".mov": 0, ".mka": 1, ".mkv": 1, ".webm": 1
 
 
 def media():
-    sources = [os.path.join(ROOT, "corpus", "fuzz", "media"), os.path.join(ROOT, "corpus", "media")]
-    for d in (s for s in sources if os.path.isdir(s)):
+    # corpus/media's twins are named apart, so that a fixture named as a seed here overwrites nothing.
+    sources = [(os.path.join(ROOT, "corpus", "fuzz", "media"), ""), (os.path.join(ROOT, "corpus", "media"), "media-")]
+    for d, prefix in ((s, p) for s, p in sources if os.path.isdir(s)):
         for name in sorted(os.listdir(d)):
             ext = os.path.splitext(name)[1]
             path = os.path.join(d, name)
@@ -102,7 +104,7 @@ def media():
             h = sum(name.encode()) & 0xFF
             a = (h & 0x1F) | 0x20 | (h & 0x40) | (0x80 if h % 5 == 0 else 0)
             out = (h >> 5 & 3) << 1  # encoded to nothing, WAV, FLAC or raw
-            write("media", name + ".flags", data + trailer(a, MEDIA_TYPES[ext] | out))
+            write("media", prefix + name + ".flags", data + trailer(a, MEDIA_TYPES[ext] | out))
 
 
 FRAME_MAGIC = 0x4652414C
