@@ -6,8 +6,10 @@ usage: fuzz/gen_seeds.py [ROOT]   (ROOT: the source tree; default: this file's p
 
 png/, jpeg/, audio/: small files from corpus/images and corpus/audio with the
 trailer (fuzz/fuzz.h) that sets each harness's flags, so a run starts out
-exploring them. frame/: frame headers as workers send them, good and bad,
-with payloads. cli/: argument lists for the option parsers. Deterministic:
+exploring them. media/: the same twins of the small MP4 and Matroska files
+there (made once by ffmpeg, as the comment above media() says) and of
+corpus/media's, once it exists. frame/: frame headers as workers send them,
+good and bad, with payloads. cli/: argument lists for the option parsers. Deterministic:
 running it twice gives the same bytes. Beside the seeds live files this
 script leaves alone: repro-*, reproducers of findings, and cov-*, what the
 long runs reached (their corpora merged with -merge=1, less the seeds).
@@ -71,6 +73,40 @@ def audio():
             write("audio", name + ".flags", data + trailer((h & 0x1F) | 0x20 | crc, AUDIO_TYPES.index(t) | out))
 
 
+MEDIA_TYPES = {".m4a": 0, ".mp4": 0, ".mov": 0, ".mka": 1, ".mkv": 1, ".webm": 1}  # b bit 0: MP4, Matroska
+
+# The plain media seeds in corpus/fuzz/media, each under 8 KB, were made once by Debian 12's ffmpeg 5.1
+# (ffmpeg output is not byte-stable across versions, so this script does not remake them): with
+# S="-f lavfi -i sine=frequency=F:sample_rate=R:duration=D" and BE="-fflags +bitexact -flags:a +bitexact
+# -map_metadata -1", e.g. `ffmpeg $S -c:a aac -b:a 16k $BE aac_mono_8k.m4a` (F 440, R 8000, D 0.25); the
+# others in the same way: aac_stereo_44k.m4a (-ac 2), aac_51.m4a (-af pan=5.1|c0=c0|...|c5=c0),
+# aac_two_tracks.mkv (two sines, -map 0 -map 1), aac_tagged.mka (-metadata title=t, language eng),
+# aac_fragmented.mp4 (-movflags frag_keyframe+empty_moov+default_base_moof), aac_cover.m4a (an 8x8 MJPEG
+# -disposition:v attached_pic), alac_mono_8k.m4a, flac_mono_8k.mka, flac_mono_8k.mp4 (-strict -2),
+# flac_96k.mka, opus_mono.webm and opus_mono.mp4 (libopus 6k), vorbis_mono_8k.webm and vorbis_stereo.mka
+# (libvorbis -q:a 0), mp3_mono_8k.mka and mp3_mono_16k.mp4 (libmp3lame 8k), video_aac.mp4 and
+# video_opus.mkv (a 16x16 mpeg4 video track beside the audio, -shortest), and the refused codecs ac3.mp4,
+# mp2.mka, pcm.mov (pcm_s16le).
+
+
+def media():
+    # corpus/media's twins are named apart, so that a fixture named as a seed here overwrites nothing.
+    sources = [(os.path.join(ROOT, "corpus", "fuzz", "media"), ""), (os.path.join(ROOT, "corpus", "media"), "media-")]
+    for d, prefix in ((s, p) for s, p in sources if os.path.isdir(s)):
+        for name in sorted(os.listdir(d)):
+            ext = os.path.splitext(name)[1]
+            path = os.path.join(d, name)
+            if ext not in MEDIA_TYPES or os.path.getsize(path) > 8 * 1024:
+                continue
+            with open(path, "rb") as f:
+                data = f.read()
+            # s16, mono, the output rate, a 1 s cap and tight caps in turn; the track of any container.
+            h = sum(name.encode()) & 0xFF
+            a = (h & 0x1F) | 0x20 | (h & 0x40) | (0x80 if h % 5 == 0 else 0)
+            out = (h >> 5 & 3) << 1  # encoded to nothing, WAV, FLAC or raw
+            write("media", prefix + name + ".flags", data + trailer(a, MEDIA_TYPES[ext] | out))
+
+
 FRAME_MAGIC = 0x4652414C
 FRAME_VERSION = 2  # sandbox/proto.h; the last 8 bytes are mime (unsupported frames only) and reserved
 
@@ -131,5 +167,6 @@ def cli():
 
 images()
 audio()
+media()
 frames()
 cli()
