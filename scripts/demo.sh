@@ -75,3 +75,13 @@ trap 'rm -f "$log" "$out" "$aout"' EXIT
 echo "input:  $ain ($(wc -c <"$ain") bytes; $(count "$text" "$ain") copies of the injected text)"
 "$build/airlock" --json --rate 16000 --mono "$ain" -o "$aout"
 echo "output: $(wc -c <"$aout") bytes; $(count "$text" "$aout") copies of the injected text"
+echo
+
+# An iPhone-style voice note: AAC in M4A, decoded with FFmpeg by the second (media) zygote.
+min=corpus/media/aac_tags.m4a
+mout=$(mktemp --suffix=.wav)
+trap 'rm -f "$log" "$out" "$aout" "$mout"' EXIT
+mtext='previous instructions'
+echo "input:  $min ($(wc -c <"$min") bytes; $(count "$mtext" "$min") copies of the injected text in its tags)"
+"$build/airlock" --json --rate 16000 --mono "$min" -o "$mout"
+echo "output: $(wc -c <"$mout") bytes; $(count "$mtext" "$mout") copies of the injected text"

@@ -34,8 +34,12 @@ has "$tmp/out" "0 copies of the injected text; 0 ZIP header"
 ok $? "demo finds neither in the sanitized JPEG"
 has "$tmp/out" "vorbis_comment_injection.ogg (" && has "$tmp/out" "2 copies of the injected text)"
 ok $? "demo counts 2 copies of the text in the Ogg Vorbis input"
-grep -qE '^output: [0-9]+ bytes; 0 copies of the injected text$' "$tmp/out"
-ok $? "demo finds no text in the WAV output"
+[ "$(grep -cE '^output: [0-9]+ bytes; 0 copies of the injected text$' "$tmp/out")" -eq 2 ]
+ok $? "demo finds no text in either WAV output"
+has "$tmp/out" "aac_tags.m4a (" && has "$tmp/out" "2 copies of the injected text in its tags)"
+ok $? "demo counts 2 copies of the text in the M4A's tags"
+has "$tmp/err" '"type":"video/mp4"' && has "$tmp/err" '"rate":16000'
+ok $? "the M4A went through the media zygote to 16 kHz"
 has "$tmp/err" "airlock: building"
 ok $? "demo says it is building"
 has "$tmp/err" '"trailing_dropped"'
