@@ -129,6 +129,22 @@ FORMAT_IMAGES = ["photo-1mp.webp", "photo-1mp.gif", "photo-1mp.tiff", ICC_IMAGE]
 AUDIO = ["music-60s.mp3", "music-60s.flac", "music-60s.opus"]
 BIG = {"photo-12mp.jpg", *AUDIO}
 
+# The media containers (issue 18), made by the ffmpeg CLI: the synthesized music's FLAC as AAC-LC in M4A
+# (FFmpeg's own encoder), the Ogg Opus's very packets remuxed into WebM (so the two Opus paths decode the same
+# stream), and a tenth of a second of a 440 Hz sine as AAC in M4A, whose request is mostly the round trip.
+FFMPEG_MAKE = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+TINY_M4A = "tiny-0.1s.m4a"
+MEDIA_RECIPES = [
+    ("music-60s.m4a", lambda d, out: [*FFMPEG_MAKE, "-i", str(d / "music-60s.flac"), "-map", "0:a", "-c:a", "aac",
+                                      "-b:a", "128k", *BITEXACT, out]),
+    ("music-60s.webm", lambda d, out: [*FFMPEG_MAKE, "-i", str(d / "music-60s.opus"), "-map", "0:a", "-c:a", "copy",
+                                       *BITEXACT, out]),
+    (TINY_M4A, lambda d, out: [*FFMPEG_MAKE, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=0.1",
+                               "-c:a", "aac", "-b:a", "64k", *BITEXACT, out]),
+]
+MEDIA = ["music-60s.m4a", "music-60s.webm"]
+
 # (row, input, output extension, airlock's options, targets?). The issue-15 rows have no target: the issue
 # asks for their figures, not for a bound.
 IMAGE_CASES = [
@@ -257,10 +273,12 @@ def tail(text, lines=3):
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-def run(cmd, what):
-    """Runs cmd to completion, output captured; BenchError unless it exits 0."""
+def run(cmd, what, stdout=None):
+    """Runs cmd to completion, output captured (stdout into the file stdout, when given); BenchError unless it
+    exits 0."""
     try:
-        p = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        p = subprocess.run([str(c) for c in cmd], stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
+                           check=False)
     except OSError as e:
         raise BenchError(f"{what}: cannot run {cmd[0]}: {e}") from e
     if p.returncode != 0:
@@ -269,19 +287,27 @@ def run(cmd, what):
     return p
 
 
-def run_timed(cmd, out, what):
-    """Wall seconds of one run writing out, which must exist and be non-empty afterwards."""
+def run_timed(cmd, out, what, to_stdout=False):
+    """Wall seconds of one run writing out, which must exist and be non-empty afterwards. to_stdout: the
+    command writes to its standard output, which goes into out."""
     out.unlink(missing_ok=True)  # a stale file must not pass the check
-    t0 = time.perf_counter()
-    run(cmd, what)
-    elapsed = time.perf_counter() - t0
+    if to_stdout:
+        with open(out, "wb") as f:
+            t0 = time.perf_counter()
+            run(cmd, what, stdout=f)
+            elapsed = time.perf_counter() - t0
+    else:
+        t0 = time.perf_counter()
+        run(cmd, what)
+        elapsed = time.perf_counter() - t0
     if not out.exists() or out.stat().st_size == 0:
         raise BenchError(f"{what}: {Path(str(cmd[0])).name} exited 0 but wrote no {out.name}")
     return elapsed
 
 
-def time_interleaved(tools, rounds, what, dropped=None):
-    """tools: {name: (cmd, out)}. Median ms per tool over rounds, after an untimed warm-up round. With a dict
+def time_interleaved(tools, rounds, what, dropped=None, to_stdout=False):
+    """tools: {name: (cmd, out)}; to_stdout: each cmd writes to its standard output, which goes into its out.
+    Median ms per tool over rounds, after an untimed warm-up round. With a dict
     as dropped, a tool that fails in the warm-up round is left out of the rest and its error put there;
     without, the failure is raised."""
     times = {name: [] for name in tools}
@@ -290,7 +316,7 @@ def time_interleaved(tools, rounds, what, dropped=None):
             if name not in times:
                 continue
             try:
-                t = run_timed(cmd, out, f"{what}, {name}")
+                t = run_timed(cmd, out, f"{what}, {name}", to_stdout)
             except BenchError as e:
                 if r > 0 or dropped is None:
                     raise
@@ -396,7 +422,18 @@ def make_inputs(report, build, outdir):
                 if not (tmp / name).exists():
                     raise BenchError(f"bench-sanitize --synth wrote no {name}")
                 (tmp / name).rename(outdir / name)
-    return {name: outdir / name for name in IMAGES + AUDIO + FORMAT_IMAGES if name in made}
+        for name, recipe in MEDIA_RECIPES:
+            if not (outdir / name).exists():
+                print(f"bench: making {outdir / name}", file=sys.stderr, flush=True)
+                try:
+                    make_recipe(recipe, outdir, str(tmp / name), name)
+                except BenchError as e:
+                    report.fail(str(e))
+                    continue
+                (tmp / name).rename(outdir / name)
+            made.add(name)
+    return {name: outdir / name for name in IMAGES + AUDIO + FORMAT_IMAGES + [n for n, _ in MEDIA_RECIPES]
+            if name in made}
 
 
 # ---- sections ----
@@ -696,6 +733,107 @@ def audio_section(report, build, inputs, n_big, tmp):
                   *notes])
 
 
+def bench_sanitize_tables(report, build, args, what):
+    """Runs bench-sanitize --json with args; its tables, in order, as {id: table}. A skipped input or a
+    non-zero exit is a failure, reported."""
+    exe = build / "tests" / "bench-sanitize"
+    try:
+        p = subprocess.run([str(exe), "--json", *map(str, args)], stdout=subprocess.PIPE, check=False, text=True)
+    except OSError as e:
+        raise BenchError(f"{what}: cannot run {exe}: {e}") from e
+    tables = {}
+    for line in p.stdout.splitlines():
+        take_library_line(report, tables, line)
+    if p.returncode != 0:
+        report.fail(f"{what}: bench-sanitize exited {p.returncode}")
+    return tables
+
+
+def media_section(report, build, inputs, n, n_big):
+    """Issue 18's figures from bench-sanitize: M4A and WebM to 16 kHz mono against the libav floor, Ogg Opus
+    (libopus) against the same packets in WebM (FFmpeg's opus), and a request's cost in each zygote. Returns
+    the media table's rows, for the CLI table."""
+    media = [inputs[k] for k in MEDIA if k in inputs]
+    rows = {}
+    if media:
+        tables = bench_sanitize_tables(report, build, ["--library-only", "--no-targets", "-n", n_big, *media],
+                                       "media")
+        for t in tables.values():
+            report.table(t["title"], "input", t["columns"], t["rows"],
+                         ["floor: libavformat (probed, avformat_find_stream_info) and libavcodec's default decoder "
+                          "(aac, opus) to interleaved float at the source rate; floor to 16 kHz mono: the same "
+                          "through libswresample (its defaults); decoder: airlock's media_decode_any() in-process; "
+                          "sandboxed: airlock_sanitize() with mono, out_rate 16000, f32; expect: the type given "
+                          "(straight to the media zygote); no expect: a base worker first, which hands it on"])
+            rows.update(dict(t["rows"]))
+    if "music-60s.opus" in inputs and "music-60s.webm" in inputs:
+        tables = bench_sanitize_tables(report, build, ["-n", n_big, "--opus", inputs["music-60s.opus"],
+                                                       inputs["music-60s.webm"]], "opus")
+        for tid, t in tables.items():
+            notes = ["decoder: in-process, music-60s.opus through decode_any() (decoders/audio_ogg.c, libopus), "
+                     "music-60s.webm (the same packets) through media_decode_any() (FFmpeg's opus); sandboxed: "
+                     "airlock_sanitize(), 16 kHz mono f32; libav floor: music-60s.opus through libavformat's Ogg "
+                     "demuxer and libavcodec's \"libopus\" or \"opus\" decoder, float, source rate"] \
+                if tid == "opus" else \
+                ["outputs of airlock's two decoders in-process; shift: the offset that lines them up best; max "
+                 "abs diff in steps of 1/32768; SNR: libopus's output against the difference"]
+            report.table(t["title"], "path" if tid == "opus" else "output", t["columns"], t["rows"], notes)
+    if TINY_M4A in inputs and "icon-64.png" in inputs:
+        tables = bench_sanitize_tables(report, build, ["-n", n, "--media-zygote", inputs[TINY_M4A],
+                                                       inputs["icon-64.png"]], "zygotes")
+        for tid, t in tables.items():
+            notes = [f"{5 * n} requests each, interleaved; decoder: the same input in-process (decode_any(), "
+                     "media_decode_any()); sandboxed - decoder: the round trip's own cost"] if tid == "zygotes" else \
+                [f"{max(n, 5)} fresh contexts (airlock_open() each) per row, the rows in turn; later: the median "
+                 "of the ten requests after the first"]
+            report.table(t["title"], "request" if tid == "zygotes" else "first request", t["columns"], t["rows"],
+                         notes)
+    return rows
+
+
+def media_cli_section(report, build, inputs, n_big, tmp, media_rows):
+    """airlock's CLI and ffmpeg's, each writing 16 kHz mono f32le to its standard output, and the ffmpeg
+    CLI against the library's sandboxed call (no expect) from the media table."""
+    rows, notes = [], []
+    for name in MEDIA:
+        if name not in inputs:
+            continue
+        src = inputs[name]
+        out = {tool: tmp / f"{tool}.f32" for tool in ("airlock", "ffmpeg")}
+        tools = {
+            "airlock": ([build / "airlock", "--rate", "16000", "--mono", "--sample-format", "f32", "--to", "raw",
+                         src, "-o", "-"], out["airlock"]),
+            "ffmpeg": (["ffmpeg", "-nostdin", "-v", "error", "-i", src, "-ac", "1", "-ar", "16000", "-f", "f32le",
+                        "-"], out["ffmpeg"]),
+        }
+        try:
+            ms = time_interleaved(tools, n_big, f"CLI media {name}", to_stdout=True)
+        except BenchError as e:
+            report.fail(str(e))
+            continue
+        frames = {t: o.stat().st_size // 4 for t, o in out.items()}
+        if max(frames.values()) > min(frames.values()) * 1.01:
+            w = f"WARNING: {name}: frame counts differ by more than 1%: " + \
+                ", ".join(f"{t} {f}" for t, f in frames.items())
+            print(w, flush=True)
+            notes.append(w)
+        lib = media_rows.get(f"{name} to 16 kHz mono f32", {}).get("sandboxed, no expect ms")
+        rows.append((f"{name} → 16 kHz mono f32", {
+            "airlock CLI ms": ms["airlock"], "ffmpeg CLI ms": ms["ffmpeg"],
+            "ffmpeg CLI/airlock CLI": ms["ffmpeg"] / ms["airlock"],
+            "airlock_sanitize() ms": lib if is_number(lib) else "n/a",
+            "ffmpeg CLI/airlock_sanitize()": ms["ffmpeg"] / lib if is_number(lib) and lib > 0 else "n/a",
+            "airlock frames": frames["airlock"], "ffmpeg frames": frames["ffmpeg"]}))
+    report.table("CLI, media (60 s stereo) to 16 kHz mono f32 on stdout: wall time per command", "case",
+                 ["airlock CLI ms", "ffmpeg CLI ms", "ffmpeg CLI/airlock CLI", "airlock_sanitize() ms",
+                  "ffmpeg CLI/airlock_sanitize()", "airlock frames", "ffmpeg frames"], rows,
+                 ["airlock --rate 16000 --mono --sample-format f32 --to raw IN -o -; ffmpeg -v error -i IN -ac 1 "
+                  "-ar 16000 -f f32le -; both into a file; both times include the process start (airlock's: its "
+                  "zygote's spawn and the media zygote's)",
+                  "airlock_sanitize(): the media table's sandboxed call with no expect, in a process already "
+                  "running (a separate measurement, medians of the same rounds count)", *notes])
+
+
 def targets_section(report):
     rows = [(t["target"], {"value": fmt_value(t["value"], t["unit"]),
                            "limit": f"{t['op']} {fmt_value(t['limit'], t['unit'])}",
@@ -751,6 +889,8 @@ def machine(argv):
         ("gcc", first_line(["gcc", "--version"])),
         ("libjpeg-turbo / libpng", f"{pc[0]} / {pc[1]}"),
         ("libsndfile", pc[2]),
+        ("libavformat / libavcodec / libswresample",
+         f"{modversion('libavformat')} / {modversion('libavcodec')} / {modversion('libswresample')}"),
         ("libwebp / giflib / libtiff / lcms2",
          f"{modversion('libwebp')} / {giflib()} / {modversion('libtiff-4')} / {modversion('lcms2')}"),
         ("ImageMagick", first_line([CONVERT, "-version"]).removeprefix("Version: ")),
@@ -950,6 +1090,7 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="3 rounds, a smoke check")
     ap.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown into FILE")
     ap.add_argument("--skip-library", action="store_true", help="leave out bench-sanitize's section")
+    ap.add_argument("--media-only", action="store_true", help="only the media containers' sections (issue 18)")
     ap.add_argument("--chart", metavar="FILE", help="also draw the main ratios as an SVG chart into FILE "
                     "(--markdown FILE draws one beside it, FILE with the suffix .svg)")
     ap.add_argument("--from-markdown", metavar="FILE", help="run nothing: take the tables from FILE, which "
@@ -985,6 +1126,10 @@ def main():
     tmp = Path(tempfile.mkdtemp(dir=build, prefix="bench-out-"))  # same filesystem as the inputs
     try:
         inputs = make_inputs(report, build, build / "bench-inputs")
+        media_rows = {}
+
+        def media():
+            media_rows.update(media_section(report, build, inputs, n, n_big))
         sections = [
             lambda: None if argv.skip_library else library_section(report, build, inputs, n, n_big),
             lambda: pillow_section(report, inputs, n, n_big),
@@ -992,6 +1137,9 @@ def main():
             lambda: image_section(report, build, inputs, n, n_big, tmp),
             lambda: audio_section(report, build, inputs, n_big, tmp),
         ]
+        if argv.media_only:
+            sections = []
+        sections += [media, lambda: media_cli_section(report, build, inputs, n_big, tmp, media_rows)]
         for section in sections:
             try:
                 section()
