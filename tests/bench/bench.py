@@ -4,7 +4,7 @@
 which installs the tools compared against and builds first; options pass
 through:
 
-    scripts/bench.sh [-n N] [--quick] [--markdown FILE] [--skip-library]
+    scripts/bench.sh [-n N] [--quick] [--markdown FILE] [--skip-library] [--media-only]
 
 Inputs are made once into BUILD/bench-inputs/ (deleted files are remade; no
 downloads): three images from ImageMagick's plasma generator (a 1152x864 JPEG
@@ -40,6 +40,16 @@ Sections, each printed as a table when it finishes:
              ImageMagick's convert and vips for images, ffmpeg and sox for
              audio. Each time includes process start-up; for airlock that
              is the zygote's exec and a confined worker as well.
+  media      the media containers (issue 18; --media-only runs these
+             alone): music-60s.m4a (the FLAC as AAC-LC by ffmpeg's own
+             encoder), music-60s.webm (the Ogg Opus's packets remuxed by
+             ffmpeg) and tiny-0.1s.m4a (0.1 s of sine, AAC), made with the
+             ffmpeg CLI. bench-sanitize measures the M4A and the WebM to
+             16 kHz mono f32 against a libav floor and the ffmpeg CLI, the
+             Ogg Opus (libopus) against the WebM (FFmpeg's opus decoder)
+             with the difference of their outputs, and a request in the
+             media zygote against one in the base zygote, first and later;
+             then airlock's CLI against ffmpeg's, both to raw f32 on stdout.
 
 Every figure is a median. Rounds are interleaved (in round r each tool runs
 once, in turn) so that drift on a busy machine hits all alike, after one
@@ -751,10 +761,8 @@ def bench_sanitize_tables(report, build, args, what):
 
 def media_section(report, build, inputs, n, n_big):
     """Issue 18's figures from bench-sanitize: M4A and WebM to 16 kHz mono against the libav floor, Ogg Opus
-    (libopus) against the same packets in WebM (FFmpeg's opus), and a request's cost in each zygote. Returns
-    the media table's rows, for the CLI table."""
+    (libopus) against the same packets in WebM (FFmpeg's opus), and a request's cost in each zygote."""
     media = [inputs[k] for k in MEDIA if k in inputs]
-    rows = {}
     if media:
         tables = bench_sanitize_tables(report, build, ["--library-only", "--no-targets", "-n", n_big, *media],
                                        "media")
@@ -764,8 +772,9 @@ def media_section(report, build, inputs, n, n_big):
                           "(aac, opus) to interleaved float at the source rate; floor to 16 kHz mono: the same "
                           "through libswresample (its defaults); decoder: airlock's media_decode_any() in-process; "
                           "sandboxed: airlock_sanitize() with mono, out_rate 16000, f32; expect: the type given "
-                          "(straight to the media zygote); no expect: a base worker first, which hands it on"])
-            rows.update(dict(t["rows"]))
+                          "(straight to the media zygote); no expect: a base worker first, which hands it on",
+                          "ffmpeg CLI: ffmpeg -nostdin -v error -i IN -ac 1 -ar 16000 -f f32le - into /dev/null, "
+                          "spawned by bench-sanitize in the same rounds: its process start and probing included"])
     if "music-60s.opus" in inputs and "music-60s.webm" in inputs:
         tables = bench_sanitize_tables(report, build, ["-n", n_big, "--opus", inputs["music-60s.opus"],
                                                        inputs["music-60s.webm"]], "opus")
@@ -788,12 +797,10 @@ def media_section(report, build, inputs, n, n_big):
                  "of the ten requests after the first"]
             report.table(t["title"], "request" if tid == "zygotes" else "first request", t["columns"], t["rows"],
                          notes)
-    return rows
 
 
-def media_cli_section(report, build, inputs, n_big, tmp, media_rows):
-    """airlock's CLI and ffmpeg's, each writing 16 kHz mono f32le to its standard output, and the ffmpeg
-    CLI against the library's sandboxed call (no expect) from the media table."""
+def media_cli_section(report, build, inputs, n_big, tmp):
+    """airlock's CLI and ffmpeg's, each writing 16 kHz mono f32le to its standard output."""
     rows, notes = [], []
     for name in MEDIA:
         if name not in inputs:
@@ -817,21 +824,15 @@ def media_cli_section(report, build, inputs, n_big, tmp, media_rows):
                 ", ".join(f"{t} {f}" for t, f in frames.items())
             print(w, flush=True)
             notes.append(w)
-        lib = media_rows.get(f"{name} to 16 kHz mono f32", {}).get("sandboxed, no expect ms")
         rows.append((f"{name} → 16 kHz mono f32", {
-            "airlock CLI ms": ms["airlock"], "ffmpeg CLI ms": ms["ffmpeg"],
-            "ffmpeg CLI/airlock CLI": ms["ffmpeg"] / ms["airlock"],
-            "airlock_sanitize() ms": lib if is_number(lib) else "n/a",
-            "ffmpeg CLI/airlock_sanitize()": ms["ffmpeg"] / lib if is_number(lib) and lib > 0 else "n/a",
+            "airlock ms": ms["airlock"], "ffmpeg ms": ms["ffmpeg"], "ffmpeg/airlock": ms["ffmpeg"] / ms["airlock"],
             "airlock frames": frames["airlock"], "ffmpeg frames": frames["ffmpeg"]}))
     report.table("CLI, media (60 s stereo) to 16 kHz mono f32 on stdout: wall time per command", "case",
-                 ["airlock CLI ms", "ffmpeg CLI ms", "ffmpeg CLI/airlock CLI", "airlock_sanitize() ms",
-                  "ffmpeg CLI/airlock_sanitize()", "airlock frames", "ffmpeg frames"], rows,
-                 ["airlock --rate 16000 --mono --sample-format f32 --to raw IN -o -; ffmpeg -v error -i IN -ac 1 "
-                  "-ar 16000 -f f32le -; both into a file; both times include the process start (airlock's: its "
-                  "zygote's spawn and the media zygote's)",
-                  "airlock_sanitize(): the media table's sandboxed call with no expect, in a process already "
-                  "running (a separate measurement, medians of the same rounds count)", *notes])
+                 ["airlock ms", "ffmpeg ms", "ffmpeg/airlock", "airlock frames", "ffmpeg frames"], rows,
+                 ["airlock --rate 16000 --mono --sample-format f32 --to raw IN -o -; ffmpeg -nostdin -v error -i IN "
+                  "-ac 1 -ar 16000 -f f32le -; each stdout into a file; both times include the process start "
+                  "(airlock's: the base zygote's spawn, a base worker, the media zygote's spawn and its worker)",
+                  *notes])
 
 
 def targets_section(report):
@@ -1126,10 +1127,6 @@ def main():
     tmp = Path(tempfile.mkdtemp(dir=build, prefix="bench-out-"))  # same filesystem as the inputs
     try:
         inputs = make_inputs(report, build, build / "bench-inputs")
-        media_rows = {}
-
-        def media():
-            media_rows.update(media_section(report, build, inputs, n, n_big))
         sections = [
             lambda: None if argv.skip_library else library_section(report, build, inputs, n, n_big),
             lambda: pillow_section(report, inputs, n, n_big),
@@ -1139,7 +1136,8 @@ def main():
         ]
         if argv.media_only:
             sections = []
-        sections += [media, lambda: media_cli_section(report, build, inputs, n_big, tmp, media_rows)]
+        sections += [lambda: media_section(report, build, inputs, n, n_big),
+                     lambda: media_cli_section(report, build, inputs, n_big, tmp)]
         for section in sections:
             try:
                 section()
@@ -1153,7 +1151,8 @@ def main():
     if argv.markdown:
         write_markdown(argv.markdown, report, argv)
     charts = [argv.chart] if argv.chart else []
-    if argv.markdown and Path(argv.markdown).with_suffix(".svg") != Path(argv.chart or ""):
+    # The chart draws the image and audio tables, which --media-only leaves out.
+    if argv.markdown and not argv.media_only and Path(argv.markdown).with_suffix(".svg") != Path(argv.chart or ""):
         charts.append(Path(argv.markdown).with_suffix(".svg"))
     for path in charts:
         try:

@@ -70,8 +70,10 @@
 #include <math.h>
 #include <png.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <sndfile.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -702,6 +704,7 @@ static void target(const char *what, double value, const char *op, double limit,
 
 struct input {
 	const char *name;
+	const char *path; /* the file; NULL for a synth: input */
 	uint8_t *buf;
 	size_t len;
 	airlock_type type;
@@ -1215,12 +1218,39 @@ static void png_encoder(const struct input *in, int n, airlock_ctx *ctx)
 	free(b);
 }
 
+extern char **environ;
+
+/*
+ * The ffmpeg CLI doing the media section's job, process start included:
+ * `ffmpeg -nostdin -v error -i PATH -ac 1 -ar 16000 -f f32le -`, its output
+ * into /dev/null. Wall ms, or -1 if it cannot run or fails.
+ */
+static double ffmpeg_cli_ms(const char *path)
+{
+	char *const argv[] = { "ffmpeg", "-nostdin", "-v",    "error", "-i",	(char *)path, "-ac",
+			       "1",	 "-ar",	     "16000", "-f",    "f32le", "-",	      NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int ws = 0;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	double t0 = now_us();
+	int rc = posix_spawnp(&pid, "ffmpeg", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0 || waitpid(pid, &ws, 0) != pid)
+		return -1;
+	double t = now_us() - t0;
+	return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? t / 1e3 : -1;
+}
+
 /*
  * MP4 and Matroska audio to 16 kHz mono float32: the libav floor (decode to
  * float at the source rate, and the same through libswresample to 16 kHz
  * mono), airlock's media decoder in-process, and airlock_sanitize() by both
  * routes: the type expected (straight to the media zygote) and none (a
- * base worker first, which hands the input on).
+ * base worker first, which hands the input on); and the ffmpeg CLI
+ * doing the same job in the same rounds (a file input, ffmpeg on PATH).
  */
 static void media_library(const struct input *in, int n, airlock_ctx *ctx16, void *magic)
 {
@@ -1231,8 +1261,13 @@ static void media_library(const struct input *in, int n, airlock_ctx *ctx16, voi
 	lim16.sample_format = FRAME_FORMAT_F32;
 	double *a = calloc((size_t)n, sizeof(double)), *b = calloc((size_t)n, sizeof(double)),
 	       *c = calloc((size_t)n, sizeof(double)), *d = calloc((size_t)n, sizeof(double)),
-	       *e = calloc((size_t)n, sizeof(double));
+	       *e = calloc((size_t)n, sizeof(double)), *f = calloc((size_t)n, sizeof(double));
+	int cli = in->path != NULL;
 	for (int k = 0; k < n; k++) {
+		if (cli && (f[k] = ffmpeg_cli_ms(in->path)) < 0) {
+			fprintf(stderr, "bench-sanitize: %s: the ffmpeg CLI failed; its columns left out\n", in->name);
+			cli = 0;
+		}
 		a[k] = av_floor_ms(in, NULL, 0);
 		b[k] = av_floor_ms(in, NULL, 1);
 		c[k] = decoder_ms(magic, in, &lim16);
@@ -1240,6 +1275,7 @@ static void media_library(const struct input *in, int n, airlock_ctx *ctx16, voi
 		e[k] = sanitize_as_ms(ctx16, in, AIRLOCK_TYPE_NONE, 0);
 	}
 	const double fl = median(a, n), fl16 = median(b, n), de = median(c, n), sx = median(d, n), sn = median(e, n);
+	const double ff = cli ? median(f, n) : 0;
 	static const char *const cols[] = { "floor ms",
 					    "floor to 16 kHz mono ms",
 					    "decoder ms",
@@ -1248,17 +1284,22 @@ static void media_library(const struct input *in, int n, airlock_ctx *ctx16, voi
 					    "no expect - expect ms",
 					    "sandboxed/floor",
 					    "sandboxed/floor to 16 kHz",
-					    "sandboxed/decoder" };
-	const double v[] = { fl, fl16, de, sx, sn, sn - sx, sx / fl, sx / fl16, sx / de };
+					    "sandboxed/decoder",
+					    "ffmpeg CLI ms",
+					    "sandboxed, no expect/ffmpeg CLI" };
+	const double v[] = { fl, fl16, de, sx, sn, sn - sx, sx / fl, sx / fl16, sx / de, ff, sn / ff };
+	_Static_assert(COUNT(cols) == COUNT(v), "one name per value");
 	char name[96];
 	snprintf(name, sizeof(name), "%s to 16 kHz mono f32", in->name);
-	ROW("media", "Media containers: 60 s to 16 kHz mono float32, the libav floor, airlock's decoder and sandboxed",
-	    name, cols, v, in->shape);
+	/* Without the CLI, the row stops before its two cells. */
+	row("media", "Media containers: 60 s to 16 kHz mono float32, the libav floor, airlock's decoder and sandboxed",
+	    name, cli ? COUNT(cols) : COUNT(cols) - 2, cols, v, in->shape);
 	free(a);
 	free(b);
 	free(c);
 	free(d);
 	free(e);
+	free(f);
 }
 
 /* Over n samples: the largest difference of b from a in 16-bit steps, the sample it is at, and the SNR in dB. */
@@ -1526,6 +1567,7 @@ static int load(struct input *in, const char *arg, void *magic, airlock_ctx *ctx
 	const int synthetic = strncmp(arg, "synth:", 6) == 0;
 	const char *base = strrchr(arg, '/');
 	in->name = base ? base + 1 : arg;
+	in->path = synthetic ? NULL : arg;
 	in->buf = synthetic ? synth(arg + 6, &in->len) : slurp(arg, &in->len);
 	if (!in->buf) {
 		skip(in, "cannot read or synthesize it");
