@@ -1147,7 +1147,8 @@ def main():
         report.fail(str(e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    targets_section(report)
+    if report.targets or not argv.media_only:
+        targets_section(report)
     if argv.markdown:
         write_markdown(argv.markdown, report, argv)
     charts = [argv.chart] if argv.chart else []
