@@ -44,12 +44,14 @@ Sections, each printed as a table when it finishes:
              alone): music-60s.m4a (the FLAC as AAC-LC by ffmpeg's own
              encoder), music-60s.webm (the Ogg Opus's packets remuxed by
              ffmpeg) and tiny-0.1s.m4a (0.1 s of sine, AAC), made with the
-             ffmpeg CLI. bench-sanitize measures the M4A and the WebM to
-             16 kHz mono f32 against a libav floor and the ffmpeg CLI, the
-             Ogg Opus (libopus) against the WebM (FFmpeg's opus decoder)
-             with the difference of their outputs, and a request in the
-             media zygote against one in the base zygote, first and later;
-             then airlock's CLI against ffmpeg's, both to raw f32 on stdout.
+             ffmpeg CLI. bench-sanitize-media (bench-sanitize with the
+             media decoder and a libav floor linked in) measures the M4A
+             and the WebM to 16 kHz mono f32 against a libav floor and the
+             ffmpeg CLI, the Ogg Opus (libopus) against the WebM (FFmpeg's
+             opus decoder) with the difference of their outputs, and a
+             request in the media zygote against one in the base zygote,
+             first and later; then airlock's CLI against ffmpeg's, both to
+             raw f32 on stdout.
 
 Every figure is a median. Rounds are interleaved (in round r each tool runs
 once, in turn) so that drift on a busy machine hits all alike, after one
@@ -744,9 +746,10 @@ def audio_section(report, build, inputs, n_big, tmp):
 
 
 def bench_sanitize_tables(report, build, args, what):
-    """Runs bench-sanitize --json with args; its tables, in order, as {id: table}. A skipped input or a
-    non-zero exit is a failure, reported."""
-    exe = build / "tests" / "bench-sanitize"
+    """Runs bench-sanitize-media --json with args (bench-sanitize with the media decoder and a libav floor
+    linked in; `ninja -C BUILD tests/bench-sanitize-media`, not built by default); its tables, in order, as
+    {id: table}. A skipped input or a non-zero exit is a failure, reported."""
+    exe = build / "tests" / "bench-sanitize-media"
     try:
         p = subprocess.run([str(exe), "--json", *map(str, args)], stdout=subprocess.PIPE, check=False, text=True)
     except OSError as e:
@@ -755,12 +758,12 @@ def bench_sanitize_tables(report, build, args, what):
     for line in p.stdout.splitlines():
         take_library_line(report, tables, line)
     if p.returncode != 0:
-        report.fail(f"{what}: bench-sanitize exited {p.returncode}")
+        report.fail(f"{what}: bench-sanitize-media exited {p.returncode}")
     return tables
 
 
 def media_section(report, build, inputs, n, n_big):
-    """Issue 18's figures from bench-sanitize: M4A and WebM to 16 kHz mono against the libav floor, Ogg Opus
+    """Issue 18's figures from bench-sanitize-media: M4A and WebM to 16 kHz mono against the libav floor, Ogg Opus
     (libopus) against the same packets in WebM (FFmpeg's opus), and a request's cost in each zygote."""
     media = [inputs[k] for k in MEDIA if k in inputs]
     if media:
