@@ -777,7 +777,7 @@ def media_section(report, build, inputs, n, n_big):
                           "sandboxed: airlock_sanitize() with mono, out_rate 16000, f32; expect: the type given "
                           "(straight to the media zygote); no expect: a base worker first, which hands it on",
                           "ffmpeg CLI: ffmpeg -nostdin -v error -i IN -ac 1 -ar 16000 -f f32le - into /dev/null, "
-                          "spawned by bench-sanitize in the same rounds: its process start and probing included"])
+                          "spawned by bench-sanitize-media in the same rounds: its process start and probing included"])
     if "music-60s.opus" in inputs and "music-60s.webm" in inputs:
         tables = bench_sanitize_tables(report, build, ["-n", n_big, "--opus", inputs["music-60s.opus"],
                                                        inputs["music-60s.webm"]], "opus")
