@@ -11,4 +11,6 @@ cd "$(dirname "$0")/.."
 . scripts/deps.sh
 airlock_deps imagemagick libvips-tools ffmpeg sox libsox-fmt-base libsox-fmt-mp3 python3-pil webp
 airlock_build build
+# The media sections' program is not built by default (scripts/test.sh does not need it).
+ninja -C build tests/bench-sanitize-media >/dev/null
 exec python3 tests/bench/bench.py --build build "$@"

@@ -4,7 +4,7 @@
 which installs the tools compared against and builds first; options pass
 through:
 
-    scripts/bench.sh [-n N] [--quick] [--markdown FILE] [--skip-library]
+    scripts/bench.sh [-n N] [--quick] [--markdown FILE] [--skip-library] [--media-only]
 
 Inputs are made once into BUILD/bench-inputs/ (deleted files are remade; no
 downloads): three images from ImageMagick's plasma generator (a 1152x864 JPEG
@@ -40,6 +40,18 @@ Sections, each printed as a table when it finishes:
              ImageMagick's convert and vips for images, ffmpeg and sox for
              audio. Each time includes process start-up; for airlock that
              is the zygote's exec and a confined worker as well.
+  media      the media containers (issue 18; --media-only runs these
+             alone): music-60s.m4a (the FLAC as AAC-LC by ffmpeg's own
+             encoder), music-60s.webm (the Ogg Opus's packets remuxed by
+             ffmpeg) and tiny-0.1s.m4a (0.1 s of sine, AAC), made with the
+             ffmpeg CLI. bench-sanitize-media (bench-sanitize with the
+             media decoder and a libav floor linked in) measures the M4A
+             and the WebM to 16 kHz mono f32 against a libav floor and the
+             ffmpeg CLI, the Ogg Opus (libopus) against the WebM (FFmpeg's
+             opus decoder) with the difference of their outputs, and a
+             request in the media zygote against one in the base zygote,
+             first and later; then airlock's CLI against ffmpeg's, both to
+             raw f32 on stdout.
 
 Every figure is a median. Rounds are interleaved (in round r each tool runs
 once, in turn) so that drift on a busy machine hits all alike, after one
@@ -128,6 +140,22 @@ IMAGES = ["photo-1mp.jpg", "photo-1mp.png", "icon-64.png", "photo-12mp.jpg"]
 FORMAT_IMAGES = ["photo-1mp.webp", "photo-1mp.gif", "photo-1mp.tiff", ICC_IMAGE]
 AUDIO = ["music-60s.mp3", "music-60s.flac", "music-60s.opus"]
 BIG = {"photo-12mp.jpg", *AUDIO}
+
+# The media containers (issue 18), made by the ffmpeg CLI: the synthesized music's FLAC as AAC-LC in M4A
+# (FFmpeg's own encoder), the Ogg Opus's very packets remuxed into WebM (so the two Opus paths decode the same
+# stream), and a tenth of a second of a 440 Hz sine as AAC in M4A, whose request is mostly the round trip.
+FFMPEG_MAKE = ["ffmpeg", "-nostdin", "-v", "error", "-y"]
+BITEXACT = ["-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"]
+TINY_M4A = "tiny-0.1s.m4a"
+MEDIA_RECIPES = [
+    ("music-60s.m4a", lambda d, out: [*FFMPEG_MAKE, "-i", str(d / "music-60s.flac"), "-map", "0:a", "-c:a", "aac",
+                                      "-b:a", "128k", *BITEXACT, out]),
+    ("music-60s.webm", lambda d, out: [*FFMPEG_MAKE, "-i", str(d / "music-60s.opus"), "-map", "0:a", "-c:a", "copy",
+                                       *BITEXACT, out]),
+    (TINY_M4A, lambda d, out: [*FFMPEG_MAKE, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=0.1",
+                               "-c:a", "aac", "-b:a", "64k", *BITEXACT, out]),
+]
+MEDIA = ["music-60s.m4a", "music-60s.webm"]
 
 # (row, input, output extension, airlock's options, targets?). The issue-15 rows have no target: the issue
 # asks for their figures, not for a bound.
@@ -257,10 +285,12 @@ def tail(text, lines=3):
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-def run(cmd, what):
-    """Runs cmd to completion, output captured; BenchError unless it exits 0."""
+def run(cmd, what, stdout=None):
+    """Runs cmd to completion, output captured (stdout into the file stdout, when given); BenchError unless it
+    exits 0."""
     try:
-        p = subprocess.run([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        p = subprocess.run([str(c) for c in cmd], stdout=stdout or subprocess.PIPE, stderr=subprocess.PIPE,
+                           check=False)
     except OSError as e:
         raise BenchError(f"{what}: cannot run {cmd[0]}: {e}") from e
     if p.returncode != 0:
@@ -269,19 +299,27 @@ def run(cmd, what):
     return p
 
 
-def run_timed(cmd, out, what):
-    """Wall seconds of one run writing out, which must exist and be non-empty afterwards."""
+def run_timed(cmd, out, what, to_stdout=False):
+    """Wall seconds of one run writing out, which must exist and be non-empty afterwards. to_stdout: the
+    command writes to its standard output, which goes into out."""
     out.unlink(missing_ok=True)  # a stale file must not pass the check
-    t0 = time.perf_counter()
-    run(cmd, what)
-    elapsed = time.perf_counter() - t0
+    if to_stdout:
+        with open(out, "wb") as f:
+            t0 = time.perf_counter()
+            run(cmd, what, stdout=f)
+            elapsed = time.perf_counter() - t0
+    else:
+        t0 = time.perf_counter()
+        run(cmd, what)
+        elapsed = time.perf_counter() - t0
     if not out.exists() or out.stat().st_size == 0:
         raise BenchError(f"{what}: {Path(str(cmd[0])).name} exited 0 but wrote no {out.name}")
     return elapsed
 
 
-def time_interleaved(tools, rounds, what, dropped=None):
-    """tools: {name: (cmd, out)}. Median ms per tool over rounds, after an untimed warm-up round. With a dict
+def time_interleaved(tools, rounds, what, dropped=None, to_stdout=False):
+    """tools: {name: (cmd, out)}; to_stdout: each cmd writes to its standard output, which goes into its out.
+    Median ms per tool over rounds, after an untimed warm-up round. With a dict
     as dropped, a tool that fails in the warm-up round is left out of the rest and its error put there;
     without, the failure is raised."""
     times = {name: [] for name in tools}
@@ -290,7 +328,7 @@ def time_interleaved(tools, rounds, what, dropped=None):
             if name not in times:
                 continue
             try:
-                t = run_timed(cmd, out, f"{what}, {name}")
+                t = run_timed(cmd, out, f"{what}, {name}", to_stdout)
             except BenchError as e:
                 if r > 0 or dropped is None:
                     raise
@@ -396,7 +434,18 @@ def make_inputs(report, build, outdir):
                 if not (tmp / name).exists():
                     raise BenchError(f"bench-sanitize --synth wrote no {name}")
                 (tmp / name).rename(outdir / name)
-    return {name: outdir / name for name in IMAGES + AUDIO + FORMAT_IMAGES if name in made}
+        for name, recipe in MEDIA_RECIPES:
+            if not (outdir / name).exists():
+                print(f"bench: making {outdir / name}", file=sys.stderr, flush=True)
+                try:
+                    make_recipe(recipe, outdir, str(tmp / name), name)
+                except BenchError as e:
+                    report.fail(str(e))
+                    continue
+                (tmp / name).rename(outdir / name)
+            made.add(name)
+    return {name: outdir / name for name in IMAGES + AUDIO + FORMAT_IMAGES + [n for n, _ in MEDIA_RECIPES]
+            if name in made}
 
 
 # ---- sections ----
@@ -696,6 +745,99 @@ def audio_section(report, build, inputs, n_big, tmp):
                   *notes])
 
 
+def bench_sanitize_tables(report, build, args, what):
+    """Runs bench-sanitize-media --json with args (bench-sanitize with the media decoder and a libav floor
+    linked in; `ninja -C BUILD tests/bench-sanitize-media`, not built by default); its tables, in order, as
+    {id: table}. A skipped input or a non-zero exit is a failure, reported."""
+    exe = build / "tests" / "bench-sanitize-media"
+    try:
+        p = subprocess.run([str(exe), "--json", *map(str, args)], stdout=subprocess.PIPE, check=False, text=True)
+    except OSError as e:
+        raise BenchError(f"{what}: cannot run {exe}: {e}") from e
+    tables = {}
+    for line in p.stdout.splitlines():
+        take_library_line(report, tables, line)
+    if p.returncode != 0:
+        report.fail(f"{what}: bench-sanitize-media exited {p.returncode}")
+    return tables
+
+
+def media_section(report, build, inputs, n, n_big):
+    """Issue 18's figures from bench-sanitize-media: M4A and WebM to 16 kHz mono against the libav floor, Ogg Opus
+    (libopus) against the same packets in WebM (FFmpeg's opus), and a request's cost in each zygote."""
+    media = [inputs[k] for k in MEDIA if k in inputs]
+    if media:
+        tables = bench_sanitize_tables(report, build, ["--library-only", "--no-targets", "-n", n_big, *media],
+                                       "media")
+        for t in tables.values():
+            report.table(t["title"], "input", t["columns"], t["rows"],
+                         ["floor: libavformat (probed, avformat_find_stream_info) and libavcodec's default decoder "
+                          "(aac, opus) to interleaved float at the source rate; floor to 16 kHz mono: the same "
+                          "through libswresample (its defaults); decoder: airlock's media_decode_any() in-process; "
+                          "sandboxed: airlock_sanitize() with mono, out_rate 16000, f32; expect: the type given "
+                          "(straight to the media zygote); no expect: a base worker first, which hands it on",
+                          "ffmpeg CLI: ffmpeg -nostdin -v error -i IN -ac 1 -ar 16000 -f f32le - into /dev/null, "
+                          "spawned by bench-sanitize-media in the same rounds: its process start and probing included"])
+    if "music-60s.opus" in inputs and "music-60s.webm" in inputs:
+        tables = bench_sanitize_tables(report, build, ["-n", n_big, "--opus", inputs["music-60s.opus"],
+                                                       inputs["music-60s.webm"]], "opus")
+        for tid, t in tables.items():
+            notes = ["decoder: in-process, music-60s.opus through decode_any() (decoders/audio_ogg.c, libopus), "
+                     "music-60s.webm (the same packets) through media_decode_any() (FFmpeg's opus); sandboxed: "
+                     "airlock_sanitize(), 16 kHz mono f32; libav floor: music-60s.opus through libavformat's Ogg "
+                     "demuxer and libavcodec's \"libopus\" or \"opus\" decoder, float, source rate"] \
+                if tid == "opus" else \
+                ["outputs of airlock's two decoders in-process; shift: the offset that lines them up best; max "
+                 "abs diff in steps of 1/32768; SNR: libopus's output against the difference"]
+            report.table(t["title"], "path" if tid == "opus" else "output", t["columns"], t["rows"], notes)
+    if TINY_M4A in inputs and "icon-64.png" in inputs:
+        tables = bench_sanitize_tables(report, build, ["-n", n, "--media-zygote", inputs[TINY_M4A],
+                                                       inputs["icon-64.png"]], "zygotes")
+        for tid, t in tables.items():
+            notes = [f"{5 * n} requests each, interleaved; decoder: the same input in-process (decode_any(), "
+                     "media_decode_any()); sandboxed - decoder: the round trip's own cost"] if tid == "zygotes" else \
+                [f"{max(n, 5)} fresh contexts (airlock_open() each) per row, the rows in turn; later: the median "
+                 "of the ten requests after the first"]
+            report.table(t["title"], "request" if tid == "zygotes" else "first request", t["columns"], t["rows"],
+                         notes)
+
+
+def media_cli_section(report, build, inputs, n_big, tmp):
+    """airlock's CLI and ffmpeg's, each writing 16 kHz mono f32le to its standard output."""
+    rows, notes = [], []
+    for name in MEDIA:
+        if name not in inputs:
+            continue
+        src = inputs[name]
+        out = {tool: tmp / f"{tool}.f32" for tool in ("airlock", "ffmpeg")}
+        tools = {
+            "airlock": ([build / "airlock", "--rate", "16000", "--mono", "--sample-format", "f32", "--to", "raw",
+                         src, "-o", "-"], out["airlock"]),
+            "ffmpeg": (["ffmpeg", "-nostdin", "-v", "error", "-i", src, "-ac", "1", "-ar", "16000", "-f", "f32le",
+                        "-"], out["ffmpeg"]),
+        }
+        try:
+            ms = time_interleaved(tools, n_big, f"CLI media {name}", to_stdout=True)
+        except BenchError as e:
+            report.fail(str(e))
+            continue
+        frames = {t: o.stat().st_size // 4 for t, o in out.items()}
+        if max(frames.values()) > min(frames.values()) * 1.01:
+            w = f"WARNING: {name}: frame counts differ by more than 1%: " + \
+                ", ".join(f"{t} {f}" for t, f in frames.items())
+            print(w, flush=True)
+            notes.append(w)
+        rows.append((f"{name} → 16 kHz mono f32", {
+            "airlock ms": ms["airlock"], "ffmpeg ms": ms["ffmpeg"], "ffmpeg/airlock": ms["ffmpeg"] / ms["airlock"],
+            "airlock frames": frames["airlock"], "ffmpeg frames": frames["ffmpeg"]}))
+    report.table("CLI, media (60 s stereo) to 16 kHz mono f32 on stdout: wall time per command", "case",
+                 ["airlock ms", "ffmpeg ms", "ffmpeg/airlock", "airlock frames", "ffmpeg frames"], rows,
+                 ["airlock --rate 16000 --mono --sample-format f32 --to raw IN -o -; ffmpeg -nostdin -v error -i IN "
+                  "-ac 1 -ar 16000 -f f32le -; each stdout into a file; both times include the process start "
+                  "(airlock's: the base zygote's spawn, a base worker, the media zygote's spawn and its worker)",
+                  *notes])
+
+
 def targets_section(report):
     rows = [(t["target"], {"value": fmt_value(t["value"], t["unit"]),
                            "limit": f"{t['op']} {fmt_value(t['limit'], t['unit'])}",
@@ -751,6 +893,8 @@ def machine(argv):
         ("gcc", first_line(["gcc", "--version"])),
         ("libjpeg-turbo / libpng", f"{pc[0]} / {pc[1]}"),
         ("libsndfile", pc[2]),
+        ("libavformat / libavcodec / libswresample",
+         f"{modversion('libavformat')} / {modversion('libavcodec')} / {modversion('libswresample')}"),
         ("libwebp / giflib / libtiff / lcms2",
          f"{modversion('libwebp')} / {giflib()} / {modversion('libtiff-4')} / {modversion('lcms2')}"),
         ("ImageMagick", first_line([CONVERT, "-version"]).removeprefix("Version: ")),
@@ -950,6 +1094,7 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="3 rounds, a smoke check")
     ap.add_argument("--markdown", metavar="FILE", help="also write the tables as Markdown into FILE")
     ap.add_argument("--skip-library", action="store_true", help="leave out bench-sanitize's section")
+    ap.add_argument("--media-only", action="store_true", help="only the media containers' sections (issue 18)")
     ap.add_argument("--chart", metavar="FILE", help="also draw the main ratios as an SVG chart into FILE "
                     "(--markdown FILE draws one beside it, FILE with the suffix .svg)")
     ap.add_argument("--from-markdown", metavar="FILE", help="run nothing: take the tables from FILE, which "
@@ -992,6 +1137,10 @@ def main():
             lambda: image_section(report, build, inputs, n, n_big, tmp),
             lambda: audio_section(report, build, inputs, n_big, tmp),
         ]
+        if argv.media_only:
+            sections = []
+        sections += [lambda: media_section(report, build, inputs, n, n_big),
+                     lambda: media_cli_section(report, build, inputs, n_big, tmp)]
         for section in sections:
             try:
                 section()
@@ -1001,11 +1150,13 @@ def main():
         report.fail(str(e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    targets_section(report)
+    if report.targets or not argv.media_only:
+        targets_section(report)
     if argv.markdown:
         write_markdown(argv.markdown, report, argv)
     charts = [argv.chart] if argv.chart else []
-    if argv.markdown and Path(argv.markdown).with_suffix(".svg") != Path(argv.chart or ""):
+    # The chart draws the image and audio tables, which --media-only leaves out.
+    if argv.markdown and not argv.media_only and Path(argv.markdown).with_suffix(".svg") != Path(argv.chart or ""):
         charts.append(Path(argv.markdown).with_suffix(".svg"))
     for path in charts:
         try:
