@@ -226,25 +226,47 @@ static int next_frame(struct media *m)
 	}
 }
 
-/* Frame i of channel c of fr as a float: integers scaled as libsndfile reads them (s / 2^(bits-1)). */
-static float sample_at(const AVFrame *fr, int fmt, uint32_t channels, size_t i, uint32_t c)
+/*
+ * Frames from..from+n-1 of fr into dst, interleaved, as floats: integers
+ * scaled as libsndfile reads them (s / 2^(bits-1)). The format and the
+ * layout are decided once per channel, not per sample.
+ */
+#define CONVERT(T, EXPR)                                       \
+	do {                                                   \
+		const T *x = (const T *)p + k0;                \
+		for (size_t i = 0; i < n; i++)                 \
+			d[i * channels] = (EXPR(x[i * step])); \
+	} while (0)
+#define AS_FLOAT(v) ((float)(v))
+#define S16(v)	    ((float)(v) / 32768.0f)
+#define S32(v)	    ((float)(v) / 2147483648.0f)
+
+static void convert(const AVFrame *fr, int fmt, uint32_t channels, size_t from, size_t n, float *dst)
 {
 	const bool planar = av_sample_fmt_is_planar(fmt);
-	const uint8_t *p = planar ? fr->extended_data[c] : fr->extended_data[0];
-	const size_t k = planar ? i : i * channels + c;
 
-	switch (fmt) {
-	case AV_SAMPLE_FMT_FLT:
-	case AV_SAMPLE_FMT_FLTP: return ((const float *)p)[k];
-	case AV_SAMPLE_FMT_S16:
-	case AV_SAMPLE_FMT_S16P: return (float)((const int16_t *)p)[k] / 32768.0f;
-	case AV_SAMPLE_FMT_S32:
-	case AV_SAMPLE_FMT_S32P: return (float)((const int32_t *)p)[k] / 2147483648.0f;
-	case AV_SAMPLE_FMT_DBL:
-	case AV_SAMPLE_FMT_DBLP: return (float)((const double *)p)[k];
-	default: return 0.0f; /* never: media_open() refuses any other format */
+	for (uint32_t c = 0; c < channels; c++) {
+		const uint8_t *p = planar ? fr->extended_data[c] : fr->extended_data[0];
+		const size_t step = planar ? 1 : channels, k0 = planar ? from : from * channels + c;
+		float *d = dst + c;
+
+		switch (fmt) {
+		case AV_SAMPLE_FMT_FLT:
+		case AV_SAMPLE_FMT_FLTP: CONVERT(float, AS_FLOAT); break;
+		case AV_SAMPLE_FMT_S16:
+		case AV_SAMPLE_FMT_S16P: CONVERT(int16_t, S16); break;
+		case AV_SAMPLE_FMT_S32:
+		case AV_SAMPLE_FMT_S32P: CONVERT(int32_t, S32); break;
+		case AV_SAMPLE_FMT_DBL:
+		case AV_SAMPLE_FMT_DBLP: CONVERT(double, AS_FLOAT); break;
+		default: break; /* never: media_open() refuses any other format */
+		}
 	}
 }
+#undef CONVERT
+#undef AS_FLOAT
+#undef S16
+#undef S32
 
 static int media_read(struct audio_src *s, float *dst, size_t n, size_t *got)
 {
@@ -274,10 +296,7 @@ static int media_read(struct audio_src *s, float *dst, size_t n, size_t *got)
 		size_t take = (size_t)m->fr->nb_samples - m->used;
 		if (take > n - done)
 			take = n - done;
-		for (size_t i = 0; i < take; i++)
-			for (uint32_t c = 0; c < s->channels; c++)
-				dst[(done + i) * s->channels + c] =
-					sample_at(m->fr, m->fmt, s->channels, m->used + i, c);
+		convert(m->fr, m->fmt, s->channels, m->used, take, dst + done * s->channels);
 		m->used += take;
 		done += take;
 	}
