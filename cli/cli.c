@@ -75,7 +75,7 @@ static const struct opt {
 	  "     also decode ADPCM, G.72x, GSM, ... in WAV and AIFF" },
 	{ "allow", OPT_TYPES, 0, 0, 0, 0,
 	  "LIST      allowed input types: png,jpeg,webp,gif,bmp,tiff,wav,flac,vorbis,opus,mp3,aiff,\n"
-	  "image, audio (default: every type but tiff)" },
+	  "mp4,matroska, image, audio, media (default: every type but tiff)" },
 	{ "expect", OPT_EXPECT, 0, 0, 0, 0, "TYPE     reject input of any other detected type" },
 	{ "keep-alpha", OPT_FLAG_KEY, AIRLOCK_KEEP_ALPHA, 0, 0, 0, "       output RGBA instead of flattening" },
 	{ "background", OPT_COLOR, AIRLOCK_BACKGROUND, 0, 0, 0, "RRGGBB colour under transparency (ffffff)" },
@@ -118,7 +118,8 @@ void cli_usage(FILE *f)
 	fputs("Usage: airlock [OPTIONS] [INPUT] [-o OUTPUT]\n"
 	      "       airlock scan [OPTIONS] PATH...   (a whole tree; see 'airlock scan --help')\n"
 	      "Decode an untrusted image (PNG, JPEG, WebP, GIF, BMP, TIFF) or audio file (WAV, FLAC,\n"
-	      "Ogg Vorbis, Opus, MP3, AIFF) in a seccomp sandbox and write a clean re-encoding.\n"
+	      "Ogg Vorbis, Opus, MP3, AIFF; the audio of MP4, M4A, MKV, WebM) in a seccomp sandbox and\n"
+	      "write a clean re-encoding.\n"
 	      "INPUT and OUTPUT default to stdin and stdout ('-' also means them).\n"
 	      "TIFF is refused unless --allow names it (tiff, or image), as the library's default.\n\n",
 	      f);
