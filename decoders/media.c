@@ -17,7 +17,10 @@
  *     name, one thread, and every bitstream error fatal (AV_EF_EXPLODE);
  *   - the rate and channel count are those of the decoded frames, never the
  *     container's, and may not change mid-stream;
- *   - logging goes nowhere (FFmpeg's default log callback calls isatty()).
+ *   - FFmpeg's messages go to media_log(), which writes nothing (the
+ *     default callback calls isatty(), an ioctl the filter kills) and
+ *     records what it heard: an error message, or the warning of a sample
+ *     table FFmpeg repaired, makes the input malformed.
  *
  * A pure function like the other decoders: the media zygote calls it in its
  * confined workers, the tests and the fuzzer in-process.
@@ -516,7 +519,6 @@ int media_decode_any(void *magic, const uint8_t *buf, size_t len, const struct l
 
 void media_warm(void)
 {
-	av_log_set_level(AV_LOG_WARNING); /* the levels media_log() listens to; it writes nothing */
 	av_log_set_callback(media_log);
 	(void)av_get_cpu_flags();
 	for (size_t i = 0; i < sizeof(audio_codecs) / sizeof(audio_codecs[0]); i++) {
