@@ -152,3 +152,21 @@ def test_a_forked_child_starts_its_own(fresh: Any, media: dict[str, bytes]) -> N
     assert len(out["mine"]) == 1 and out["mine"] != parent_media and out["gone"] == []
     assert airtest.alive(parent_media[0]) and set(parent_media) <= set(airtest.media_zygotes())
     assert fresh.audio(media["m4a"]).frames > 0
+
+
+def test_forwarded_without_blocking(fresh: Any, media: dict[str, bytes]) -> None:
+    """The asyncio path (airlock_request_fd and _step): a request that a base worker hands on to the
+    media zygote changes its descriptors mid-way, and the event loop must follow."""
+    import asyncio
+
+    import numpy as np
+
+    want = np.asarray(fresh.audio(media["webm"], expect="matroska"))
+
+    async def both() -> list[Any]:
+        return list(await asyncio.gather(fresh.audio_async(media["webm"]), fresh.audio_async(media["m4a"]),
+                                         fresh.image_async(PNG)))
+
+    snd, m4a, img = asyncio.run(both())
+    assert np.array_equal(np.asarray(snd), want)
+    assert m4a.type == "mp4" and img.shape == (7, 11, 3)
