@@ -339,7 +339,7 @@ def _exts(format: str, allowed: Iterable[str]) -> List[str]:
     if format != "auto":
         return [_EXT[format]]
     allowed = set(allowed)
-    audio = {"wav", "flac", "vorbis", "opus", "mp3", "aiff"}
+    audio = {"wav", "flac", "vorbis", "opus", "mp3", "aiff", "mp4", "matroska"}  # a container's audio is WAV too
     out = []
     if allowed & {"png", "gif", "bmp", "tiff"}:
         out.append(".png")
