@@ -29,6 +29,7 @@ SCRIPTS = Path(__file__).resolve().parent
 
 IMAGE_TYPES = ("png", "jpeg", "webp", "gif", "bmp", "tiff")
 AUDIO_TYPES = ("wav", "flac", "vorbis", "opus", "mp3", "aiff")
+MEDIA_TYPES = ("mp4", "matroska")
 
 # The payloads corpus/gen_hostile.py injects (its MARKER and the rest of tests/test_hostile.c's
 # list): none may reach an output, an exception message, an event or a log line.
@@ -337,8 +338,8 @@ class HostileRow:
             elif key == "allow":
                 types = IMAGE_TYPES if val == "image" else AUDIO_TYPES if val == "audio" else (val,)
                 call["allowed_types"] = types
-                if any(t not in IMAGE_TYPES[:-1] + AUDIO_TYPES for t in types):
-                    ctor["allowed_types"] = IMAGE_TYPES + AUDIO_TYPES
+                if any(t not in IMAGE_TYPES[:-1] + AUDIO_TYPES + MEDIA_TYPES for t in types):
+                    ctor["allowed_types"] = IMAGE_TYPES + AUDIO_TYPES + MEDIA_TYPES  # the default and TIFF
             elif key == "sample_format":
                 call["dtype"] = "int16" if val == "s16" else "float32"
             elif key == "out_rate":
