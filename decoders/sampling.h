@@ -34,10 +34,13 @@
  * most 2^53 in magnitude, with the default floating-point environment
  * (round to nearest) and no contraction of a*b+c into an FMA where the
  * Python side has none (meson's c_std=c11 builds with -ffp-contract=off;
- * the one FMA torch does is an explicit fmaf()). Past 2^53 the Python
- * originals convert integers to float in ways this C does not follow
- * bit for bit; there the results are only guaranteed safe: no overflow,
- * *n <= cap, every index < total.
+ * the one FMA torch does is an explicit fmaf()), with one deliberate
+ * difference: an index the original gives past the last frame is total - 1
+ * here. torch's float32 linspace gives such an index once total - 1 no
+ * longer fits a float (above 2^24, float32(total - 1) may round up), numpy's
+ * float64 one above 2^53. Past 2^53 the Python originals convert integers
+ * to float in ways this C does not follow bit for bit; there the results
+ * are only guaranteed safe: no overflow, *n <= cap, every index < total.
  */
 #ifndef AIRLOCK_SAMPLING_H
 #define AIRLOCK_SAMPLING_H
