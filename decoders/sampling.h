@@ -31,16 +31,17 @@
  *
  * Exactness: every result equals the Python original's (tests/vllm/
  * test_sampling.py runs the real functions) while the integer inputs are at
- * most 2^53 in magnitude, with the default floating-point environment
- * (round to nearest) and no contraction of a*b+c into an FMA where the
- * Python side has none (meson's c_std=c11 builds with -ffp-contract=off;
- * the one FMA torch does is an explicit fmaf()), with one deliberate
- * difference: an index the original gives past the last frame is total - 1
- * here. torch's float32 linspace gives such an index once total - 1 no
- * longer fits a float (above 2^24, float32(total - 1) may round up), numpy's
- * float64 one above 2^53. Past 2^53 the Python originals convert integers
- * to float in ways this C does not follow bit for bit; there the results
- * are only guaranteed safe: no overflow, *n <= cap, every index < total.
+ * most 2^53 in magnitude, in the default rounding mode (to nearest). The one
+ * FMA torch does is an explicit fmaf(); sampling.c has no a*b+c that a
+ * compiler could contract, and the Python test passes as well when built
+ * with -ffp-contract=fast -march=native (gcc 12, clang 14, FMA CPU). One
+ * deliberate difference: an index the original gives past the last frame is
+ * total - 1 here. torch's float32 linspace gives such an index once total-1
+ * no longer fits a float (above 2^24, float32(total-1) may round up), and
+ * numpy's float64 one can above 2^53 (not tested). Past 2^53 the Python
+ * originals convert integers to float in ways this C does not follow bit for
+ * bit; there the results are only guaranteed safe: no overflow, *n <= cap,
+ * every index < total.
  */
 #ifndef AIRLOCK_SAMPLING_H
 #define AIRLOCK_SAMPLING_H
