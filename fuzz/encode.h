@@ -7,6 +7,8 @@
 #ifndef AIRLOCK_FUZZ_ENCODE_H
 #define AIRLOCK_FUZZ_ENCODE_H
 
+#include <math.h>
+
 #include "fuzz.h"
 #include "internal.h"
 #include "proto.h"
@@ -40,6 +42,32 @@ static void fuzz_encode(const struct frame_header *h, const uint8_t *payload, si
 	if (fmt == AIRLOCK_FORMAT_RAW)
 		FUZZ_CHECK(rc != AIRLOCK_OK || written == len);
 	free(r.pixels);
+}
+
+/*
+ * A decoded audio frame's samples and the host's steps with it, for the
+ * audio and media harnesses: float samples are finite (s16 ones are read
+ * through), the validator takes the header and payload, and the frame is
+ * encoded as out (0: not encoded).
+ */
+static inline void fuzz_audio_accepted(const struct frame *f, const struct limits *lim, airlock_format out)
+{
+	if (lim->sample_format == FRAME_FORMAT_F32) {
+		for (size_t i = 0; i + 4 <= f->size; i += 4) {
+			float x;
+			memcpy(&x, f->pixels + i, 4);
+			FUZZ_CHECK(isfinite(x));
+		}
+	} else {
+		fuzz_touch(f->pixels, f->size);
+	}
+	struct frame_header h;
+	uint64_t plen = 0;
+	frame_header_from(f, AIRLOCK_OK, &h);
+	FUZZ_CHECK(frame_validate(&h, lim, &plen) == AIRLOCK_OK && plen == f->size);
+	FUZZ_CHECK(frame_validate_payload(&h, f->pixels, f->size) == AIRLOCK_OK);
+	if (out)
+		fuzz_encode(&h, f->pixels, f->size, out);
 }
 
 #endif
