@@ -345,7 +345,7 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 	const char *demuxer = type == AIRLOCK_TYPE_MP4 ? "mov" : "matroska";
 	AVDictionary *opts = NULL;
 	struct media *m = calloc(1, sizeof(*m));
-	int rc = AIRLOCK_E_MEMORY, e;
+	int rc, e;
 
 	if (m == NULL)
 		return AIRLOCK_E_MEMORY;

@@ -295,6 +295,21 @@ static int av_take(const AVFrame *fr, float **out, size_t *used, size_t *cap)
 	return 0;
 }
 
+/* Resamples in (NULL: what swr still holds) to 16 kHz mono float and appends it to out as av_take() does. */
+static int av_take_16k(SwrContext *swr, const AVFrame *in, float **out, size_t *used, size_t *cap)
+{
+	AVFrame *o = av_frame_alloc();
+	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+	if (!o)
+		return -1;
+	o->format = AV_SAMPLE_FMT_FLT;
+	o->sample_rate = 16000;
+	av_channel_layout_copy(&o->ch_layout, &mono);
+	int rc = swr_convert_frame(swr, o, in) < 0 || av_take(o, out, used, cap) < 0 ? -1 : 0;
+	av_frame_free(&o);
+	return rc;
+}
+
 /*
  * The floor for the media containers: the bytes through a memory AVIOContext,
  * probed, avformat_find_stream_info(), the best audio stream, its default
@@ -361,13 +376,7 @@ static int64_t av_floor(const uint8_t *buf, size_t len, const char *decoder, int
 				}
 			}
 			if (mono16k) {
-				AVFrame *o = av_frame_alloc();
-				AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
-				o->format = AV_SAMPLE_FMT_FLT;
-				o->sample_rate = 16000;
-				av_channel_layout_copy(&o->ch_layout, &mono);
-				err = swr_convert_frame(swr, o, fr) < 0 || av_take(o, &out, &used, &cap) < 0;
-				av_frame_free(&o);
+				err = av_take_16k(swr, fr, &out, &used, &cap) < 0;
 			} else {
 				err = av_take(fr, &out, &used, &cap) < 0;
 			}
@@ -376,15 +385,8 @@ static int64_t av_floor(const uint8_t *buf, size_t len, const char *decoder, int
 				break;
 		}
 		if (rc == AVERROR_EOF) {
-			if (swr) { /* what the resampler still holds */
-				AVFrame *o = av_frame_alloc();
-				AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
-				o->format = AV_SAMPLE_FMT_FLT;
-				o->sample_rate = 16000;
-				av_channel_layout_copy(&o->ch_layout, &mono);
-				err = swr_convert_frame(swr, o, NULL) < 0 || av_take(o, &out, &used, &cap) < 0;
-				av_frame_free(&o);
-			}
+			if (swr) /* what the resampler still holds */
+				err = av_take_16k(swr, NULL, &out, &used, &cap) < 0;
 			if (!err)
 				frames = (int64_t)(used / (size_t)(mono16k ? 1 : cc->ch_layout.nb_channels));
 			break;
