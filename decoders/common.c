@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "sampling.h"
 
 void limits_default(struct limits *lim)
 {
@@ -47,6 +48,19 @@ void limits_default(struct limits *lim)
 		/* Pillow+ImageCms's colours; profiles in the wild stay under 1 MiB (a 9-segment CMYK one is 557 KB). */
 		.icc = 1,
 		.max_icc_bytes = 4u << 20,
+		/*
+		 * Video: vLLM's sampling; Qwen's 768-frame ceiling; an hour at 30 fps
+		 * decoded; 2^36 pixels is 2.2 hours of 720p. About 1 s of CPU per
+		 * 10 s of 720p H.264 here (docs/performance.md): 60 s of CPU covers
+		 * ten minutes of it.
+		 */
+		.video_sampling = SAMPLING_VLLM,
+		.video_max_sampled = 768,
+		.video_cpu_ms = 60000,
+		.video_timeout_ms = 90000,
+		.video_max_decoded_frames = 108000,
+		.video_max_decoded_pixels = 1ull << 36,
+		.video_max_output_bytes = 1ull << 30,
 	};
 }
 

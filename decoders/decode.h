@@ -56,15 +56,28 @@ struct limits {
 	uint32_t max_icc_bytes; /* an embedded profile's size */
 	uint32_t webp_lossless; /* host side only: canonical WebP lossless (1) or lossy (0) */
 	uint32_t track;		/* airlock_track: which track of an MP4 or Matroska input */
+	/* video (AIRLOCK_VIDEO_*); the request's five sampling keys are 0 for "the rule's default" */
+	uint32_t video_sampling;    /* airlock_sampling */
+	uint32_t video_max_sampled; /* the cap on sampled frames, 1..SAMPLING_MAX_CAP */
+	uint32_t video_cpu_ms;	    /* host side only: cpu_ms of a request sent for video */
+	uint32_t video_timeout_ms;  /* host side only: timeout_ms of such a request */
+	uint64_t video_num_frames;  /* AIRLOCK_UNSET: vLLM's -1 */
+	uint64_t video_fps_milli;   /* target fps x 1000 */
+	uint64_t video_min_frames;  /* Qwen rules */
+	uint64_t video_max_frames;  /* Qwen rules */
+	uint64_t video_max_decoded_frames;
+	uint64_t video_max_decoded_pixels;
+	uint64_t video_max_frame_pixels; /* 0: no downscale */
+	uint64_t video_max_output_bytes;
 };
 
 /* No padding anywhere: the struct crosses to the zygote as bytes, and holes would carry stale memory. */
-_Static_assert(sizeof(struct limits) == 7 * sizeof(uint64_t) + 24 * sizeof(uint32_t), "struct limits has padding");
+_Static_assert(sizeof(struct limits) == 15 * sizeof(uint64_t) + 28 * sizeof(uint32_t), "struct limits has padding");
 
 /* Fills lim with the library defaults (the single place they are set). */
 void limits_default(struct limits *lim);
 
-enum frame_kind { FRAME_KIND_IMAGE = 1, FRAME_KIND_AUDIO = 2 };
+enum frame_kind { FRAME_KIND_IMAGE = 1, FRAME_KIND_AUDIO = 2, FRAME_KIND_VIDEO = 3 };
 /* The same values as airlock_sample_format. */
 enum frame_format {
 	FRAME_FORMAT_U8 = AIRLOCK_SAMPLE_U8,
@@ -73,23 +86,24 @@ enum frame_format {
 };
 
 /*
- * A decoded image or audio clip. pixels is malloc'd and owned by the frame
- * (for audio it holds the interleaved samples).
+ * A decoded image, audio clip or sampled video. pixels is malloc'd and
+ * owned by the frame (for audio it holds the interleaved samples; for video
+ * the whole frame payload, pixels and trailer: decoders/video.h).
  */
 struct frame {
 	uint32_t kind;	   /* enum frame_kind */
 	uint32_t format;   /* enum frame_format */
 	uint32_t type;	   /* airlock_type detected */
-	uint32_t width;	   /* image only */
-	uint32_t height;   /* image only */
-	uint32_t channels; /* image: 3 or 4; audio: 1..max_channels */
+	uint32_t width;	   /* image and video */
+	uint32_t height;   /* image and video */
+	uint32_t channels; /* image: 3 or 4; audio: 1..max_channels; video: 3 */
 	uint32_t rate;	   /* audio only, Hz */
-	uint64_t frames;   /* audio only: samples per channel */
+	uint64_t frames;   /* audio: samples per channel; video: frames sampled */
 	uint32_t changes;  /* airlock_change bits */
 	uint32_t limit;	   /* on failure: the airlock_key that tripped, or 0 */
 	uint32_t mime;	   /* on AIRLOCK_E_UNSUPPORTED: mime_index() of what libmagic saw, or 0 */
 	uint8_t *pixels;
-	size_t size; /* width * height * channels */
+	size_t size; /* width * height * channels; audio: its bytes; video: the payload's */
 };
 
 void frame_free(struct frame *f);

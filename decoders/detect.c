@@ -270,9 +270,9 @@ int decode_any_media(void *magic, const uint8_t *buf, size_t len, const struct l
 			out->limit = AIRLOCK_ALLOWED_TYPES;
 		return rc;
 	}
-	/* A container's only decoded track today is audio: it is an audio input, and held to the audio cap. */
-	if ((AIRLOCK_TYPE_BIT(type) & (AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA)) &&
-	    len > lim->max_audio_input_bytes) {
+	/* A container's audio is an audio input, held to the audio cap; its video only to max_input_bytes. */
+	const uint32_t audio_cap = AIRLOCK_TYPES_AUDIO | (lim->track == AIRLOCK_TRACK_VIDEO ? 0 : AIRLOCK_TYPES_MEDIA);
+	if ((AIRLOCK_TYPE_BIT(type) & audio_cap) && len > lim->max_audio_input_bytes) {
 		out->limit = AIRLOCK_MAX_AUDIO_INPUT_BYTES;
 		return AIRLOCK_E_INPUT_TOO_BIG;
 	}

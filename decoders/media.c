@@ -36,11 +36,17 @@
 #include <libavutil/cpu.h>
 #include <libavutil/crc.h>
 #include <libavutil/avstring.h>
+#include <libavutil/display.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/log.h>
+#include <libswscale/swscale.h>
+#include <math.h>
 
 #include "audio_src.h"
 #include "decode.h"
 #include "media.h"
+#include "sampling.h"
+#include "video.h"
 
 /* The audio codecs decoded, each by one decoder of Debian's libavcodec. */
 static const struct {
@@ -162,10 +168,8 @@ struct media {
 	struct heard heard;
 };
 
-static void media_close(struct audio_src *s)
+static void media_free(struct media *m)
 {
-	struct media *m = s->state;
-
 	if (m == NULL)
 		return;
 	if (listening == &m->heard)
@@ -180,6 +184,11 @@ static void media_close(struct audio_src *s)
 		avio_context_free(&m->io);
 	}
 	free(m);
+}
+
+static void media_close(struct audio_src *s)
+{
+	media_free(s->state);
 	s->state = NULL;
 }
 
@@ -338,24 +347,19 @@ static const char *container_mime(uint32_t type)
 	return type == AIRLOCK_TYPE_MP4 ? "video/mp4" : "video/x-matroska";
 }
 
-/* Opens the container and its audio track's decoder; out->mime names what is refused as unsupported. */
-static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type, struct audio_src *s,
-		      struct frame *out)
+/*
+ * The container of len bytes at buf, as the demuxer type names, in m: the
+ * custom I/O, no probe, nothing opened beyond buf, FFmpeg's messages heard.
+ */
+static int demux_open(struct media *m, const uint8_t *buf, size_t len, uint32_t type)
 {
 	const char *demuxer = type == AIRLOCK_TYPE_MP4 ? "mov" : "matroska";
 	AVDictionary *opts = NULL;
-	struct media *m = calloc(1, sizeof(*m));
-	int rc, e;
+	int e;
 
-	if (m == NULL)
-		return AIRLOCK_E_MEMORY;
-	s->state = m;
-	s->close = media_close;
-	s->read = media_read;
 	/* Set here too, for in-process callers that never ran media_warm(). */
 	av_log_set_callback(media_log);
 	listening = &m->heard;
-	m->stream = -1;
 	m->mem = (struct mem){ .buf = buf, .len = len };
 	uint8_t *iobuf = av_malloc(IO_BUFFER);
 	if (iobuf == NULL)
@@ -367,9 +371,7 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 	}
 	m->io->seekable = AVIO_SEEKABLE_NORMAL;
 	m->fc = avformat_alloc_context();
-	m->pkt = av_packet_alloc();
-	m->fr = av_frame_alloc();
-	if (m->fc == NULL || m->pkt == NULL || m->fr == NULL)
+	if (m->fc == NULL)
 		return AIRLOCK_E_MEMORY;
 	m->fc->pb = m->io;
 	m->fc->flags |= AVFMT_FLAG_CUSTOM_IO;
@@ -392,46 +394,50 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 	}
 	if (m->heard.error || m->heard.damaged)
 		return AIRLOCK_E_MALFORMED;
+	return AIRLOCK_OK;
+}
 
-	/* The first audio track is decoded; any other track is dropped, pictures and tags are metadata. */
-	bool video = false, audio = false;
+/*
+ * Chooses the first track of kind into m->stream (-1: none). Any other
+ * track is dropped; pictures, attachments, tags and chapters are metadata.
+ * *video and *audio say whether there is a track of each.
+ */
+static void survey(struct media *m, enum AVMediaType want, uint32_t *changes, bool *audio, bool *video)
+{
+	*audio = *video = false;
+	m->stream = -1;
 	for (unsigned i = 0; i < m->fc->nb_streams; i++) {
 		const AVStream *st = m->fc->streams[i];
 		const enum AVMediaType kind = st->codecpar->codec_type;
 
 		if (is_attached_picture(st) || kind == AVMEDIA_TYPE_ATTACHMENT) {
-			s->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
-		} else if (kind == AVMEDIA_TYPE_AUDIO && m->stream < 0) {
-			m->stream = (int)i;
-			audio = true;
-		} else {
-			video = video || kind == AVMEDIA_TYPE_VIDEO;
-			s->changes |= AIRLOCK_CHANGE_TRACKS_DROPPED;
+			*changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+			continue;
 		}
+		*audio = *audio || kind == AVMEDIA_TYPE_AUDIO;
+		*video = *video || kind == AVMEDIA_TYPE_VIDEO;
+		if (kind == want && m->stream < 0)
+			m->stream = (int)i;
+		else
+			*changes |= AIRLOCK_CHANGE_TRACKS_DROPPED;
 		if (has_metadata(st->metadata))
-			s->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+			*changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
 	}
 	if (has_metadata(m->fc->metadata) || m->fc->nb_chapters > 0)
-		s->changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
-	/* Neither sound nor pictures: a container cut or damaged before its first track was whole. */
-	if (!audio && !video)
-		return AIRLOCK_E_MALFORMED;
-	/* A video airlock cannot decode yet, unless the caller asked for its audio; a video with no sound. */
-	if ((video && lim->track != AIRLOCK_TRACK_AUDIO) || m->stream < 0) {
-		out->mime = mime_index(container_mime(type));
-		return AIRLOCK_E_UNSUPPORTED;
-	}
+		*changes |= AIRLOCK_CHANGE_METADATA_DROPPED;
+}
 
+/*
+ * The decoder called name for m->stream, with one thread, every bitstream
+ * error fatal and a codec whitelist of that one; every other track is
+ * discarded by the demuxer, so its packets are never read into memory.
+ */
+static int decoder_open(struct media *m, const char *name, int64_t max_pixels)
+{
 	AVStream *st = m->fc->streams[m->stream];
-	const char *name = NULL;
-	for (size_t i = 0; i < sizeof(audio_codecs) / sizeof(audio_codecs[0]); i++)
-		if (audio_codecs[i].id == st->codecpar->codec_id)
-			name = audio_codecs[i].decoder;
-	if (name == NULL) {
-		out->mime = mime_index(codec_mime(st->codecpar->codec_id));
-		return AIRLOCK_E_UNSUPPORTED;
-	}
-	/* Every other track is discarded by the demuxer: its packets are never read into memory. */
+	AVDictionary *opts = NULL;
+	int e;
+
 	for (unsigned i = 0; i < m->fc->nb_streams; i++)
 		if ((int)i != m->stream)
 			m->fc->streams[i]->discard = AVDISCARD_ALL;
@@ -446,14 +452,72 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 	m->cc->thread_count = 1;
 	m->cc->thread_type = 0;
 	m->cc->err_recognition = AV_EF_EXPLODE;
+	if (max_pixels > 0)
+		m->cc->max_pixels = max_pixels; /* refused before any picture buffer is allocated */
 	if (av_dict_set(&opts, "codec_whitelist", name, 0) < 0) {
 		av_dict_free(&opts);
 		return AIRLOCK_E_MEMORY;
 	}
 	e = avcodec_open2(m->cc, codec, &opts);
 	av_dict_free(&opts);
-	if (e < 0)
-		return av_error(e);
+	return e < 0 ? av_error(e) : AIRLOCK_OK;
+}
+
+/* A new struct media with its packet and frame, or NULL. */
+static struct media *media_new(void)
+{
+	struct media *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->stream = -1;
+	m->pkt = av_packet_alloc();
+	m->fr = av_frame_alloc();
+	if (m->pkt == NULL || m->fr == NULL) {
+		media_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Opens the container and its audio track's decoder; out->mime names what is refused as unsupported. */
+static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type, struct audio_src *s,
+		      struct frame *out)
+{
+	struct media *m = media_new();
+	bool audio, video;
+	int rc;
+
+	if (m == NULL)
+		return AIRLOCK_E_MEMORY;
+	s->state = m;
+	s->close = media_close;
+	s->read = media_read;
+	rc = demux_open(m, buf, len, type);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	survey(m, AVMEDIA_TYPE_AUDIO, &s->changes, &audio, &video);
+	/* Neither sound nor pictures: a container cut or damaged before its first track was whole. */
+	if (!audio && !video)
+		return AIRLOCK_E_MALFORMED;
+	/* A video is decoded when the caller asks for it (AIRLOCK_TRACK_VIDEO), its sound when asked for that. */
+	if ((video && lim->track != AIRLOCK_TRACK_AUDIO) || m->stream < 0) {
+		out->mime = mime_index(container_mime(type));
+		return AIRLOCK_E_UNSUPPORTED;
+	}
+
+	const AVStream *st = m->fc->streams[m->stream];
+	const char *name = NULL;
+	for (size_t i = 0; i < sizeof(audio_codecs) / sizeof(audio_codecs[0]); i++)
+		if (audio_codecs[i].id == st->codecpar->codec_id)
+			name = audio_codecs[i].decoder;
+	if (name == NULL) {
+		out->mime = mime_index(codec_mime(st->codecpar->codec_id));
+		return AIRLOCK_E_UNSUPPORTED;
+	}
+	rc = decoder_open(m, name, 0);
+	if (rc != AIRLOCK_OK)
+		return rc;
 
 	/* The rate and channels are the first decoded frame's: the container and the codec header may lie. */
 	rc = next_frame(m);
@@ -480,6 +544,450 @@ static int media_open(const uint8_t *buf, size_t len, const struct limits *lim, 
 	return AIRLOCK_OK;
 }
 
+/* ---- Video (AIRLOCK_TRACK_VIDEO) ---- */
+
+/* The video codecs decoded, each by one decoder. AV1's native decoder is hardware-only in FFmpeg 5.1. */
+static const struct {
+	enum AVCodecID id;
+	const char *decoder;
+} video_codecs[] = {
+	{ AV_CODEC_ID_H264, "h264" }, { AV_CODEC_ID_HEVC, "hevc" },    { AV_CODEC_ID_VP8, "vp8" },
+	{ AV_CODEC_ID_VP9, "vp9" },   { AV_CODEC_ID_AV1, "libdav1d" },
+};
+
+/*
+ * The output's colour conversion and scaling: the same flags at any size,
+ * so that a frame kept at its size is a plain conversion. Never
+ * SWS_FAST_BILINEAR: its x86 code is generated at run time in PROT_EXEC
+ * memory, which the filter refuses.
+ */
+#define VIDEO_SWS_FLAGS (SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT)
+
+/* The clockwise rotation that shows the track upright, as the ffmpeg tool reads its display matrix. */
+static uint32_t display_rotation(const AVStream *st)
+{
+	size_t size = 0;
+	const uint8_t *sd = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+
+	if (sd == NULL || size < 9 * sizeof(int32_t))
+		return 0;
+	double theta = -av_display_rotation_get((const int32_t *)sd);
+	if (isnan(theta))
+		return 0;
+	theta -= 360 * floor(theta / 360 + 0.9 / 360);
+	for (uint32_t r = 90; r <= 270; r += 90)
+		if (fabs(theta - r) < 1.0)
+			return r;
+	return 0; /* no rotation, or an angle that is not a right angle: shown as stored, as ffmpeg does */
+}
+
+/* What the first pass learns without decoding: packets that become frames, and their time span. */
+struct count {
+	uint64_t packets;
+	int64_t lo, hi; /* the smallest and largest pts, in the stream's time base */
+};
+
+/* Opens the container and the video track's decoder in a fresh m; out->mime names what is unsupported. */
+static int video_open(struct media *m, const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
+		      uint32_t *changes, struct frame *out)
+{
+	bool audio, video;
+	int rc = demux_open(m, buf, len, type);
+
+	if (rc != AIRLOCK_OK)
+		return rc;
+	survey(m, AVMEDIA_TYPE_VIDEO, changes, &audio, &video);
+	if (!audio && !video)
+		return AIRLOCK_E_MALFORMED;
+	if (m->stream < 0) {
+		out->mime = mime_index(container_mime(type));
+		return AIRLOCK_E_UNSUPPORTED; /* sound alone: AIRLOCK_TRACK_AUDIO takes it */
+	}
+	const char *name = NULL;
+	for (size_t i = 0; i < sizeof(video_codecs) / sizeof(video_codecs[0]); i++)
+		if (video_codecs[i].id == m->fc->streams[m->stream]->codecpar->codec_id)
+			name = video_codecs[i].decoder;
+	if (name == NULL) {
+		out->mime = mime_index("video/*");
+		return AIRLOCK_E_UNSUPPORTED;
+	}
+	return decoder_open(m, name, lim->max_pixels > INT64_MAX ? INT64_MAX : (int64_t)lim->max_pixels);
+}
+
+/*
+ * Pass 1: the video track's packets, counted without decoding (each is one
+ * frame of the codecs above; pass 2 checks it), with the span of their
+ * times. Stops at the decoded-frame limit.
+ */
+static int video_count(struct media *m, const struct limits *lim, struct count *c, struct frame *out)
+{
+	int e;
+
+	*c = (struct count){ .lo = INT64_MAX, .hi = INT64_MIN };
+	while ((e = av_read_frame(m->fc, m->pkt)) >= 0) {
+		const bool mine = m->pkt->stream_index == m->stream && !(m->pkt->flags & AV_PKT_FLAG_DISCARD);
+		const int64_t pts = m->pkt->pts;
+
+		av_packet_unref(m->pkt);
+		if (m->heard.error || m->heard.damaged)
+			return AIRLOCK_E_MALFORMED;
+		if (!mine)
+			continue;
+		if (++c->packets > lim->video_max_decoded_frames) {
+			out->limit = AIRLOCK_VIDEO_MAX_DECODED_FRAMES;
+			return AIRLOCK_E_TOO_LONG;
+		}
+		if (pts != AV_NOPTS_VALUE) {
+			c->lo = pts < c->lo ? pts : c->lo;
+			c->hi = pts > c->hi ? pts : c->hi;
+		}
+	}
+	if (e != AVERROR_EOF)
+		return av_error(e);
+	if (m->heard.error || m->heard.damaged)
+		return AIRLOCK_E_MALFORMED;
+	return c->packets == 0 ? AIRLOCK_E_MALFORMED : AIRLOCK_OK;
+}
+
+/* Microseconds of d ticks of tb, or -1 when that does not fit. */
+static int64_t ticks_us(int64_t d, AVRational tb)
+{
+	if (d < 0 || tb.num <= 0 || tb.den <= 0)
+		return -1;
+	const int64_t us =
+		av_rescale_q_rnd(d, tb, (AVRational){ 1, 1000000 }, AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX);
+	return us < 0 || us == INT64_MAX ? -1 : us;
+}
+
+/*
+ * The rate the sampling rule is given: the track's average rate as the
+ * demuxer gives it (what OpenCV reports to vLLM), when it is a rate at
+ * all; else the measured one, frames over the span of their times; 0/0 when
+ * neither is known or it is over VIDEO_MAX_FPS.
+ */
+static void video_rate(const AVStream *st, const struct count *c, uint32_t *num, uint32_t *den)
+{
+	AVRational r = st->avg_frame_rate;
+
+	*num = *den = 0;
+	if (r.num <= 0 || r.den <= 0) {
+		const int64_t span = c->hi > c->lo ? ticks_us(c->hi - c->lo, st->time_base) : -1;
+		if (c->packets < 2 || span <= 0)
+			return;
+		r = av_d2q((double)(c->packets - 1) * 1e6 / (double)span, 1001000);
+	}
+	av_reduce(&r.num, &r.den, r.num, r.den, INT32_MAX);
+	if (r.num <= 0 || r.den <= 0 || (int64_t)r.num > (int64_t)VIDEO_MAX_FPS * r.den)
+		return;
+	*num = (uint32_t)r.num;
+	*den = (uint32_t)r.den;
+}
+
+/* The conversion of one decoded picture: swscale to the output size, then the rotation, into the payload. */
+struct convert {
+	struct SwsContext *sws;
+	uint32_t w, h;	 /* the decoded frames' size and format, for good */
+	int format;	 /* AVPixelFormat */
+	uint32_t sw, sh; /* scaled, before rotation */
+	uint32_t rotation;
+	uint8_t *scratch; /* sw x sh x 3, when rotating */
+};
+
+static int convert_init(struct convert *cv, const AVFrame *fr, uint32_t out_w, uint32_t out_h, uint32_t rotation)
+{
+	const bool turned = rotation == 90 || rotation == 270;
+	int cs = fr->colorspace;
+
+	cv->w = (uint32_t)fr->width;
+	cv->h = (uint32_t)fr->height;
+	cv->format = fr->format;
+	cv->rotation = rotation;
+	cv->sw = turned ? out_h : out_w;
+	cv->sh = turned ? out_w : out_h;
+	if (!sws_isSupportedInput(fr->format))
+		return AIRLOCK_E_UNSUPPORTED;
+	cv->sws = sws_getContext(fr->width, fr->height, fr->format, (int)cv->sw, (int)cv->sh, AV_PIX_FMT_RGB24,
+				 VIDEO_SWS_FLAGS, NULL, NULL, NULL);
+	if (cv->sws == NULL)
+		return AIRLOCK_E_MEMORY;
+	/* The matrix and range the stream states, BT.601 when it states none: as ffmpeg's scale filter does. */
+	if (cs < 1 || cs > 10 || cs == 8)
+		cs = AVCOL_SPC_BT470BG;
+	int *inv, *table, in_full, out_full, brightness, contrast, saturation;
+	if (sws_getColorspaceDetails(cv->sws, &inv, &in_full, &table, &out_full, &brightness, &contrast, &saturation) >=
+	    0) {
+		const int *coefs = sws_getCoefficients(cs);
+		if (fr->color_range != AVCOL_RANGE_UNSPECIFIED)
+			in_full = fr->color_range == AVCOL_RANGE_JPEG;
+		sws_setColorspaceDetails(cv->sws, coefs, in_full, coefs, out_full, brightness, contrast, saturation);
+	}
+	if (rotation != 0) {
+		cv->scratch = malloc((size_t)cv->sw * cv->sh * 3);
+		if (cv->scratch == NULL)
+			return AIRLOCK_E_MEMORY;
+	}
+	return AIRLOCK_OK;
+}
+
+static void convert_free(struct convert *cv)
+{
+	sws_freeContext(cv->sws);
+	free(cv->scratch);
+	cv->sws = NULL;
+	cv->scratch = NULL;
+}
+
+/* One decoded picture into dst, the output frame (out_w x out_h x 3). */
+static int convert_frame(struct convert *cv, const AVFrame *fr, uint8_t *dst)
+{
+	uint8_t *to = cv->rotation ? cv->scratch : dst;
+	uint8_t *planes[4] = { to, NULL, NULL, NULL };
+	int strides[4] = { (int)(cv->sw * 3), 0, 0, 0 };
+
+	if (sws_scale(cv->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, planes, strides) !=
+	    (int)cv->sh)
+		return AIRLOCK_E_INTERNAL;
+	if (cv->rotation) {
+		/* EXIF's orientations: 6 is 90 degrees clockwise, 3 is 180, 8 is 270. */
+		const int orientation = cv->rotation == 90 ? 6 : cv->rotation == 180 ? 3 : 8;
+		pixels_orient_band(cv->scratch, cv->sw, cv->sh, 3, orientation, 0, cv->sh, dst);
+	}
+	return AIRLOCK_OK;
+}
+
+/* The decoded frame's size against the limits; the key that trips in out->limit. */
+static int video_check_size(const struct limits *lim, const AVFrame *fr, struct frame *out)
+{
+	if (fr->width <= 0 || fr->height <= 0)
+		return AIRLOCK_E_MALFORMED;
+	return image_check_dims(lim, (uint32_t)fr->width, (uint32_t)fr->height, out);
+}
+
+/* The state of pass 2, between the decoded frames. */
+struct video_run {
+	const struct limits *lim;
+	const struct pixel_alloc *pa;
+	uint64_t total;		     /* frames, from pass 1 */
+	uint64_t *idx;		     /* the sampled indices */
+	uint32_t n;		     /* how many */
+	uint32_t rotation;	     /* degrees clockwise */
+	uint32_t out_w, out_h;	     /* the output frames' size */
+	uint64_t pixel_bytes;	     /* T x out_h x out_w x 3 */
+	uint64_t payload_bytes;	     /* and the trailer */
+	uint8_t *payload;	     /* from pa, once the first frame gives the size */
+	uint64_t decoded;	     /* frames decoded so far */
+	uint64_t decoded_pixels;     /* their w x h, summed */
+	uint32_t next;		     /* the next sampled frame to fill */
+	int64_t first_pts, last_pts; /* in the time base */
+	int64_t *pts_us;	     /* per sampled frame */
+	struct convert cv;
+	uint32_t changes;
+};
+
+/* The first decoded frame fixes the size: the output's, the payload's, the converter's. */
+static int video_first(struct video_run *v, const AVFrame *fr, struct frame *out)
+{
+	int scaled = 0;
+	int rc = video_out_size((uint32_t)fr->width, (uint32_t)fr->height, v->rotation, v->lim->video_max_frame_pixels,
+				&v->out_w, &v->out_h, &scaled);
+	if (rc != AIRLOCK_OK)
+		return AIRLOCK_E_MALFORMED;
+	if (scaled)
+		v->changes |= AIRLOCK_CHANGE_DOWNSCALED;
+	if (v->rotation)
+		v->changes |= AIRLOCK_CHANGE_ROTATED;
+	if (video_payload_size(v->n, v->out_w, v->out_h, &v->pixel_bytes, &v->payload_bytes) != AIRLOCK_OK ||
+	    v->pixel_bytes > v->lim->video_max_output_bytes || v->payload_bytes > SIZE_MAX) {
+		out->limit = AIRLOCK_VIDEO_MAX_OUTPUT_BYTES;
+		return AIRLOCK_E_TOO_LARGE;
+	}
+	rc = convert_init(&v->cv, fr, v->out_w, v->out_h, v->rotation);
+	if (rc != AIRLOCK_OK)
+		return rc;
+	v->payload = pixels_alloc(v->pa, (size_t)v->payload_bytes);
+	if (v->payload == NULL)
+		return AIRLOCK_E_MEMORY;
+	v->first_pts = fr->best_effort_timestamp;
+	v->last_pts = INT64_MIN;
+	return AIRLOCK_OK;
+}
+
+/* Decoded frame number v->decoded: counted, checked, and converted where the sampling chose it. */
+static int video_frame(struct video_run *v, const AVStream *st, const AVFrame *fr, struct frame *out)
+{
+	int rc = video_check_size(v->lim, fr, out);
+
+	if (rc != AIRLOCK_OK)
+		return rc;
+	if (fr->flags & AV_FRAME_FLAG_CORRUPT || fr->decode_error_flags || fr->best_effort_timestamp == AV_NOPTS_VALUE)
+		return AIRLOCK_E_MALFORMED;
+	if (v->decoded >= v->total)
+		return AIRLOCK_E_MALFORMED; /* more frames than packets: not one frame a packet */
+	const uint64_t area = (uint64_t)fr->width * (uint64_t)fr->height;
+	if (area > v->lim->video_max_decoded_pixels - v->decoded_pixels) {
+		out->limit = AIRLOCK_VIDEO_MAX_DECODED_PIXELS;
+		return AIRLOCK_E_TOO_LONG;
+	}
+	v->decoded_pixels += area;
+	if (v->payload == NULL) {
+		rc = video_first(v, fr, out);
+		if (rc != AIRLOCK_OK)
+			return rc;
+	}
+	/* One size and one format for the whole track. */
+	if ((uint32_t)fr->width != v->cv.w || (uint32_t)fr->height != v->cv.h || fr->format != v->cv.format)
+		return AIRLOCK_E_MALFORMED;
+	/* Times strictly increasing from the first frame's. */
+	const int64_t pts = fr->best_effort_timestamp;
+	if (pts <= v->last_pts || pts < v->first_pts)
+		return AIRLOCK_E_MALFORMED;
+	v->last_pts = pts;
+	const int64_t us = ticks_us(pts - v->first_pts, st->time_base);
+	if (us < 0 || (uint64_t)us > (uint64_t)v->lim->max_seconds * 1000000u) {
+		out->limit = AIRLOCK_MAX_SECONDS;
+		return AIRLOCK_E_TOO_LONG;
+	}
+	const size_t frame_bytes = (size_t)v->out_w * v->out_h * 3;
+	for (uint32_t j = v->next; j < v->n && v->idx[j] == v->decoded; j++) {
+		uint8_t *dst = v->payload + (size_t)j * frame_bytes;
+		if (j > v->next)
+			memcpy(dst, dst - frame_bytes, frame_bytes); /* the same frame sampled twice */
+		else if ((rc = convert_frame(&v->cv, fr, dst)) != AIRLOCK_OK)
+			return rc;
+		v->pts_us[j] = us;
+		v->next = j + 1;
+	}
+	v->decoded++;
+	return AIRLOCK_OK;
+}
+
+/* The trailer after the pixels: padding, each sampled frame's time and index, the video block. */
+static void video_trailer(struct video_run *v, uint32_t fps_num, uint32_t fps_den, uint64_t duration_us)
+{
+	uint8_t *p = v->payload + v->pixel_bytes;
+	const uint64_t pad = ((v->pixel_bytes + 7) & ~(uint64_t)7) - v->pixel_bytes;
+
+	memset(p, 0, (size_t)pad);
+	p += pad;
+	for (uint32_t j = 0; j < v->n; j++, p += VIDEO_ENTRY_SIZE)
+		video_entry_pack(v->pts_us[j], v->idx[j], p);
+	const struct video_block b = { .frames_seen = v->total,
+				       .duration_us = duration_us,
+				       .fps_num = fps_num,
+				       .fps_den = fps_den,
+				       .src_width = v->cv.w,
+				       .src_height = v->cv.h,
+				       .rotation = v->rotation };
+	video_block_pack(&b, p);
+}
+
+/*
+ * The video track: pass 1 counts its frames, the sampling rule chooses
+ * which are kept (the host recomputes the same choice), pass 2 decodes
+ * every frame from the start with a fresh demuxer and decoder (no seek, so
+ * no index is trusted) and converts the chosen ones into the payload.
+ */
+static int video_decode(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
+			const struct pixel_alloc *pa, struct frame *out)
+{
+	struct video_run v = { .lim = lim, .pa = pa };
+	struct sampling_request req;
+	struct count c;
+	uint32_t fps_num, fps_den;
+	struct media *m = media_new();
+	int rc;
+
+	if (m == NULL)
+		return AIRLOCK_E_MEMORY;
+	rc = video_open(m, buf, len, lim, type, &v.changes, out);
+	if (rc == AIRLOCK_OK)
+		rc = video_count(m, lim, &c, out);
+	if (rc == AIRLOCK_OK) {
+		video_rate(m->fc->streams[m->stream], &c, &fps_num, &fps_den);
+		const int64_t span = c.hi >= c.lo ? ticks_us(c.hi - c.lo, m->fc->streams[m->stream]->time_base) : 0;
+		if (span < 0 || (uint64_t)span > (uint64_t)lim->max_seconds * 1000000u) {
+			out->limit = AIRLOCK_MAX_SECONDS;
+			rc = AIRLOCK_E_TOO_LONG;
+		}
+	}
+	media_free(m);
+	m = NULL;
+	if (rc != AIRLOCK_OK)
+		return rc;
+
+	/* The choice, as the host will make it again from what the frame reports. */
+	if (video_sampling_request(lim, &req) != AIRLOCK_OK || lim->video_max_sampled == 0 ||
+	    lim->video_max_sampled > SAMPLING_MAX_CAP)
+		return AIRLOCK_E_INVALID_ARG;
+	v.total = c.packets;
+	v.idx = malloc(sizeof(*v.idx) * lim->video_max_sampled);
+	v.pts_us = malloc(sizeof(*v.pts_us) * lim->video_max_sampled);
+	if (v.idx == NULL || v.pts_us == NULL) {
+		rc = AIRLOCK_E_MEMORY;
+		goto done;
+	}
+	rc = sampling_compute(&req, v.total, fps_num, fps_den, lim->video_max_sampled, &v.n, v.idx);
+	if (rc != AIRLOCK_OK)
+		goto done;
+
+	/* Pass 2. */
+	m = media_new();
+	if (m == NULL) {
+		rc = AIRLOCK_E_MEMORY;
+		goto done;
+	}
+	uint32_t ignored = 0;
+	rc = video_open(m, buf, len, lim, type, &ignored, out);
+	if (rc != AIRLOCK_OK)
+		goto done;
+	const AVStream *st = m->fc->streams[m->stream];
+	v.rotation = display_rotation(st);
+	for (;;) {
+		rc = next_frame(m);
+		if (rc != AIRLOCK_OK || m->ended)
+			break;
+		m->have = false;
+		rc = video_frame(&v, st, m->fr, out);
+		av_frame_unref(m->fr);
+		if (rc != AIRLOCK_OK)
+			break;
+	}
+	/* The decoder's limit on pixels refused a picture: the stream's own size is over a limit. */
+	if (rc == AIRLOCK_E_MALFORMED && m->cc->width > 0 && m->cc->height > 0 &&
+	    image_check_dims(lim, (uint32_t)m->cc->width, (uint32_t)m->cc->height, out) != AIRLOCK_OK)
+		rc = AIRLOCK_E_TOO_LARGE;
+	if (rc != AIRLOCK_OK)
+		goto done;
+	if (m->heard.truncated || v.decoded != v.total || v.next != v.n || v.payload == NULL) {
+		rc = AIRLOCK_E_MALFORMED;
+		goto done;
+	}
+	/* The last frame lasts one frame interval, where the rate is known. */
+	uint64_t duration_us = (uint64_t)ticks_us(v.last_pts - v.first_pts, st->time_base);
+	if (fps_num)
+		duration_us += ((uint64_t)fps_den * 1000000u + fps_num / 2) / fps_num;
+	video_trailer(&v, fps_num, fps_den, duration_us);
+
+	out->kind = FRAME_KIND_VIDEO;
+	out->format = FRAME_FORMAT_U8;
+	out->width = v.out_w;
+	out->height = v.out_h;
+	out->channels = 3;
+	out->frames = v.n;
+	out->changes = v.changes;
+	out->pixels = v.payload;
+	out->size = (size_t)v.payload_bytes;
+	v.payload = NULL;
+done:
+	if (v.payload != NULL)
+		pixels_release(pa, v.payload, (size_t)v.payload_bytes);
+	convert_free(&v.cv);
+	media_free(m);
+	free(v.idx);
+	free(v.pts_us);
+	return rc;
+}
+
 int media_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, uint32_t type,
 		      const struct pixel_alloc *pa, struct frame *out)
 {
@@ -497,6 +1005,13 @@ int media_decode_into(const uint8_t *buf, size_t len, const struct limits *lim, 
 		return AIRLOCK_E_EMPTY;
 	if (len > (size_t)INT64_MAX)
 		return AIRLOCK_E_INPUT_TOO_BIG;
+	if (lim->track == AIRLOCK_TRACK_VIDEO) {
+		int rc = video_decode(buf, len, lim, type, pa, out);
+		if (rc != AIRLOCK_E_UNSUPPORTED)
+			out->mime = 0;
+		out->type = type;
+		return rc;
+	}
 	int rc = media_open(buf, len, lim, type, &src, out);
 	if (rc != AIRLOCK_OK) {
 		uint32_t mime = out->mime;
@@ -532,6 +1047,39 @@ void media_warm(void)
 		/* Each decoder's static tables are built on its first open (ff_thread_once). */
 		(void)avcodec_open2(cc, c, NULL);
 		avcodec_free_context(&cc);
+	}
+	for (size_t i = 0; i < sizeof(video_codecs) / sizeof(video_codecs[0]); i++) {
+		const AVCodec *c = avcodec_find_decoder_by_name(video_codecs[i].decoder);
+		AVCodecContext *cc = c ? avcodec_alloc_context3(c) : NULL;
+
+		if (cc == NULL)
+			continue;
+		cc->thread_count = 1;
+		cc->thread_type = 0;
+		(void)avcodec_open2(cc, c, NULL);
+		avcodec_free_context(&cc);
+	}
+	/* swscale's once-built tables (rgb2rgb, the YUV tables), for each format the decoders give. */
+	static const enum AVPixelFormat formats[] = {
+		AV_PIX_FMT_YUV420P,	AV_PIX_FMT_YUVJ420P,	AV_PIX_FMT_YUV422P,	AV_PIX_FMT_YUV444P,
+		AV_PIX_FMT_YUV420P10LE, AV_PIX_FMT_YUV422P10LE, AV_PIX_FMT_YUV444P10LE, AV_PIX_FMT_YUV420P12LE,
+		AV_PIX_FMT_NV12,	AV_PIX_FMT_GRAY8,	AV_PIX_FMT_GBRP,	AV_PIX_FMT_GRAY10LE,
+	};
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		struct SwsContext *sws =
+			sws_getContext(64, 48, formats[i], 32, 24, AV_PIX_FMT_RGB24, VIDEO_SWS_FLAGS, NULL, NULL, NULL);
+		if (sws != NULL) {
+			uint8_t *src[4], *dst[4];
+			int sl[4], dl[4];
+			if (av_image_alloc(src, sl, 64, 48, formats[i], 16) >= 0) {
+				if (av_image_alloc(dst, dl, 32, 24, AV_PIX_FMT_RGB24, 16) >= 0) {
+					(void)sws_scale(sws, (const uint8_t *const *)src, sl, 0, 48, dst, dl);
+					av_freep(&dst[0]);
+				}
+				av_freep(&src[0]);
+			}
+		}
+		sws_freeContext(sws);
 	}
 	/* The FLAC parser and the Matroska demuxer ask for CRC tables, each built once. */
 	for (int id = 0; id < AV_CRC_MAX; id++)

@@ -65,7 +65,7 @@ static inline void fuzz_audio_accepted(const struct frame *f, const struct limit
 	uint64_t plen = 0;
 	frame_header_from(f, AIRLOCK_OK, &h);
 	FUZZ_CHECK(frame_validate(&h, lim, &plen) == AIRLOCK_OK && plen == f->size);
-	FUZZ_CHECK(frame_validate_payload(&h, f->pixels, f->size) == AIRLOCK_OK);
+	FUZZ_CHECK(frame_validate_payload(&h, lim, f->pixels, f->size) == AIRLOCK_OK);
 	if (out)
 		fuzz_encode(&h, f->pixels, f->size, out);
 }

@@ -57,8 +57,8 @@ typedef enum airlock_error {
 	AIRLOCK_E_UNSUPPORTED = 6,   /* valid, but a variant airlock does not decode */
 	AIRLOCK_E_EMPTY = 7,	     /* zero-length input */
 	AIRLOCK_E_TOO_COMPLEX = 8,   /* over a work limit (JPEG scans or coefficients, Vorbis setup header) */
-	AIRLOCK_E_TOO_LONG = 9,	     /* audio: decoded duration or bytes over a limit */
-	AIRLOCK_E_OUT_OF_RANGE = 10, /* audio: sample rate or channel count not allowed */
+	AIRLOCK_E_TOO_LONG = 9,	     /* audio or video: decoded duration, frames or bytes over a limit */
+	AIRLOCK_E_OUT_OF_RANGE = 10, /* audio: rate or channels not allowed; video: the rule picks no frame */
 
 	/* 20..39: a sandbox event caused by the input. */
 	AIRLOCK_E_WORKER_CRASH = 20, /* worker died on a signal or exited badly */
@@ -192,19 +192,53 @@ typedef enum airlock_key {
 	/* The track of an MP4 or Matroska input to decode: an airlock_track, default AIRLOCK_TRACK_ANY (since 0.6.0).
 	 */
 	AIRLOCK_TRACK = 29,
+	/*
+	 * Video (AIRLOCK_TRACK_VIDEO, since 0.6.0). Which decoded frames are
+	 * sampled follows a serving stack's rule exactly (docs/api.md, "Video").
+	 * 0 is "the rule's default" for the five request keys.
+	 */
+	AIRLOCK_VIDEO_SAMPLING = 30,   /* an airlock_sampling, default AIRLOCK_SAMPLING_VLLM */
+	AIRLOCK_VIDEO_NUM_FRAMES = 31, /* frames asked for; AIRLOCK_UNSET: every frame (vLLM's -1) */
+	AIRLOCK_VIDEO_FPS_MILLI = 32,  /* target rate x 1000 (2000 is 2 fps) */
+	AIRLOCK_VIDEO_MIN_FRAMES = 33, /* the Qwen rules' min_frames */
+	AIRLOCK_VIDEO_MAX_FRAMES = 34, /* the Qwen rules' max_frames */
+	/* airlock's cap on the frames sampled, as a tighter request (never a cut list), default 768 */
+	AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES = 35,
+	AIRLOCK_VIDEO_MAX_DECODED_FRAMES = 36, /* frames decoded, counted, default 108000 -> TOO_LONG */
+	AIRLOCK_VIDEO_MAX_DECODED_PIXELS = 37, /* sum of w x h over decoded frames, default 2^36 -> TOO_LONG */
+	AIRLOCK_VIDEO_MAX_FRAME_PIXELS = 38,   /* 0 (default): full size; else frames over it are downscaled */
+	AIRLOCK_VIDEO_MAX_OUTPUT_BYTES = 39,   /* frames x height x width x 3, default 1 GiB -> TOO_LARGE */
+	AIRLOCK_VIDEO_CPU_MS = 40,	       /* a video request's worker CPU cap instead of CPU_MS, default 60000 */
+	AIRLOCK_VIDEO_TIMEOUT_MS = 41,	       /* its wall clock instead of TIMEOUT_MS, default 90000 */
 } airlock_key;
+
+/* AIRLOCK_VIDEO_NUM_FRAMES: no count (vLLM's num_frames=-1, every frame its fps allows). */
+#define AIRLOCK_UNSET UINT64_MAX
 
 /*
  * AIRLOCK_TRACK's values. ANY takes the audio track of a file with no
  * video track, and refuses a file with one (AIRLOCK_E_UNSUPPORTED, its
- * MIME type in the report) until video decoding exists; AUDIO takes the
- * first audio track of any container, dropping the rest
- * (AIRLOCK_CHANGE_TRACKS_DROPPED). Inputs of the other types ignore it.
+ * MIME type in the report): a caller that handles video asks for it. AUDIO
+ * takes the first audio track of any container, VIDEO the first video
+ * track's sampled frames (a result airlock_result_video() describes); both
+ * drop the rest (AIRLOCK_CHANGE_TRACKS_DROPPED). Inputs of the other types
+ * ignore it.
  */
 typedef enum airlock_track {
 	AIRLOCK_TRACK_ANY = 0,
 	AIRLOCK_TRACK_AUDIO = 1,
+	AIRLOCK_TRACK_VIDEO = 2, /* since 0.6.0 */
 } airlock_track;
+
+/*
+ * AIRLOCK_VIDEO_SAMPLING's values: whose frame choice a video request
+ * reproduces. Each is the named function's, index for index.
+ */
+typedef enum airlock_sampling {
+	AIRLOCK_SAMPLING_VLLM = 1,	    /* vLLM's default ("opencv") loader: num_frames 32, fps unset */
+	AIRLOCK_SAMPLING_QWEN3 = 2,	    /* vLLM's Qwen3-VL loader: fps 2, 4..768 frames */
+	AIRLOCK_SAMPLING_QWEN_VL_UTILS = 3, /* qwen_vl_utils 0.0.14 smart_nframes: fps 2, 4..768, even */
+} airlock_sampling;
 
 /*
  * The confinement layers a worker runs under. The first three are always
@@ -307,6 +341,7 @@ typedef enum airlock_change {
 	AIRLOCK_CHANGE_FORMAT_CONVERTED = 1u << 14, /* audio: sample format changed */
 	AIRLOCK_CHANGE_ICC_CONVERTED = 1u << 15,    /* pixels converted from an embedded ICC profile to sRGB */
 	AIRLOCK_CHANGE_TRACKS_DROPPED = 1u << 16,   /* MP4, Matroska: tracks other than the one decoded */
+	AIRLOCK_CHANGE_DOWNSCALED = 1u << 17,	    /* video: frames scaled to AIRLOCK_VIDEO_MAX_FRAME_PIXELS */
 } airlock_change;
 
 /* Name of one change bit ("rotated", ...), or NULL for an unknown bit. */
@@ -365,15 +400,39 @@ AIRLOCK_API uint32_t airlock_result_height(const airlock_result *r);   /* 0 for 
 AIRLOCK_API uint32_t airlock_result_channels(const airlock_result *r); /* image: 3 or 4; audio: 1..MAX_CHANNELS */
 AIRLOCK_API uint32_t airlock_result_changes(const airlock_result *r);
 AIRLOCK_API uint32_t airlock_result_rate(const airlock_result *r);   /* audio: Hz; 0 for images */
-AIRLOCK_API uint64_t airlock_result_frames(const airlock_result *r); /* audio: samples per channel */
+AIRLOCK_API uint64_t airlock_result_frames(const airlock_result *r); /* audio: samples per channel; video: frames */
 AIRLOCK_API airlock_sample_format airlock_result_sample_format(const airlock_result *r);
 AIRLOCK_API uint32_t airlock_result_layers(const airlock_result *r); /* airlock_layer mask */
 /*
  * The data, owned by r. Images: height x width x channels bytes, row-major,
  * no padding. Audio: frames x channels interleaved samples in the result's
- * sample format. *len (if len is not NULL) receives the size in bytes.
+ * sample format. Video: frames images of height x width x 3 (RGB8), one
+ * after the other. *len (if len is not NULL) receives the size in bytes.
  */
 AIRLOCK_API const uint8_t *airlock_result_pixels(const airlock_result *r, size_t *len);
+
+/* What a video result's frames are (since 0.6.0). The source's numbers are measured, never a header's claim. */
+typedef struct airlock_video_info {
+	size_t size;	      /* set by the caller: sizeof(airlock_video_info) */
+	uint64_t frames_seen; /* frames decoded: the total the sampling rule was given */
+	uint32_t fps_num;     /* the rate the rule was given, as a fraction; 0/0 when unknown */
+	uint32_t fps_den;
+	uint64_t duration_us; /* from the first decoded frame's time to the last one's end */
+	uint32_t src_width;   /* the decoded frames' size, before rotation and scaling */
+	uint32_t src_height;
+	uint32_t rotation; /* degrees clockwise applied from the container's display matrix: 0, 90, 180, 270 */
+} airlock_video_info;
+
+/*
+ * Fills info for a video result: AIRLOCK_OK, or AIRLOCK_E_INVALID_ARG for
+ * another result (which is how to tell one from an MP4's audio). The
+ * sampled frame i (0 <= i < frames) is decoded frame index[i] of
+ * frames_seen, shown pts_us[i] microseconds after the first decoded frame;
+ * both arrays are owned by r and hold airlock_result_frames() values.
+ */
+AIRLOCK_API int airlock_result_video(const airlock_result *r, airlock_video_info *info);
+AIRLOCK_API const uint64_t *airlock_result_video_indices(const airlock_result *r); /* NULL unless video */
+AIRLOCK_API const int64_t *airlock_result_video_pts_us(const airlock_result *r);   /* NULL unless video */
 
 /* Canonical encodings, written by the host from the validated pixels. */
 typedef enum airlock_format {
@@ -497,6 +556,15 @@ AIRLOCK_API int airlock_encode_opts(const airlock_ctx *ctx, const airlock_option
 AIRLOCK_API int airlock_encode_opts_to_memory(const airlock_ctx *ctx, const airlock_options *opts,
 					      const airlock_result *r, airlock_format fmt, uint8_t **out,
 					      size_t *out_len);
+
+/*
+ * Frame i of a video result as an image (PNG, JPEG, WEBP or RAW), as
+ * airlock_encode_opts() writes an image result (since 0.6.0). A video
+ * result as a whole takes RAW alone: every frame's pixels in order.
+ * AIRLOCK_E_INVALID_ARG for another result or i >= its frames.
+ */
+AIRLOCK_API int airlock_encode_frame(const airlock_ctx *ctx, const airlock_options *opts, const airlock_result *r,
+				     uint64_t i, airlock_format fmt, airlock_write_fn write, void *user);
 
 /*
  * ---- Requests that do not block (since 0.6.0) ----

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* The frame header: packing, and validation on the host, the trust boundary. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
+#include "video.h"
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -176,8 +178,105 @@ static int validate_audio(const struct frame_header *h, const struct limits *lim
 	return AIRLOCK_OK;
 }
 
-int frame_validate_payload(const struct frame_header *h, const uint8_t *payload, size_t len)
+#define VIDEO_CHANGES                                                                               \
+	(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_ROTATED | AIRLOCK_CHANGE_TRACKS_DROPPED | \
+	 AIRLOCK_CHANGE_DOWNSCALED)
+
+/*
+ * A video frame's header: sampled RGB8 frames of a size within the limits,
+ * as many as the cap allows, and a payload of exactly the size that shape
+ * and its trailer take (decoders/video.h). The trailer is checked with the
+ * payload.
+ */
+static int validate_video(const struct frame_header *h, const struct limits *lim, uint64_t *payload_len)
 {
+	uint64_t px, total;
+
+	if (!(AIRLOCK_TYPE_BIT(h->type) & AIRLOCK_TYPES_MEDIA) || lim->track != AIRLOCK_TRACK_VIDEO)
+		return AIRLOCK_E_PROTOCOL;
+	if (h->format != FRAME_FORMAT_U8 || h->channels != 3 || h->rate != 0 || (h->changes & ~(uint32_t)VIDEO_CHANGES))
+		return AIRLOCK_E_PROTOCOL;
+	if (h->width == 0 || h->height == 0 || h->width > lim->max_width || h->height > lim->max_height)
+		return AIRLOCK_E_PROTOCOL;
+	const uint64_t area = (uint64_t)h->width * h->height;
+	if (area > lim->max_pixels || (lim->video_max_frame_pixels && area > lim->video_max_frame_pixels))
+		return AIRLOCK_E_PROTOCOL;
+	if (h->frames == 0 || h->frames > lim->video_max_sampled)
+		return AIRLOCK_E_PROTOCOL;
+	if (video_payload_size(h->frames, h->width, h->height, &px, &total) != AIRLOCK_OK ||
+	    px > lim->video_max_output_bytes || h->payload_len != total || total > SIZE_MAX)
+		return AIRLOCK_E_PROTOCOL;
+	*payload_len = total;
+	return AIRLOCK_OK;
+}
+
+/*
+ * A video payload's trailer. The worker may choose pixel values, and a
+ * plausible frame count, rate and duration within the limits; it cannot
+ * choose the shape or the sampling: the output size is recomputed from the
+ * source size, rotation and budget, and the indices from the frame count
+ * and rate with the request's rule, and both must be exactly the worker's.
+ */
+static int validate_video_payload(const struct frame_header *h, const struct limits *lim, const uint8_t *payload,
+				  size_t len)
+{
+	uint64_t px, total;
+	struct video_block b;
+	struct sampling_request req;
+	uint32_t w, hgt, n;
+	int scaled;
+
+	if (video_payload_size(h->frames, h->width, h->height, &px, &total) != AIRLOCK_OK || total != len)
+		return AIRLOCK_E_PROTOCOL;
+	const uint64_t entries = (px + 7) & ~(uint64_t)7;
+	for (uint64_t i = px; i < entries; i++)
+		if (payload[i] != 0)
+			return AIRLOCK_E_PROTOCOL;
+	if (video_block_unpack(payload + len - VIDEO_BLOCK_SIZE, &b) != AIRLOCK_OK)
+		return AIRLOCK_E_PROTOCOL;
+	if (b.frames_seen == 0 || b.frames_seen > lim->video_max_decoded_frames)
+		return AIRLOCK_E_PROTOCOL;
+	if ((b.fps_num == 0) != (b.fps_den == 0) || (uint64_t)b.fps_num > (uint64_t)VIDEO_MAX_FPS * b.fps_den)
+		return AIRLOCK_E_PROTOCOL;
+	if (b.src_width > lim->max_width || b.src_height > lim->max_height ||
+	    (uint64_t)b.src_width * b.src_height > lim->max_pixels)
+		return AIRLOCK_E_PROTOCOL;
+	if (video_out_size(b.src_width, b.src_height, b.rotation, lim->video_max_frame_pixels, &w, &hgt, &scaled) !=
+		    AIRLOCK_OK ||
+	    w != h->width || hgt != h->height || !scaled != !(h->changes & AIRLOCK_CHANGE_DOWNSCALED) ||
+	    !b.rotation != !(h->changes & AIRLOCK_CHANGE_ROTATED))
+		return AIRLOCK_E_PROTOCOL;
+
+	/* The sampling, recomputed. A rule error here is one the worker should have sent. */
+	uint64_t *idx = malloc(sizeof(*idx) * lim->video_max_sampled);
+	if (idx == NULL)
+		return AIRLOCK_E_NOMEM;
+	int rc = video_sampling_request(lim, &req);
+	if (rc == AIRLOCK_OK)
+		rc = sampling_compute(&req, b.frames_seen, b.fps_num, b.fps_den, lim->video_max_sampled, &n, idx);
+	if (rc != AIRLOCK_OK || n != h->frames)
+		rc = AIRLOCK_E_PROTOCOL;
+	/* Times: 0 for frame 0, equal for a frame sampled twice, else increasing, within the duration. */
+	const uint64_t max_us = (uint64_t)lim->max_seconds * 1000000u;
+	for (uint32_t i = 0; rc == AIRLOCK_OK && i < n; i++) {
+		int64_t pts, prev_pts = 0;
+		uint64_t index, prev_index = 0;
+		video_entry_unpack(payload + entries + (uint64_t)i * VIDEO_ENTRY_SIZE, &pts, &index);
+		if (i > 0)
+			video_entry_unpack(payload + entries + (uint64_t)(i - 1) * VIDEO_ENTRY_SIZE, &prev_pts,
+					   &prev_index);
+		if (index != idx[i] || pts < 0 || (uint64_t)pts > max_us || (uint64_t)pts > b.duration_us ||
+		    (index == 0 && pts != 0) || (i > 0 && (index == prev_index ? pts != prev_pts : pts <= prev_pts)))
+			rc = AIRLOCK_E_PROTOCOL;
+	}
+	free(idx);
+	return rc;
+}
+
+int frame_validate_payload(const struct frame_header *h, const struct limits *lim, const uint8_t *payload, size_t len)
+{
+	if (h->kind == FRAME_KIND_VIDEO)
+		return payload == NULL ? AIRLOCK_E_PROTOCOL : validate_video_payload(h, lim, payload, len);
 	if (h->kind != FRAME_KIND_AUDIO || h->format != FRAME_FORMAT_F32)
 		return AIRLOCK_OK;
 	for (size_t i = 0; i + 4 <= len; i += 4) {
@@ -216,6 +315,7 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
 	switch (h->kind) {
 	case FRAME_KIND_IMAGE: return validate_image(h, lim, payload_len);
 	case FRAME_KIND_AUDIO: return validate_audio(h, lim, payload_len);
+	case FRAME_KIND_VIDEO: return validate_video(h, lim, payload_len);
 	default: return AIRLOCK_E_PROTOCOL;
 	}
 }

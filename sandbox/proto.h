@@ -53,10 +53,14 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
 
 /*
  * The payload's values, once all of it is in: float samples must be finite
- * (a NaN would poison whatever model reads them). AIRLOCK_OK or
- * AIRLOCK_E_PROTOCOL. h has passed frame_validate().
+ * (a NaN would poison whatever model reads them); a video's trailer must be
+ * exactly what the request's sampling, size limits and the frame's own
+ * numbers give (decoders/video.h). AIRLOCK_OK, AIRLOCK_E_PROTOCOL, or
+ * AIRLOCK_E_NOMEM when the host cannot allocate the check's index buffer.
+ * h has passed frame_validate() with the same lim.
  */
-int frame_validate_payload(const struct frame_header *h, const uint8_t *payload, size_t len);
+int frame_validate_payload(const struct frame_header *h, const struct limits *lim, const uint8_t *payload,
+			   size_t len);
 
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 

@@ -37,6 +37,7 @@
 #include "internal.h"
 #include "io.h"
 #include "proto.h"
+#include "video.h"
 
 #define HELLO_TIMEOUT_MS 10000
 #define KILL_GRACE_MS	 2000
@@ -634,7 +635,7 @@ fate:
 static int outcome(const struct xfer *x)
 {
 	if (x->early)
-		return frame_validate_payload(&x->h, x->payload, (size_t)x->plen);
+		return frame_validate_payload(&x->h, x->lim, x->payload, (size_t)x->plen);
 	if (x->timed_out)
 		return AIRLOCK_E_TIMEOUT;
 	if (x->lost)
@@ -664,7 +665,7 @@ static int outcome(const struct xfer *x)
 		return x->frame_rc;
 	if (!x->pipe_eof || (x->plen > 0 && !x->payload))
 		return AIRLOCK_E_PROTOCOL;
-	return frame_validate_payload(&x->h, x->payload, (size_t)x->plen);
+	return frame_validate_payload(&x->h, x->lim, x->payload, (size_t)x->plen);
 }
 
 /*
@@ -787,6 +788,21 @@ static void request_done(airlock_request *req, int rc)
 static int send_request(airlock_request *req);
 
 /*
+ * The request goes to the media zygote. A video request takes the video
+ * CPU and wall-clock caps there (a base worker only detects the type).
+ */
+static void to_media(airlock_request *req)
+{
+	struct limits *lim = &req->creq.lim;
+
+	req->fam = FAMILY_MEDIA;
+	if (lim->track != AIRLOCK_TRACK_VIDEO)
+		return;
+	lim->cpu_ms = lim->video_cpu_ms;
+	req->deadline = (int64_t)req->ts0.tv_sec * 1000 + req->ts0.tv_nsec / 1000000 + lim->video_timeout_ms;
+}
+
+/*
  * A base worker's answer to an MP4 or Matroska input, which only the media
  * zygote decodes: unsupported, with that type. The request is sent once
  * more, the same sealed input to the media zygote, whose worker detects and
@@ -802,7 +818,7 @@ static int forward_to_media(airlock_request *req, int rc)
 	if (x->payload)
 		munmap(x->payload, (size_t)x->plen);
 	*x = (struct xfer){ .out_r = -1, .st = -1, .pay = -1, .lim = &req->creq.lim };
-	req->fam = FAMILY_MEDIA;
+	to_media(req);
 	req->attempt = 0;
 	req->phase = PHASE_STARTING;
 	rc = send_request(req);
@@ -832,6 +848,10 @@ static void conclude(airlock_request *req)
 			r->mapped = x->payload != NULL;
 			x->payload = NULL;
 			req->result = r;
+			if (x->h.kind == FRAME_KIND_VIDEO && (rc = result_video_unpack(r)) != AIRLOCK_OK) {
+				airlock_result_free(r);
+				req->result = NULL;
+			}
 		} else {
 			rc = AIRLOCK_E_NOMEM;
 		}
@@ -1016,11 +1036,11 @@ AIRLOCK_API int airlock_submit(airlock_ctx *ctx, const void *buf, size_t len, ai
 	req->creq.lim.expect = expect;
 	/* Straight to the media zygote when nothing but a media container can be meant. */
 	const uint32_t allowed = req->creq.lim.allowed_types;
-	if ((AIRLOCK_TYPE_BIT(expect) & AIRLOCK_TYPES_MEDIA) ||
-	    ((allowed & AIRLOCK_TYPES_MEDIA) && !(allowed & ~(uint32_t)AIRLOCK_TYPES_MEDIA)))
-		req->fam = FAMILY_MEDIA;
 	const int64_t t0 = (int64_t)req->ts0.tv_sec * 1000 + req->ts0.tv_nsec / 1000000;
 	req->deadline = t0 + req->creq.lim.timeout_ms;
+	if ((AIRLOCK_TYPE_BIT(expect) & AIRLOCK_TYPES_MEDIA) ||
+	    ((allowed & AIRLOCK_TYPES_MEDIA) && !(allowed & ~(uint32_t)AIRLOCK_TYPES_MEDIA)))
+		to_media(req);
 
 	/* The two checks that need no parsing are made before any process is involved. */
 	int rc;
@@ -1324,10 +1344,59 @@ AIRLOCK_API void airlock_result_free(airlock_result *r)
 	if (!r)
 		return;
 	if (r->mapped)
-		munmap(r->pixels, r->size);
+		munmap(r->pixels, r->map_size);
 	else
 		free(r->pixels);
+	free(r->video_index);
+	free(r->video_pts_us);
 	free(r);
+}
+
+int result_video_unpack(airlock_result *r)
+{
+	struct video_block b;
+	uint64_t px, total;
+
+	if (video_payload_size(r->frames, r->width, r->height, &px, &total) != AIRLOCK_OK || total != r->map_size ||
+	    video_block_unpack(r->pixels + total - VIDEO_BLOCK_SIZE, &b) != AIRLOCK_OK)
+		return AIRLOCK_E_INTERNAL; /* never: the frame was validated */
+	r->video_index = malloc(sizeof(*r->video_index) * r->frames);
+	r->video_pts_us = malloc(sizeof(*r->video_pts_us) * r->frames);
+	if (!r->video_index || !r->video_pts_us)
+		return AIRLOCK_E_NOMEM;
+	const uint8_t *e = r->pixels + ((px + 7) & ~(uint64_t)7);
+	for (uint64_t i = 0; i < r->frames; i++, e += VIDEO_ENTRY_SIZE)
+		video_entry_unpack(e, &r->video_pts_us[i], &r->video_index[i]);
+	r->video = (airlock_video_info){
+		.size = sizeof(airlock_video_info),
+		.frames_seen = b.frames_seen,
+		.fps_num = b.fps_num,
+		.fps_den = b.fps_den,
+		.duration_us = b.duration_us,
+		.src_width = b.src_width,
+		.src_height = b.src_height,
+		.rotation = b.rotation,
+	};
+	r->size = (size_t)px;
+	return AIRLOCK_OK;
+}
+
+AIRLOCK_API int airlock_result_video(const airlock_result *r, airlock_video_info *info)
+{
+	if (!r || !info || !r->video.size || info->size < sizeof(airlock_video_info))
+		return AIRLOCK_E_INVALID_ARG;
+	*info = r->video;
+	return AIRLOCK_OK;
+}
+
+AIRLOCK_API const uint64_t *airlock_result_video_indices(const airlock_result *r)
+{
+	return r && r->video.size ? r->video_index : NULL;
+}
+
+AIRLOCK_API const int64_t *airlock_result_video_pts_us(const airlock_result *r)
+{
+	return r && r->video.size ? r->video_pts_us : NULL;
 }
 
 AIRLOCK_API airlock_type airlock_result_type(const airlock_result *r)

@@ -250,6 +250,9 @@ AIRLOCK_API int airlock_encode_opts(const airlock_ctx *ctx, const airlock_option
 	/* An RGBA image written as JPEG is flattened: onto the background the request chose, if it chose one. */
 	encoder_key(ctx, opts, AIRLOCK_BACKGROUND, &background);
 	encoder_key(ctx, opts, AIRLOCK_WEBP_LOSSLESS, &lossless);
+	/* A video as a whole is its frames' pixels; airlock_encode_frame() writes one as an image. */
+	if (r->video.size)
+		return fmt == AIRLOCK_FORMAT_RAW ? encode_raw(r, write, user) : AIRLOCK_E_INVALID_ARG;
 	const int audio = r->format != AIRLOCK_SAMPLE_U8;
 	if (audio && !audio_result_ok(r))
 		return AIRLOCK_E_INVALID_ARG;
@@ -266,6 +269,25 @@ AIRLOCK_API int airlock_encode_opts(const airlock_ctx *ctx, const airlock_option
 			     : encode_webp(r, (uint32_t)quality, (uint32_t)lossless, write, user);
 	default: return AIRLOCK_E_INVALID_ARG;
 	}
+}
+
+AIRLOCK_API int airlock_encode_frame(const airlock_ctx *ctx, const airlock_options *opts, const airlock_result *r,
+				     uint64_t i, airlock_format fmt, airlock_write_fn write, void *user)
+{
+	if (!r || !r->video.size || i >= r->frames || !write)
+		return AIRLOCK_E_INVALID_ARG;
+	const size_t frame = (size_t)r->width * r->height * 3; /* r->size is frames x frame: no overflow */
+	airlock_result one = {
+		.type = r->type,
+		.width = r->width,
+		.height = r->height,
+		.channels = 3,
+		.format = AIRLOCK_SAMPLE_U8,
+		.layers = r->layers,
+		.pixels = r->pixels + (size_t)i * frame,
+		.size = frame,
+	};
+	return airlock_encode_opts(ctx, opts, &one, fmt, write, user);
 }
 
 AIRLOCK_API int airlock_encode(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,

@@ -61,11 +61,23 @@ struct airlock_result {
 	uint32_t width, height, channels, changes;
 	uint32_t rate, format; /* audio: Hz; every result: its airlock_sample_format */
 	uint32_t layers;       /* airlock_layer bits the worker ran under */
-	uint64_t frames;       /* audio: samples per channel */
+	uint64_t frames;       /* audio: samples per channel; video: frames sampled */
 	uint8_t *pixels;
-	size_t size;
-	int mapped; /* pixels is a read-only mapping of the sealed payload memfd: munmap, not free */
+	size_t size;	 /* the pixels or samples; for video without the trailer */
+	size_t map_size; /* all of pixels' allocation: the payload, trailer included */
+	int mapped;	 /* pixels is a read-only mapping of the sealed payload memfd: munmap, not free */
+	/* video only (video.info.size != 0): the trailer, unpacked */
+	airlock_video_info video;
+	uint64_t *video_index;
+	int64_t *video_pts_us;
 };
+
+/*
+ * A video result's trailer (decoders/video.h) into r->video and its two
+ * arrays, with r->size cut to the pixels; r came from a frame that passed
+ * frame_validate_payload(). AIRLOCK_OK or AIRLOCK_E_NOMEM.
+ */
+int result_video_unpack(airlock_result *r);
 
 /*
  * The result for a validated success frame h and its payload (len bytes,
@@ -87,6 +99,7 @@ static inline void result_from_header(airlock_result *r, const struct frame_head
 		.frames = h->frames,
 		.pixels = payload,
 		.size = len,
+		.map_size = len,
 	};
 }
 

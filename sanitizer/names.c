@@ -164,6 +164,7 @@ AIRLOCK_API const char *airlock_change_name(uint32_t bit)
 	case AIRLOCK_CHANGE_FORMAT_CONVERTED: return "format_converted";
 	case AIRLOCK_CHANGE_ICC_CONVERTED: return "icc_converted";
 	case AIRLOCK_CHANGE_TRACKS_DROPPED: return "tracks_dropped";
+	case AIRLOCK_CHANGE_DOWNSCALED: return "downscaled";
 	default: return NULL;
 	}
 }

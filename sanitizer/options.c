@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sampling.h"
 
 /* How a request's value for a key combines with the context's. */
 enum key_kind {
@@ -68,7 +69,21 @@ static const struct key_spec keys[KEY_LIMIT] = {
 	[AIRLOCK_ICC] = { U32(icc), .min = 0, .max = 1 },
 	[AIRLOCK_MAX_ICC_BYTES] = { U32(max_icc_bytes), CEIL, .min = 1, .max = 1u << 30 },
 	[AIRLOCK_WEBP_LOSSLESS] = { U32(webp_lossless), .min = 0, .max = 1 },
-	[AIRLOCK_TRACK] = { U32(track), .min = AIRLOCK_TRACK_ANY, .max = AIRLOCK_TRACK_AUDIO },
+	[AIRLOCK_TRACK] = { U32(track), .min = AIRLOCK_TRACK_ANY, .max = AIRLOCK_TRACK_VIDEO },
+	/* The request's sampling is its own to choose; the cap and the work limits are ceilings. */
+	[AIRLOCK_VIDEO_SAMPLING] = { U32(video_sampling), .min = AIRLOCK_SAMPLING_VLLM,
+				     .max = AIRLOCK_SAMPLING_QWEN_VL_UTILS },
+	[AIRLOCK_VIDEO_NUM_FRAMES] = { U64(video_num_frames), .zero_ok = 1, .min = 1, .max = UINT64_MAX },
+	[AIRLOCK_VIDEO_FPS_MILLI] = { U64(video_fps_milli), .zero_ok = 1, .min = 1, .max = 1000000000 },
+	[AIRLOCK_VIDEO_MIN_FRAMES] = { U64(video_min_frames), .zero_ok = 1, .min = 1, .max = SAMPLING_MAX_CAP },
+	[AIRLOCK_VIDEO_MAX_FRAMES] = { U64(video_max_frames), .zero_ok = 1, .min = 1, .max = SAMPLING_MAX_CAP },
+	[AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES] = { U32(video_max_sampled), CEIL, .min = 1, .max = SAMPLING_MAX_CAP },
+	[AIRLOCK_VIDEO_MAX_DECODED_FRAMES] = { U64(video_max_decoded_frames), CEIL, .min = 1, .max = 1ull << 40 },
+	[AIRLOCK_VIDEO_MAX_DECODED_PIXELS] = { U64(video_max_decoded_pixels), CEIL, .min = 1, .max = 1ull << 56 },
+	[AIRLOCK_VIDEO_MAX_FRAME_PIXELS] = { U64(video_max_frame_pixels), .zero_ok = 1, .min = 1, .max = 1ull << 34 },
+	[AIRLOCK_VIDEO_MAX_OUTPUT_BYTES] = { U64(video_max_output_bytes), CEIL, .min = 1, .max = 1ull << 40 },
+	[AIRLOCK_VIDEO_CPU_MS] = { U32(video_cpu_ms), CEIL, .min = 1, .max = 3600000 },
+	[AIRLOCK_VIDEO_TIMEOUT_MS] = { U32(video_timeout_ms), CEIL, .min = 1, .max = 3600000 },
 };
 
 #undef U32

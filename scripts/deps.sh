@@ -3,7 +3,7 @@
 airlock_deps() {
 	local pkgs=(gcc libc6-dev pkg-config meson ninja-build libpng-dev libjpeg62-turbo-dev libseccomp-dev
 		libmagic-dev libmagic-mgc libsndfile1-dev libflac-dev libmpg123-dev libogg-dev libvorbis-dev libopus-dev
-		libwebp-dev libgif-dev libtiff-dev liblcms2-dev libavformat-dev libavcodec-dev libavutil-dev python3 "$@")
+		libwebp-dev libgif-dev libtiff-dev liblcms2-dev libavformat-dev libavcodec-dev libavutil-dev libswscale-dev python3 "$@")
 	local missing=()
 	for p in "${pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

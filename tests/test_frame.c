@@ -345,20 +345,20 @@ static void payload_values(void)
 	const float bad[3] = { __builtin_inff(), -__builtin_inff(), __builtin_nanf("") };
 
 	s16.format = FRAME_FORMAT_S16;
-	tap_ok(frame_validate_payload(&a, (const uint8_t *)ok, sizeof(ok)) == AIRLOCK_OK,
+	tap_ok(frame_validate_payload(&a, &lim, (const uint8_t *)ok, sizeof(ok)) == AIRLOCK_OK,
 	       "float payload: zero, -1, 3e38 and a denormal pass");
 	for (int i = 0; i < 3; i++) {
 		float p[4] = { 0.5f, 0.5f, 0.5f, 0.5f };
 		p[3] = bad[i];
-		tap_ok(frame_validate_payload(&a, (const uint8_t *)p, sizeof(p)) == AIRLOCK_E_PROTOCOL,
+		tap_ok(frame_validate_payload(&a, &lim, (const uint8_t *)p, sizeof(p)) == AIRLOCK_E_PROTOCOL,
 		       "float payload: a %s last sample is rejected",
 		       i == 0	? "+inf"
 		       : i == 1 ? "-inf"
 				: "NaN");
 	}
 	static const uint8_t ones[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	tap_ok(frame_validate_payload(&s16, ones, sizeof(ones)) == AIRLOCK_OK &&
-		       frame_validate_payload(&img, ones, sizeof(ones)) == AIRLOCK_OK,
+	tap_ok(frame_validate_payload(&s16, &lim, ones, sizeof(ones)) == AIRLOCK_OK &&
+		       frame_validate_payload(&img, &lim, ones, sizeof(ones)) == AIRLOCK_OK,
 	       "s16 and image payloads are not read as floats");
 }
 

@@ -60,6 +60,18 @@ static const struct {
 	{ "icc", AIRLOCK_ICC },
 	{ "max_icc_bytes", AIRLOCK_MAX_ICC_BYTES },
 	{ "track", AIRLOCK_TRACK },
+	{ "video_sampling", AIRLOCK_VIDEO_SAMPLING },
+	{ "video_num_frames", AIRLOCK_VIDEO_NUM_FRAMES },
+	{ "video_fps_milli", AIRLOCK_VIDEO_FPS_MILLI },
+	{ "video_min_frames", AIRLOCK_VIDEO_MIN_FRAMES },
+	{ "video_max_frames", AIRLOCK_VIDEO_MAX_FRAMES },
+	{ "video_max_sampled_frames", AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES },
+	{ "video_max_decoded_frames", AIRLOCK_VIDEO_MAX_DECODED_FRAMES },
+	{ "video_max_decoded_pixels", AIRLOCK_VIDEO_MAX_DECODED_PIXELS },
+	{ "video_max_frame_pixels", AIRLOCK_VIDEO_MAX_FRAME_PIXELS },
+	{ "video_max_output_bytes", AIRLOCK_VIDEO_MAX_OUTPUT_BYTES },
+	{ "video_cpu_ms", AIRLOCK_VIDEO_CPU_MS },
+	{ "video_timeout_ms", AIRLOCK_VIDEO_TIMEOUT_MS },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
