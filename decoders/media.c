@@ -892,8 +892,8 @@ static int video_decode(const uint8_t *buf, size_t len, const struct limits *lim
 {
 	struct video_run v = { .lim = lim, .pa = pa };
 	struct sampling_request req;
-	struct count c;
-	uint32_t fps_num, fps_den;
+	struct count c = { 0 };
+	uint32_t fps_num = 0, fps_den = 0;
 	struct media *m = media_new();
 	int rc;
 

@@ -40,7 +40,7 @@ from ._errors import (
     make_error,
 )
 from ._options import TYPES, Options
-from ._results import Audio, Event, Image
+from ._results import Audio, Event, Image, Video
 from ._sanitizer import Sanitizer, default_sanitizer
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 __version__: str = _airlock.version()
 
-_airlock._init(Image, Audio, make_error)
+_airlock._init(Image, Audio, Video, make_error)
 
 
 def image(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Image:
@@ -61,6 +61,16 @@ def image(data: Input, *, expect: Optional[str] = None, **options: Unpack[Option
 def audio(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Audio:
     """Sanitizer.audio() on the process-wide default Sanitizer."""
     return default_sanitizer().audio(data, expect=expect, **options)
+
+
+def video(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Video:
+    """Sanitizer.video() on the process-wide default Sanitizer (its keywords as the video_* options)."""
+    return default_sanitizer().video(data, expect=expect, **options)
+
+
+async def video_async(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Video:
+    """Sanitizer.video_async() on the process-wide default Sanitizer."""
+    return await default_sanitizer().video_async(data, expect=expect, **options)
 
 
 def sanitize(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Union[Image, Audio]:
@@ -115,6 +125,7 @@ __all__ = [
     "TypeMismatch",
     "TypeNotAllowed",
     "Unsupported",
+    "Video",
     "WorkerCrash",
     "__version__",
     "audio",
@@ -125,4 +136,6 @@ __all__ = [
     "image_async",
     "sanitize",
     "sanitize_async",
+    "video",
+    "video_async",
 ]

@@ -63,7 +63,7 @@ static void set_ref(PyObject **slot, PyObject *value)
 
 static PyTypeObject *ContextType, *OptionsType, *ResultType, *RequestType;
 /* Set by airlock._sanitizer through _init(): the classes results are made of and the error factory. */
-static PyObject *image_cls, *audio_cls, *make_error;
+static PyObject *image_cls, *audio_cls, *video_cls, *make_error;
 /* Set by an atexit hook: from then on close() never waits for requests in flight (daemon threads). */
 static int finalizing;
 
@@ -192,8 +192,8 @@ typedef struct {
 	size_t len;
 	int ndim;
 	Py_ssize_t itemsize;
-	Py_ssize_t shape[3];
-	Py_ssize_t strides[3];
+	Py_ssize_t shape[4];
+	Py_ssize_t strides[4];
 	char format[2];
 	/* The encoder defaults of the request that made it: -1 for the library's. */
 	long long quality, lossless;
@@ -288,12 +288,45 @@ static PyObject *res_get_shape(PyObject *obj, void *closure)
 	return t;
 }
 
+/* A video result's numbers: (frames_seen, fps_num, fps_den, duration_us, src_width, src_height, rotation), or None. */
+static PyObject *res_get_video(PyObject *obj, void *closure)
+{
+	airlock_video_info v = { .size = sizeof(v) };
+	if (airlock_result_video(((resobj *)obj)->r, &v) != AIRLOCK_OK)
+		Py_RETURN_NONE;
+	return Py_BuildValue("(KIIKIII)", (unsigned long long)v.frames_seen, v.fps_num, v.fps_den,
+			     (unsigned long long)v.duration_us, v.src_width, v.src_height, v.rotation);
+}
+
+/* A video result's sampled frames: a tuple of (index, pts_us), or None. */
+static PyObject *res_get_samples(PyObject *obj, void *closure)
+{
+	const airlock_result *r = ((resobj *)obj)->r;
+	const uint64_t *idx = airlock_result_video_indices(r);
+	const int64_t *pts = airlock_result_video_pts_us(r);
+	if (!idx || !pts)
+		Py_RETURN_NONE;
+	const uint64_t n = airlock_result_frames(r);
+	PyObject *t = PyTuple_New((Py_ssize_t)n);
+	for (uint64_t i = 0; t && i < n; i++) {
+		PyObject *e = Py_BuildValue("(KL)", (unsigned long long)idx[i], (long long)pts[i]);
+		if (!e) {
+			Py_CLEAR(t);
+			break;
+		}
+		PyTuple_SetItem(t, (Py_ssize_t)i, e);
+	}
+	return t;
+}
+
 static PyGetSetDef res_getset[] = {
+	{ "_video", res_get_video, NULL, "video: (frames_seen, fps_num, fps_den, duration_us, w, h, rotation)", NULL },
+	{ "_samples", res_get_samples, NULL, "video: ((index, pts_us), ...)", NULL },
 	{ "width", res_get_width, NULL, "pixels per row (0 for audio)", NULL },
 	{ "height", res_get_height, NULL, "rows (0 for audio)", NULL },
 	{ "channels", res_get_channels, NULL, "image: 3 or 4; audio: channels", NULL },
 	{ "rate", res_get_rate, NULL, "audio: Hz (0 for images)", NULL },
-	{ "frames", res_get_frames, NULL, "audio: samples per channel", NULL },
+	{ "frames", res_get_frames, NULL, "audio: samples per channel; video: frames", NULL },
 	{ "nbytes", res_get_nbytes, NULL, "length of the data in bytes", NULL },
 	{ "shape", res_get_shape, NULL, "the buffer's shape", NULL },
 	{ "_type", res_get_type, NULL, "airlock_type", NULL },
@@ -309,13 +342,43 @@ static PyObject *res_tobytes(PyObject *obj, PyObject *unused)
 	return PyBytes_FromStringAndSize((const char *)self->data, (Py_ssize_t)self->len);
 }
 
-/* _encode(format, quality, lossless) -> bytes; quality and lossless -1 take the request's defaults. */
+/* Bytes written by an encoder, grown as they come. */
+struct membuf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+static int membuf_write(void *user, const void *buf, size_t n)
+{
+	struct membuf *m = user;
+	if (n > m->cap - m->n) {
+		size_t cap = m->cap ? m->cap : 65536;
+		while (cap - m->n < n) {
+			if (cap > SIZE_MAX / 2)
+				return -1;
+			cap *= 2;
+		}
+		uint8_t *p = realloc(m->p, cap);
+		if (!p)
+			return -1;
+		m->p = p;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->n, buf, n);
+	m->n += n;
+	return 0;
+}
+
+/*
+ * _encode(format, quality, lossless[, frame]) -> bytes; quality and lossless
+ * -1 take the request's defaults; frame: a video's frame, as an image.
+ */
 static PyObject *res_encode(PyObject *obj, PyObject *args)
 {
 	resobj *self = (resobj *)obj;
 	int fmt;
-	long long quality, lossless;
-	if (!PyArg_ParseTuple(args, "iLL:_encode", &fmt, &quality, &lossless))
+	long long quality, lossless, frame = -1;
+	if (!PyArg_ParseTuple(args, "iLL|L:_encode", &fmt, &quality, &lossless, &frame))
 		return NULL;
 	if (quality < 0)
 		quality = self->quality;
@@ -330,9 +393,24 @@ static PyObject *res_encode(PyObject *obj, PyObject *args)
 	uint8_t *out = NULL;
 	size_t len = 0;
 	if (rc == AIRLOCK_OK) {
-		Py_BEGIN_ALLOW_THREADS rc =
-			airlock_encode_opts_to_memory(NULL, o, self->r, (airlock_format)fmt, &out, &len);
-		Py_END_ALLOW_THREADS
+		if (frame >= 0) {
+			struct membuf mb = { 0 };
+			Py_BEGIN_ALLOW_THREADS rc = airlock_encode_frame(NULL, o, self->r, (uint64_t)frame,
+									 (airlock_format)fmt, membuf_write, &mb);
+			Py_END_ALLOW_THREADS if (rc == AIRLOCK_OK)
+			{
+				out = mb.p;
+				len = mb.n;
+			}
+			else
+			{
+				free(mb.p);
+			}
+		} else {
+			Py_BEGIN_ALLOW_THREADS rc =
+				airlock_encode_opts_to_memory(NULL, o, self->r, (airlock_format)fmt, &out, &len);
+			Py_END_ALLOW_THREADS
+		}
 	}
 	airlock_options_free(o);
 	if (rc != AIRLOCK_OK)
@@ -344,7 +422,7 @@ static PyObject *res_encode(PyObject *obj, PyObject *args)
 
 static PyMethodDef res_methods[] = {
 	{ "tobytes", res_tobytes, METH_NOARGS, "A copy of the data as bytes." },
-	{ "_encode", res_encode, METH_VARARGS, "_encode(format, quality, lossless) -> bytes" },
+	{ "_encode", res_encode, METH_VARARGS, "_encode(format, quality, lossless[, frame]) -> bytes" },
 	{ NULL, NULL, 0, NULL },
 };
 
@@ -378,7 +456,9 @@ static PyObject *wrap_result(airlock_result *r, long long quality, long long los
 {
 	airlock_type t = airlock_result_type(r);
 	int image = (AIRLOCK_TYPES_IMAGE & AIRLOCK_TYPE_BIT(t)) != 0;
-	PyTypeObject *cls = (PyTypeObject *)(image ? image_cls : audio_cls);
+	airlock_video_info vi = { .size = sizeof(vi) };
+	int video = airlock_result_video(r, &vi) == AIRLOCK_OK;
+	PyTypeObject *cls = (PyTypeObject *)(video ? video_cls : image ? image_cls : audio_cls);
 	if (!cls)
 		cls = ResultType;
 	allocfunc alloc = (allocfunc)PyType_GetSlot(cls, Py_tp_alloc);
@@ -397,7 +477,20 @@ static PyObject *wrap_result(airlock_result *r, long long quality, long long los
 	self->lossless = lossless;
 	self->format[1] = 0;
 	Py_ssize_t ch = (Py_ssize_t)airlock_result_channels(r);
-	if (image) {
+	if (video) {
+		/* (frames, height, width, 3): the frames one after the other. */
+		self->format[0] = 'B';
+		self->itemsize = 1;
+		self->ndim = 4;
+		self->shape[0] = (Py_ssize_t)airlock_result_frames(r);
+		self->shape[1] = (Py_ssize_t)airlock_result_height(r);
+		self->shape[2] = (Py_ssize_t)airlock_result_width(r);
+		self->shape[3] = 3;
+		self->strides[3] = 1;
+		self->strides[2] = 3;
+		self->strides[1] = 3 * self->shape[2];
+		self->strides[0] = self->strides[1] * self->shape[1];
+	} else if (image) {
 		self->format[0] = 'B';
 		self->itemsize = 1;
 		self->ndim = 3;
@@ -890,17 +983,19 @@ static PyType_Spec req_spec = { "airlock._airlock.Request", sizeof(reqobj), 0, P
 
 static PyObject *mod_init(PyObject *mod, PyObject *args)
 {
-	PyObject *img, *aud, *mk;
-	if (!PyArg_ParseTuple(args, "OOO:_init", &img, &aud, &mk))
+	PyObject *img, *aud, *vid, *mk;
+	if (!PyArg_ParseTuple(args, "OOOO:_init", &img, &aud, &vid, &mk))
 		return NULL;
-	if (!PyType_Check(img) || !PyType_Check(aud) || !PyType_IsSubtype((PyTypeObject *)img, ResultType) ||
-	    !PyType_IsSubtype((PyTypeObject *)aud, ResultType)) {
+	if (!PyType_Check(img) || !PyType_Check(aud) || !PyType_Check(vid) ||
+	    !PyType_IsSubtype((PyTypeObject *)img, ResultType) || !PyType_IsSubtype((PyTypeObject *)aud, ResultType) ||
+	    !PyType_IsSubtype((PyTypeObject *)vid, ResultType)) {
 		PyErr_SetString(PyExc_TypeError,
-				"_init(image_cls, audio_cls, make_error): classes derived from Result");
+				"_init(image_cls, audio_cls, video_cls, make_error): classes derived from Result");
 		return NULL;
 	}
 	set_ref(&image_cls, Py_NewRef(img));
 	set_ref(&audio_cls, Py_NewRef(aud));
+	set_ref(&video_cls, Py_NewRef(vid));
 	set_ref(&make_error, Py_NewRef(mk));
 	Py_RETURN_NONE;
 }
@@ -979,7 +1074,7 @@ static PyObject *mod_change_name(PyObject *mod, PyObject *args)
 }
 
 static PyMethodDef mod_methods[] = {
-	{ "_init", mod_init, METH_VARARGS, "_init(image_cls, audio_cls, make_error)" },
+	{ "_init", mod_init, METH_VARARGS, "_init(image_cls, audio_cls, video_cls, make_error)" },
 	{ "_finalizing", mod_finalizing, METH_NOARGS, "From now on close() does not wait for requests in flight." },
 	{ "version", mod_version, METH_NOARGS, "airlock_version_string()" },
 	{ "strerror", mod_strerror, METH_VARARGS, "airlock_strerror(code)" },
@@ -1032,6 +1127,7 @@ PyMODINIT_FUNC PyInit__airlock(void)
 	    add_int(mod, "TYPES_IMAGE", AIRLOCK_TYPES_IMAGE) < 0 ||
 	    add_int(mod, "TYPES_AUDIO", AIRLOCK_TYPES_AUDIO) < 0 ||
 	    add_int(mod, "TYPES_MEDIA", AIRLOCK_TYPES_MEDIA) < 0 ||
+	    add_int(mod, "TRACK_VIDEO", AIRLOCK_TRACK_VIDEO) < 0 ||
 	    add_int(mod, "TYPES_DEFAULT", AIRLOCK_TYPES_DEFAULT) < 0 ||
 	    add_int(mod, "TYPE_COUNT", AIRLOCK_TYPE_COUNT_) < 0 || add_int(mod, "FORMAT_PNG", AIRLOCK_FORMAT_PNG) < 0 ||
 	    add_int(mod, "FORMAT_JPEG", AIRLOCK_FORMAT_JPEG) < 0 ||

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Callable, Dict, FrozenSet, Iterable, Mapping, Optional, Tuple, TypedDict, Union
 
@@ -28,8 +29,14 @@ _TYPE_GROUPS = {
 }
 
 # airlock_track: which track of an MP4 or Matroska input is decoded.
-_TRACKS = {"any": 0, "audio": 1}
+_TRACKS = {"any": 0, "audio": 1, "video": 2}
 _TRACK_NAMES = {v: k for k, v in _TRACKS.items()}
+
+# airlock_sampling: whose frame choice a video request reproduces.
+SAMPLINGS = {"vllm": 1, "qwen3": 2, "qwen_vl_utils": 3}
+_SAMPLING_NAMES = {v: k for k, v in SAMPLINGS.items()}
+# AIRLOCK_UNSET: video_num_frames=-1, vLLM's "every frame the fps allows".
+_UNSET = (1 << 64) - 1
 
 _DTYPES = {"float32": _airlock.SAMPLE_F32, "int16": _airlock.SAMPLE_S16}
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
@@ -67,6 +74,18 @@ class Options(TypedDict, total=False):
     allow_extra_codecs: bool
     strict_sandbox: bool
     track: str
+    video_sampling: str
+    video_num_frames: Optional[int]
+    video_fps: Optional[float]
+    video_min_frames: Optional[int]
+    video_max_frames: Optional[int]
+    video_max_sampled_frames: int
+    video_max_decoded_frames: int
+    video_max_decoded_pixels: int
+    video_max_frame_pixels: Optional[int]
+    video_max_output_bytes: int
+    video_cpu_ms: int
+    video_timeout_ms: int
 
 
 def _int(name: str, v: object) -> int:
@@ -155,8 +174,46 @@ def _dtype(name: str, v: object) -> int:
 
 def _track(name: str, v: object) -> int:
     if not isinstance(v, str) or v not in _TRACKS:
-        raise ValueError(f"airlock: {name} must be 'any' or 'audio', not {v!r}")
+        raise ValueError(f"airlock: {name} must be 'any', 'audio' or 'video', not {v!r}")
     return _TRACKS[v]
+
+
+def _sampling(name: str, v: object) -> int:
+    if not isinstance(v, str) or v not in SAMPLINGS:
+        raise ValueError(f"airlock: {name} must be one of {', '.join(map(repr, SAMPLINGS))}, not {v!r}")
+    return SAMPLINGS[v]
+
+
+def _optional_count(name: str, v: object) -> int:
+    """None: the rule's default (0); -1: vLLM's "unset" (video_num_frames only); else a positive count."""
+    if v is None:
+        return 0
+    if name == "video_num_frames" and not isinstance(v, bool) and hasattr(v, "__index__") and operator.index(v) == -1:
+        return _UNSET
+    n = _int(name, v)
+    if n == 0:
+        raise ValueError(f"airlock: {name} must be positive (None: the sampling rule's default)")
+    return n
+
+
+def _count_back(v: int) -> Optional[int]:
+    return None if v == 0 else -1 if v == _UNSET else v
+
+
+def _fps(name: str, v: object) -> int:
+    """A rate in frames a second as the C key's thousandths, exactly: 2, 0.5 and 29.97 are; 1/3 is not."""
+    if v is None:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError(f"airlock: {name} must be a number, not {type(v).__name__}")
+    f = float(v)
+    if not math.isfinite(f) or f <= 0:
+        raise ValueError(f"airlock: {name} must be a positive finite number")
+    milli = round(f * 1000)
+    # The worker and the host give the rule milli / 1000.0: it must be the very double the caller gave.
+    if milli < 1 or milli / 1000.0 != f:
+        raise ValueError(f"airlock: {name} must be a multiple of 0.001, not {v!r}")
+    return milli
 
 
 def _mask_to_names(mask: int) -> FrozenSet[str]:
@@ -201,12 +258,25 @@ KEYS: Dict[str, Tuple[int, _Conv, _Back]] = {
     "max_icc_bytes": (27, _int, int),
     "webp_lossless": (28, _bool, bool),
     "track": (29, _track, lambda v: _TRACK_NAMES.get(v, str(v))),
+    "video_sampling": (30, _sampling, lambda v: _SAMPLING_NAMES.get(v, str(v))),
+    "video_num_frames": (31, _optional_count, _count_back),
+    "video_fps": (32, _fps, lambda v: v / 1000.0 if v else None),
+    "video_min_frames": (33, _optional_count, _count_back),
+    "video_max_frames": (34, _optional_count, _count_back),
+    "video_max_sampled_frames": (35, _int, int),
+    "video_max_decoded_frames": (36, _int, int),
+    "video_max_decoded_pixels": (37, _int, int),
+    "video_max_frame_pixels": (38, lambda n, v: 0 if v is None else _int(n, v), lambda v: v or None),
+    "video_max_output_bytes": (39, _int, int),
+    "video_cpu_ms": (40, _int, int),
+    "video_timeout_ms": (41, _int, int),
 }
 
 KEY_NAMES: Dict[int, str] = {key: name for name, (key, _, _) in KEYS.items()}
 ALLOWED_TYPES = KEYS["allowed_types"][0]
 TRACK = KEYS["track"][0]
 TRACK_AUDIO = _TRACKS["audio"]
+TRACK_VIDEO = _TRACKS["video"]
 
 
 def convert(options: Mapping[str, object]) -> Dict[int, int]:

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Image and Audio: the C results, with names for their codes and masks; Event."""
+"""Image, Audio and Video: the C results, with names for their codes and masks; Event."""
 
 from __future__ import annotations
 
@@ -130,6 +130,112 @@ class Audio(_Result):
 
     def __repr__(self) -> str:
         return f"<airlock.Audio {self.type} {self.rate} Hz x{self.channels} {self.frames} frames {self.dtype}>"
+
+
+class Video(_Result):
+    """Sampled video frames: RGB8, (frames, height, width, 3), read-only, zero-copy behind the buffer protocol.
+
+    ``numpy.asarray(v)`` is the frames; ``v.frames`` (and ``len(v)``) their count. Which decoded frames they are,
+    and when each is shown, are ``indices`` and ``pts_us``; ``metadata`` is the dict vLLM's video loaders return.
+    """
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return int(self.frames)
+
+    def _info(self) -> Tuple[int, int, int, int, int, int, int]:
+        v = self._video
+        assert v is not None
+        return cast(Tuple[int, int, int, int, int, int, int], v)
+
+    @property
+    def indices(self) -> Tuple[int, ...]:
+        """Each sampled frame's index among the decoded frames (0-based, presentation order)."""
+        return tuple(i for i, _ in self._samples)
+
+    @property
+    def pts_us(self) -> Tuple[int, ...]:
+        """Each sampled frame's time, microseconds after the first decoded frame."""
+        return tuple(t for _, t in self._samples)
+
+    @property
+    def timestamps(self) -> Tuple[float, ...]:
+        """pts_us in seconds."""
+        return tuple(t / 1e6 for _, t in self._samples)
+
+    @property
+    def frames_seen(self) -> int:
+        """Frames decoded: the total the sampling rule was given (counted, never the container's claim)."""
+        return self._info()[0]
+
+    @property
+    def fps_fraction(self) -> Tuple[int, int]:
+        """The rate the rule was given, (num, den); (0, 0) when unknown."""
+        v = self._info()
+        return (v[1], v[2])
+
+    @property
+    def fps(self) -> float:
+        """fps_fraction as a float; 0.0 when unknown."""
+        n, d = self.fps_fraction
+        return n / d if d else 0.0
+
+    @property
+    def duration_us(self) -> int:
+        """From the first decoded frame's time to the end of the last one."""
+        return self._info()[3]
+
+    @property
+    def source_size(self) -> Tuple[int, int]:
+        """(width, height) of the decoded frames, before rotation and scaling."""
+        v = self._info()
+        return (v[4], v[5])
+
+    @property
+    def rotation(self) -> int:
+        """Degrees clockwise applied from the container's display matrix: 0, 90, 180 or 270."""
+        return self._info()[6]
+
+    @property
+    def metadata(self) -> Dict[str, Any]:
+        """The dict vLLM's loaders return beside the frames, with the same keys and arithmetic (duration is
+        total_num_frames / fps, as vLLM computes it); video_backend is "airlock"."""
+        total, fps = self.frames_seen, self.fps
+        idx = list(self.indices)
+        return {
+            "total_num_frames": total,
+            "fps": fps,
+            "duration": total / fps if fps > 0 else 0,
+            "video_backend": "airlock",
+            "frames_indices": idx,
+            "do_sample_frames": len(idx) == total,
+        }
+
+    def to_numpy(self) -> Any:
+        """numpy.asarray(self): (frames, height, width, 3) uint8, read-only, sharing the memory."""
+        import numpy
+
+        return numpy.asarray(self)
+
+    def encode(self, index: int, format: str = "png", *, quality: Optional[int] = None,
+               lossless: Optional[bool] = None) -> bytes:
+        """Sampled frame index as a canonical image file ("png", "jpeg", "webp" or "raw"), as Image.encode."""
+        fmt = _IMAGE_FORMATS.get(format)
+        if fmt is None:
+            raise ValueError(f"airlock: a video frame encodes as {', '.join(_IMAGE_FORMATS)}, not {format!r}")
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self.frames:
+            raise IndexError(f"airlock: frame {index!r} of {self.frames}")
+        if quality is not None and (isinstance(quality, bool) or not isinstance(quality, int)
+                                    or not 1 <= quality <= 100):
+            raise ValueError("airlock: quality must be an int within 1..100")
+        q = -1 if quality is None else quality
+        lo = -1 if lossless is None else int(bool(lossless))
+        return self._encode(fmt, q, lo, index)
+
+    def __repr__(self) -> str:
+        return (f"<airlock.Video {self.type} {self.frames} frames {self.width}x{self.height} of "
+                f"{self.frames_seen} at {self.fps:g} fps>")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from ._options import (
     KEYS,
     TRACK,
     TRACK_AUDIO,
+    TRACK_VIDEO,
     TYPE_CODES,
     TYPES_AUDIO,
     TYPES_IMAGE,
@@ -27,7 +28,7 @@ from ._options import (
     invalid_value,
     to_python,
 )
-from ._results import Audio, Event, Image
+from ._results import Audio, Event, Image, Video
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Unpack
@@ -49,6 +50,29 @@ EventHook = Callable[[Event], None]
 _IMAGE_ONLY = {ALLOWED_TYPES: TYPES_IMAGE}
 # Audio is also the audio track of an MP4 or Matroska file (M4A, WebM, a video's sound).
 _AUDIO_ONLY = {ALLOWED_TYPES: TYPES_AUDIO | TYPES_MEDIA, TRACK: TRACK_AUDIO}
+# Video is the first video track of an MP4 or Matroska file.
+_VIDEO_ONLY = {ALLOWED_TYPES: TYPES_MEDIA, TRACK: TRACK_VIDEO}
+_KINDS = {id(_IMAGE_ONLY): "image", id(_AUDIO_ONLY): "audio", id(_VIDEO_ONLY): "video"}
+
+
+def _video_options(
+    options: Dict[str, Any],
+    sampling: Optional[str],
+    num_frames: Optional[int],
+    fps: Optional[float],
+    min_frames: Optional[int],
+    max_frames: Optional[int],
+) -> Dict[str, Any]:
+    """video()'s shorthand keywords as the options they stand for (TypeError when both are given)."""
+    out = dict(options)
+    for name, v in (("sampling", sampling), ("num_frames", num_frames), ("fps", fps), ("min_frames", min_frames),
+                    ("max_frames", max_frames)):
+        if v is None:
+            continue
+        if "video_" + name in out:
+            raise TypeError(f"airlock: {name} and video_{name} are the same option; give one")
+        out["video_" + name] = v
+    return out
 
 
 def _read_input(data: Any) -> Any:
@@ -143,6 +167,43 @@ class Sanitizer:
         """Sanitizes audio (audio types only)."""
         r = self._run(data, expect, options, _AUDIO_ONLY)
         assert isinstance(r, Audio)
+        return r
+
+    def video(
+        self,
+        data: Input,
+        *,
+        expect: Optional[str] = None,
+        sampling: Optional[str] = None,
+        num_frames: Optional[int] = None,
+        fps: Optional[float] = None,
+        min_frames: Optional[int] = None,
+        max_frames: Optional[int] = None,
+        **options: Unpack[Options],
+    ) -> Video:
+        """Sanitizes a video (MP4, MOV, Matroska, WebM): its first video track's frames, sampled as the rule
+        ("vllm", "qwen3" or "qwen_vl_utils") picks them, as RGB8. The five keywords are the video_* options."""
+        opts = _video_options(dict(options), sampling, num_frames, fps, min_frames, max_frames)
+        r = self._run(data, expect, opts, _VIDEO_ONLY)
+        assert isinstance(r, Video)
+        return r
+
+    async def video_async(
+        self,
+        data: Input,
+        *,
+        expect: Optional[str] = None,
+        sampling: Optional[str] = None,
+        num_frames: Optional[int] = None,
+        fps: Optional[float] = None,
+        min_frames: Optional[int] = None,
+        max_frames: Optional[int] = None,
+        **options: Unpack[Options],
+    ) -> Video:
+        """video() for asyncio."""
+        opts = _video_options(dict(options), sampling, num_frames, fps, min_frames, max_frames)
+        r = await self._run_async(data, expect, opts, _VIDEO_ONLY)
+        assert isinstance(r, Video)
         return r
 
     def sanitize(
@@ -323,13 +384,15 @@ _CACHE: Dict[Tuple[Any, ...], Optional[_airlock.Options]] = {}
 _CACHE_MAX = 256
 _NONE_IMAGE = build(_IMAGE_ONLY)
 _NONE_AUDIO = build(_AUDIO_ONLY)
+_NONE_VIDEO = build(_VIDEO_ONLY)
+_NONE = {id(_IMAGE_ONLY): _NONE_IMAGE, id(_AUDIO_ONLY): _NONE_AUDIO, id(_VIDEO_ONLY): _NONE_VIDEO}
 
 
 def _options_for(options: Dict[str, Any], only: Optional[Dict[int, int]]) -> Optional[_airlock.Options]:
     if not options:
         if only is None:
             return None
-        return _NONE_IMAGE if only is _IMAGE_ONLY else _NONE_AUDIO
+        return _NONE[id(only)]
     try:
         cache_key: Optional[Tuple[Any, ...]] = (id(only), *sorted(options.items()))
         hash(cache_key)
@@ -344,9 +407,8 @@ def _options_for(options: Dict[str, Any], only: Optional[Dict[int, int]]) -> Opt
         mask = only[ALLOWED_TYPES]
         values[ALLOWED_TYPES] = values.get(ALLOWED_TYPES, mask) & mask
         if values[ALLOWED_TYPES] == 0:
-            kind = "image" if mask == TYPES_IMAGE else "audio"
-            raise ValueError(f"airlock: allowed_types holds no {kind} type")
-        # The kind the method names decides the track: audio() takes a video's sound, whatever track says.
+            raise ValueError(f"airlock: allowed_types holds no {_KINDS[id(only)]} type")
+        # The kind the method names decides the track: audio() takes a video's sound, video() its pictures.
         values.update((k, v) for k, v in only.items() if k != ALLOWED_TYPES)
     o = build(values)
     if cache_key is not None:
