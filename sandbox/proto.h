@@ -59,8 +59,7 @@ int frame_validate(const struct frame_header *h, const struct limits *lim, uint6
  * AIRLOCK_E_NOMEM when the host cannot allocate the check's index buffer.
  * h has passed frame_validate() with the same lim.
  */
-int frame_validate_payload(const struct frame_header *h, const struct limits *lim, const uint8_t *payload,
-			   size_t len);
+int frame_validate_payload(const struct frame_header *h, const struct limits *lim, const uint8_t *payload, size_t len);
 
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 
