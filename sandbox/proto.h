@@ -64,7 +64,7 @@ int frame_validate_payload(const struct frame_header *h, const struct limits *li
 /* ---- Control: host <-> zygote (both trusted). Native layout. ---- */
 
 #define CTL_MAGIC     0x414c4b5au
-#define CTL_VERSION   7
+#define CTL_VERSION   8
 #define ZYGOTE_CTL_FD 3
 
 /* zygote -> host on the control socket, once, at start, with a pidfd of the zygote. */
