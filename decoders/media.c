@@ -615,17 +615,33 @@ static int video_open(struct media *m, const uint8_t *buf, size_t len, const str
 }
 
 /*
- * Pass 1: the video track's packets, counted without decoding (each is one
- * frame of the codecs above; pass 2 checks it), with the span of their
- * times. Stops at the decoded-frame limit.
+ * Whether a packet of the track becomes a decoded frame: all but those an
+ * edit list discards, and VP8's invisible frames (an alternate reference
+ * frame in a block of its own: the show_frame bit of its frame tag clear),
+ * which the decoder keeps as a reference and never outputs. VP9 packs its
+ * hidden frames with a shown one in a superframe: one packet, one frame.
+ */
+static bool shown(const AVPacket *pkt, enum AVCodecID codec)
+{
+	if (pkt->flags & AV_PKT_FLAG_DISCARD)
+		return false;
+	return codec != AV_CODEC_ID_VP8 || pkt->size < 1 || (pkt->data[0] & 0x10) != 0;
+}
+
+/*
+ * Pass 1: the video track's packets, counted without decoding (each shown
+ * one is one frame of the codecs above; pass 2 checks it), with the span
+ * of their times. Stops at the decoded-frame limit.
  */
 static int video_count(struct media *m, const struct limits *lim, struct count *c, struct frame *out)
 {
 	int e;
 
+	const enum AVCodecID codec = m->fc->streams[m->stream]->codecpar->codec_id;
+
 	*c = (struct count){ .lo = INT64_MAX, .hi = INT64_MIN };
 	while ((e = av_read_frame(m->fc, m->pkt)) >= 0) {
-		const bool mine = m->pkt->stream_index == m->stream && !(m->pkt->flags & AV_PKT_FLAG_DISCARD);
+		const bool mine = m->pkt->stream_index == m->stream && shown(m->pkt, codec);
 		const int64_t pts = m->pkt->pts;
 
 		av_packet_unref(m->pkt);
