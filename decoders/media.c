@@ -126,6 +126,7 @@ struct heard {
 	bool error;	/* a message at AV_LOG_ERROR or worse */
 	bool truncated; /* the demuxer met the end of the input inside an element */
 	bool damaged;	/* a sample table the demuxer had to repair */
+	bool oversize;	/* a picture over the decoder's max_pixels, refused before allocation */
 };
 static _Thread_local struct heard *listening;
 
@@ -142,6 +143,9 @@ static void media_log(void *avcl, int level, const char *fmt, va_list vl)
 		h->truncated = true;
 	if (strncmp(fmt, "STSC entry %d is invalid", 24) == 0)
 		h->damaged = true;
+	/* av_image_check_size2(): "... exceeds specified max pixel count", or "... is invalid". */
+	if (strncmp(fmt, "Picture size %ux%u ", 19) == 0)
+		h->oversize = true;
 }
 
 /* An FFmpeg error as airlock's: memory is the worker's cap, a missing feature unsupported, the rest malformed. */
@@ -449,6 +453,11 @@ static int decoder_open(struct media *m, const char *name, int64_t max_pixels)
 	if (e < 0)
 		return av_error(e);
 	m->cc->pkt_timebase = st->time_base;
+	if (max_pixels > 0) {
+		/* The size comes from the bitstream, checked against max_pixels there; the container's claim is not
+		 * used. */
+		m->cc->width = m->cc->height = m->cc->coded_width = m->cc->coded_height = 0;
+	}
 	m->cc->thread_count = 1;
 	m->cc->thread_type = 0;
 	m->cc->err_recognition = AV_EF_EXPLODE;
@@ -611,7 +620,14 @@ static int video_open(struct media *m, const uint8_t *buf, size_t len, const str
 		out->mime = mime_index("video/*");
 		return AIRLOCK_E_UNSUPPORTED;
 	}
-	return decoder_open(m, name, lim->max_pixels > INT64_MAX ? INT64_MAX : (int64_t)lim->max_pixels);
+	/*
+	 * The decoder refuses a picture over twice max_pixels (and 1 Mi more)
+	 * before allocating it: decoders check their padded buffer sizes (an
+	 * H.264 frame of 160x120 is 192x120 there), and the exact limit is
+	 * applied to each decoded frame's own size.
+	 */
+	const uint64_t guard = lim->max_pixels > (1ull << 40) ? (1ull << 41) : 2 * lim->max_pixels + (1u << 20);
+	return decoder_open(m, name, (int64_t)guard);
 }
 
 /*
@@ -779,6 +795,15 @@ static int video_check_size(const struct limits *lim, const AVFrame *fr, struct 
 	return image_check_dims(lim, (uint32_t)fr->width, (uint32_t)fr->height, out);
 }
 
+/* A decode that failed because the decoder's max_pixels refused a picture: the stream's size is over the limit. */
+static int oversize(const struct media *m, int rc, struct frame *out)
+{
+	if ((rc != AIRLOCK_E_MALFORMED && rc != AIRLOCK_E_MEMORY) || m == NULL || !m->heard.oversize)
+		return rc;
+	out->limit = AIRLOCK_MAX_PIXELS;
+	return AIRLOCK_E_TOO_LARGE;
+}
+
 /* The state of pass 2, between the decoded frames. */
 struct video_run {
 	const struct limits *lim;
@@ -926,6 +951,7 @@ static int video_decode(const uint8_t *buf, size_t len, const struct limits *lim
 			rc = AIRLOCK_E_TOO_LONG;
 		}
 	}
+	rc = oversize(m, rc, out);
 	media_free(m);
 	m = NULL;
 	if (rc != AIRLOCK_OK)
@@ -968,10 +994,6 @@ static int video_decode(const uint8_t *buf, size_t len, const struct limits *lim
 		if (rc != AIRLOCK_OK)
 			break;
 	}
-	/* The decoder's limit on pixels refused a picture: the stream's own size is over a limit. */
-	if (rc == AIRLOCK_E_MALFORMED && m->cc->width > 0 && m->cc->height > 0 &&
-	    image_check_dims(lim, (uint32_t)m->cc->width, (uint32_t)m->cc->height, out) != AIRLOCK_OK)
-		rc = AIRLOCK_E_TOO_LARGE;
 	if (rc != AIRLOCK_OK)
 		goto done;
 	if (m->heard.truncated || v.decoded != v.total || v.next != v.n || v.payload == NULL) {
@@ -995,6 +1017,7 @@ static int video_decode(const uint8_t *buf, size_t len, const struct limits *lim
 	out->size = (size_t)v.payload_bytes;
 	v.payload = NULL;
 done:
+	rc = oversize(m, rc, out);
 	if (v.payload != NULL)
 		pixels_release(pa, v.payload, (size_t)v.payload_bytes);
 	convert_free(&v.cv);
