@@ -63,14 +63,36 @@ def audio(data: Input, *, expect: Optional[str] = None, **options: Unpack[Option
     return default_sanitizer().audio(data, expect=expect, **options)
 
 
-def video(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Video:
-    """Sanitizer.video() on the process-wide default Sanitizer (its keywords as the video_* options)."""
-    return default_sanitizer().video(data, expect=expect, **options)
+def video(
+    data: Input,
+    *,
+    expect: Optional[str] = None,
+    sampling: Optional[str] = None,
+    num_frames: Optional[int] = None,
+    fps: Optional[float] = None,
+    min_frames: Optional[int] = None,
+    max_frames: Optional[int] = None,
+    **options: Unpack[Options],
+) -> Video:
+    """Sanitizer.video() on the process-wide default Sanitizer."""
+    return default_sanitizer().video(data, expect=expect, sampling=sampling, num_frames=num_frames, fps=fps,
+                                     min_frames=min_frames, max_frames=max_frames, **options)
 
 
-async def video_async(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Video:
+async def video_async(
+    data: Input,
+    *,
+    expect: Optional[str] = None,
+    sampling: Optional[str] = None,
+    num_frames: Optional[int] = None,
+    fps: Optional[float] = None,
+    min_frames: Optional[int] = None,
+    max_frames: Optional[int] = None,
+    **options: Unpack[Options],
+) -> Video:
     """Sanitizer.video_async() on the process-wide default Sanitizer."""
-    return await default_sanitizer().video_async(data, expect=expect, **options)
+    return await default_sanitizer().video_async(data, expect=expect, sampling=sampling, num_frames=num_frames,
+                                                 fps=fps, min_frames=min_frames, max_frames=max_frames, **options)
 
 
 def sanitize(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Union[Image, Audio]:

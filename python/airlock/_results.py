@@ -147,7 +147,7 @@ class Video(_Result):
     def _info(self) -> Tuple[int, int, int, int, int, int, int]:
         v = self._video
         assert v is not None
-        return cast(Tuple[int, int, int, int, int, int, int], v)
+        return v
 
     @property
     def indices(self) -> Tuple[int, ...]:

@@ -332,7 +332,7 @@ def test_encode_frame(state: dict[str, Any]) -> None:
 
 def test_options_are_checked(state: dict[str, Any]) -> None:
     f = _row("h264.mp4").file
-    with pytest.raises(ValueError, match="multiple of 0.001"):
+    with pytest.raises(ValueError, match=r"multiple of 0\.001"):
         state["s"].video(f, fps=1 / 3)
     with pytest.raises(ValueError, match="video_sampling"):
         state["s"].video(f, sampling="opencv")
