@@ -82,6 +82,10 @@ int video_sampling_request(const struct limits *lim, struct sampling_request *re
 	switch (lim->video_sampling) {
 	case SAMPLING_VLLM:
 		req->num_frames = lim->video_num_frames ? count(lim->video_num_frames) : SAMPLING_VLLM_NUM_FRAMES;
+		/* The rule has no max_frames: one given caps num_frames, as a smaller request (unset: every frame). */
+		if (lim->video_max_frames &&
+		    (req->num_frames <= 0 || (uint64_t)req->num_frames > lim->video_max_frames))
+			req->num_frames = count(lim->video_max_frames);
 		req->fps = fps ? fps : -1.0;
 		return AIRLOCK_OK;
 	case SAMPLING_VLLM_QWEN3:

@@ -45,8 +45,9 @@ void video_entry_unpack(const uint8_t in[VIDEO_ENTRY_SIZE], int64_t *pts_us, uin
 
 /*
  * The request's sampling with the rule's defaults filled in where the
- * request left a key at 0 (sampling.h's SAMPLING_* values).
- * AIRLOCK_E_INVALID_ARG for an unknown rule.
+ * request left a key at 0 (sampling.h's SAMPLING_* values). The vLLM rule
+ * has no min_frames (ignored) and no max_frames: a max_frames given caps
+ * its num_frames. AIRLOCK_E_INVALID_ARG for an unknown rule.
  */
 int video_sampling_request(const struct limits *lim, struct sampling_request *req);
 

@@ -200,8 +200,8 @@ typedef enum airlock_key {
 	AIRLOCK_VIDEO_SAMPLING = 30,   /* an airlock_sampling, default AIRLOCK_SAMPLING_VLLM */
 	AIRLOCK_VIDEO_NUM_FRAMES = 31, /* frames asked for; AIRLOCK_UNSET: every frame (vLLM's -1) */
 	AIRLOCK_VIDEO_FPS_MILLI = 32,  /* target rate x 1000 (2000 is 2 fps) */
-	AIRLOCK_VIDEO_MIN_FRAMES = 33, /* the Qwen rules' min_frames */
-	AIRLOCK_VIDEO_MAX_FRAMES = 34, /* the Qwen rules' max_frames */
+	AIRLOCK_VIDEO_MIN_FRAMES = 33, /* the Qwen rules' min_frames (the vLLM rule has none) */
+	AIRLOCK_VIDEO_MAX_FRAMES = 34, /* the Qwen rules' max_frames; for the vLLM rule, a cap on NUM_FRAMES */
 	/* airlock's cap on the frames sampled, as a tighter request (never a cut list), default 768 */
 	AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES = 35,
 	AIRLOCK_VIDEO_MAX_DECODED_FRAMES = 36, /* frames decoded, counted, default 108000 -> TOO_LONG */

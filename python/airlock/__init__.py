@@ -8,7 +8,7 @@ describes the whole API.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from . import _airlock
 from ._errors import (
@@ -72,11 +72,13 @@ def video(
     fps: Optional[float] = None,
     min_frames: Optional[int] = None,
     max_frames: Optional[int] = None,
-    **options: Unpack[Options],
+    max_pixels: Optional[int] = None,
+    **options: Any,
 ) -> Video:
     """Sanitizer.video() on the process-wide default Sanitizer."""
     return default_sanitizer().video(data, expect=expect, sampling=sampling, num_frames=num_frames, fps=fps,
-                                     min_frames=min_frames, max_frames=max_frames, **options)
+                                     min_frames=min_frames, max_frames=max_frames, max_pixels=max_pixels,
+                                     **options)
 
 
 async def video_async(
@@ -88,11 +90,13 @@ async def video_async(
     fps: Optional[float] = None,
     min_frames: Optional[int] = None,
     max_frames: Optional[int] = None,
-    **options: Unpack[Options],
+    max_pixels: Optional[int] = None,
+    **options: Any,
 ) -> Video:
     """Sanitizer.video_async() on the process-wide default Sanitizer."""
     return await default_sanitizer().video_async(data, expect=expect, sampling=sampling, num_frames=num_frames,
-                                                 fps=fps, min_frames=min_frames, max_frames=max_frames, **options)
+                                                 fps=fps, min_frames=min_frames, max_frames=max_frames,
+                                                 max_pixels=max_pixels, **options)
 
 
 def sanitize(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Union[Image, Audio]:

@@ -62,16 +62,21 @@ def _video_options(
     fps: Optional[float],
     min_frames: Optional[int],
     max_frames: Optional[int],
+    max_pixels: Optional[int],
 ) -> Dict[str, Any]:
-    """video()'s shorthand keywords as the options they stand for (TypeError when both are given)."""
+    """video()'s shorthand keywords as the options they stand for (TypeError when both are given).
+    max_pixels is the per-frame budget frames are scaled down to (video_max_frame_pixels), as in
+    qwen_vl_utils; the refusal limit of that name stays the Sanitizer's."""
     out = dict(options)
-    for name, v in (("sampling", sampling), ("num_frames", num_frames), ("fps", fps), ("min_frames", min_frames),
-                    ("max_frames", max_frames)):
+    for name, key, v in (("sampling", "video_sampling", sampling), ("num_frames", "video_num_frames", num_frames),
+                         ("fps", "video_fps", fps), ("min_frames", "video_min_frames", min_frames),
+                         ("max_frames", "video_max_frames", max_frames),
+                         ("max_pixels", "video_max_frame_pixels", max_pixels)):
         if v is None:
             continue
-        if "video_" + name in out:
-            raise TypeError(f"airlock: {name} and video_{name} are the same option; give one")
-        out["video_" + name] = v
+        if key in out:
+            raise TypeError(f"airlock: {name} and {key} are the same option; give one")
+        out[key] = v
     return out
 
 
@@ -179,11 +184,14 @@ class Sanitizer:
         fps: Optional[float] = None,
         min_frames: Optional[int] = None,
         max_frames: Optional[int] = None,
-        **options: Unpack[Options],
+        max_pixels: Optional[int] = None,
+        **options: Any,
     ) -> Video:
         """Sanitizes a video (MP4, MOV, Matroska, WebM): its first video track's frames, sampled as the rule
-        ("vllm", "qwen3" or "qwen_vl_utils") picks them, as RGB8. The five keywords are the video_* options."""
-        opts = _video_options(dict(options), sampling, num_frames, fps, min_frames, max_frames)
+        ("vllm", "qwen3" or "qwen_vl_utils") picks them, as RGB8. sampling, num_frames, fps, min_frames and
+        max_frames are the video_* options of those names; max_pixels is video_max_frame_pixels, the budget
+        each frame is scaled down to (the refusal limit max_pixels stays the Sanitizer's)."""
+        opts = _video_options(dict(options), sampling, num_frames, fps, min_frames, max_frames, max_pixels)
         r = self._run(data, expect, opts, _VIDEO_ONLY)
         assert isinstance(r, Video)
         return r
@@ -198,10 +206,11 @@ class Sanitizer:
         fps: Optional[float] = None,
         min_frames: Optional[int] = None,
         max_frames: Optional[int] = None,
-        **options: Unpack[Options],
+        max_pixels: Optional[int] = None,
+        **options: Any,
     ) -> Video:
         """video() for asyncio."""
-        opts = _video_options(dict(options), sampling, num_frames, fps, min_frames, max_frames)
+        opts = _video_options(dict(options), sampling, num_frames, fps, min_frames, max_frames, max_pixels)
         r = await self._run_async(data, expect, opts, _VIDEO_ONLY)
         assert isinstance(r, Video)
         return r

@@ -221,6 +221,22 @@ def test_qwen_vl_utils_nframes(state: dict[str, Any]) -> None:
     assert list(v.indices) == [int(i) for i in np.linspace(0, row.frames - 1, 8).round()]
 
 
+def test_issue_keywords(state: dict[str, Any]) -> None:
+    """The call the issue writes, s.video(data, fps=2, max_frames=N, max_pixels=P): with vLLM's rule,
+    max_frames caps num_frames (the rule has none of its own: a smaller request) and max_pixels is the
+    per-frame budget the frames are scaled down to, not a refusal."""
+    row = _row("h264.mp4")
+    v = state["s"].video(row.file, fps=2, max_frames=3, max_pixels=4800)
+    assert list(v.indices) == vllm_indices(row.frames, 3)  # min(32, floor(2 s x 2) = 4, 3)
+    assert (v.width, v.height) == (80, 60) and "downscaled" in v.changes
+    v = state["s"].video(row.file, max_frames=40)  # above the default 32: the default stands
+    assert list(v.indices) == vllm_indices(row.frames, 32)
+    v = state["s"].video(row.file, num_frames=-1, max_frames=7)  # every frame, capped
+    assert list(v.indices) == vllm_indices(row.frames, 7)
+    with pytest.raises(TypeError, match="same option"):
+        state["s"].video(row.file, max_pixels=4800, video_max_frame_pixels=4800)
+
+
 def test_every_frame(state: dict[str, Any]) -> None:
     """num_frames=-1 is vLLM's "unset": every frame, capped by video_max_sampled_frames as a smaller
     request (so still spread over the whole video, never cut)."""
@@ -273,15 +289,22 @@ def test_refused_rows(state: dict[str, Any], row: VideoRow) -> None:
     ],
 )
 def test_limits(state: dict[str, Any], options: dict[str, int], error: type, limit: str) -> None:
-    """Each limit one below what h264.mp4 (50 frames of 160x120 over 2 s) needs: its exact error and key."""
+    """Each limit one below what h264.mp4 (50 frames of 160x120 over 2 s) needs: its exact error and key.
+    max_pixels is set on a Sanitizer: in video() the keyword is the downscale budget."""
+
+    def run(opts: dict[str, int]) -> Any:
+        if "max_pixels" in opts:
+            return state["made"](**opts).video(_row("h264.mp4").file)
+        return state["s"].video(_row("h264.mp4").file, **opts)
+
     with pytest.raises(error) as info:
-        state["s"].video(_row("h264.mp4").file, **options)
+        run(options)
     assert info.value.limit == limit
     # One above passes.
     bigger = {k: v + 1 if k != "max_seconds" else 2 for k, v in options.items()}
     if limit == "video_max_decoded_pixels":
         bigger = {limit: 160 * 120 * 50}
-    assert state["s"].video(_row("h264.mp4").file, **bigger).frames_seen == 50
+    assert run(bigger).frames_seen == 50
 
 
 def test_sampling_that_picks_nothing(state: dict[str, Any]) -> None:
