@@ -692,21 +692,27 @@ static int64_t ticks_us(int64_t d, AVRational tb)
 }
 
 /*
- * The rate the sampling rule is given: the track's average rate as the
- * demuxer gives it (what OpenCV reports to vLLM), when it is a rate at
- * all; else the measured one, frames over the span of their times; 0/0 when
- * neither is known or it is over VIDEO_MAX_FPS.
+ * The rate the sampling rule is given. The track's average rate as the
+ * demuxer states it (what OpenCV reports to vLLM as CAP_PROP_FPS), when
+ * the frames' own times agree with it within a factor of two; otherwise
+ * the rate those times show: frames over their span. A stated rate far
+ * from the times is a lie about the file (CVE-2026-105758: a Matroska
+ * DefaultDuration of 1000 s over frames 40 ms apart makes Qwen3-VL's
+ * loader take 768 frames where the file has 64 seconds' worth). 0/0,
+ * unknown, when neither is known or the rate is over VIDEO_MAX_FPS.
  */
 static void video_rate(const AVStream *st, const struct count *c, uint32_t *num, uint32_t *den)
 {
+	const int64_t span = c->hi > c->lo ? ticks_us(c->hi - c->lo, st->time_base) : -1;
+	const double measured = c->packets >= 2 && span > 0 ? (double)(c->packets - 1) * 1e6 / (double)span : 0;
 	AVRational r = st->avg_frame_rate;
+	const double stated = r.num > 0 && r.den > 0 ? av_q2d(r) : 0;
 
 	*num = *den = 0;
-	if (r.num <= 0 || r.den <= 0) {
-		const int64_t span = c->hi > c->lo ? ticks_us(c->hi - c->lo, st->time_base) : -1;
-		if (c->packets < 2 || span <= 0)
+	if (stated <= 0 || (measured > 0 && (stated > 2 * measured || measured > 2 * stated))) {
+		if (measured <= 0)
 			return;
-		r = av_d2q((double)(c->packets - 1) * 1e6 / (double)span, 1001000);
+		r = av_d2q(measured, 1001000);
 	}
 	av_reduce(&r.num, &r.den, r.num, r.den, INT32_MAX);
 	if (r.num <= 0 || r.den <= 0 || (int64_t)r.num > (int64_t)VIDEO_MAX_FPS * r.den)

@@ -118,6 +118,17 @@ def _streams(path: str) -> int:
     return len(out.split())
 
 
+def expected_fps(row: VideoRow) -> Fraction:
+    """The rate the rule is given (docs/api.md, "Video"): ffprobe's average rate when the frames' times
+    (frames - 1 over their span) agree with it within a factor of two, else the times' rate."""
+    stated = Fraction(row.avg_frame_rate)
+    span = _pts(row.path)[-1]
+    if row.frames < 2 or span <= 0:
+        return stated
+    measured = Fraction((row.frames - 1) * 10**6, span)
+    return stated if measured / 2 <= stated <= 2 * measured else measured.limit_denominator(1001000)
+
+
 def vllm_indices(total: int, num_frames: int = 32) -> list[int]:
     """vLLM 0.34 VideoBackend.compute_frames_index_to_sample with fps unset."""
     n = min(num_frames, total)
@@ -151,6 +162,13 @@ def state() -> Iterator[dict[str, Any]]:
         s.close()
 
 
+def test_rate_lie_is_not_taken() -> None:
+    """The one fixture whose stated rate is far from its times: h264_vfr.mkv's 25 fps over 16 frames in
+    1.68 s. The rate given to the rules is the times' 125/14, not the container's."""
+    row = _row("h264_vfr.mkv")
+    assert Fraction(row.avg_frame_rate) == 25 and expected_fps(row) == Fraction(125, 14)
+
+
 def test_manifest_is_read() -> None:
     assert len(OK_ROWS) >= 20
     assert {r.codec for r in OK_ROWS} >= {"h264", "hevc", "vp8", "vp9", "av1"}
@@ -168,7 +186,7 @@ def test_default_sampling(state: dict[str, Any], row: VideoRow) -> None:
     assert v.frames_seen == row.frames
     assert list(v.indices) == vllm_indices(row.frames)
     assert len(v) == v.frames == len(v.indices)
-    want_fps = Fraction(row.avg_frame_rate)
+    want_fps = expected_fps(row)
     assert Fraction(*v.fps_fraction) == want_fps
     assert v.source_size == (row.width, row.height)
     assert v.rotation == row.turn
@@ -198,7 +216,7 @@ def test_default_sampling(state: dict[str, Any], row: VideoRow) -> None:
 def test_vllm_metadata(state: dict[str, Any], row: VideoRow) -> None:
     """The metadata dict has vLLM's keys and vLLM's arithmetic (duration = total / fps)."""
     v = state["s"].video(row.file, num_frames=4)
-    fps = float(Fraction(row.avg_frame_rate))
+    fps = float(expected_fps(row))
     idx = vllm_indices(row.frames, 4)
     assert v.metadata == {"total_num_frames": row.frames, "fps": fps, "duration": row.frames / fps,
                           "video_backend": "airlock", "frames_indices": idx,
@@ -208,9 +226,9 @@ def test_vllm_metadata(state: dict[str, Any], row: VideoRow) -> None:
 @pytest.mark.parametrize("row", [r for r in OK_ROWS if r.frames >= 8], ids=lambda r: r.id)
 def test_qwen3_sampling(state: dict[str, Any], row: VideoRow) -> None:
     v = state["s"].video(row.file, sampling="qwen3")
-    assert list(v.indices) == qwen3_indices(row.frames, float(Fraction(row.avg_frame_rate)))
+    assert list(v.indices) == qwen3_indices(row.frames, float(expected_fps(row)))
     v = state["s"].video(row.file, sampling="qwen3", fps=4.5, min_frames=3, max_frames=6)
-    assert list(v.indices) == qwen3_indices(row.frames, float(Fraction(row.avg_frame_rate)), 4.5, 3, 6)
+    assert list(v.indices) == qwen3_indices(row.frames, float(expected_fps(row)), 4.5, 3, 6)
 
 
 def test_qwen_vl_utils_nframes(state: dict[str, Any]) -> None:
