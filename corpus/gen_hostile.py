@@ -1762,7 +1762,7 @@ def build(tmp, with_tools):
     if with_tools:
         ogg_files(c, tmp)
     # One module per format of 0.5.0 and 0.6.0 (corpus/hostile_NAME.py), each with add(c, changes, MARKER, INJECT).
-    for name in ("webp", "gif", "bmp", "tiff", "icc", "media"):
+    for name in ("webp", "gif", "bmp", "tiff", "icc", "media", "video"):
         if os.path.exists(os.path.join(HERE, "hostile_%s.py" % name)):
             importlib.import_module("hostile_" + name).add(c, changes, MARKER, INJECT)
     return c
