@@ -755,9 +755,10 @@ def add(c, changes, MARKER, INJECT):
         "avg_frame_rate is 1000000/1 (vLLM's metadata: fps 1e6, duration 25 us). Predicted ok: seen 25, T 25 (vLLM "
         "rule, num_frames 32); the fps airlock reports must stay within the protocol's 1000 (neither the header's "
         "nor the measured rate is sane here)")
-    new("vid_mdhd_timescale_2_31.mp4", b.h264(timescale=0x7FFFFFFF, deltas=[1] * 25), cls, "ok", shape=S320,
+    new("vid_mdhd_timescale_2_31.mp4", b.h264(timescale=0x7FFFFFFF, deltas=[1] * 25), cls, "malformed",
         cve=CVE_FPS, desc="mdhd timescale 2^31-1 and stts deltas of 1 (2.1e9 fps claimed, 25 frames in 11 ns; "
-        "avg_frame_rate 2147483647/1). Predicted ok: seen 25, T 25 (as vid_stts_delta_1us.mp4)")
+        "avg_frame_rate 2147483647/1): frames less than a microsecond apart are no video (the frame's times are "
+        "microseconds, strictly increasing): malformed. vid_stts_delta_1us.mp4, 1 us apart, is ok")
     new("vid_mdhd_timescale_2_32.mp4", b.h264(timescale=0xFFFFFFFF, deltas=[1] * 25), cls, "malformed",
         cve=CVE_FPS, desc="mdhd timescale 2^32-1: the mov demuxer reads it as -1 and logs 'Invalid mdhd time scale "
         "-1, defaulting to 1' (an error; the file then plays at 1 fps): the error is heard: malformed")
@@ -793,9 +794,9 @@ def add(c, changes, MARKER, INJECT):
           "give min(1,600,000, 768, 800) = 768 frames, 12 times the output: stock vLLM 0.34's Qwen3 loader does "
           "that (np.empty of 768 frames; 4.45 GiB for the same file at 1080p)")
     pin("vid_mkv_default_duration_1000s.mkv", 64, typ=MKV_T, extra="video_sampling=2", cve=CVE_FPS)
-    new("vid_mkv_timecode_scale_1ns.webm", b.vp9(inf=info(scale=1)), cls, "ok", typ=MKV_T, shape=S320, cve=CVE_FPS,
-        desc="a TimestampScale of 1 ns: the blocks' 40-tick steps become 40 ns (25,000,000 fps, span 0.96 us). "
-        "Predicted ok: seen 25, T 25")
+    new("vid_mkv_timecode_scale_1ns.webm", b.vp9(inf=info(scale=1)), cls, "malformed", typ=MKV_T, cve=CVE_FPS,
+        desc="a TimestampScale of 1 ns: the blocks' 40-tick steps become 40 ns (25,000,000 fps, span 0.96 us): "
+        "frames less than a microsecond apart: malformed")
     new("vid_mkv_timecode_scale_1s.webm", b.vp9(inf=info(scale=1000000000)), cls, "too_long", "max_seconds",
         typ=MKV_T, cve=CVE_FPS,
         desc="a TimestampScale of 1 s: frames 40 s apart, a pts span of 960 s over 25 frames: over max_seconds "
@@ -917,10 +918,10 @@ def add(c, changes, MARKER, INJECT):
         """The avc1 entry (320x240) over an SPS rewritten to w x h."""
         return avc1_entry(avcc(b.sps.with_size(w, h), b.h.pps), 320, 240)
 
-    new("vid_sps_65520x65520.mp4", b.h264(entry=h_sps_entry(65520, 65520)), cls, "malformed",
+    new("vid_sps_65520x65520.mp4", b.h264(entry=h_sps_entry(65520, 65520)), cls, "too_large", "max_pixels",
         desc="the SPS rewritten to 4095x4095 macroblocks (65520x65520) over slices of 320x240, the container "
-        "320x240: FFmpeg refuses the SPS ('mb_width/height overflow', an error), the slices then name a missing "
-        "PPS: malformed")
+        "320x240: the decoder's max_pixels guard (twice max_pixels) refuses the 4.3 GP picture before it is "
+        "allocated ('Picture size ... exceeds specified max pixel count'): too_large, limit max_pixels")
     new("vid_sps_4096x2304.mp4", b.h264(entry=h_sps_entry(4096, 2304)), cls, "malformed",
         desc="the SPS says 4096x2304 (36,864 macroblocks), the slices code 300: FFmpeg decodes each frame with the "
         "rest concealed and logs the errors: malformed")
@@ -928,8 +929,9 @@ def add(c, changes, MARKER, INJECT):
           desc="the same under max_pixels=1000000: the SPS's 9.4 MP are refused before the first frame is allocated "
           "(with AVCodecContext.max_pixels FFmpeg's get_buffer fails after 'Picture size 4096x2304 exceeds specified "
           "max pixel count': airlock has to name that too_large)")
-    again("vid_sps_4096x2304.mp4", cls, "too_large", "max_width", extra="max_width=1920",
-          desc="the same under max_width=1920: too_large from the SPS's width")
+    again("vid_sps_4096x2304.mp4", cls, "malformed", extra="max_width=1920",
+          desc="the same under max_width=1920: the width limit is a decoded frame's, and no frame of this stream "
+          "decodes cleanly: malformed, as without the limit")
     new("vid_sps_16x16_over_320x240.mp4", b.h264(entry=h_sps_entry(16, 16)), cls, "malformed",
         desc="the SPS says 16x16 (one macroblock), the slices code 300: FFmpeg reports the slice running past the "
         "picture: malformed")
@@ -1094,10 +1096,10 @@ def add(c, changes, MARKER, INJECT):
         "25 frames, no message): ok, seen 25, T 25; frames 13 on are damaged and nothing can tell")
 
     # -- unsupported codecs
-    new("vid_mpeg4.mp4", seed("vid_mpeg4.mp4"), cls, "unsupported",
-        desc="MPEG-4 Part 2 (mp4v, ffmpeg -c:v mpeg4) 64x48 in MP4: not a decoded codec: unsupported (the report's "
-        "mime is the lead's choice)")
-    new("vid_mjpeg.mkv", seed("vid_mjpeg.mkv"), cls, "unsupported", typ=MKV_T,
+    new("vid_mpeg4.mp4", seed("vid_mpeg4.mp4"), cls, "unsupported", typ=MP4_T + "+mime:video/*",
+        desc="MPEG-4 Part 2 (mp4v, ffmpeg -c:v mpeg4) 64x48 in MP4: not a decoded codec: unsupported, the "
+        "report's mime video/*")
+    new("vid_mjpeg.mkv", seed("vid_mjpeg.mkv"), cls, "unsupported", typ=MKV_T + "+mime:video/*",
         desc="Motion JPEG (V_MJPEG) 64x48 in Matroska: unsupported")
 
     # -- polyglots

@@ -337,7 +337,10 @@ static bool has_metadata(const AVDictionary *d)
 	const AVDictionaryEntry *e = NULL;
 
 	while ((e = av_dict_get(d, "", e, AV_DICT_IGNORE_SUFFIX)) != NULL) {
-		bool plain = av_strcasecmp(e->key, "language") == 0 && strcmp(e->value, "und") == 0;
+		/* A language code (ISO 639-2: three letters; Matroska's default is "eng") says nothing. */
+		const char *v = e->value;
+		bool plain = av_strcasecmp(e->key, "language") == 0 && strlen(v) == 3 && v[0] >= 'a' && v[0] <= 'z' &&
+			     v[1] >= 'a' && v[1] <= 'z' && v[2] >= 'a' && v[2] <= 'z';
 		for (const char *const *k = structural; *k; k++)
 			plain = plain || av_strcasecmp(e->key, *k) == 0;
 		if (!plain)
@@ -565,12 +568,14 @@ static const struct {
 };
 
 /*
- * The output's colour conversion and scaling: the same flags at any size,
- * so that a frame kept at its size is a plain conversion. Never
- * SWS_FAST_BILINEAR: its x86 code is generated at run time in PROT_EXEC
- * memory, which the filter refuses.
+ * The output's colour conversion and scaling: OpenCV's flags (its FFmpeg
+ * capture converts with SWS_BICUBIC alone), so that the frames are vLLM's
+ * default loader's, byte for byte; SWS_ACCURATE_RND would move them by up
+ * to 6 levels on average. The same flags at any size, so that a frame kept
+ * at its size is a plain conversion. Never SWS_FAST_BILINEAR: its x86 code
+ * is generated at run time in PROT_EXEC memory, which the filter refuses.
  */
-#define VIDEO_SWS_FLAGS (SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT)
+#define VIDEO_SWS_FLAGS SWS_BICUBIC
 
 /* The clockwise rotation that shows the track upright, as the ffmpeg tool reads its display matrix. */
 static uint32_t display_rotation(const AVStream *st)
@@ -826,6 +831,7 @@ struct video_run {
 	uint64_t decoded_pixels;     /* their w x h, summed */
 	uint32_t next;		     /* the next sampled frame to fill */
 	int64_t first_pts, last_pts; /* in the time base */
+	int64_t last_us;	     /* last_pts - first_pts in microseconds */
 	int64_t *pts_us;	     /* per sampled frame */
 	struct convert cv;
 	uint32_t changes;
@@ -894,6 +900,10 @@ static int video_frame(struct video_run *v, const AVStream *st, const AVFrame *f
 		out->limit = AIRLOCK_MAX_SECONDS;
 		return AIRLOCK_E_TOO_LONG;
 	}
+	/* Times a microsecond apart at least: frames closer are no video (over 10^6 fps), and the frame says µs. */
+	if (v->decoded > 0 && us <= v->last_us)
+		return AIRLOCK_E_MALFORMED;
+	v->last_us = us;
 	const size_t frame_bytes = (size_t)v->out_w * v->out_h * 3;
 	for (uint32_t j = v->next; j < v->n && v->idx[j] == v->decoded; j++) {
 		uint8_t *dst = v->payload + (size_t)j * frame_bytes;

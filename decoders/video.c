@@ -146,6 +146,13 @@ int video_out_size(uint32_t src_w, uint32_t src_h, uint32_t rotation, uint64_t b
 	uint64_t nh = nw * H / W;
 	if (nh == 0)
 		nh = 1;
+	/* So thin that a side of 1 keeps it over the budget: the long side is cut to fit, the ratio lost. */
+	if (nw * nh > budget) {
+		if (nh == 1)
+			nw = budget;
+		else
+			nh = budget / nw;
+	}
 	*w = (uint32_t)nw;
 	*h = (uint32_t)nh;
 	*scaled = 1;

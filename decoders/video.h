@@ -55,7 +55,9 @@ int video_sampling_request(const struct limits *lim, struct sampling_request *re
  * The size of the output frames of a src_w x src_h video shown rotated by
  * rotation degrees, scaled down to at most budget pixels (0: no budget)
  * with the aspect ratio kept: w = isqrt(budget * W / H), h = w * H / W,
- * each at least 1. *scaled says whether it is smaller than the source.
+ * each at least 1; a picture so thin that a side of 1 is still over the
+ * budget has its long side cut to budget. *scaled says whether it is
+ * smaller than the source.
  * AIRLOCK_E_INVALID_ARG for a zero size or a rotation not a right angle.
  */
 int video_out_size(uint32_t src_w, uint32_t src_h, uint32_t rotation, uint64_t budget, uint32_t *w, uint32_t *h,

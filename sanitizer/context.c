@@ -836,6 +836,9 @@ static void conclude(airlock_request *req)
 	int rc = outcome(x);
 	if (forward_to_media(req, rc))
 		return;
+	/* Only the media zygote decodes MP4 and Matroska: a base worker's success with one of them is a lie. */
+	if (rc == AIRLOCK_OK && req->fam == FAMILY_BASE && (AIRLOCK_TYPE_BIT(x->h.type) & AIRLOCK_TYPES_MEDIA))
+		rc = AIRLOCK_E_PROTOCOL;
 	if (x->hdr_got == FRAME_HEADER_SIZE && x->frame_rc != AIRLOCK_E_PROTOCOL) {
 		req->rep.type = (airlock_type)x->h.type;
 		req->rep.limit = rc == x->frame_rc ? x->h.limit : 0;

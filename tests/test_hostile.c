@@ -133,11 +133,13 @@ static const char *key_name(uint32_t key)
 static void note_type(char *list, size_t n, const char *type)
 {
 	char needle[72];
-	if (strcmp(type, "-") == 0 || strncmp(type, "mime:", 5) == 0 || strlen(list) + strlen(type) + 2 >= n)
+	const char *plus = strstr(type, "+mime:");
+	const int len = plus ? (int)(plus - type) : (int)strlen(type);
+	if (strcmp(type, "-") == 0 || strncmp(type, "mime:", 5) == 0 || strlen(list) + (size_t)len + 2 >= n)
 		return;
-	snprintf(needle, sizeof(needle), ",%s,", type);
+	snprintf(needle, sizeof(needle), ",%.*s,", len, type);
 	if (!strstr(list, needle))
-		snprintf(list + strlen(list), n - strlen(list), "%s%s,", list[0] ? "" : ",", type);
+		snprintf(list + strlen(list), n - strlen(list), "%s%.*s,", list[0] ? "" : ",", len, type);
 }
 
 /* Splits a manifest line into its ten fields; returns 0 for a row, -1 for a comment or a bad line. */
@@ -278,7 +280,45 @@ static void encoded_free(struct encoded *e)
 /* libjpeg's JPEG_MAX_DIMENSION: a wider or taller result has no JPEG form (airlock's limits allow 65535). */
 #define JPEG_MAX_SIDE 65500u
 
-/* Encodes r in every canonical format that applies: PNG and JPEG, or WAV and FLAC. */
+static int mem_put(void *user, const void *buf, size_t n)
+{
+	return fwrite(buf, 1, n, user) == n ? 0 : -1;
+}
+
+/* The sampled frame a video result's encodings are of: its last. */
+static uint64_t last_frame(const airlock_result *r)
+{
+	return airlock_result_frames(r) - 1;
+}
+
+static int is_video(const airlock_result *r)
+{
+	airlock_video_info vi = { .size = sizeof(vi) };
+	return airlock_result_video(r, &vi) == AIRLOCK_OK;
+}
+
+static int encode_one(airlock_ctx *ctx, const airlock_result *r, airlock_format fmt, uint8_t **out, size_t *len)
+{
+	if (!is_video(r))
+		return airlock_encode_to_memory(ctx, r, fmt, out, len);
+	/* A video's frame is written as an image (the whole video encodes as RAW only). */
+	char *p = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&p, &n);
+	if (!f)
+		return AIRLOCK_E_NOMEM;
+	int rc = airlock_encode_frame(ctx, NULL, r, last_frame(r), fmt, mem_put, f);
+	fclose(f);
+	if (rc != AIRLOCK_OK) {
+		free(p);
+		return rc;
+	}
+	*out = (uint8_t *)p;
+	*len = n;
+	return AIRLOCK_OK;
+}
+
+/* Encodes r in every canonical format that applies: PNG and JPEG, or WAV and FLAC; a video's last frame. */
 static int encode_all(airlock_ctx *ctx, const airlock_result *r, struct encoded *e, const char **failed)
 {
 	const int audio = airlock_result_rate(r) != 0;
@@ -290,7 +330,7 @@ static int encode_all(airlock_ctx *ctx, const airlock_result *r, struct encoded 
 		e->len[i] = 0;
 	}
 	for (int i = 0; i < 2; i++) {
-		int rc = airlock_encode_to_memory(ctx, r, e->fmt[i], &e->data[i], &e->len[i]);
+		int rc = encode_one(ctx, r, e->fmt[i], &e->data[i], &e->len[i]);
 		if (rc != AIRLOCK_OK) {
 			*failed = airlock_error_name(rc);
 			return -1;
@@ -310,6 +350,12 @@ static int resanitize(airlock_ctx *ctx, const airlock_result *r, const struct en
 	size_t len;
 	const uint8_t *px = airlock_result_pixels(r, &len);
 	const int s16 = airlock_result_sample_format(r) == AIRLOCK_SAMPLE_S16;
+	const int video = is_video(r);
+	if (video) {
+		/* The last frame, as an image of its own. */
+		len = (size_t)airlock_result_width(r) * airlock_result_height(r) * 3;
+		px += (size_t)last_frame(r) * len;
+	}
 
 	for (int i = 0; i < 2; i++) {
 		airlock_result *again = NULL;
@@ -326,7 +372,7 @@ static int resanitize(airlock_ctx *ctx, const airlock_result *r, const struct en
 				       airlock_result_height(again) == airlock_result_height(r) &&
 				       airlock_result_channels(again) == airlock_result_channels(r) &&
 				       airlock_result_rate(again) == airlock_result_rate(r) &&
-				       airlock_result_frames(again) == airlock_result_frames(r);
+				       airlock_result_frames(again) == (video ? 0 : airlock_result_frames(r));
 		const int ok = same_shape && (!exact || (len2 == len && memcmp(px, px2, len) == 0));
 		airlock_result_free(again);
 		if (!ok) {
@@ -335,6 +381,19 @@ static int resanitize(airlock_ctx *ctx, const airlock_result *r, const struct en
 		}
 	}
 	return 1;
+}
+
+/* The number after the first occurrence of word followed by a digit in desc, if there is one. */
+static int desc_count(const char *desc, const char *word, unsigned long long *n)
+{
+	for (const char *p = strstr(desc, word); p; p = strstr(p + 1, word)) {
+		const char *d = p + strlen(word);
+		if (*d >= '0' && *d <= '9') {
+			*n = strtoull(d, NULL, 10);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 /* The properties of an accepted input's output. */
@@ -350,6 +409,17 @@ static void check_output(airlock_ctx *ctx, const struct row *c, const char *labe
 	changes_str(airlock_result_changes(r), airlock_change_name, chg, sizeof(chg));
 	if (!tap_ok(same_set(chg, c->changes), "%s: changes %s", label, c->changes))
 		tap_diag("got %s", chg);
+	/* A video row's description counts what it decodes: "seen N" frames, "T M" sampled. */
+	airlock_video_info vi = { .size = sizeof(vi) };
+	if (airlock_result_video(r, &vi) == AIRLOCK_OK) {
+		unsigned long long seen = 0, t = 0;
+		const int has_seen = desc_count(c->desc, " seen ", &seen), has_t = desc_count(c->desc, " T ", &t);
+		if (!tap_ok((!has_seen || vi.frames_seen == seen) && (!has_t || airlock_result_frames(r) == t),
+			    "%s: %s%llu frames seen, %s%llu sampled", label, has_seen ? "" : "(any) ", seen,
+			    has_t ? "" : "(any) ", t))
+			tap_diag("got %llu seen, %llu sampled", (unsigned long long)vi.frames_seen,
+				 (unsigned long long)airlock_result_frames(r));
+	}
 
 	size_t len;
 	const uint8_t *px = airlock_result_pixels(r, &len);
@@ -359,7 +429,7 @@ static void check_output(airlock_ctx *ctx, const struct row *c, const char *labe
 	if (e.fmt[1] == AIRLOCK_FORMAT_PNG) {
 		uint8_t *jpg = NULL;
 		size_t jlen = 0;
-		int jrc = airlock_encode_to_memory(ctx, r, AIRLOCK_FORMAT_JPEG, &jpg, &jlen);
+		int jrc = encode_one(ctx, r, AIRLOCK_FORMAT_JPEG, &jpg, &jlen);
 		tap_ok(jrc == AIRLOCK_E_INVALID_ARG && jpg == NULL,
 		       "%s: wider or taller than JPEG allows (%u): JPEG encoding is invalid_argument (got %s)", label,
 		       JPEG_MAX_SIDE, airlock_error_name(jrc));
@@ -503,13 +573,22 @@ int main(int argc, char **argv)
 		if (rep.elapsed_us > 500000)
 			tap_diag("%s took %llu ms", c.name, (unsigned long long)rep.elapsed_us / 1000);
 		const char *got = airlock_error_name(rc), *got_type = airlock_type_name(rep.type);
-		/* "mime:X": no airlock type, and the report names X (an unsupported input). */
-		const int want_mime = strncmp(c.type, "mime:", 5) == 0;
-		const char *want_type = strcmp(c.type, "-") == 0 || want_mime ? "none" : c.type;
+		/*
+		 * "mime:X": no airlock type, and the report names X (an unsupported
+		 * input); "TYPE+mime:X": that type, and X (a codec it holds).
+		 */
+		char want_type[64];
+		const char *plus = strstr(c.type, "+mime:"), *want_mime = "-";
+		snprintf(want_type, sizeof(want_type), "%.*s", plus ? (int)(plus - c.type) : (int)strlen(c.type), c.type);
+		if (plus)
+			want_mime = plus + 6;
+		else if (strncmp(c.type, "mime:", 5) == 0)
+			want_mime = c.type + 5;
+		if (strcmp(want_type, "-") == 0 || strncmp(want_type, "mime:", 5) == 0)
+			snprintf(want_type, sizeof(want_type), "none");
 		const char *got_mime = rep.mime ? rep.mime : "-";
 		if (!tap_ok(strcmp(got, c.outcome) == 0 && strcmp(key_name(rep.limit), c.limit) == 0 &&
-				    strcmp(got_type, want_type) == 0 &&
-				    strcmp(got_mime, want_mime ? c.type + 5 : "-") == 0,
+				    strcmp(got_type, want_type) == 0 && strcmp(got_mime, want_mime) == 0,
 			    "%s: %s, limit %s, type %s", label, c.outcome, c.limit, c.type))
 			tap_diag("got %s, limit %s, type %s, mime %s", got, key_name(rep.limit), got_type, got_mime);
 		if (!tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 2, "%s: no fd leaked, no extra child",
