@@ -8,7 +8,8 @@ png/, jpeg/, audio/: small files from corpus/images and corpus/audio with the
 trailer (fuzz/fuzz.h) that sets each harness's flags, so a run starts out
 exploring them. media/: the same twins of the small MP4 and Matroska files
 there (made once by ffmpeg, as the comment above media() says) and of
-corpus/media's, once it exists. frame/: frame headers as workers send them,
+corpus/media's, once it exists, and for a file with video two more that ask
+for its video track. frame/: frame headers as workers send them,
 good and bad, with payloads. cli/: argument lists for the option parsers. Deterministic:
 running it twice gives the same bytes. Beside the seeds live files this
 script leaves alone: repro-*, reproducers of findings, and cov-*, what the
@@ -87,6 +88,24 @@ MEDIA_TYPES = {".m4a": 0, ".mp4": 0, ".mov": 0, ".mka": 1, ".mkv": 1, ".webm": 1
 # (libvorbis -q:a 0), mp3_mono_8k.mka and mp3_mono_16k.mp4 (libmp3lame 8k), video_aac.mp4 and
 # video_opus.mkv (a 16x16 mpeg4 video track beside the audio, -shortest), and the refused codecs ac3.mp4,
 # mp2.mka, pcm.mov (pcm_s16le).
+#
+# The video seeds (video_*.mp4/.mkv/.webm but the two above, under 5 KB each) were made the same way by
+# Debian 12's ffmpeg 5.1.9 with V="-f lavfi -i testsrc2=size=32x32:rate=5:duration=1" (5 frames) and
+# VE="-fflags +bitexact -flags:v +bitexact -map_metadata -1 -an":
+#   video_h264_32x32.mp4       ffmpeg $V -c:v libx264 -preset ultrafast -crf 45 -pix_fmt yuv420p $VE
+#   video_hevc_32x32.mp4       ffmpeg $V -c:v libx265 -preset ultrafast -crf 51 -tag:v hvc1 $VE
+#   video_vp8_32x32.webm       ffmpeg $V -c:v libvpx -crf 60 -b:v 100k -deadline realtime -cpu-used 16 $VE
+#   video_vp9_32x32.webm       ffmpeg $V -c:v libvpx-vp9 -crf 60 -b:v 0 -deadline realtime -cpu-used 8 $VE
+#   video_av1_32x32.mkv        ffmpeg $V -c:v libaom-av1 -crf 63 -cpu-used 8 -usage realtime $VE
+#   video_vp9_10bit_709_full.webm  as vp9, -pix_fmt yuv420p10le -color_range pc -colorspace bt709
+#                                  -color_primaries bt709 -color_trc bt709
+#   video_h264_444_33x17.mkv   testsrc2 32x16, -vf scale=33:17, libx264 -pix_fmt yuv444p (odd sides)
+#   video_h264_bframes_20.mp4  testsrc2 at rate=10:duration=2 (20 frames), libx264 -preset veryfast -bf 2
+#   video_h264_1frame.mkv      testsrc2 16x16 at rate=1:duration=1 (one frame)
+#   video_h264_fragmented.mp4  as h264, -movflags frag_keyframe+empty_moov+default_base_moof
+#   video_h264_aac.mp4         as h264 with a second input, sine at 8 kHz, -c:a aac -b:a 16k (tracks_dropped)
+#   video_h264_rot90.mp4       testsrc2 24x16 as h264, then `ffmpeg -i IN -c copy -metadata:s:v:0 rotate=90`
+#                              (a display matrix: shown 16x24)
 
 
 def media():
@@ -105,6 +124,11 @@ def media():
             a = (h & 0x1F) | 0x20 | (h & 0x40) | (0x80 if h % 5 == 0 else 0)
             out = (h >> 5 & 3) << 1  # encoded to nothing, WAV, FLAC or raw
             write("media", prefix + name + ".flags", data + trailer(a, MEDIA_TYPES[ext] | out))
+            if "video" in name or name.startswith(("h264", "vp9", "hevc", "av1")):
+                # The video track (b bit 3): once with the defaults, once with the knobs the name's sum picks.
+                write("media", prefix + name + ".video", data + trailer(0, MEDIA_TYPES[ext] | 0x08))
+                g = (h * 37 + len(name)) & 0xFF
+                write("media", prefix + name + ".video2", data + trailer(h, MEDIA_TYPES[ext] | 0x08 | (g & 0xF6)))
 
 
 FRAME_MAGIC = 0x4652414C
