@@ -40,7 +40,7 @@
 
 #include "encode.h"
 #include "media.h"
-#include "video.h"
+#include "video_check.h"
 
 #define LIVE_MAX 4
 
@@ -194,77 +194,6 @@ static void video_refused(int rc, const struct frame *f, const struct limits *li
 	}
 }
 
-static uint64_t le(const uint8_t *p, int bytes)
-{
-	uint64_t v = 0;
-	for (int i = bytes - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return le(p, 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le(p, 4);
-}
-
-/*
- * The output size decoders/video.h promises, worked out another way: the
- * source turned a right angle when rotated; over a budget, the widest w
- * with w * w * H <= budget * W, and h = w * H / W, each at least 1.
- */
-static void expected_size(uint32_t sw, uint32_t sh, uint32_t rot, uint64_t budget, uint32_t *w, uint32_t *h)
-{
-	const uint64_t W = (rot == 90 || rot == 270) ? sh : sw, H = (rot == 90 || rot == 270) ? sw : sh;
-	if (budget == 0 || W * H <= budget) {
-		*w = (uint32_t)W;
-		*h = (uint32_t)H;
-		return;
-	}
-	uint64_t x = 1;
-	while ((x + 1) * (x + 1) * H <= budget * W)
-		x++;
-	*w = (uint32_t)x;
-	*h = x * H / W ? (uint32_t)(x * H / W) : 1;
-}
-
-static int count_write(void *user, const void *buf, size_t len)
-{
-	fuzz_touch(buf, len);
-	*(size_t *)user += len;
-	return 0;
-}
-
-/* The host's result for the frame, each sampled frame encoded as one image, and the whole only as raw. */
-static void video_encode(const struct frame_header *h, const uint8_t *payload, size_t len, uint64_t px,
-			 airlock_format fmt)
-{
-	uint8_t *copy = malloc(len);
-	if (copy == NULL)
-		return;
-	memcpy(copy, payload, len);
-	airlock_result r;
-	result_from_header(&r, h, 0, copy, len);
-	r.size = (size_t)px;
-	r.video.size = sizeof(r.video);
-	const size_t frame = (size_t)h->width * h->height * 3;
-	for (uint64_t i = 0; fmt && i < h->frames; i++) {
-		size_t written = 0;
-		FUZZ_CHECK(airlock_encode_frame(NULL, NULL, &r, i, fmt, count_write, &written) == AIRLOCK_OK);
-		FUZZ_CHECK(written > 0 && (fmt != AIRLOCK_FORMAT_RAW || written == frame));
-	}
-	size_t written = 0;
-	FUZZ_CHECK(airlock_encode_frame(NULL, NULL, &r, h->frames, AIRLOCK_FORMAT_PNG, count_write, &written) ==
-		   AIRLOCK_E_INVALID_ARG);
-	FUZZ_CHECK(airlock_encode(NULL, &r, AIRLOCK_FORMAT_RAW, count_write, &written) == AIRLOCK_OK && written == px);
-	FUZZ_CHECK(airlock_encode(NULL, &r, AIRLOCK_FORMAT_PNG, count_write, &written) == AIRLOCK_E_INVALID_ARG);
-	free(copy);
-}
-
 /* A decoded video: the host's checks, then the payload read again by its layout (decoders/video.h). */
 static void video_accepted(const struct frame *f, const struct limits *lim, airlock_format out)
 {
@@ -284,57 +213,14 @@ static void video_accepted(const struct frame *f, const struct limits *lim, airl
 	FUZZ_CHECK(frame_validate(&h, lim, &plen) == AIRLOCK_OK && plen == f->size);
 	FUZZ_CHECK(frame_validate_payload(&h, lim, f->pixels, f->size) == AIRLOCK_OK);
 
-	/* The layout: pixels, zeros to a multiple of 8, an entry per sampled frame, the block. */
-	const uint64_t T = f->frames, frame = (uint64_t)f->width * f->height * 3, px = T * frame;
-	const uint64_t entries = (px + 7) / 8 * 8;
-	FUZZ_CHECK(f->size == entries + T * VIDEO_ENTRY_SIZE + VIDEO_BLOCK_SIZE);
-	const uint8_t *p = f->pixels;
-	for (uint64_t i = px; i < entries; i++)
-		FUZZ_CHECK(p[i] == 0);
-	const uint8_t *blk = p + f->size - VIDEO_BLOCK_SIZE;
-	const uint64_t seen = le64(blk), duration = le64(blk + 8);
-	const uint32_t num = le32(blk + 16), den = le32(blk + 20), sw = le32(blk + 24), sh = le32(blk + 28);
-	const uint32_t rot = le32(blk + 32);
-	for (int i = 36; i < VIDEO_BLOCK_SIZE; i++)
-		FUZZ_CHECK(blk[i] == 0);
-	FUZZ_CHECK(seen >= 1 && seen <= lim->video_max_decoded_frames);
-	FUZZ_CHECK((num == 0) == (den == 0) && (uint64_t)num <= 1000u * (uint64_t)den);
-	FUZZ_CHECK(sw >= 1 && sw <= VIDEO_SIDE && sh >= 1 && sh <= VIDEO_SIDE);
-	FUZZ_CHECK(rot == 0 || rot == 90 || rot == 180 || rot == 270);
-	FUZZ_CHECK(!rot == !(f->changes & AIRLOCK_CHANGE_ROTATED));
-	uint32_t ew, eh;
-	expected_size(sw, sh, rot, lim->video_max_frame_pixels, &ew, &eh);
-	FUZZ_CHECK(f->width == ew && f->height == eh);
-	FUZZ_CHECK(!(f->changes & AIRLOCK_CHANGE_DOWNSCALED) == ((uint64_t)ew * eh == (uint64_t)sw * sh));
-
-	/* The sampled frames: in order, the first decoded one at time 0, one sampled twice the same pixels. */
-	uint64_t prev_index = 0;
-	int64_t prev_pts = 0;
-	for (uint64_t i = 0; i < T; i++) {
-		const uint8_t *e = p + entries + i * VIDEO_ENTRY_SIZE;
-		const int64_t pts = (int64_t)le64(e);
-		const uint64_t index = le64(e + 8);
-		FUZZ_CHECK(index < seen && pts >= 0 && (uint64_t)pts <= duration);
-		FUZZ_CHECK((uint64_t)pts <= (uint64_t)lim->max_seconds * 1000000u);
-		FUZZ_CHECK(index != 0 || pts == 0);
-		if (i > 0) {
-			FUZZ_CHECK(index >= prev_index);
-			if (index == prev_index)
-				FUZZ_CHECK(pts == prev_pts && memcmp(p + i * frame, p + (i - 1) * frame, frame) == 0);
-			else
-				FUZZ_CHECK(pts > prev_pts);
-		}
-		prev_index = index;
-		prev_pts = pts;
-	}
-	/* vLLM's rule asking for every frame (32 or all), with fewer than the cap: each frame once. */
-	if (lim->video_sampling == AIRLOCK_SAMPLING_VLLM && lim->video_fps_milli == 0 &&
-	    (lim->video_num_frames == 0 || lim->video_num_frames == AIRLOCK_UNSET) && seen <= VIDEO_SAMPLED) {
-		FUZZ_CHECK(T == seen);
-		for (uint64_t i = 0; i < T; i++)
-			FUZZ_CHECK(le64(p + entries + i * VIDEO_ENTRY_SIZE + 8) == i);
-	}
-	video_encode(&h, f->pixels, f->size, px, out);
+	/* The payload read again by its layout; a frame sampled twice is the same pixels twice. */
+	fuzz_video_payload(&h, lim, f->pixels, f->size);
+	const uint64_t frame = (uint64_t)f->width * f->height * 3, entries = fuzz_video_entries(&h);
+	for (uint64_t i = 1; i < f->frames; i++)
+		if (fuzz_le(f->pixels + entries + i * VIDEO_ENTRY_SIZE + 8, 8) ==
+		    fuzz_le(f->pixels + entries + (i - 1) * VIDEO_ENTRY_SIZE + 8, 8))
+			FUZZ_CHECK(memcmp(f->pixels + i * frame, f->pixels + (i - 1) * frame, frame) == 0);
+	fuzz_video_encode(&h, f->pixels, f->size, out);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

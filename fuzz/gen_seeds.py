@@ -141,6 +141,58 @@ def header(status=0, kind=0, fmt=0, type_=0, w=0, h=0, ch=0, rate=0, frames=0, c
                        changes, limit, plen, mime, reserved)
 
 
+def video_frame(seen, fps, src, rot, idx, pts, out, changes=0, type_=13, duration=None, pad=0, block_extra=b"",
+                frames=None):
+    """A video frame as decoders/video.h lays it out: header, pixels, padding, entries, the 64-byte block."""
+    w, h = out
+    t = len(idx)
+    pixels = bytes((i * 7 + 1) & 0xFF for i in range(t * w * h * 3))
+    padding = bytes((-len(pixels)) % 8)
+    if pad:
+        padding = bytes([pad]) + padding[1:]
+    entries = b"".join(struct.pack("<qQ", p, i) for p, i in zip(pts, idx))
+    block = struct.pack("<QQIIIII", seen, pts[-1] + 40000 if duration is None else duration, fps[0], fps[1],
+                        src[0], src[1], rot)
+    block += block_extra + bytes(64 - len(block) - len(block_extra))
+    payload = pixels + padding + entries + block
+    return header(kind=3, fmt=1, type_=type_, w=w, h=h, ch=3, frames=t if frames is None else frames,
+                  changes=changes, plen=len(payload)) + payload
+
+
+def video_frames():
+    # b bit 2: the request asked for the video track; bits 3-4 the rule; bit 5 a 256-pixel budget; bit 6 tight caps.
+    v3 = dict(seen=3, fps=(25, 1), src=(2, 2), rot=0, idx=[0, 1, 2], pts=[0, 40000, 80000], out=(2, 2))
+    seeds = {
+        # vLLM's rule takes all 3 frames (range(n)); 36 bytes of pixels, 4 of padding.
+        "video_vllm_3": video_frame(**v3) + trailer(0, 0x04),
+        # Turned 90 degrees: 3x2 shown 2x3, from Matroska with other tracks and metadata dropped.
+        "video_rot90_matroska": video_frame(2, (30000, 1001), (3, 2), 90, [0, 1], [0, 33367], (2, 3),
+                                            changes=0x10003, type_=14) + trailer(0, 0x04),
+        # 20x20 under the 256-pixel budget: 16x16, downscaled; rate unknown, one frame, duration 0.
+        "video_downscaled": video_frame(1, (0, 0), (20, 20), 0, [0], [0], (16, 16), changes=1 << 17, duration=0)
+        + trailer(0, 0x24),
+        # Qwen3-VL: 10 frames at 5 fps, 2 fps asked: 4 frames, linspace(0, 9, 4).round().
+        "video_qwen3": video_frame(10, (5, 1), (1, 1), 0, [0, 3, 6, 9], [0, 600000, 1200000, 1800000], (1, 1))
+        + trailer(0, 0x14),
+        # vLLM's 20 frames capped at 8: linspace(0, 19, 8, dtype=int).
+        "video_cap8": video_frame(20, (10, 1), (1, 1), 0, [0, 2, 5, 8, 10, 13, 16, 19],
+                                  [i * 100000 for i in [0, 2, 5, 8, 10, 13, 16, 19]], (1, 1)) + trailer(0, 0x44),
+        # Lies, each on the first one.
+        "video_track_not_asked": video_frame(**v3),
+        "video_bad_index": video_frame(**dict(v3, idx=[0, 2, 2])) + trailer(0, 0x04),
+        "video_bad_padding": video_frame(**v3, pad=1) + trailer(0, 0x04),
+        "video_pts0_not_0": video_frame(**dict(v3, pts=[1, 40000, 80000])) + trailer(0, 0x04),
+        "video_rotation_45": video_frame(**dict(v3, rot=45)) + trailer(0, 0x04),
+        "video_fps_1001": video_frame(**dict(v3, fps=(1001, 1))) + trailer(0, 0x04),
+        "video_reserved_byte": video_frame(**v3, block_extra=b"\x01") + trailer(0, 0x04),
+        "video_t_over": video_frame(**dict(v3, idx=[0, 1, 2, 2], pts=[0, 40000, 80000, 80000])) + trailer(0, 0x04),
+        "video_downscaled_bit_missing": video_frame(1, (0, 0), (20, 20), 0, [0], [0], (16, 16), duration=0)
+        + trailer(0, 0x24),
+    }
+    for name, data in seeds.items():
+        write("frame", name, data)
+
+
 def frames():
     px = bytes(range(48))
     seeds = {
@@ -193,4 +245,5 @@ images()
 audio()
 media()
 frames()
+video_frames()
 cli()
