@@ -7,19 +7,25 @@
  * payload. Trailer flags set the request's limits: a bit 0 keep_alpha,
  * bit 1 s16 (else float32), bit 2 mono, bits 3-4 the output rate, bits 5-7
  * an allowlist and expectation; b bit 0 tight image caps (64x64, 2048
- * pixels), bit 1 tight audio caps (2 channels, 1 second, 4096 bytes).
+ * pixels), bit 1 tight audio caps (2 channels, 1 second, 4096 bytes),
+ * bit 2 the video track (else no video frame is valid), bits 3-4 the
+ * sampling rule (vLLM, vLLM, Qwen3-VL, qwen_vl_utils), bit 5 a 256-pixel
+ * downscale budget, bit 6 tight video caps (8 sampled of at most 1000
+ * decoded frames, 4096 bytes of pixels, 10 seconds).
  *
  * Each verdict is checked against a second, independent reading of
  * docs/protocol.md: a header the validator accepts must satisfy every rule
  * there. An accepted frame whose payload is all in the input then goes
  * where the host sends it: the payload check, and every canonical encoder
  * that takes its kind, which must not fail for any reason but a documented
- * one.
+ * one. A video frame's payload is read again byte by byte by its layout
+ * (decoders/video.h; fuzz/video_check.h) and each sampled frame encoded.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "encode.h"
+#include "video_check.h"
 
 /* -std=c11 -Wpedantic: 128-bit arithmetic is a GNU extension. */
 __extension__ typedef unsigned __int128 u128;
@@ -52,6 +58,19 @@ static void limits_from(struct fuzz_flags fl, struct limits *lim)
 		lim->max_seconds = 1;
 		lim->max_decoded_bytes = 4096;
 	}
+	static const uint32_t rules[4] = { AIRLOCK_SAMPLING_VLLM, AIRLOCK_SAMPLING_VLLM, AIRLOCK_SAMPLING_QWEN3,
+					   AIRLOCK_SAMPLING_QWEN_VL_UTILS };
+	if (fl.b & 4u)
+		lim->track = AIRLOCK_TRACK_VIDEO;
+	lim->video_sampling = rules[(fl.b >> 3) & 3u];
+	if (fl.b & 0x20u)
+		lim->video_max_frame_pixels = 256;
+	if (fl.b & 0x40u) {
+		lim->video_max_sampled = 8;
+		lim->video_max_decoded_frames = 1000;
+		lim->video_max_output_bytes = 4096;
+		lim->max_seconds = 10;
+	}
 }
 
 static int type_ok(const struct limits *lim, uint32_t t)
@@ -74,6 +93,24 @@ static void check_accepted(const struct frame_header *h, const struct limits *li
 		FUZZ_CHECK((u128)h->width * h->height <= lim->max_pixels);
 		FUZZ_CHECK(h->rate == 0 && h->frames == 0);
 		FUZZ_CHECK((u128)h->width * h->height * h->channels == plen);
+		return;
+	}
+	if (h->kind == FRAME_KIND_VIDEO) {
+		/* decoders/video.h: sampled RGB8 frames of a container's video track, asked for. */
+		FUZZ_CHECK(h->type == AIRLOCK_TYPE_MP4 || h->type == AIRLOCK_TYPE_MATROSKA);
+		FUZZ_CHECK(lim->track == AIRLOCK_TRACK_VIDEO);
+		FUZZ_CHECK(h->format == FRAME_FORMAT_U8 && h->channels == 3 && h->rate == 0);
+		FUZZ_CHECK((h->changes & ~(uint32_t)(AIRLOCK_CHANGE_METADATA_DROPPED | AIRLOCK_CHANGE_ROTATED |
+						     AIRLOCK_CHANGE_TRACKS_DROPPED | AIRLOCK_CHANGE_DOWNSCALED)) == 0);
+		FUZZ_CHECK(h->width >= 1 && h->width <= lim->max_width);
+		FUZZ_CHECK(h->height >= 1 && h->height <= lim->max_height);
+		FUZZ_CHECK((u128)h->width * h->height <= lim->max_pixels);
+		if (lim->video_max_frame_pixels)
+			FUZZ_CHECK((u128)h->width * h->height <= lim->video_max_frame_pixels);
+		FUZZ_CHECK(h->frames >= 1 && h->frames <= lim->video_max_sampled);
+		const u128 px = (u128)h->frames * h->width * h->height * 3;
+		FUZZ_CHECK(px <= lim->video_max_output_bytes);
+		FUZZ_CHECK((px + 7) / 8 * 8 + (u128)h->frames * VIDEO_ENTRY_SIZE + VIDEO_BLOCK_SIZE == plen);
 		return;
 	}
 	FUZZ_CHECK(h->kind == FRAME_KIND_AUDIO);
@@ -102,9 +139,14 @@ static void host_side(const struct frame_header *h, const struct limits *lim, co
 			   h->kind == FRAME_KIND_VIDEO);
 		return;
 	}
-	if (h->kind == FRAME_KIND_VIDEO)
-		return; /* encoded frame by frame, as images: fuzz_media.c */
 	static const airlock_format image_formats[] = { AIRLOCK_FORMAT_PNG, AIRLOCK_FORMAT_JPEG, AIRLOCK_FORMAT_RAW };
+	if (h->kind == FRAME_KIND_VIDEO) {
+		/* Read again by its layout, then each sampled frame encoded as an image. */
+		fuzz_video_payload(h, lim, payload, len);
+		for (size_t i = 0; i < 3; i++)
+			fuzz_video_encode(h, payload, len, image_formats[i]);
+		return;
+	}
 	static const airlock_format audio_formats[] = { AIRLOCK_FORMAT_WAV, AIRLOCK_FORMAT_FLAC, AIRLOCK_FORMAT_RAW };
 	for (size_t i = 0; i < 3; i++)
 		fuzz_encode(h, payload, len, h->kind == FRAME_KIND_IMAGE ? image_formats[i] : audio_formats[i]);

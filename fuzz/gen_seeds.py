@@ -8,7 +8,8 @@ png/, jpeg/, audio/: small files from corpus/images and corpus/audio with the
 trailer (fuzz/fuzz.h) that sets each harness's flags, so a run starts out
 exploring them. media/: the same twins of the small MP4 and Matroska files
 there (made once by ffmpeg, as the comment above media() says) and of
-corpus/media's, once it exists. frame/: frame headers as workers send them,
+corpus/media's, once it exists, and for a file with video two more that ask
+for its video track. frame/: frame headers as workers send them,
 good and bad, with payloads. cli/: argument lists for the option parsers. Deterministic:
 running it twice gives the same bytes. Beside the seeds live files this
 script leaves alone: repro-*, reproducers of findings, and cov-*, what the
@@ -87,6 +88,24 @@ MEDIA_TYPES = {".m4a": 0, ".mp4": 0, ".mov": 0, ".mka": 1, ".mkv": 1, ".webm": 1
 # (libvorbis -q:a 0), mp3_mono_8k.mka and mp3_mono_16k.mp4 (libmp3lame 8k), video_aac.mp4 and
 # video_opus.mkv (a 16x16 mpeg4 video track beside the audio, -shortest), and the refused codecs ac3.mp4,
 # mp2.mka, pcm.mov (pcm_s16le).
+#
+# The video seeds (video_*.mp4/.mkv/.webm but the two above, under 5 KB each) were made the same way by
+# Debian 12's ffmpeg 5.1.9 with V="-f lavfi -i testsrc2=size=32x32:rate=5:duration=1" (5 frames) and
+# VE="-fflags +bitexact -flags:v +bitexact -map_metadata -1 -an":
+#   video_h264_32x32.mp4       ffmpeg $V -c:v libx264 -preset ultrafast -crf 45 -pix_fmt yuv420p $VE
+#   video_hevc_32x32.mp4       ffmpeg $V -c:v libx265 -preset ultrafast -crf 51 -tag:v hvc1 $VE
+#   video_vp8_32x32.webm       ffmpeg $V -c:v libvpx -crf 60 -b:v 100k -deadline realtime -cpu-used 16 $VE
+#   video_vp9_32x32.webm       ffmpeg $V -c:v libvpx-vp9 -crf 60 -b:v 0 -deadline realtime -cpu-used 8 $VE
+#   video_av1_32x32.mkv        ffmpeg $V -c:v libaom-av1 -crf 63 -cpu-used 8 -usage realtime $VE
+#   video_vp9_10bit_709_full.webm  as vp9, -pix_fmt yuv420p10le -color_range pc -colorspace bt709
+#                                  -color_primaries bt709 -color_trc bt709
+#   video_h264_444_33x17.mkv   testsrc2 32x16, -vf scale=33:17, libx264 -pix_fmt yuv444p (odd sides)
+#   video_h264_bframes_20.mp4  testsrc2 at rate=10:duration=2 (20 frames), libx264 -preset veryfast -bf 2
+#   video_h264_1frame.mkv      testsrc2 16x16 at rate=1:duration=1 (one frame)
+#   video_h264_fragmented.mp4  as h264, -movflags frag_keyframe+empty_moov+default_base_moof
+#   video_h264_aac.mp4         as h264 with a second input, sine at 8 kHz, -c:a aac -b:a 16k (tracks_dropped)
+#   video_h264_rot90.mp4       testsrc2 24x16 as h264, then `ffmpeg -i IN -c copy -metadata:s:v:0 rotate=90`
+#                              (a display matrix: shown 16x24)
 
 
 def media():
@@ -105,6 +124,11 @@ def media():
             a = (h & 0x1F) | 0x20 | (h & 0x40) | (0x80 if h % 5 == 0 else 0)
             out = (h >> 5 & 3) << 1  # encoded to nothing, WAV, FLAC or raw
             write("media", prefix + name + ".flags", data + trailer(a, MEDIA_TYPES[ext] | out))
+            if "video" in name or name.startswith(("h264", "vp9", "hevc", "av1")):
+                # The video track (b bit 3): once with the defaults, once with the knobs the name's sum picks.
+                write("media", prefix + name + ".video", data + trailer(0, MEDIA_TYPES[ext] | 0x08))
+                g = (h * 37 + len(name)) & 0xFF
+                write("media", prefix + name + ".video2", data + trailer(h, MEDIA_TYPES[ext] | 0x08 | (g & 0xF6)))
 
 
 FRAME_MAGIC = 0x4652414C
@@ -115,6 +139,58 @@ def header(status=0, kind=0, fmt=0, type_=0, w=0, h=0, ch=0, rate=0, frames=0, c
            magic=FRAME_MAGIC, version=FRAME_VERSION, mime=0, reserved=0):
     return struct.pack("<IHHHHIIIIIQIIQII", magic, version, status, kind, fmt, type_, w, h, ch, rate, frames,
                        changes, limit, plen, mime, reserved)
+
+
+def video_frame(seen, fps, src, rot, idx, pts, out, changes=0, type_=13, duration=None, pad=0, block_extra=b"",
+                frames=None):
+    """A video frame as decoders/video.h lays it out: header, pixels, padding, entries, the 64-byte block."""
+    w, h = out
+    t = len(idx)
+    pixels = bytes((i * 7 + 1) & 0xFF for i in range(t * w * h * 3))
+    padding = bytes((-len(pixels)) % 8)
+    if pad:
+        padding = bytes([pad]) + padding[1:]
+    entries = b"".join(struct.pack("<qQ", p, i) for p, i in zip(pts, idx))
+    block = struct.pack("<QQIIIII", seen, pts[-1] + 40000 if duration is None else duration, fps[0], fps[1],
+                        src[0], src[1], rot)
+    block += block_extra + bytes(64 - len(block) - len(block_extra))
+    payload = pixels + padding + entries + block
+    return header(kind=3, fmt=1, type_=type_, w=w, h=h, ch=3, frames=t if frames is None else frames,
+                  changes=changes, plen=len(payload)) + payload
+
+
+def video_frames():
+    # b bit 2: the request asked for the video track; bits 3-4 the rule; bit 5 a 256-pixel budget; bit 6 tight caps.
+    v3 = dict(seen=3, fps=(25, 1), src=(2, 2), rot=0, idx=[0, 1, 2], pts=[0, 40000, 80000], out=(2, 2))
+    seeds = {
+        # vLLM's rule takes all 3 frames (range(n)); 36 bytes of pixels, 4 of padding.
+        "video_vllm_3": video_frame(**v3) + trailer(0, 0x04),
+        # Turned 90 degrees: 3x2 shown 2x3, from Matroska with other tracks and metadata dropped.
+        "video_rot90_matroska": video_frame(2, (30000, 1001), (3, 2), 90, [0, 1], [0, 33367], (2, 3),
+                                            changes=0x10003, type_=14) + trailer(0, 0x04),
+        # 20x20 under the 256-pixel budget: 16x16, downscaled; rate unknown, one frame, duration 0.
+        "video_downscaled": video_frame(1, (0, 0), (20, 20), 0, [0], [0], (16, 16), changes=1 << 17, duration=0)
+        + trailer(0, 0x24),
+        # Qwen3-VL: 10 frames at 5 fps, 2 fps asked: 4 frames, linspace(0, 9, 4).round().
+        "video_qwen3": video_frame(10, (5, 1), (1, 1), 0, [0, 3, 6, 9], [0, 600000, 1200000, 1800000], (1, 1))
+        + trailer(0, 0x14),
+        # vLLM's 20 frames capped at 8: linspace(0, 19, 8, dtype=int).
+        "video_cap8": video_frame(20, (10, 1), (1, 1), 0, [0, 2, 5, 8, 10, 13, 16, 19],
+                                  [i * 100000 for i in [0, 2, 5, 8, 10, 13, 16, 19]], (1, 1)) + trailer(0, 0x44),
+        # Lies, each on the first one.
+        "video_track_not_asked": video_frame(**v3),
+        "video_bad_index": video_frame(**dict(v3, idx=[0, 2, 2])) + trailer(0, 0x04),
+        "video_bad_padding": video_frame(**v3, pad=1) + trailer(0, 0x04),
+        "video_pts0_not_0": video_frame(**dict(v3, pts=[1, 40000, 80000])) + trailer(0, 0x04),
+        "video_rotation_45": video_frame(**dict(v3, rot=45)) + trailer(0, 0x04),
+        "video_fps_1001": video_frame(**dict(v3, fps=(1001, 1))) + trailer(0, 0x04),
+        "video_reserved_byte": video_frame(**v3, block_extra=b"\x01") + trailer(0, 0x04),
+        "video_t_over": video_frame(**dict(v3, idx=[0, 1, 2, 2], pts=[0, 40000, 80000, 80000])) + trailer(0, 0x04),
+        "video_downscaled_bit_missing": video_frame(1, (0, 0), (20, 20), 0, [0], [0], (16, 16), duration=0)
+        + trailer(0, 0x24),
+    }
+    for name, data in seeds.items():
+        write("frame", name, data)
 
 
 def frames():
@@ -169,4 +245,5 @@ images()
 audio()
 media()
 frames()
+video_frames()
 cli()

@@ -19,6 +19,7 @@
 #include "io.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "video.h"
 
 /* How much of its payload "stall-mid-payload" writes into the memfd before it sends its header and stalls. */
 #define STALL_PAYLOAD_BYTES (4u << 20)
@@ -70,6 +71,66 @@ static void send_audio(uint32_t rate, const float *samples, size_t n)
 	io_write_all(1, b, sizeof(b));
 }
 
+/*
+ * A video frame as the media worker would send one for this request:
+ * 10 decoded frames of 7x5 at 25 fps, sampled by the request's own rule
+ * and limits (decoders/video.h), the payload into its memfd, then the
+ * header; or the same with one lie: "index" (the second index one more),
+ * "frames" (the last sampled frame once more, T and the payload to match),
+ * "downscaled" (the bit without a downscale), "reserved" (a reserved byte
+ * of the block set). Any other track than video makes every one a lie.
+ */
+static void send_video(const struct limits *lim, const char *lie)
+{
+	struct sampling_request req;
+	uint64_t idx[17], px, total;
+	uint32_t w, h, n;
+	int scaled;
+	const uint32_t cap = lim->video_max_sampled < 16 ? lim->video_max_sampled : 16;
+
+	if (video_out_size(7, 5, 0, lim->video_max_frame_pixels, &w, &h, &scaled) != AIRLOCK_OK ||
+	    video_sampling_request(lim, &req) != AIRLOCK_OK ||
+	    sampling_compute(&req, 10, 25, 1, cap, &n, idx) != AIRLOCK_OK)
+		_exit(44);
+	if (strcmp(lie, "frames") == 0)
+		idx[n] = idx[n - 1], n++;
+	if (strcmp(lie, "index") == 0 && n > 1)
+		idx[1]++;
+	if (video_payload_size(n, w, h, &px, &total) != AIRLOCK_OK)
+		_exit(44);
+	uint8_t *p = calloc(1, (size_t)total);
+	if (!p)
+		_exit(43);
+	for (uint64_t i = 0; i < px; i++)
+		p[i] = (uint8_t)(i * 13);
+	const uint64_t entries = (px + 7) & ~(uint64_t)7;
+	for (uint32_t i = 0; i < n; i++)
+		video_entry_pack((int64_t)idx[i] * 40000, idx[i], p + entries + (uint64_t)i * VIDEO_ENTRY_SIZE);
+	const struct video_block b = {
+		.frames_seen = 10, .duration_us = 400000, .fps_num = 25, .fps_den = 1, .src_width = 7, .src_height = 5
+	};
+	video_block_pack(&b, p + total - VIDEO_BLOCK_SIZE);
+	if (strcmp(lie, "reserved") == 0)
+		p[total - 1] = 1;
+	struct frame_header hd = { .magic = FRAME_MAGIC,
+				   .version = FRAME_VERSION,
+				   .kind = FRAME_KIND_VIDEO,
+				   .format = FRAME_FORMAT_U8,
+				   .type = AIRLOCK_TYPE_MP4,
+				   .width = w,
+				   .height = h,
+				   .channels = 3,
+				   .frames = n,
+				   .changes =
+					   (scaled || strcmp(lie, "downscaled") == 0) ? AIRLOCK_CHANGE_DOWNSCALED : 0,
+				   .payload_len = total };
+	uint8_t hb[FRAME_HEADER_SIZE];
+	frame_header_pack(&hd, hb);
+	payload_put(p, (size_t)total);
+	io_write_all(1, hb, sizeof(hb));
+	_exit(0);
+}
+
 /* Spins until ms have passed: the policy has no sleeping call, and the clock is read in the vDSO. */
 static void spin_ms(long ms)
 {
@@ -110,6 +171,16 @@ static int evil_decode(void *magic, const uint8_t *buf, size_t len, const struct
 		const float samples[3] = { 0.25f, -0.5f, __builtin_nanf("") };
 		send_audio(8000, samples, 3);
 		_exit(0);
+	} else if (len > 6 && memcmp(buf, "video-", 6) == 0) {
+		/* "video-ok", "video-lie-index", "video-lie-frames", "video-lie-downscaled", "video-lie-reserved". */
+		char lie[16] = "";
+		if (is(buf, len, "video-ok"))
+			send_video(lim, "");
+		if (len > 10 && len - 10 < sizeof(lie) && memcmp(buf, "video-lie-", 10) == 0) {
+			memcpy(lie, buf + 10, len - 10);
+			send_video(lim, lie);
+		}
+		return decode_any_into(magic, buf, len, lim, pa, out);
 	} else if (is(buf, len, "mmap-exec"))
 		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	else if (is(buf, len, "segv")) {
