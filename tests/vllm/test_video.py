@@ -414,7 +414,9 @@ def test_chat_refuses_the_qwen2_vl_loader(mode: str, select: Any, vl_config: Any
 
 # ==================================================================================================
 # Through airlock's video decode: every test below takes the airlock_video fixture and needs the
-# airlock build with video (Sanitizer.video). None of them has run before that build (2026-12-03).
+# airlock build with video (Sanitizer.video). Written before that build (2026-12-03), they passed
+# only against a stand-in for Sanitizer.video, per commonvid.md's contract, made of the ffmpeg CLI
+# and decoders/sampling.c (not committed): the real worker has not run them.
 # ==================================================================================================
 
 # (loader kwargs, what they exercise). num_frames and fps as vLLM's media_io_kwargs give them.
