@@ -3,21 +3,24 @@
 
 Installed beside vLLM, this module is a ``vllm.general_plugins`` entry point
 (``airlock = "airlock.vllm:register"``). With ``VLLM_MEDIA_CONNECTOR=airlock``
-the server's image and audio bytes are decoded in airlock's confined workers
-instead of by Pillow, libsndfile and FFmpeg in the server process. Fetching
-(HTTP, ``data:`` and ``file:`` URLs, domain and path allowlists, download
-caps, the media cache) stays vLLM's own code; only the decode is replaced.
+the server's image, audio and video bytes are decoded in airlock's confined
+workers instead of by Pillow, libsndfile, PyAV and OpenCV in the server
+process. Fetching (HTTP, ``data:`` and ``file:`` URLs, domain and path
+allowlists, download caps, the media cache) stays vLLM's own code; only the
+decode is replaced.
 
 What the model processors see is unchanged: images are ``MediaWithBytes``
 around an RGB ``PIL.Image`` (``image_mode`` and ``rgba_background_color``
 applied by vLLM's own ``convert_image_mode``), audio a float32 mono array and
-its sample rate. docs/integrations.md describes the set-up and what is and is
-not covered.
+its sample rate, video ``MediaWithBytes`` around the ``(frames, metadata)``
+pair of vLLM's video loaders, the frames those loaders' rules pick.
+docs/integrations.md describes the set-up and what is and is not covered.
 """
 
 from __future__ import annotations
 
 import importlib.abc
+import inspect
 import math
 import os
 import sys
@@ -37,6 +40,9 @@ from vllm.multimodal.image import convert_image_mode
 from vllm.multimodal.media import MEDIA_CONNECTOR_REGISTRY, MediaConnector, MediaWithBytes
 from vllm.multimodal.media.audio import AudioMediaIO
 from vllm.multimodal.media.image import ImageMediaIO
+from vllm.multimodal.media.video import VideoMediaIO
+from vllm.multimodal.video import Qwen3VLVideoBackend, VideoBackend, get_video_loader_backend_for_processor
+from vllm.multimodal.video_decoders import VideoSourceMetadata, VideoTargetMetadata, resolve_video_backend_kwargs
 
 from ._errors import Rejected
 from ._sanitizer import Sanitizer
@@ -45,6 +51,7 @@ __all__ = [
     "AirlockAudioMediaIO",
     "AirlockImageMediaIO",
     "AirlockMediaConnector",
+    "AirlockVideoMediaIO",
     "MediaRejected",
     "load_audio",
     "register",
@@ -59,6 +66,7 @@ NAME = "airlock"
 _ENV_ICC = "AIRLOCK_VLLM_ICC"
 _ENV_TYPES = "AIRLOCK_VLLM_TYPES"
 _TOO_LONG = 9  # AIRLOCK_E_TOO_LONG, airlock.TooLong
+_UNSUPPORTED = 6  # AIRLOCK_E_UNSUPPORTED, airlock.Unsupported
 # vLLM's audio backend names (load_audio(backend=...), media_io_kwargs' audio_backend).
 _AUDIO_BACKENDS: Tuple[str, ...] = tuple(
     getattr(_vllm_audio, "AUDIO_BACKENDS", ("auto", "soundfile", "pyav", "torchcodec"))
@@ -309,10 +317,198 @@ class AirlockAudioMediaIO(AudioMediaIO):  # type: ignore[misc]
             budget.settle(reserved, decoded)
 
 
-class AirlockMediaConnector(MediaConnector):  # type: ignore[misc]
-    """vLLM's MediaConnector, fetching as it does, decoding images and audio through airlock.
+# vLLM's video loaders whose sampling airlock reproduces (decoders/sampling.h), by exact class: a subclass
+# registered under another name (qwen2_vl, nemotron_vl, opencv_dynamic, ...) samples or returns otherwise.
+_VIDEO_RULES: Dict[type, str] = {VideoBackend: "vllm", Qwen3VLVideoBackend: "qwen3"}
+# The decoding codec vLLM's loaders take as ``backend``; airlock's decode replaces this one, the default.
+_VIDEO_CODEC = "opencv"
+# vLLM's num_frames of -1 (or any n <= 0): every frame. airlock's Python spelling of AIRLOCK_UNSET.
+_ALL_FRAMES = -1
 
-    The fetch_* methods for images and audio are overridden whole (vLLM before 0.34 builds its media IO
+
+def _video_number(name: str, value: Any, *, integer: bool) -> Any:
+    """A sampling parameter as vLLM's loaders compare it with 0; anything else is the request's error (vLLM
+    itself would fail on it with a TypeError, a 500)."""
+    ok = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok or (isinstance(value, float) and not math.isfinite(value)):
+        kind = "an integer" if integer else "a finite number"
+        raise VLLMValidationError(f"Failed to load video: {name} must be {kind}", parameter=name, value=value)
+    return value
+
+
+def _video_positive(loader: str, name: str, value: Any, *, integer: bool) -> Any:
+    """A Qwen3 parameter airlock takes only above 0: its keys read 0 as the rule's default, and vLLM's rule
+    samples no frame or a negative count with them (or, for fps, min_frames whatever the video)."""
+    value = _video_number(name, value, integer=integer)
+    if value <= 0:
+        raise VLLMValidationError(
+            f"Failed to load video: {name} must be above 0 for the {loader!r} video loader through airlock",
+            parameter=name,
+            value=value,
+        )
+    return value
+
+
+def _video_fps(name: str, fps: Any) -> float:
+    """fps for airlock, which carries it in thousandths (AIRLOCK_VIDEO_FPS_MILLI): a value that does not
+    survive that is refused rather than sampled at a nearby rate."""
+    f = float(fps)
+    if round(f * 1000) / 1000 != f:
+        raise VLLMValidationError(
+            f"Failed to load video: {name} must be a multiple of 0.001 through airlock", parameter=name, value=fps
+        )
+    return f
+
+
+def _video_rejected(err: Rejected) -> MediaRejected:
+    """As _rejected, naming vLLM's setting (in vLLM's words) when it is the limit that tripped."""
+    msg = f"Failed to load video: airlock {err.name}: {err}"
+    s = sanitizer()
+    max_pixels = envs.VLLM_MAX_IMAGE_PIXELS
+    max_bytes = envs.VLLM_MAX_MEDIA_REQUEST_DECODE_BYTES
+    if err.limit == "max_pixels" and 0 < max_pixels <= s.get("max_pixels"):
+        msg += (f". Video frame dimensions exceed the maximum of {max_pixels} pixels. Set VLLM_MAX_IMAGE_PIXELS to "
+                "increase this limit.")
+    elif err.limit == "video_max_output_bytes" and 0 < max_bytes <= s.get("video_max_output_bytes"):
+        msg += ". Request decoded media exceeds VLLM_MAX_MEDIA_REQUEST_DECODE_BYTES."
+    return MediaRejected(msg, code=err.code, name=err.name, limit=err.limit)
+
+
+def _video_options(budget: Any) -> Dict[str, Any]:
+    """vLLM's limits that apply to a video, as airlock's (each call can only tighten the Sanitizer's)."""
+    opts: Dict[str, Any] = {}
+    max_pixels = envs.VLLM_MAX_IMAGE_PIXELS
+    if max_pixels > 0:
+        # vLLM's check_frame_pixel_limit, on every decoded frame here rather than on the header's size.
+        opts["max_pixels"] = int(max_pixels)
+    max_bytes = envs.VLLM_MAX_MEDIA_REQUEST_DECODE_BYTES
+    if budget is not None and max_bytes > 0:
+        # The request's decode budget (a server request has one) refuses more than this after the decode;
+        # the worker refuses it before the frames reach this process.
+        opts["video_max_output_bytes"] = int(max_bytes)
+    return opts
+
+
+class AirlockVideoMediaIO(VideoMediaIO):  # type: ignore[misc]
+    """vLLM's VideoMediaIO with the decode and the frame sampling in airlock's sandbox.
+
+    vLLM's own ``__init__`` runs: it picks the loader class (the ``video_backend`` kwarg, else
+    VLLM_VIDEO_LOADER_BACKEND) and keeps the other kwargs; nothing is decoded there. ``load_bytes`` binds
+    ``num_frames`` and those kwargs as that loader would, and asks airlock for the frames the loader's rule
+    picks: "opencv" (``VideoBackend``) as airlock's sampling "vllm", "qwen3_vl" (``Qwen3VLVideoBackend``) as
+    "qwen3". Any other loader, or a decoding codec (``backend``) other than OpenCV, is refused by name, never
+    sampled another way. What comes back is vLLM's structure: ``MediaWithBytes`` around ``(frames,
+    metadata)``, frames a writable uint8 RGB ``(T, H, W, 3)`` array, metadata the loader's own
+    ``create_hf_metadata`` dict. ``load_base64`` is vLLM's: a ``video/jpeg`` list of frames is decoded by the
+    image IO, which is airlock's.
+    """
+
+    def __init__(self, image_io: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(image_io, *args, **kwargs)
+        # VideoMediaIO.__init__'s own expression for the loader it loaded, for messages.
+        self.loader_name: str = kwargs.get("video_backend") or envs.VLLM_VIDEO_LOADER_BACKEND
+
+    def load_bytes(self, data: bytes) -> MediaWithBytes:
+        loader = self.video_loader
+        cls = type(loader)
+        rule = _VIDEO_RULES.get(cls)
+        if rule is None:
+            raise MediaRejected(
+                f"Failed to load video: airlock unsupported: vLLM's video loader {self.loader_name!r} "
+                f"({cls.__name__}) samples frames by a rule airlock does not reproduce; airlock samples as "
+                "the 'opencv' and 'qwen3_vl' loaders (VLLM_VIDEO_LOADER_BACKEND, or media_io_kwargs' video_backend)",
+                code=_UNSUPPORTED,
+                name="unsupported",
+                limit=None,
+            )
+        # The loader's arguments as VideoMediaIO.load_bytes passes them and the loader binds them, with its
+        # own defaults (fps: -1 for "opencv", 2 for "qwen3_vl"); a keyword it does not take is vLLM's TypeError.
+        sig = inspect.signature(loader.load_bytes)
+        bound = sig.bind(data, num_frames=self.num_frames, **self.kwargs)
+        bound.apply_defaults()
+        args = bound.arguments
+        extra = next((dict(args.get(p.name, {})) for p in sig.parameters.values() if p.kind is p.VAR_KEYWORD), {})
+        backend = args.get("backend", _VIDEO_CODEC)
+        # vLLM's own check of the codec name and of options another codec owns (its ValueError).
+        sampling_kwargs, _ = resolve_video_backend_kwargs(backend, extra)
+        if backend != _VIDEO_CODEC:
+            raise MediaRejected(
+                f"Failed to load video: airlock unsupported: vLLM's video codec backend {backend!r} is not "
+                f"airlock's decode; through airlock the codec is {_VIDEO_CODEC!r} (the default)",
+                code=_UNSUPPORTED,
+                name="unsupported",
+                limit=None,
+            )
+        # The request's parameters, checked before anything is decoded.
+        fps = _video_number("fps", args["fps"], integer=False)
+        options: Dict[str, Any]
+        if rule == "vllm":
+            num_frames = _video_number("num_frames", args["num_frames"], integer=True)
+            options = {
+                "num_frames": num_frames if num_frames > 0 else _ALL_FRAMES,
+                "fps": _video_fps("fps", fps) if fps > 0 else None,
+            }
+        else:
+            # num_frames is not read by this rule (vLLM passes it; the loader ignores it).
+            options = {"fps": _video_fps("fps", _video_positive(self.loader_name, "fps", fps, integer=False))}
+            for name in ("min_frames", "max_frames"):
+                if name in sampling_kwargs:
+                    options[name] = _video_positive(self.loader_name, name, sampling_kwargs[name], integer=True)
+        s = sanitizer()
+        # What vLLM's rule is asked for the check below: airlock's cap on the sampled frames acts as a
+        # tighter request (decoders/sampling.h), num_frames for "vllm", max_frames for "qwen3".
+        cap = int(s.get("video_max_sampled_frames"))
+        check_kwargs = dict(sampling_kwargs)
+        if rule == "vllm":
+            target_frames = min(num_frames, cap) if num_frames > 0 else cap
+        else:
+            target_frames = args["num_frames"]
+            check_kwargs["max_frames"] = min(options.get("max_frames", cap), cap)
+        budget = getattr(self.image_io, "decoded_budget", None)
+        try:
+            video = s.video(data, sampling=rule, **options, **_video_options(budget))
+        except Rejected as e:
+            raise _video_rejected(e) from e
+
+        indices = [int(i) for i in video.indices]
+        total = int(video.frames_seen)
+        src_fps = float(video.fps)
+        # vLLM's source metadata as its OpenCV path makes it (duration from the count), adjusted by the loader.
+        source = loader._prepare_source(VideoSourceMetadata(total, src_fps, total / src_fps if src_fps > 0 else 0))
+        # The indices must be the ones vLLM's own rule picks on this count and rate, as its reader keeps them
+        # (sorted, each once): a difference is a mistake here or in airlock, never served.
+        target = VideoTargetMetadata(num_frames=target_frames, fps=fps, max_duration=args.get("max_duration", -1))
+        want = sorted(set(loader.compute_frames_index_to_sample(source=source, target=target, **check_kwargs)))
+        if indices != want:
+            raise RuntimeError(
+                f"airlock.vllm: airlock sampled frames {indices[:8]}... of {total} where vLLM's {self.loader_name!r} "
+                f"loader picks {want[:8]}... ({len(indices)} vs {len(want)} frames)"
+            )
+        # vLLM's frames are a writable array of their own: the processors may work in place. The sealed
+        # result is read-only, so this is a copy.
+        frames = np.asarray(video).copy()
+        if frames.dtype != np.uint8 or frames.shape != (len(indices), video.height, video.width, 3):
+            raise RuntimeError(f"airlock.vllm: video frames {frames.dtype} {frames.shape} for {len(indices)} indices")
+        del video
+        metadata = loader.create_hf_metadata(
+            source=source,
+            valid_frame_indices=indices,
+            video_backend=f"{backend}{getattr(cls, '_sampling_suffix', '')}",
+        )
+        if budget is not None:
+            # As VideoMediaIO.load_bytes: the frames count against the request's decode budget.
+            budget.charge(frames.nbytes)
+        # Not part of vLLM's video hash (its parser re-wraps videos without it); it marks airlock's decode.
+        return MediaWithBytes((frames, metadata), data, {"decoder": NAME, "sampling": rule})
+
+    def load_file(self, filepath: Path) -> MediaWithBytes:
+        return self.load_bytes(filepath.read_bytes())
+
+
+class AirlockMediaConnector(MediaConnector):  # type: ignore[misc]
+    """vLLM's MediaConnector, fetching as it does, decoding images, audio and video through airlock.
+
+    The fetch_* methods for images, audio and video are overridden whole (vLLM before 0.34 builds its media IO
     objects inside them); load_from_url and load_from_url_async, vLLM's fetching, are inherited.
     """
 
@@ -326,6 +522,15 @@ class AirlockMediaConnector(MediaConnector):  # type: ignore[misc]
         return AirlockAudioMediaIO(
             decoded_budget=getattr(self, "decoded_budget", None), **self.media_io_kwargs.get("audio", {})
         )
+
+    def _video_io(self, image_mode: Optional[str], video_processor: Optional[str]) -> AirlockVideoMediaIO:
+        # As vLLM's fetch_video: the loader registered for the model's video processor unless one is named.
+        kwargs = dict(self.media_io_kwargs.get("video", {}))
+        if "video_backend" not in kwargs:
+            backend = get_video_loader_backend_for_processor(video_processor)
+            if backend:
+                kwargs["video_backend"] = backend
+        return AirlockVideoMediaIO(self._image_io(image_mode), **kwargs)
 
     def fetch_image(self, image_url: str, *, image_mode: Optional[str] = "RGB") -> MediaWithBytes:
         return self.load_from_url(image_url, self._image_io(image_mode), fetch_timeout=envs.VLLM_IMAGE_FETCH_TIMEOUT)
@@ -343,6 +548,20 @@ class AirlockMediaConnector(MediaConnector):  # type: ignore[misc]
     async def fetch_audio_async(self, audio_url: str) -> Tuple[npt.NDArray[np.float32], int]:
         return await self.load_from_url_async(  # type: ignore[no-any-return]
             audio_url, self._audio_io(), fetch_timeout=envs.VLLM_AUDIO_FETCH_TIMEOUT
+        )
+
+    def fetch_video(
+        self, video_url: str, *, image_mode: Optional[str] = "RGB", video_processor: Optional[str] = None
+    ) -> MediaWithBytes:
+        return self.load_from_url(
+            video_url, self._video_io(image_mode, video_processor), fetch_timeout=envs.VLLM_VIDEO_FETCH_TIMEOUT
+        )
+
+    async def fetch_video_async(
+        self, video_url: str, *, image_mode: Optional[str] = "RGB", video_processor: Optional[str] = None
+    ) -> MediaWithBytes:
+        return await self.load_from_url_async(
+            video_url, self._video_io(image_mode, video_processor), fetch_timeout=envs.VLLM_VIDEO_FETCH_TIMEOUT
         )
 
 
