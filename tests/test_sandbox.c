@@ -231,9 +231,49 @@ int main(int argc, char **argv)
 	airlock_result_free(r);
 	tap_ok(proc_fd_count() == fds && proc_children(NULL, 0) == 1, "after both kills: no fd leaked, one child");
 
+	/* A video frame from a base worker: only the media zygote decodes MP4, so its success is a lie. */
+	airlock_set(ctx, AIRLOCK_TRACK, AIRLOCK_TRACK_VIDEO);
+	rc = airlock_sanitize(ctx, "video-ok", 8, AIRLOCK_TYPE_NONE, &r);
+	tap_ok(rc == AIRLOCK_E_PROTOCOL, "a valid video frame from a base worker is protocol (got %s)",
+	       airlock_error_name(rc));
 	airlock_close(ctx);
 	tap_ok(proc_children(NULL, 0) == 0, "airlock_close ends and reaps the zygote");
 	tap_ok(proc_fd_count() == fds0, "airlock_close releases every fd");
+
+	/*
+	 * The test zygote as the media zygote: a video frame checked exactly
+	 * (decoders/video.h). The host recomputes the sampling and the size, so
+	 * one index, one frame more, a scaling bit or a reserved byte refuses it.
+	 */
+	setenv("AIRLOCK_ZYGOTE_MEDIA", argv[1], 1);
+	rc = airlock_open(&ctx);
+	tap_ok(rc == AIRLOCK_OK, "airlock_open with the test zygote as the media zygote too");
+	airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, AIRLOCK_TYPES_MEDIA);
+	airlock_set(ctx, AIRLOCK_TRACK, AIRLOCK_TRACK_VIDEO);
+	airlock_set(ctx, AIRLOCK_VIDEO_NUM_FRAMES, 4);
+	r = NULL;
+	rc = airlock_sanitize(ctx, "video-ok", 8, AIRLOCK_TYPE_NONE, &r);
+	const uint64_t *ix = r ? airlock_result_video_indices(r) : NULL;
+	tap_ok(rc == AIRLOCK_OK && airlock_result_frames(r) == 4 && airlock_result_width(r) == 7 && ix && ix[0] == 0 &&
+		       ix[1] == 3 && ix[2] == 6 && ix[3] == 9,
+	       "a video frame sampled as the request asks is accepted: 4 of 10, indices 0 3 6 9 (got %s)",
+	       airlock_error_name(rc));
+	airlock_result_free(r);
+	static const char *const lies[] = { "video-lie-index", "video-lie-frames", "video-lie-downscaled",
+					    "video-lie-reserved" };
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		r = NULL;
+		rc = airlock_sanitize(ctx, lies[i], strlen(lies[i]), AIRLOCK_TYPE_NONE, &r);
+		tap_ok(rc == AIRLOCK_E_PROTOCOL && r == NULL, "%s: protocol (got %s)", lies[i], airlock_error_name(rc));
+		airlock_result_free(r);
+	}
+	airlock_set(ctx, AIRLOCK_TRACK, AIRLOCK_TRACK_AUDIO);
+	rc = airlock_sanitize(ctx, "video-ok", 8, AIRLOCK_TYPE_NONE, &r);
+	tap_ok(rc == AIRLOCK_E_PROTOCOL, "a video frame for a request that asked for audio is protocol (got %s)",
+	       airlock_error_name(rc));
+	airlock_close(ctx);
+	unsetenv("AIRLOCK_ZYGOTE_MEDIA");
+	tap_ok(proc_children(NULL, 0) == 0 && proc_fd_count() == fds0, "both closed: no child, no fd left");
 	free(png);
 	return tap_done();
 }

@@ -10,7 +10,7 @@ corpus/gen_video.sh), sandboxed, against independent references:
 - each sampled frame's time is ffprobe's best-effort pts of that decoded frame, relative to the
   first (tests/python/scripts/videoref.py, pts_us());
 - the pixels are the ffmpeg tool's decode of the same frames with the same swscale flags
-  (videoref.frames(): select, scale=flags=bicubic+accurate_rnd+full_chroma_int, format=rgb24, and the
+  (videoref.frames(): select, scale=flags=bicubic, format=rgb24, and the
   display matrix applied by numpy), compared exactly;
 - a downscaled frame's size is the budget formula of docs/api.md computed here with math.isqrt, and
   its pixels again the ffmpeg tool's scale to that size.

@@ -111,22 +111,15 @@ STOCK: dict[str, tuple[int, Fraction, tuple[int, int]]] = {
 # OpenCV's conversion (its FFmpeg backend: sws_getContext with SWS_BICUBIC to BGR24, then vLLM's
 # cvtColor to RGB): the ffmpeg CLI with these flags gives vLLM's frames bit for bit on every clip.
 OPENCV_SWS = "bicubic"
-# airlock's (commonvid.md: SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, the colour matrix
-# and range from the frame). If the worker's flags change, this changes with them.
-AIRLOCK_SWS = "bicubic+accurate_rnd+full_chroma_int"
-# airlock's frames against vLLM's, bounds measured 2026-12-03: the ffmpeg CLI with AIRLOCK_SWS
-# against it with OPENCV_SWS (vLLM's frames exactly, test_stock_frames_are_ffmpeg_bicubic), every
-# frame of each clip: mean |difference| 0 (vp9_odd: both take the same path at an odd width) to
-# 4.76 (h264_ntsc), 6.12 on long.mp4 (64 x 48: more edge per pixel); 99th percentile 55 to 68;
-# largest 184. The whole difference is SWS_ACCURATE_RND: with SWS_BICUBIC alone, or with
-# SWS_FULL_CHR_H_INT added, the CLI equals vLLM's frames exactly on every 8-bit clip here;
-# ACCURATE_RND takes swscale off its fast YUV-to-RGB path, which rounds and places chroma
-# otherwise, most at the coloured edges of testsrc2 (a smooth mandelbrot clip: mean 3.72, largest
-# 85). The bounds sit above that with a margin. They are not a test that the frames are the right
-# ones: two neighbouring frames of these clips differ by a mean of 5.6 to 5.9. That is asserted
-# exactly, against the CLI at the same indices with airlock's flags (assert_same_as_stock).
-TOL_MEAN = 8.0
-TOL_P99 = 80
+# airlock's: decoders/media.c's VIDEO_SWS_FLAGS, SWS_BICUBIC alone, the colour matrix and range from
+# the frame. It was SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT when this test was written; the
+# ffmpeg CLI with those flags against vLLM's frames measured mean |difference| up to 6.12, 99th
+# percentile up to 68, largest 184 (ACCURATE_RND takes swscale off its fast YUV-to-RGB path), as much
+# as two neighbouring frames differ. With OpenCV's flags the frames are vLLM's exactly, and every
+# comparison below is exact: TOL_MEAN and TOL_P99 are 0.
+AIRLOCK_SWS = OPENCV_SWS
+TOL_MEAN = 0.0
+TOL_P99 = 0
 
 
 def ffmpeg(*args: str) -> bytes:
@@ -246,7 +239,7 @@ def test_stock_frames_are_ffmpeg_bicubic(name: str, videos: dict[str, Path]) -> 
 
 @pytest.mark.parametrize("name", [*CLIPS, "long.mp4"])
 def test_airlock_flags_within_tolerance_of_stock(name: str, videos: dict[str, Path]) -> None:
-    """The tolerance, measured: the CLI with airlock's flags against vLLM's frames."""
+    """The CLI with airlock's flags against vLLM's frames: equal (the tolerance is 0)."""
     frames, meta = stock_conn().fetch_video(data_url(videos[name])).media
     want = cli_frames(videos[name], meta["frames_indices"], AIRLOCK_SWS, frames.shape[1:3])
     mean, p99, top = difference(want, frames)
@@ -435,8 +428,8 @@ EQUAL += [(n, c) for n in CLIPS if n not in ("h264.mp4", "h264_ntsc.mkv") for c 
 
 
 def assert_same_as_stock(got: Any, want: Any, path: Path) -> None:
-    """The connector's video against vLLM's: the same types and metadata, the same shape, pixels within
-    the measured tolerance, and exactly the CLI's frames at those indices with airlock's flags."""
+    """The connector's video against vLLM's: the same types and metadata, the same shape, the same pixels
+    (tolerance 0), and exactly the CLI's frames at those indices with airlock's flags."""
     assert type(got) is MediaWithBytes and type(got.media) is tuple and len(got.media) == 2
     assert got.original_bytes == want.original_bytes
     assert (got.io_config or {}).get("decoder") == "airlock"

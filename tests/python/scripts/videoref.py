@@ -11,7 +11,7 @@ from airlock: the independent side of the video tests, and the source of corpus/
 How frames() converts, to match airlock's video contract (libswscale, convert then rotate):
 
     ffmpeg -noautorotate -threads 1 -i PATH -map 0:v:0 -an -sn -dn
-           -vf "select='eq(n\\,I1)+eq(n\\,I2)+...',scale=W:H:flags=bicubic+accurate_rnd+full_chroma_int
+           -vf "select='eq(n\\,I1)+eq(n\\,I2)+...',scale=W:H:flags=bicubic
                 :in_color_matrix=auto:in_range=auto,format=rgb24"
            -fps_mode passthrough -f rawvideo -pix_fmt rgb24 -
 
@@ -62,7 +62,7 @@ from typing import Any, Union
 
 FFMPEG = os.environ.get("AIRLOCK_FFMPEG", "ffmpeg")
 FFPROBE = os.environ.get("AIRLOCK_FFPROBE", "ffprobe")
-SCALE_FLAGS = "bicubic+accurate_rnd+full_chroma_int"
+SCALE_FLAGS = "bicubic"
 
 PathLike = Union[str, "os.PathLike[str]"]
 
