@@ -577,6 +577,9 @@ static const struct {
  */
 #define VIDEO_SWS_FLAGS SWS_BICUBIC
 
+/* Bytes swscale may store past the last row of its output: whole SIMD vectors (64 covers AVX-512's). */
+#define SWS_SLACK 256
+
 /* The clockwise rotation that shows the track upright, as the ffmpeg tool reads its display matrix. */
 static uint32_t display_rotation(const AVStream *st)
 {
@@ -733,7 +736,8 @@ struct convert {
 	int format;	 /* AVPixelFormat */
 	uint32_t sw, sh; /* scaled, before rotation */
 	uint32_t rotation;
-	uint8_t *scratch; /* sw x sh x 3, when rotating */
+	uint8_t *scratch; /* sh rows of stride bytes, and SWS_SLACK more */
+	size_t stride;	  /* sw x 3 rounded up to 64 */
 };
 
 static int convert_init(struct convert *cv, const AVFrame *fr, uint32_t out_w, uint32_t out_h, uint32_t rotation)
@@ -764,12 +768,9 @@ static int convert_init(struct convert *cv, const AVFrame *fr, uint32_t out_w, u
 			in_full = fr->color_range == AVCOL_RANGE_JPEG;
 		sws_setColorspaceDetails(cv->sws, coefs, in_full, coefs, out_full, brightness, contrast, saturation);
 	}
-	if (rotation != 0) {
-		cv->scratch = malloc((size_t)cv->sw * cv->sh * 3);
-		if (cv->scratch == NULL)
-			return AIRLOCK_E_MEMORY;
-	}
-	return AIRLOCK_OK;
+	cv->stride = ((size_t)cv->sw * 3 + 63) & ~(size_t)63;
+	cv->scratch = malloc(cv->stride * cv->sh + SWS_SLACK);
+	return cv->scratch ? AIRLOCK_OK : AIRLOCK_E_MEMORY;
 }
 
 static void convert_free(struct convert *cv)
@@ -780,20 +781,31 @@ static void convert_free(struct convert *cv)
 	cv->scratch = NULL;
 }
 
-/* One decoded picture into dst, the output frame (out_w x out_h x 3). */
+/*
+ * One decoded picture into dst, the output frame (out_w x out_h x 3). swscale
+ * converts into the scratch buffer, never straight into the payload: its
+ * SIMD writers store whole vectors past the end of a row, and of the last
+ * one (valgrind: 8-byte stores past a buffer of exactly sw x sh x 3), so
+ * its rows get a padded stride and the buffer SWS_SLACK bytes more. Then
+ * each row is placed, turned or not.
+ */
 static int convert_frame(struct convert *cv, const AVFrame *fr, uint8_t *dst)
 {
-	uint8_t *to = cv->rotation ? cv->scratch : dst;
-	uint8_t *planes[4] = { to, NULL, NULL, NULL };
-	int strides[4] = { (int)(cv->sw * 3), 0, 0, 0 };
+	uint8_t *planes[4] = { cv->scratch, NULL, NULL, NULL };
+	int strides[4] = { (int)cv->stride, 0, 0, 0 };
+	const size_t row = (size_t)cv->sw * 3;
 
 	if (sws_scale(cv->sws, (const uint8_t *const *)fr->data, fr->linesize, 0, fr->height, planes, strides) !=
 	    (int)cv->sh)
 		return AIRLOCK_E_INTERNAL;
-	if (cv->rotation) {
-		/* EXIF's orientations: 6 is 90 degrees clockwise, 3 is 180, 8 is 270. */
-		const int orientation = cv->rotation == 90 ? 6 : cv->rotation == 180 ? 3 : 8;
-		pixels_orient_band(cv->scratch, cv->sw, cv->sh, 3, orientation, 0, cv->sh, dst);
+	/* EXIF's orientations: 1 is none, 6 is 90 degrees clockwise, 3 is 180, 8 is 270. */
+	const int orientation = cv->rotation == 90 ? 6 : cv->rotation == 180 ? 3 : cv->rotation == 270 ? 8 : 1;
+	for (uint32_t y = 0; y < cv->sh; y++) {
+		const uint8_t *src = cv->scratch + (size_t)y * cv->stride;
+		if (orientation == 1)
+			memcpy(dst + (size_t)y * row, src, row);
+		else
+			pixels_orient_band(src, cv->sw, cv->sh, 3, orientation, y, 1, dst);
 	}
 	return AIRLOCK_OK;
 }
@@ -1124,15 +1136,16 @@ void media_warm(void)
 		struct SwsContext *sws =
 			sws_getContext(64, 48, formats[i], 32, 24, AV_PIX_FMT_RGB24, VIDEO_SWS_FLAGS, NULL, NULL, NULL);
 		if (sws != NULL) {
-			uint8_t *src[4], *dst[4];
-			int sl[4], dl[4];
-			if (av_image_alloc(src, sl, 64, 48, formats[i], 16) >= 0) {
-				if (av_image_alloc(dst, dl, 32, 24, AV_PIX_FMT_RGB24, 16) >= 0) {
-					(void)sws_scale(sws, (const uint8_t *const *)src, sl, 0, 48, dst, dl);
-					av_freep(&dst[0]);
-				}
+			uint8_t *src[4];
+			int sl[4];
+			/* The output padded as convert_frame()'s: swscale stores past the end of its rows. */
+			uint8_t *dst[4] = { malloc(128 * 24 + SWS_SLACK), NULL, NULL, NULL };
+			int dl[4] = { 128, 0, 0, 0 };
+			if (dst[0] != NULL && av_image_alloc(src, sl, 64, 48, formats[i], 64) >= 0) {
+				(void)sws_scale(sws, (const uint8_t *const *)src, sl, 0, 48, dst, dl);
 				av_freep(&src[0]);
 			}
+			free(dst[0]);
 		}
 		sws_freeContext(sws);
 	}

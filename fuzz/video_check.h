@@ -42,8 +42,16 @@ static inline void fuzz_video_size(uint32_t sw, uint32_t sh, uint32_t rot, uint6
 		else
 			hi = mid - 1;
 	}
+	uint64_t h1 = lo * H / W ? lo * H / W : 1;
+	/* Too thin for the budget with a side of 1: the long side is cut to fit (video.h). */
+	if (lo * h1 > budget) {
+		if (h1 == 1)
+			lo = budget;
+		else
+			h1 = budget / lo;
+	}
 	*w = (uint32_t)lo;
-	*h = lo * H / W ? (uint32_t)(lo * H / W) : 1;
+	*h = (uint32_t)h1;
 }
 
 /* The offset of the first entry: the pixels and the zeros after them to a multiple of 8. */
