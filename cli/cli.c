@@ -93,7 +93,7 @@ static const struct opt {
 	{ "min-frames", OPT_NUM, AIRLOCK_VIDEO_MIN_FRAMES, 1, 1u << 20, 1,
 	  "N    video, qwen rules: at least N frames (4)" },
 	{ "max-frames", OPT_NUM, AIRLOCK_VIDEO_MAX_FRAMES, 1, 1u << 20, 1,
-	  "N    video, qwen rules: at most N frames (768)" },
+	  "N    video: at most N frames (qwen rules: 768; vllm: a cap on --frames)" },
 	{ "max-sampled-frames", OPT_NUM, AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES, 1, 1u << 20, 1,
 	  "N never sample more video frames, as if no more were asked for (768)" },
 	{ "max-decoded-frames", OPT_NUM, AIRLOCK_VIDEO_MAX_DECODED_FRAMES, 1, 1ull << 40, 1,
@@ -474,12 +474,13 @@ static int check_sampling(const struct cli_options *o, char *err, size_t errlen)
 	uint64_t rule = AIRLOCK_SAMPLING_VLLM, n = 0, x;
 	int has_n = last_set(o, AIRLOCK_VIDEO_NUM_FRAMES, &n), has_fps = last_set(o, AIRLOCK_VIDEO_FPS_MILLI, &x);
 	int has_min = last_set(o, AIRLOCK_VIDEO_MIN_FRAMES, &x), has_max = last_set(o, AIRLOCK_VIDEO_MAX_FRAMES, &x);
+	/* vllm has no max_frames of its own: the library takes one as a cap on num_frames. */
 	const char *n_name = n == AIRLOCK_UNSET ? "all-frames" : "frames";
 
 	last_set(o, AIRLOCK_VIDEO_SAMPLING, &rule);
-	if (rule == AIRLOCK_SAMPLING_VLLM && (has_min || has_max))
-		CHECK_FAIL("--%s is for --sampling qwen3 or qwen_vl_utils; vllm takes --frames and --fps",
-			   has_min ? "min-frames" : "max-frames");
+	if (rule == AIRLOCK_SAMPLING_VLLM && has_min)
+		CHECK_FAIL("--min-frames is for --sampling qwen3 or qwen_vl_utils; vllm takes --frames, --fps and "
+			   "--max-frames");
 	if (rule == AIRLOCK_SAMPLING_QWEN3 && has_n)
 		CHECK_FAIL("--%s is not for --sampling qwen3, which takes --fps, --min-frames and --max-frames",
 			   n_name);

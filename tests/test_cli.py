@@ -2992,8 +2992,8 @@ def _():
                     name, f["file"], f["index"], max(abs(a - b) for a, b in zip(px, ref[f["index"]]))))
 
 
-@test("video: --frames N, --fps F and --all-frames choose T and the indices as vLLM's default loader; the "
-      "manifest's sampling says what was asked")
+@test("video: --frames N, --fps F, --all-frames and --max-frames (a cap on num_frames) choose T and the indices "
+      "as vLLM's default loader; the manifest's sampling says what was asked")
 def _():
     src = video("h264.mp4")
     info = probe(src)
@@ -3003,7 +3003,10 @@ def _():
              (["--all-frames"], list(range(100)), {"num_frames": -1}),
              (["--all-frames", "--fps", "2.5"], vllm_indices(100, 25.0, -1, 2.5), {"num_frames": -1, "fps": 2.5}),
              (["--frames", "500", "--max-sampled-frames", "7"], np_linspace(99, 7, True),
-              {"num_frames": 500, "max_sampled_frames": 7}))
+              {"num_frames": 500, "max_sampled_frames": 7}),
+             # vLLM's rule has no max_frames: the library takes one as a cap on num_frames, unset included.
+             (["--max-frames", "10"], vllm_indices(100, 25.0, 10), {"max_frames": 10}),
+             (["--all-frames", "--max-frames", "20"], vllm_indices(100, 25.0, 20), {"num_frames": -1, "max_frames": 20}))
     for args, want, asked in cases:
         with TempDir() as d:
             m = frames_run(args + ["--sampling", "vllm", src], d)
@@ -3284,7 +3287,8 @@ def _():
                  (["--sampling", "qwen3", "--frames", "4", src, "-o", d + "/"],
                   "--frames is not for --sampling qwen3, which takes --fps, --min-frames and --max-frames"),
                  (["--min-frames", "4", src, "-o", d + "/"],
-                  "--min-frames is for --sampling qwen3 or qwen_vl_utils; vllm takes --frames and --fps"),
+                  "--min-frames is for --sampling qwen3 or qwen_vl_utils; vllm takes --frames, --fps and "
+                  "--max-frames"),
                  (["--sampling", "qwen_vl_utils", "--frames", "4", "--fps", "1", src, "-o", d + "/"],
                   "--sampling qwen_vl_utils takes --frames, or --fps with --min-frames and --max-frames, not both"),
                  (["--sampling", "qwen_vl_utils", "--all-frames", src, "-o", d + "/"],
