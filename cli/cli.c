@@ -7,6 +7,7 @@
  * a device or FIFO named as OUTPUT is written only after the encode succeeded.
  * Whether OUTPUT can be written at all is found out before any decode.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -33,7 +34,10 @@ enum opt_kind {
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_OUTPUT,
-	OPT_LOG
+	OPT_LOG,
+	OPT_ALL_FRAMES, /* AIRLOCK_VIDEO_NUM_FRAMES = AIRLOCK_UNSET */
+	OPT_FPS,	/* a decimal rate, into thousandths */
+	OPT_SAMPLING
 };
 
 static const struct opt {
@@ -45,9 +49,12 @@ static const struct opt {
 } opts[] = {
 	{ "max-bytes", OPT_NUM, AIRLOCK_MAX_INPUT_BYTES, 1, 1ull << 40, 1,
 	  "N     reject inputs over N bytes (67108864)" },
-	{ "max-width", OPT_NUM, AIRLOCK_MAX_WIDTH, 1, 0x7fffffff, 1, "N     reject images wider than N (65535)" },
-	{ "max-height", OPT_NUM, AIRLOCK_MAX_HEIGHT, 1, 0x7fffffff, 1, "N    reject images taller than N (65535)" },
-	{ "max-pixels", OPT_NUM, AIRLOCK_MAX_PIXELS, 1, 1ull << 34, 1, "N    reject images over N pixels (178956970)" },
+	{ "max-width", OPT_NUM, AIRLOCK_MAX_WIDTH, 1, 0x7fffffff, 1,
+	  "N     reject images (and video frames) wider than N (65535)" },
+	{ "max-height", OPT_NUM, AIRLOCK_MAX_HEIGHT, 1, 0x7fffffff, 1,
+	  "N    reject images (and video frames) taller than N (65535)" },
+	{ "max-pixels", OPT_NUM, AIRLOCK_MAX_PIXELS, 1, 1ull << 34, 1,
+	  "N    reject images (and video frames) over N pixels (178956970)" },
 	{ "max-scans", OPT_NUM, AIRLOCK_MAX_JPEG_SCANS, 1, 100000, 1, "N     reject JPEGs with more scans (100)" },
 	{ "max-jpeg-coeffs", OPT_NUM, AIRLOCK_MAX_JPEG_COEFFS, 1, 1ull << 50, 1,
 	  "N reject JPEGs whose scans code more coefficients (400000000)" },
@@ -63,7 +70,7 @@ static const struct opt {
 	{ "quality", OPT_NUM, AIRLOCK_JPEG_QUALITY, 1, 100, 1, "N       JPEG and lossy WebP output quality (92)" },
 	{ "lossless", OPT_FLAG_KEY, AIRLOCK_WEBP_LOSSLESS, 0, 0, 0,
 	  "         lossless WebP output (with --to webp, or a WebP input without --to)" },
-	{ "max-seconds", OPT_NUM, AIRLOCK_MAX_SECONDS, 1, 86400, 1, "N   reject audio longer than N s (600)" },
+	{ "max-seconds", OPT_NUM, AIRLOCK_MAX_SECONDS, 1, 86400, 1, "N   reject audio or video longer than N s (600)" },
 	{ "max-decoded-bytes", OPT_NUM, AIRLOCK_MAX_DECODED_BYTES, 1, 1ull << 40, 1,
 	  "N reject audio decoding to more bytes (268435456)" },
 	{ "max-audio-bytes", OPT_NUM, AIRLOCK_MAX_AUDIO_INPUT_BYTES, 1, 1ull << 40, 1,
@@ -73,6 +80,34 @@ static const struct opt {
 	{ "max-channels", OPT_NUM, AIRLOCK_MAX_CHANNELS, 1, 64, 1, "N  reject audio with more channels (8)" },
 	{ "extra-codecs", OPT_FLAG_KEY, AIRLOCK_ALLOW_EXTRA_CODECS, 0, 0, 0,
 	  "     also decode ADPCM, G.72x, GSM, ... in WAV and AIFF" },
+	/* Video (-o DIR/). The sampling options are the request's; the others are limits. */
+	{ "sampling", OPT_SAMPLING, AIRLOCK_VIDEO_SAMPLING, 0, 0, 0,
+	  "RULE     video: whose frame choice, vllm (default), qwen3 or qwen_vl_utils" },
+	{ "frames", OPT_NUM, AIRLOCK_VIDEO_NUM_FRAMES, 1, UINT64_MAX - 1, 1,
+	  "N          video: sample N frames (vllm: 32; qwen_vl_utils: its nframes)" },
+	{ "all-frames", OPT_ALL_FRAMES, AIRLOCK_VIDEO_NUM_FRAMES, 0, 0, 0,
+	  "       video, vllm: every frame (num_frames -1), or as many as --fps gives" },
+	{ "fps", OPT_FPS, AIRLOCK_VIDEO_FPS_MILLI, 1, 1000000000, 1,
+	  "F             video: sample F frames a second, at most 3 decimals (vllm: unset;\n"
+	  "qwen3, qwen_vl_utils: 2)" },
+	{ "min-frames", OPT_NUM, AIRLOCK_VIDEO_MIN_FRAMES, 1, 1u << 20, 1,
+	  "N    video, qwen rules: at least N frames (4)" },
+	{ "max-frames", OPT_NUM, AIRLOCK_VIDEO_MAX_FRAMES, 1, 1u << 20, 1,
+	  "N    video: at most N frames (qwen rules: 768; vllm: a cap on --frames)" },
+	{ "max-sampled-frames", OPT_NUM, AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES, 1, 1u << 20, 1,
+	  "N never sample more video frames, as if no more were asked for (768)" },
+	{ "max-decoded-frames", OPT_NUM, AIRLOCK_VIDEO_MAX_DECODED_FRAMES, 1, 1ull << 40, 1,
+	  "N reject video of more than N frames (108000)" },
+	{ "max-decoded-pixels", OPT_NUM, AIRLOCK_VIDEO_MAX_DECODED_PIXELS, 1, 1ull << 56, 1,
+	  "N reject video decoding to more pixels in all (68719476736)" },
+	{ "max-frame-pixels", OPT_NUM, AIRLOCK_VIDEO_MAX_FRAME_PIXELS, 1, 1ull << 34, 1,
+	  "P  downscale video frames over P pixels (default: full size)" },
+	{ "max-video-bytes", OPT_NUM, AIRLOCK_VIDEO_MAX_OUTPUT_BYTES, 1, 1ull << 40, 1,
+	  "N reject video whose sampled frames pass N bytes as RGB (1073741824)" },
+	{ "video-cpu-ms", OPT_NUM, AIRLOCK_VIDEO_CPU_MS, 1, 3600000, 1,
+	  "N  video worker CPU-time limit, instead of --cpu-ms (60000)" },
+	{ "video-timeout-ms", OPT_NUM, AIRLOCK_VIDEO_TIMEOUT_MS, 1, 3600000, 1,
+	  "N wall-clock limit per video, instead of --timeout-ms (90000)" },
 	{ "allow", OPT_TYPES, 0, 0, 0, 0,
 	  "LIST      allowed input types: png,jpeg,webp,gif,bmp,tiff,wav,flac,vorbis,opus,mp3,aiff,\n"
 	  "mp4,matroska, image, audio, media (default: every type but tiff)" },
@@ -86,9 +121,11 @@ static const struct opt {
 	{ "sample-format", OPT_SAMPLE_FORMAT, 0, 0, 0, 0, "F   audio samples: s16 (default) or f32" },
 	{ "to", OPT_TO, 0, 0, 0, 0,
 	  "FORMAT       png, jpeg, webp, wav, flac or raw (default: the input's own format for PNG,\n"
-	  "JPEG and WebP, png for GIF, BMP and TIFF, wav for audio)" },
+	  "JPEG and WebP, png for GIF, BMP and TIFF, wav for audio; png for a video's frames\n"
+	  "in -o DIR/)" },
 	{ "output", OPT_OUTPUT, 0, 0, 0, 0,
-	  "FILE     write here; default stdout, but not a terminal (-o - forces it)" },
+	  "FILE     write here; default stdout, but not a terminal (-o - forces it);\n"
+	  "DIR/ (or an existing directory): a video's sampled frames and manifest.json" },
 	{ "strict-sandbox", OPT_FLAG_KEY, AIRLOCK_STRICT_SANDBOX, 0, 0, 0,
 	  " refuse unless user, network, IPC and mount namespaces are all applied" },
 	{ "json", OPT_JSON, 0, 0, 0, 0, "             one JSON report line per input on stderr" },
@@ -116,10 +153,12 @@ static const char *short_for(const char *name)
 void cli_usage(FILE *f)
 {
 	fputs("Usage: airlock [OPTIONS] [INPUT] [-o OUTPUT]\n"
+	      "       airlock [OPTIONS] VIDEO -o DIR/     (sampled frames and manifest.json into DIR)\n"
 	      "       airlock scan [OPTIONS] PATH...   (a whole tree; see 'airlock scan --help')\n"
 	      "Decode an untrusted image (PNG, JPEG, WebP, GIF, BMP, TIFF) or audio file (WAV, FLAC,\n"
 	      "Ogg Vorbis, Opus, MP3, AIFF; the audio of MP4, M4A, MKV, WebM) in a seccomp sandbox and\n"
-	      "write a clean re-encoding.\n"
+	      "write a clean re-encoding; or the frames of an MP4, MKV or WebM video that a serving\n"
+	      "stack's sampling rule picks, one image file each, into a directory.\n"
 	      "INPUT and OUTPUT default to stdin and stdout ('-' also means them).\n"
 	      "TIFF is refused unless --allow names it (tiff, or image), as the library's default.\n\n",
 	      f);
@@ -145,7 +184,10 @@ void cli_usage(FILE *f)
 		}
 	}
 	fputs("\nExit status: 0 written, 64 usage, 65 input rejected, 70 internal error or a failed write,\n"
-	      "73 OUTPUT cannot be created (checked before anything is decoded).\n",
+	      "73 OUTPUT cannot be created (checked before anything is decoded).\n"
+	      "A video needs -o DIR/: its frames go to DIR/frame-000000.png ... (--to jpeg or webp for\n"
+	      "those), then DIR/manifest.json, written last: its indices, times and the sampling. A DIR\n"
+	      "that holds a manifest.json is refused; on a rejection nothing is left in DIR.\n",
 	      f);
 }
 
@@ -296,7 +338,69 @@ static const struct opt *lookup(const char *a, const char **val)
 static int takes_value(const struct opt *opt)
 {
 	return opt->kind != OPT_FLAG_KEY && opt->kind != OPT_FLAG_OFF && opt->kind != OPT_JSON &&
-	       opt->kind != OPT_HELP && opt->kind != OPT_VERSION;
+	       opt->kind != OPT_HELP && opt->kind != OPT_VERSION && opt->kind != OPT_ALL_FRAMES;
+}
+
+/*
+ * A rate in frames a second as thousandths, read exactly from its decimal
+ * digits (no floating point): "2", "0.5", "29.97". At most three decimals,
+ * so that the rule gets milli / 1000.0, the double the caller wrote. 0, or
+ * -1 when s is not such a number or is out of [min, max].
+ */
+static int parse_fps(const char *s, uint64_t min, uint64_t max, uint64_t *milli)
+{
+	uint64_t v = 0;
+	int decimals = -1, digits = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	for (; *s; s++) {
+		if (*s == '.' && decimals < 0) {
+			decimals = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || decimals == 3 || v > max)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+		digits++;
+		if (decimals >= 0)
+			decimals++;
+	}
+	if (decimals == 0) /* "2." */
+		return -1;
+	for (int d = decimals < 0 ? 0 : decimals; d < 3; d++) {
+		if (v > max)
+			return -1;
+		v *= 10;
+	}
+	if (!digits || v < min || v > max)
+		return -1;
+	*milli = v;
+	return 0;
+}
+
+/* --sampling's names, as airlock_sampling values and in the manifest. */
+static const char *const sampling_names[] = {
+	[AIRLOCK_SAMPLING_VLLM] = "vllm",
+	[AIRLOCK_SAMPLING_QWEN3] = "qwen3",
+	[AIRLOCK_SAMPLING_QWEN_VL_UTILS] = "qwen_vl_utils",
+};
+
+static const char *sampling_name(uint64_t rule)
+{
+	return rule < sizeof(sampling_names) / sizeof(sampling_names[0]) && sampling_names[rule] ? sampling_names[rule]
+												 : "vllm";
+}
+
+/* The value the last of o's settings gives key: 1 and *v, or 0 when none does. */
+static int last_set(const struct cli_options *o, airlock_key key, uint64_t *v)
+{
+	for (size_t i = o->nsets; i-- > 0;)
+		if (o->sets[i].key == key) {
+			*v = o->sets[i].value;
+			return 1;
+		}
+	return 0;
 }
 
 int cli_option_arity(const char *a)
@@ -316,6 +420,15 @@ int cli_option_arity(const char *a)
 		return CLI_EXIT_USAGE;              \
 	} while (0)
 
+static int is_std(const char *name);
+static const char *format_name(int fmt);
+
+/* The formats a video's frames are written in, into a directory: none given (PNG), PNG, JPEG, WebP. */
+static int frames_format(int fmt)
+{
+	return fmt == 0 || fmt == AIRLOCK_FORMAT_PNG || fmt == AIRLOCK_FORMAT_JPEG || fmt == AIRLOCK_FORMAT_WEBP;
+}
+
 /* The kinds of input an output format takes; 0 (no --to) and raw take both. */
 static uint32_t format_kinds(int fmt)
 {
@@ -327,6 +440,98 @@ static uint32_t format_kinds(int fmt)
 	case AIRLOCK_FORMAT_FLAC: return AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA;
 	default: return AIRLOCK_TYPES_IMAGE | AIRLOCK_TYPES_AUDIO | AIRLOCK_TYPES_MEDIA;
 	}
+}
+
+#define CHECK_FAIL(...)                                     \
+	do {                                                \
+		if (errlen)                                 \
+			snprintf(err, errlen, __VA_ARGS__); \
+		return -1;                                  \
+	} while (0)
+
+/* The name of the first sampling option o holds (--frames, --fps, ...), or NULL. */
+static const char *sampling_option(const struct cli_options *o)
+{
+	for (size_t i = 0; i < o->nsets; i++)
+		switch (o->sets[i].key) {
+		case AIRLOCK_VIDEO_SAMPLING: return "sampling";
+		case AIRLOCK_VIDEO_NUM_FRAMES: return o->sets[i].value == AIRLOCK_UNSET ? "all-frames" : "frames";
+		case AIRLOCK_VIDEO_FPS_MILLI: return "fps";
+		case AIRLOCK_VIDEO_MIN_FRAMES: return "min-frames";
+		case AIRLOCK_VIDEO_MAX_FRAMES: return "max-frames";
+		default: break;
+		}
+	return NULL;
+}
+
+/*
+ * The sampling options a rule reads (decoders/video.c): one that the rule
+ * would ignore is refused, as --lossless is where it changes nothing.
+ * qwen_vl_utils itself refuses nframes with fps (an assert in smart_nframes).
+ */
+static int check_sampling(const struct cli_options *o, char *err, size_t errlen)
+{
+	uint64_t rule = AIRLOCK_SAMPLING_VLLM, n = 0, x;
+	int has_n = last_set(o, AIRLOCK_VIDEO_NUM_FRAMES, &n), has_fps = last_set(o, AIRLOCK_VIDEO_FPS_MILLI, &x);
+	int has_min = last_set(o, AIRLOCK_VIDEO_MIN_FRAMES, &x), has_max = last_set(o, AIRLOCK_VIDEO_MAX_FRAMES, &x);
+	/* vllm has no max_frames of its own: the library takes one as a cap on num_frames. */
+	const char *n_name = n == AIRLOCK_UNSET ? "all-frames" : "frames";
+
+	last_set(o, AIRLOCK_VIDEO_SAMPLING, &rule);
+	if (rule == AIRLOCK_SAMPLING_VLLM && has_min)
+		CHECK_FAIL("--min-frames is for --sampling qwen3 or qwen_vl_utils; vllm takes --frames, --fps and "
+			   "--max-frames");
+	if (rule == AIRLOCK_SAMPLING_QWEN3 && has_n)
+		CHECK_FAIL("--%s is not for --sampling qwen3, which takes --fps, --min-frames and --max-frames",
+			   n_name);
+	if (rule == AIRLOCK_SAMPLING_QWEN_VL_UTILS && has_n && n == AIRLOCK_UNSET)
+		CHECK_FAIL("--all-frames is vLLM's num_frames -1: for --sampling vllm only");
+	if (rule == AIRLOCK_SAMPLING_QWEN_VL_UTILS && has_n && (has_fps || has_min || has_max))
+		CHECK_FAIL("--sampling qwen_vl_utils takes --frames, or --fps with --min-frames and --max-frames, "
+			   "not both");
+	return 0;
+}
+
+/*
+ * The checks that depend on what OUTPUT is: one file (dir 0), or a
+ * directory of a video's frames (dir 1). 0, or -1 with a one-line reason
+ * in err (which may be NULL with errlen 0).
+ */
+static int check_output(const struct cli_options *o, int dir, char *err, size_t errlen)
+{
+	const uint32_t allow = dir ? o->allow_video : o->allow, bit = AIRLOCK_TYPE_BIT(o->expect);
+	const char *opt = sampling_option(o);
+
+	if (dir) {
+		if (!allow)
+			CHECK_FAIL("--allow leaves no video type (mp4, matroska) for a directory OUTPUT");
+		if (o->expect && !(bit & AIRLOCK_TYPES_MEDIA))
+			CHECK_FAIL("--expect %s: a directory OUTPUT takes video: mp4 or matroska",
+				   airlock_type_name(o->expect));
+		if (o->expect && !(allow & bit))
+			CHECK_FAIL("--expect names a type that --allow excludes");
+		for (size_t k = 0; o->to != AIRLOCK_FORMAT_WEBP && k < o->nsets; k++)
+			if (o->sets[k].key == AIRLOCK_WEBP_LOSSLESS)
+				CHECK_FAIL("--lossless is for WebP frames: give --to webp too");
+		return 0;
+	}
+	if (!allow)
+		CHECK_FAIL("--allow leaves no input type that --to can write");
+	if (o->expect && !(allow & bit) && !o->allow_given && (format_kinds(o->to) & bit))
+		CHECK_FAIL("--expect %s: %s is off by default; give --allow %s too", airlock_type_name(o->expect),
+			   airlock_type_name(o->expect), airlock_type_name(o->expect));
+	if (o->expect && !(allow & bit))
+		CHECK_FAIL("--expect names a type that --allow or --to excludes");
+	/* Anywhere else it would change nothing, and a caller who asked for lossless should hear so. */
+	for (size_t k = 0; o->to && o->to != AIRLOCK_FORMAT_WEBP && k < o->nsets; k++)
+		if (o->sets[k].key == AIRLOCK_WEBP_LOSSLESS)
+			CHECK_FAIL("--lossless is for WebP output: give --to webp, or no --to for a WebP input");
+	if (opt && !frames_format(o->to))
+		CHECK_FAIL("--%s is for a video's frames, written into a directory; --to %s writes one file", opt,
+			   format_name(o->to));
+	if (opt)
+		CHECK_FAIL("--%s is for a video's frames, written into a directory: give -o DIR/", opt);
+	return 0;
 }
 
 int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, size_t errlen)
@@ -443,29 +648,51 @@ int cli_parse(int argc, char *const argv[], struct cli_options *o, char *err, si
 				FAIL("empty --log name");
 			o->log = val;
 			break;
+		case OPT_ALL_FRAMES:
+			if (add_set(o, opt->key, AIRLOCK_UNSET))
+				FAIL("too many options");
+			break;
+		case OPT_FPS:
+			if (parse_fps(val, opt->min, opt->max, &v))
+				FAIL("--fps needs a rate from 0.001 to 1000000, with at most 3 decimals");
+			if (add_set(o, opt->key, v))
+				FAIL("too many options");
+			break;
+		case OPT_SAMPLING:
+			for (v = AIRLOCK_SAMPLING_VLLM; v <= AIRLOCK_SAMPLING_QWEN_VL_UTILS; v++)
+				if (name_eq(val, sampling_names[v]))
+					break;
+			if (v > AIRLOCK_SAMPLING_QWEN_VL_UTILS)
+				FAIL("--sampling: unknown rule '%.20s'; known: vllm, qwen3, qwen_vl_utils", val);
+			if (add_set(o, opt->key, v))
+				FAIL("too many options");
+			break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_HELP: o->help = 1; break;
 		case OPT_VERSION: o->version = 1; break;
 		}
 	}
 	/* An output format takes only its own kind of input: --to wav rejects an image as its type. */
-	uint32_t kinds = format_kinds(o->to);
 	/* The library's default, so the command line refuses what a program using the library would. */
-	if (!o->allow_given)
-		o->allow = AIRLOCK_TYPES_DEFAULT;
-	o->allow &= kinds;
-	if (!o->allow)
-		FAIL("--allow leaves no input type that --to can write");
-	if (o->expect && !(o->allow & AIRLOCK_TYPE_BIT(o->expect)) && !o->allow_given &&
-	    (kinds & AIRLOCK_TYPE_BIT(o->expect)))
-		FAIL("--expect %s: %s is off by default; give --allow %s too", airlock_type_name(o->expect),
-		     airlock_type_name(o->expect), airlock_type_name(o->expect));
-	if (o->expect && !(o->allow & AIRLOCK_TYPE_BIT(o->expect)))
-		FAIL("--expect names a type that --allow or --to excludes");
-	/* Anywhere else it would change nothing, and a caller who asked for lossless should hear so. */
-	for (size_t k = 0; o->to && o->to != AIRLOCK_FORMAT_WEBP && k < o->nsets; k++)
-		if (o->sets[k].key == AIRLOCK_WEBP_LOSSLESS)
-			FAIL("--lossless is for WebP output: give --to webp, or no --to for a WebP input");
+	uint32_t base = o->allow_given ? o->allow : AIRLOCK_TYPES_DEFAULT;
+	o->allow = base & format_kinds(o->to);
+	o->allow_video = frames_format(o->to) ? base & AIRLOCK_TYPES_MEDIA : 0;
+	o->output_dir = frames_format(o->to) && !is_std(o->output) && o->output[strlen(o->output) - 1] == '/';
+	if (check_sampling(o, err, errlen) != 0)
+		return CLI_EXIT_USAGE;
+	if (o->output_dir) {
+		if (check_output(o, 1, err, errlen) != 0)
+			return CLI_EXIT_USAGE;
+		o->allow = o->allow_video;
+	} else if (check_output(o, 0, err, errlen) != 0) {
+		/* A named OUTPUT may be an existing directory: cli_run() finds out, and says err's reason if not. */
+		if (!frames_format(o->to) || is_std(o->output) || check_output(o, 1, NULL, 0) != 0)
+			return CLI_EXIT_USAGE;
+		o->dir_only = 1;
+		o->allow = o->allow_video;
+		if (errlen)
+			err[0] = '\0';
+	}
 	if (!o->sample_format)
 		o->sample_format = AIRLOCK_SAMPLE_S16;
 	for (size_t k = 0; o->to == AIRLOCK_FORMAT_FLAC && k < o->nsets; k++)
@@ -540,6 +767,17 @@ static const char *error_class_name(int rc)
 	}
 }
 
+/*
+ * The limit a video request's report names: its worker ran under the video
+ * CPU and wall-clock limits, which the library reports as the general ones.
+ */
+static uint32_t video_limit(uint32_t key)
+{
+	return key == AIRLOCK_CPU_MS	   ? AIRLOCK_VIDEO_CPU_MS
+	       : key == AIRLOCK_TIMEOUT_MS ? AIRLOCK_VIDEO_TIMEOUT_MS
+					   : key;
+}
+
 static const char *key_name(uint32_t key)
 {
 	switch (key) {
@@ -562,6 +800,13 @@ static const char *key_name(uint32_t key)
 	case AIRLOCK_MAX_CHANNELS: return "max_channels";
 	case AIRLOCK_MAX_AUDIO_INPUT_BYTES: return "max_audio_bytes";
 	case AIRLOCK_OUT_RATE: return "rate";
+	case AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES: return "video_max_sampled_frames";
+	case AIRLOCK_VIDEO_MAX_DECODED_FRAMES: return "video_max_decoded_frames";
+	case AIRLOCK_VIDEO_MAX_DECODED_PIXELS: return "video_max_decoded_pixels";
+	case AIRLOCK_VIDEO_MAX_FRAME_PIXELS: return "video_max_frame_pixels";
+	case AIRLOCK_VIDEO_MAX_OUTPUT_BYTES: return "video_max_output_bytes";
+	case AIRLOCK_VIDEO_CPU_MS: return "video_cpu";
+	case AIRLOCK_VIDEO_TIMEOUT_MS: return "video_timeout";
 	default: return NULL;
 	}
 }
@@ -610,7 +855,14 @@ void cli_report_fields(FILE *f, const char *input, const char *status, int rc, c
 	else
 		fprintf(f, ",\"type\":\"%s\"", airlock_type_mime(t));
 	/* The same keys in every report; null where they do not apply. */
-	if (r && airlock_result_sample_format(r) != AIRLOCK_SAMPLE_U8)
+	airlock_video_info info = { .size = sizeof(info) };
+	if (r && airlock_result_video(r, &info) == AIRLOCK_OK)
+		fprintf(f,
+			",\"width\":%" PRIu32 ",\"height\":%" PRIu32 ",\"channels\":%" PRIu32
+			",\"rate\":null,\"frames\":%" PRIu64 ",\"seconds\":%.6f",
+			airlock_result_width(r), airlock_result_height(r), airlock_result_channels(r),
+			airlock_result_frames(r), (double)info.duration_us / 1e6);
+	else if (r && airlock_result_sample_format(r) != AIRLOCK_SAMPLE_U8)
 		fprintf(f,
 			",\"width\":null,\"height\":null,\"channels\":%" PRIu32 ",\"rate\":%" PRIu32
 			",\"frames\":%" PRIu64 ",\"seconds\":%.6f",
@@ -681,7 +933,7 @@ void cli_log_event(void *user, const airlock_event *ev)
 		fprintf(f, "\"%s\"", airlock_type_mime(ev->expect));
 	fprintf(f, ",\"input_bytes\":%" PRIu64 ",\"elapsed_ms\":%.3f,\"limit\":", ev->input_bytes,
 		(double)ev->elapsed_us / 1000.0);
-	const char *lim = key_name(ev->limit);
+	const char *lim = key_name(log->video ? video_limit(ev->limit) : ev->limit);
 	if (lim)
 		fprintf(f, "\"%s\"", lim);
 	else
@@ -989,6 +1241,359 @@ int cli_write_at(const airlock_ctx *ctx, const airlock_result *r, airlock_format
 	return rc;
 }
 
+/*
+ * ---- A directory of a video's frames (-o DIR/) ----
+ *
+ * frames_dir_open() runs before the input is read, as cli_output_open()
+ * does: it creates DIR when it is missing and refuses one that already
+ * holds a manifest.json or frame files. frames_dir_commit() writes the
+ * frames, each a new file (O_EXCL, never replacing anything), and then
+ * manifest.json through a temporary name, so a manifest means the frames
+ * are complete. frames_dir_close() leaves nothing of a run that did not get
+ * there: the files it made are removed, and DIR too when it made DIR.
+ */
+struct frames_dir {
+	const char *name; /* as given, for messages; borrowed */
+	char *path;	  /* name without its trailing slashes: what mkdir() and rmdir() take */
+	int fd;		  /* the directory, or -1 */
+	int created;	  /* this run made the directory */
+	int done;	  /* manifest.json is in place: the run's files stay */
+	mode_t mode;	  /* of the manifest: 0666 less the umask, as the frames get from open() */
+	uint64_t written; /* frame files 0 .. written-1 exist, made by this run */
+	int digits;	  /* of the frame numbers in their names */
+	const char *ext;
+	char tmp[32];	    /* the manifest's temporary name while it exists, else "" */
+	char file[64];	    /* the file a failure concerns, or "" for the directory itself */
+	int err;	    /* errno of the last failure, 0 if none */
+	const char *reason; /* a static reason in place of strerror(err), or NULL */
+};
+
+#define MANIFEST "manifest.json"
+
+static int dir_fail(struct frames_dir *d, int err, const char *reason)
+{
+	d->err = err;
+	d->reason = reason;
+	return -1;
+}
+
+static void frame_name(const struct frames_dir *d, uint64_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "frame-%0*" PRIu64 ".%s", d->digits, i, d->ext);
+}
+
+/* "frame-" and six or more digits, then a dot: a name this or an earlier run wrote. */
+static int is_frame_name(const char *n)
+{
+	if (strncmp(n, "frame-", 6) != 0)
+		return 0;
+	size_t k = strspn(n + 6, "0123456789");
+	return k >= 6 && n[6 + k] == '.';
+}
+
+/* 1 when the directory at dfd holds a frame file, 0 when not, -1 with errno when it cannot be read. */
+static int holds_frames(int dfd)
+{
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	int found = 0;
+	struct dirent *e;
+	errno = 0;
+	while (!found && (e = readdir(dir)) != NULL)
+		found = is_frame_name(e->d_name);
+	int bad = !found && errno != 0;
+	closedir(dir);
+	return bad ? -1 : found;
+}
+
+/* Makes a file in the directory at dfd and removes it again: 0, or the errno that says it cannot be written. */
+static int probe_at(int dfd)
+{
+	int fd = -1;
+#ifdef O_TMPFILE
+	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return errno;
+#endif
+	char tmp[32];
+	for (unsigned i = 0; fd < 0 && i < 100; i++) {
+		snprintf(tmp, sizeof(tmp), ".airlock-%08x", (unsigned)getpid() * 2654435761u ^ i * 40503u);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return errno;
+		if (fd >= 0)
+			unlinkat(dfd, tmp, 0);
+	}
+	if (fd < 0)
+		return EEXIST;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Opens (creating it if missing) the directory name for a video's frames,
+ * before anything is decoded. new_mode is that of new files (0666 less the
+ * umask). 0, or -1 with d->err (and maybe d->reason) set: the exit status
+ * is then CLI_EXIT_CANTCREAT. Release d with frames_dir_close() in every
+ * case.
+ */
+static int frames_dir_open(struct frames_dir *d, const char *name, mode_t new_mode)
+{
+	struct stat st;
+	size_t n = strlen(name);
+
+	*d = (struct frames_dir){ .name = name, .fd = -1, .mode = new_mode };
+	while (n > 1 && name[n - 1] == '/')
+		n--;
+	d->path = strndup(name, n);
+	if (!d->path)
+		return dir_fail(d, ENOMEM, NULL);
+	if (mkdir(d->path, 0777) == 0)
+		d->created = 1;
+	else if (errno != EEXIST)
+		return dir_fail(d, errno, NULL);
+	d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->fd < 0) {
+		int e = errno;
+		if (e == ENOENT && lstat(d->path, &st) == 0 && S_ISLNK(st.st_mode))
+			return dir_fail(d, e, "a symbolic link to nothing (airlock does not follow it)");
+		return dir_fail(d, e, NULL);
+	}
+	if (fstatat(d->fd, MANIFEST, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return dir_fail(d, EEXIST,
+				"it holds a " MANIFEST
+				", an earlier run's frames (remove them, or name a new directory)");
+	if (errno != ENOENT)
+		return dir_fail(d, errno, NULL);
+	int frames = holds_frames(d->fd);
+	if (frames != 0)
+		return dir_fail(d, frames < 0 ? errno : EEXIST,
+				frames < 0 ? NULL
+					   : "it holds frame files of an earlier run that did not finish (remove "
+					     "them, or name a new directory)");
+	int e = probe_at(d->fd);
+	return e ? dir_fail(d, e, NULL) : 0;
+}
+
+/* The manifest's "fps" request: thousandths as the shortest decimal that is exactly them. */
+static void json_milli(FILE *f, uint64_t milli)
+{
+	fprintf(f, "%" PRIu64, milli / 1000);
+	unsigned frac = (unsigned)(milli % 1000);
+	if (frac) {
+		int w = 3;
+		for (; frac % 10 == 0; frac /= 10)
+			w--;
+		fprintf(f, ".%0*u", w, frac);
+	}
+}
+
+/* ,"key":N as the request gave it (-1: AIRLOCK_UNSET), or null when it did not. */
+static void json_request(FILE *f, const struct cli_options *o, const char *name, airlock_key key)
+{
+	uint64_t v;
+	fprintf(f, ",\"%s\":", name);
+	if (!last_set(o, key, &v))
+		fputs("null", f);
+	else if (v == AIRLOCK_UNSET)
+		fputs("-1", f);
+	else if (key == AIRLOCK_VIDEO_FPS_MILLI)
+		json_milli(f, v);
+	else
+		fprintf(f, "%" PRIu64, v);
+}
+
+static void manifest_json(FILE *f, const struct frames_dir *d, const struct cli_options *o, const airlock_ctx *ctx,
+			  const airlock_result *r, const airlock_video_info *info)
+{
+	uint64_t rule = AIRLOCK_SAMPLING_VLLM, cap = 0;
+	airlock_get(ctx, AIRLOCK_VIDEO_SAMPLING, &rule);
+	airlock_get(ctx, AIRLOCK_VIDEO_MAX_SAMPLED_FRAMES, &cap);
+	fprintf(f, "{\"type\":\"%s\",\"sampling\":{\"rule\":\"%s\"", airlock_type_mime(airlock_result_type(r)),
+		sampling_name(rule));
+	json_request(f, o, "num_frames", AIRLOCK_VIDEO_NUM_FRAMES);
+	json_request(f, o, "fps", AIRLOCK_VIDEO_FPS_MILLI);
+	json_request(f, o, "min_frames", AIRLOCK_VIDEO_MIN_FRAMES);
+	json_request(f, o, "max_frames", AIRLOCK_VIDEO_MAX_FRAMES);
+	fprintf(f, ",\"max_sampled_frames\":%" PRIu64 "},\n\"frames_seen\":%" PRIu64 ",\"fps\":", cap,
+		info->frames_seen);
+	if (info->fps_num && info->fps_den)
+		fprintf(f, "[%" PRIu32 ",%" PRIu32 "]", info->fps_num, info->fps_den);
+	else
+		fputs("null", f);
+	fprintf(f,
+		",\"duration_us\":%" PRIu64 ",\"source\":{\"width\":%" PRIu32 ",\"height\":%" PRIu32
+		",\"rotation\":%" PRIu32 "},\"width\":%" PRIu32 ",\"height\":%" PRIu32,
+		info->duration_us, info->src_width, info->src_height, info->rotation, airlock_result_width(r),
+		airlock_result_height(r));
+	json_bits(f, "changes", airlock_result_changes(r), airlock_change_name);
+	fputs(",\n\"frames\":[", f);
+	const uint64_t *idx = airlock_result_video_indices(r);
+	const int64_t *pts = airlock_result_video_pts_us(r);
+	for (uint64_t i = 0; i < airlock_result_frames(r); i++) {
+		char name[64];
+		frame_name(d, i, name, sizeof(name));
+		fprintf(f, "%s\n{\"file\":\"%s\",\"index\":%" PRIu64 ",\"pts_us\":%" PRId64 "}", i ? "," : "", name,
+			idx[i], pts[i]);
+	}
+	fputs("\n]}\n", f);
+}
+
+/* Writes buf to a new temporary file in d and renames it to MANIFEST, never over one. An airlock_error. */
+static int manifest_write(struct frames_dir *d, const char *buf, size_t len)
+{
+	int fd = -1;
+	for (unsigned i = 0; fd < 0 && i < 100; i++) {
+		snprintf(d->tmp, sizeof(d->tmp), ".airlock-%08x",
+			 (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL) ^ i * 40503u);
+		fd = openat(d->fd, d->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		d->err = errno;
+		d->tmp[0] = '\0';
+		return AIRLOCK_E_IO;
+	}
+	struct sink k = { .fd = fd };
+	int rc = sink_write(&k, buf, len) == 0 ? AIRLOCK_OK : AIRLOCK_E_IO;
+	if (rc == AIRLOCK_OK && (fchmod(fd, d->mode) != 0 || fsync(fd) != 0)) {
+		k.err = errno;
+		rc = AIRLOCK_E_IO;
+	}
+	if (close(fd) != 0 && rc == AIRLOCK_OK) {
+		k.err = errno;
+		rc = AIRLOCK_E_IO;
+	}
+	/* The frames' names are on disk before the manifest's: a manifest found after a crash means them all. */
+	if (rc == AIRLOCK_OK && fsync(d->fd) != 0) {
+		k.err = errno;
+		rc = AIRLOCK_E_IO;
+	}
+	if (rc == AIRLOCK_OK) {
+		int e = renameat2(d->fd, d->tmp, d->fd, MANIFEST, RENAME_NOREPLACE) == 0 ? 0 : errno;
+		/* A file system without RENAME_NOREPLACE: the check frames_dir_open() made stands for it. */
+		if (e == EINVAL)
+			e = renameat(d->fd, d->tmp, d->fd, MANIFEST) == 0 ? 0 : errno;
+		if (e) {
+			k.err = e;
+			rc = AIRLOCK_E_IO;
+		}
+	}
+	if (rc == AIRLOCK_OK) {
+		d->tmp[0] = '\0';
+		fsync(d->fd);
+	}
+	d->err = k.err;
+	return rc;
+}
+
+/*
+ * Writes the frames of the video result r as fmt (PNG, JPEG or WebP) into
+ * the directory opened by frames_dir_open(), then the manifest. An
+ * airlock_error; AIRLOCK_E_IO with d->err (and d->file) set when a write
+ * failed. What was written is removed by frames_dir_close() unless this
+ * succeeded.
+ */
+static int frames_dir_commit(struct frames_dir *d, const airlock_ctx *ctx, const struct cli_options *o,
+			     const airlock_result *r, airlock_format fmt)
+{
+	airlock_video_info info = { .size = sizeof(info) };
+	uint64_t t = airlock_result_frames(r);
+
+	if (airlock_result_video(r, &info) != AIRLOCK_OK || t == 0 || !airlock_result_video_indices(r) ||
+	    !airlock_result_video_pts_us(r))
+		return AIRLOCK_E_INTERNAL;
+	d->ext = fmt == AIRLOCK_FORMAT_JPEG ? "jpg" : fmt == AIRLOCK_FORMAT_WEBP ? "webp" : "png";
+	d->digits = 1;
+	for (uint64_t x = t - 1; x >= 10; x /= 10)
+		d->digits++;
+	if (d->digits < 6)
+		d->digits = 6;
+
+	int rc = AIRLOCK_OK;
+	for (uint64_t i = 0; rc == AIRLOCK_OK && i < t; i++) {
+		frame_name(d, i, d->file, sizeof(d->file));
+		/* New files only, never through a link: the kernel gives them 0666 less the umask. */
+		int fd = openat(d->fd, d->file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0666);
+		if (fd < 0) {
+			d->err = errno;
+			return AIRLOCK_E_IO;
+		}
+		d->written = i + 1;
+		struct sink k = { .fd = fd };
+		rc = airlock_encode_frame(ctx, NULL, r, i, fmt, sink_write, &k);
+		if (rc == AIRLOCK_OK && fsync(fd) != 0) {
+			k.err = errno;
+			rc = AIRLOCK_E_IO;
+		}
+		if (close(fd) != 0 && rc == AIRLOCK_OK) {
+			k.err = errno;
+			rc = AIRLOCK_E_IO;
+		}
+		d->err = k.err;
+	}
+	if (rc != AIRLOCK_OK)
+		return rc;
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return AIRLOCK_E_NOMEM;
+	manifest_json(f, d, o, ctx, r, &info);
+	if (fclose(f) != 0) {
+		free(buf);
+		return AIRLOCK_E_NOMEM;
+	}
+	snprintf(d->file, sizeof(d->file), "%s", MANIFEST);
+	rc = manifest_write(d, buf, len);
+	free(buf);
+	if (rc == AIRLOCK_OK)
+		d->done = 1;
+	return rc;
+}
+
+/* Removes what an unfinished run made (its files, and the directory if it made it), and frees d's names. */
+static void frames_dir_close(struct frames_dir *d)
+{
+	if (!d->done && d->fd >= 0) {
+		char name[64];
+		for (uint64_t i = 0; i < d->written; i++) {
+			frame_name(d, i, name, sizeof(name));
+			unlinkat(d->fd, name, 0);
+		}
+		if (d->tmp[0])
+			unlinkat(d->fd, d->tmp, 0);
+	}
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	/* rmdir() removes only an empty directory: whatever someone else put there meanwhile stays. */
+	if (!d->done && d->created)
+		rmdir(d->path);
+	free(d->path);
+	d->path = NULL;
+}
+
+/* "cannot write "DIR/FILE": REASON", or the directory alone when no file was concerned. */
+static void frames_dir_failure(FILE *err, const struct frames_dir *d)
+{
+	fputs("airlock: cannot write ", err);
+	size_t n = strlen(d->name);
+	char *full = d->file[0] ? malloc(n + 1 + strlen(d->file) + 1) : NULL;
+	if (full)
+		sprintf(full, "%s%s%s", d->name, n && d->name[n - 1] == '/' ? "" : "/", d->file);
+	cli_json_str(err, full ? full : d->name);
+	free(full);
+	fprintf(err, ": %s\n", d->reason ? d->reason : strerror(d->err));
+}
+
 int cli_configure(airlock_ctx *ctx, const struct cli_options *o)
 {
 	int rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow);
@@ -1060,11 +1665,15 @@ static const char *format_name(int fmt)
  * input bytes.
  */
 static void reject_detail(FILE *f, const struct cli_options *o, const airlock_ctx *ctx, int rc,
-			  const airlock_report *rep)
+			  const airlock_report *rep, int dir)
 {
 	const char *mime = rep->type != AIRLOCK_TYPE_NONE ? airlock_type_mime(rep->type) : NULL;
 	uint32_t bit = rep->type != AIRLOCK_TYPE_NONE ? AIRLOCK_TYPE_BIT(rep->type) : 0;
 	uint32_t kind = bit & AIRLOCK_TYPES_IMAGE ? AIRLOCK_TYPES_IMAGE : AIRLOCK_TYPES_AUDIO;
+	uint32_t allow = dir ? o->allow_video : o->allow;
+	/* The library names the container itself when the track asked for is not there. */
+	int no_track =
+		rc == AIRLOCK_E_UNSUPPORTED && (bit & AIRLOCK_TYPES_MEDIA) && rep->mime && strcmp(rep->mime, mime) == 0;
 
 	/*
 	 * The three ways a type is refused: bytes nobody recognises, a type
@@ -1081,20 +1690,47 @@ static void reject_detail(FILE *f, const struct cli_options *o, const airlock_ct
 	}
 	if (mime)
 		fprintf(f, "%s: ", mime);
-	if (rc == AIRLOCK_E_TYPE && o->to && o->to != AIRLOCK_FORMAT_RAW && !(o->allow & kind)) {
+	if (rc == AIRLOCK_E_TYPE && dir && !(bit & AIRLOCK_TYPES_MEDIA)) {
+		fputs("a directory OUTPUT takes video (mp4, matroska)", f);
+		return;
+	}
+	/* A video asked for as one file: say how to get its frames, or its sound. */
+	if (no_track && !dir && o->to != AIRLOCK_FORMAT_WAV && o->to != AIRLOCK_FORMAT_FLAC) {
+		fputs("a video: -o DIR/ writes its sampled frames into a directory, --to wav or --to flac takes "
+		      "its audio",
+		      f);
+		return;
+	}
+	if (no_track) {
+		fputs(dir ? "no video track (--to wav or --to flac takes its audio)"
+			  : "no audio track (-o DIR/ writes the video's sampled frames)",
+		      f);
+		return;
+	}
+	if (rc == AIRLOCK_E_UNSUPPORTED && dir && rep->mime) {
+		fputs("a video codec airlock does not decode", f);
+		return;
+	}
+	if (rc == AIRLOCK_E_OUT_OF_RANGE && dir && ctx) {
+		uint64_t rule = AIRLOCK_SAMPLING_VLLM;
+		airlock_get(ctx, AIRLOCK_VIDEO_SAMPLING, &rule);
+		fprintf(f, "--sampling %s picks no frame of this video with these options", sampling_name(rule));
+		return;
+	}
+	if (rc == AIRLOCK_E_TYPE && !dir && o->to && o->to != AIRLOCK_FORMAT_RAW && !(allow & kind)) {
 		fprintf(f, "--to %s takes %s", format_name(o->to), kinds_name(format_kinds(o->to)));
 		return;
 	}
-	if (rc == AIRLOCK_E_TYPE && !(o->allow & bit) && !o->allow_given) {
+	if (rc == AIRLOCK_E_TYPE && !(allow & bit) && !o->allow_given) {
 		/* A list the user never typed would send them looking for it: say where it came from. */
 		fprintf(f, "not in the default --allow; name %s there to accept it", airlock_type_name(rep->type));
 		return;
 	}
-	if (rc == AIRLOCK_E_TYPE && !(o->allow & bit)) {
+	if (rc == AIRLOCK_E_TYPE && !(allow & bit)) {
 		fputs("not in --allow ", f);
 		const char *sep = "";
 		for (int t = 1; t < AIRLOCK_TYPE_COUNT_; t++)
-			if (o->allow & AIRLOCK_TYPE_BIT(t)) {
+			if (allow & AIRLOCK_TYPE_BIT(t)) {
 				fprintf(f, "%s%s", sep, airlock_type_name((airlock_type)t));
 				sep = ",";
 			}
@@ -1136,6 +1772,7 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	int in_fd = -1, rc, status;
 	struct cli_event_log log = { .fd = -1, .input = o->input };
 	struct cli_output dst = { .fd = -1 };
+	struct frames_dir fdir = { .fd = -1 };
 
 	if (o->help) {
 		cli_usage(out_msgs);
@@ -1145,6 +1782,22 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 		fprintf(out_msgs, "airlock %s\n", airlock_version_string());
 		return CLI_EXIT_OK;
 	}
+	/*
+	 * A video's frames go into a directory: OUTPUT with a trailing slash,
+	 * or one that exists (then cli_parse() could not know, and the options
+	 * are checked again for what OUTPUT turned out to be).
+	 */
+	struct stat st;
+	int dir = o->output_dir ||
+		  (frames_format(o->to) && !is_std(o->output) && stat(o->output, &st) == 0 && S_ISDIR(st.st_mode));
+	if (dir != (o->output_dir || o->dir_only)) {
+		char why[256];
+		if (check_output(o, dir, why, sizeof(why)) != 0) {
+			fprintf(err, "airlock: %s\nTry 'airlock --help'.\n", why);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	log.video = dir;
 	/*
 	 * Image and audio bytes on a terminal are garbage at best and escape
 	 * sequences at worst; as gzip and zstd do, only an explicit "-o -" sends
@@ -1190,6 +1843,10 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	if (log.fd >= 0)
 		airlock_set_event_fn(ctx, cli_log_event, &log);
 	rc = cli_configure(ctx, o);
+	if (rc == AIRLOCK_OK && dir)
+		rc = airlock_set(ctx, AIRLOCK_ALLOWED_TYPES, o->allow_video);
+	if (rc == AIRLOCK_OK && dir)
+		rc = airlock_set(ctx, AIRLOCK_TRACK, AIRLOCK_TRACK_VIDEO);
 	if (rc != AIRLOCK_OK)
 		goto report;
 
@@ -1204,7 +1861,12 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	/* Before the input is read: a long stdin is not consumed for an OUTPUT that cannot be made. */
 	mode_t mask = umask(0);
 	umask(mask);
-	if (cli_output_open(&dst, o->output, 0666 & ~mask) != 0) {
+	if (dir && frames_dir_open(&fdir, o->output, 0666 & ~mask) != 0) {
+		frames_dir_failure(err, &fdir);
+		status = CLI_EXIT_CANTCREAT;
+		goto out;
+	}
+	if (!dir && cli_output_open(&dst, o->output, 0666 & ~mask) != 0) {
 		fprintf(err, "airlock: cannot write ");
 		cli_json_str(err, dst.name);
 		fprintf(err, ": %s\n", cli_output_reason(&dst));
@@ -1223,18 +1885,27 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 	if (rc != AIRLOCK_OK)
 		goto report;
 
-	rc = cli_output_commit(&dst, ctx, r, cli_format_for(o, r));
+	if (dir)
+		rc = frames_dir_commit(&fdir, ctx, o, r, o->to ? (airlock_format)o->to : AIRLOCK_FORMAT_PNG);
+	else
+		rc = cli_output_commit(&dst, ctx, r, cli_format_for(o, r));
 
 report:
 	status = exit_for(rc);
+	if (dir)
+		rep.limit = video_limit(rep.limit);
 	if (o->json) {
 		report_json(err, o, rc, &rep, r);
 	} else if (rc != AIRLOCK_OK) {
+		if (rc == AIRLOCK_E_IO && fdir.err) {
+			frames_dir_failure(err, &fdir);
+			goto out;
+		}
 		fprintf(err, "airlock: ");
 		if (status == CLI_EXIT_REJECTED) {
 			cli_json_str(err, is_std(o->input) ? "-" : o->input);
 			fputs(": rejected: ", err);
-			reject_detail(err, o, ctx, rc, &rep);
+			reject_detail(err, o, ctx, rc, &rep, dir);
 			fprintf(err, " (%s)\n", airlock_error_name(rc));
 		} else if (rc == AIRLOCK_E_IO && dst.err) {
 			fputs("cannot write ", err);
@@ -1249,6 +1920,7 @@ report:
 	}
 out:
 	cli_output_close(&dst);
+	frames_dir_close(&fdir);
 	if (in_fd > 0)
 		close(in_fd);
 	free(in);

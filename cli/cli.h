@@ -32,7 +32,20 @@ struct cli_options {
 	int to;		    /* 0: follow the input type; else airlock_format */
 	uint32_t allow;	    /* allowed types after --allow and --to; never 0 after parsing */
 	int allow_given;    /* --allow was given; else allow is AIRLOCK_TYPES_DEFAULT, narrowed by --to */
-	int sample_format;  /* airlock_sample_format for audio; S16 unless --sample-format */
+	/*
+	 * A directory of a video's frames as OUTPUT: -o DIR/, or an existing
+	 * directory, with no --to or --to png, jpeg or webp. allow_video: the
+	 * types it takes, the media types of --allow or its default (0 when
+	 * --to writes one file only). output_dir: OUTPUT is such a directory
+	 * by its trailing '/'. dir_only: the options hold only for a directory
+	 * (a sampling option such as --frames), so an OUTPUT that turns out
+	 * not to be one is a usage error at run time; allow is then
+	 * allow_video.
+	 */
+	uint32_t allow_video;
+	int output_dir;
+	int dir_only;
+	int sample_format; /* airlock_sample_format for audio; S16 unless --sample-format */
 	int json;
 	int help;
 	int version;
@@ -105,6 +118,7 @@ struct cli_event_log {
 	const char *input;  /* as the caller named it; NULL or "-" is standard input */
 	const char *helper; /* airlock_open() failed: the helper tried, and helper_errno why; else NULL */
 	int helper_errno;
+	int video; /* a video request: its CPU and wall-clock limits are the video ones */
 };
 
 /* An airlock_event_fn: one JSON line, one write(2), to the struct cli_event_log at user. */

@@ -25,6 +25,7 @@ import tempfile
 import time
 import wave
 import zlib
+from fractions import Fraction
 
 from tapcheck import Failure, Skip, check, run_tests, test
 from unpriv import unprivileged
@@ -1125,15 +1126,18 @@ def _():
         check(p.returncode == EXIT_CANTCREAT and o == b"" and b"cannot write" in e, "rc %r %r" % (p.returncode, e))
 
 
-@test("-o DIR/ and -o DIR: exit 73, 'Is a directory'; a missing DIR/ is 'No such file or directory'")
+@test("-o DIR/ and -o DIR where --to writes one file (raw, wav, flac): exit 73, 'Is a directory'; a missing "
+      "DIR/ is 'No such file or directory'")
 def _():
+    # Without --to, or with --to png, jpeg or webp, a directory OUTPUT takes a video's frames (see the video tests).
     with TempDir() as d:
         sub = os.path.join(d, "sub")
         os.mkdir(sub)
-        for name in (sub + "/", sub):
-            cannot_write(run(img("rgb8.png"), "-o", name), name, "Is a directory")
-        missing = os.path.join(d, "missing") + "/"
-        cannot_write(run(img("rgb8.png"), "-o", missing), missing, "No such file or directory")
+        for to, src in (("raw", img("rgb8.png")), ("wav", aud("wav_s16_mono_16k.wav")), ("flac", aud("wav_s16_mono_16k.wav"))):
+            for name in (sub + "/", sub):
+                cannot_write(run("--to", to, src, "-o", name), name, "Is a directory")
+            missing = os.path.join(d, "missing") + "/"
+            cannot_write(run("--to", to, src, "-o", missing), missing, "No such file or directory")
         check(os.listdir(d) == ["sub"] and os.listdir(sub) == [], "created %r" % os.listdir(d))
 
 
@@ -2800,6 +2804,527 @@ def _():
         check(rc == EXIT_OK and out == b"" and read(os.path.join(d, "a.png"))[:8] == PNG_SIG, "rc %d %r" % (rc, err))
 
 
+# ---- issue 18: a video's sampled frames into a directory (-o DIR/) ----
+#
+# The fixtures are made here with Debian's ffmpeg (CI installs it): libx264 and libvpx-vp9 encodes of
+# ffmpeg's testsrc2 pattern, 160x120 at 25 fps for 4 s (100 frames). What airlock must give is worked
+# out independently: the frame count, rate and times from ffprobe, the indices from vLLM 0.34's rules
+# (vllm/multimodal/video.py, transcribed below; numpy's own linspace where numpy is importable), and
+# the pixels from the ffmpeg CLI's swscale conversion with the flags the worker uses.
+
+MANIFEST_KEYS = {"type", "sampling", "frames_seen", "fps", "duration_us", "source", "width", "height", "changes",
+                 "frames"}
+SAMPLING_KEYS = {"rule", "num_frames", "fps", "min_frames", "max_frames", "max_sampled_frames"}
+SWS_FLAGS = "bicubic+accurate_rnd+full_chroma_int"
+_videos = {}
+
+
+def video(name):
+    """A fixture video made once per run with ffmpeg (Skip without it)."""
+    if "dir" not in _videos:
+        if not shutil.which("ffmpeg") or not shutil.which("ffprobe"):
+            raise Skip("no ffmpeg/ffprobe (Debian's ffmpeg package)")
+        _videos["dir"] = tempfile.mkdtemp(prefix="airlock-test-cli-video-")
+    d = _videos["dir"]
+    path = os.path.join(d, name)
+    if os.path.exists(path):
+        return path
+    src = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25", "-t", "4"]
+    x264 = ["-c:v", "libx264", "-threads", "1", "-pix_fmt", "yuv420p"]
+    recipes = {
+        "h264.mp4": src + x264,
+        "h264_aac.mp4": src + ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "4"] + x264 +
+                        ["-c:a", "aac", "-shortest"],
+        "vp9.webm": src + ["-c:v", "libvpx-vp9", "-threads", "1", "-pix_fmt", "yuv420p", "-b:v", "200k"],
+        "aac.m4a": ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "1", "-c:a", "aac"],
+        # The display matrix of a phone held upright: ffprobe says rotation 90 (counter-clockwise).
+        "rot90.mp4": lambda: ["-i", video("h264.mp4"), "-c", "copy", "-metadata:s:v:0", "rotate=90"],
+    }
+    args = recipes[name]() if callable(recipes[name]) else recipes[name]
+    p = subprocess.run(["ffmpeg", "-v", "error", "-y"] + args + [path], capture_output=True, timeout=120)
+    check(p.returncode == 0, "ffmpeg could not make %s: %r" % (name, p.stderr[-400:]))
+    return path
+
+
+def probe(path):
+    """What ffprobe says of the first video stream: frames decoded, avg rate, and best-effort pts in microseconds
+    from the first frame's, rounded half up as a tick count times the time base."""
+    p = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries",
+                        "stream=nb_read_frames,avg_frame_rate,time_base,width,height:frame=best_effort_timestamp",
+                        "-of", "json", path], capture_output=True, timeout=120)
+    check(p.returncode == 0, "ffprobe failed on %s: %r" % (path, p.stderr[-300:]))
+    j = json.loads(p.stdout)
+    st = j["streams"][0]
+    num, den = (int(x) for x in st["avg_frame_rate"].split("/"))
+    g = math.gcd(num, den)
+    tb = Fraction(st["time_base"])
+    ticks = [int(f["best_effort_timestamp"]) for f in j["frames"]]
+    pts = [math.floor((t - ticks[0]) * tb * 1000000 + Fraction(1, 2)) for t in ticks]
+    return {"total": int(st["nb_read_frames"]), "fps": [num // g, den // g], "pts_us": pts,
+            "width": st["width"], "height": st["height"]}
+
+
+def np_linspace(stop, num, integer):
+    """numpy.linspace(0, stop, num) with dtype=int (floor) or .round() (half to even), as numpy computes it:
+    k * (stop / (num - 1)) in float64, the last value set to stop. numpy itself where it is installed."""
+    try:
+        import numpy
+    except ImportError:
+        step = stop / (num - 1) if num > 1 else float("nan")
+        ys = [k * step for k in range(num)] if num > 1 else [0.0]
+        ys[-1] = float(stop) if num > 1 else ys[-1]
+        return [math.floor(y) if integer else round(y) for y in ys]
+    if integer:
+        return [int(x) for x in numpy.linspace(0, stop, num, dtype=int)]
+    return [int(x) for x in numpy.linspace(0, stop, num).round().astype(int)]
+
+
+def vllm_indices(total, src_fps, num_frames=32, fps=-1.0):
+    """vLLM 0.34 VideoBackend.compute_frames_index_to_sample (the default loader)."""
+    duration = total / src_fps
+    n = total
+    if num_frames > 0:
+        n = min(num_frames, total)
+    if fps > 0:
+        n = min(n, math.floor(duration * fps))
+    n = max(1, n)
+    return list(range(n)) if n == total else np_linspace(total - 1, n, True)
+
+
+def qwen3_indices(total, src_fps, fps=2.0, min_frames=4, max_frames=768):
+    """vLLM 0.34 Qwen3VLVideoBackend.compute_frames_index_to_sample."""
+    fps = min(fps, 30)
+    n = int(total / src_fps * fps)
+    n = min(max(n, min_frames), min(max_frames, 768), total)
+    return np_linspace(total - 1, n, False)
+
+
+def rgb24(path, indices, size=None, extra=()):
+    """{index: RGB24 bytes} of the given decoded frames by the ffmpeg CLI: select, then swscale with the worker's
+    flags (scaled to size when given), rgb24."""
+    want = sorted(set(indices))
+    sel = "+".join("eq(n\\,%d)" % i for i in want)
+    scale = "scale=%s%sflags=%s" % (("%d:%d:" % size) if size else "", "", SWS_FLAGS)
+    p = subprocess.run(["ffmpeg", "-v", "error"] + list(extra) + ["-i", path, "-map", "0:v:0", "-vf",
+                        "select='%s',%s,format=rgb24" % (sel, scale), "-vsync", "0", "-f", "rawvideo", "-"],
+                       capture_output=True, timeout=120)
+    check(p.returncode == 0, "ffmpeg could not decode %s: %r" % (path, p.stderr[-300:]))
+    n = len(p.stdout) // len(want)
+    check(n * len(want) == len(p.stdout), "ffmpeg gave %d bytes for %d frames" % (len(p.stdout), len(want)))
+    return {i: p.stdout[k * n:(k + 1) * n] for k, i in enumerate(want)}
+
+
+def frames_run(args, out, rc=EXIT_OK):
+    """airlock ARGS -o OUT with nothing on stdout; on success, the manifest (parsed) and no stderr."""
+    r = run(*args, "-o", out)
+    check(r.rc == rc and r.out == b"", "expected exit %d and no stdout: %r" % (rc, r))
+    if rc != EXIT_OK:
+        return r
+    check(r.err == b"", "stderr on success: %r" % r.err)
+    with open(os.path.join(out, "manifest.json"), "rb") as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def check_manifest(m, d, want_indices, info, ext="png", changes=(), width=160, height=120, rotation=0,
+                   mime="video/mp4"):
+    """The manifest's every key, and the directory holding exactly its frames and itself."""
+    check(set(m) == MANIFEST_KEYS, "manifest keys %r" % sorted(m))
+    check(m["type"] == mime, "type %r" % m["type"])
+    check(m["frames_seen"] == info["total"], "frames_seen %r, ffprobe %r" % (m["frames_seen"], info["total"]))
+    check(m["fps"] == info["fps"], "fps %r, ffprobe %r" % (m["fps"], info["fps"]))
+    num, den = info["fps"]
+    want_duration = info["pts_us"][-1] + math.floor(Fraction(den * 1000000, num) + Fraction(1, 2))
+    check(m["duration_us"] == want_duration, "duration_us %r, want %r" % (m["duration_us"], want_duration))
+    check(m["source"] == {"width": info["width"], "height": info["height"], "rotation": rotation},
+          "source %r" % m["source"])
+    check((m["width"], m["height"]) == (width, height), "size %rx%r" % (m["width"], m["height"]))
+    check(m["changes"] == list(changes), "changes %r, want %r" % (m["changes"], list(changes)))
+    got = [f["index"] for f in m["frames"]]
+    check(got == want_indices, "indices %r, want %r" % (got, want_indices))
+    names = ["frame-%06d.%s" % (i, ext) for i in range(len(want_indices))]
+    check([f["file"] for f in m["frames"]] == names, "file names %r" % [f["file"] for f in m["frames"]][:3])
+    pts = [f["pts_us"] for f in m["frames"]]
+    check(pts == [info["pts_us"][i] for i in want_indices], "pts_us %r" % pts[:8])
+    check(all(set(f) == {"file", "index", "pts_us"} for f in m["frames"]), "frame entry keys")
+    check(sorted(os.listdir(d)) == sorted(names + ["manifest.json"]),
+          "the directory holds %r" % sorted(os.listdir(d))[:5])
+
+
+@test("video: an H.264 MP4 into -o DIR/: DIR made, 32 PNG frames (vLLM's np.linspace(0, 99, 32, dtype=int)), "
+      "manifest.json written last with ffprobe's count, rate, times and size")
+def _():
+    src = video("h264.mp4")
+    info = probe(src)
+    check(info["total"] == 100 and info["fps"] == [25, 1], "the fixture is not 100 frames at 25 fps: %r" % info)
+    with TempDir() as d:
+        out = os.path.join(d, "frames")
+        m = frames_run([src], out + "/")
+        check(m["sampling"] == {"rule": "vllm", "num_frames": None, "fps": None, "min_frames": None,
+                                "max_frames": None, "max_sampled_frames": 768}, "sampling %r" % m["sampling"])
+        want = np_linspace(99, 32, True)
+        check(want == vllm_indices(100, 25.0), "the transcription and linspace disagree")
+        check_manifest(m, out, want, info)
+        for name in os.listdir(out):
+            if name.endswith(".png"):
+                data = read(os.path.join(out, name))
+                types = [t for t, _ in png_chunks(data)]
+                check(types[0] == "IHDR" and types[-1] == "IEND" and set(types[1:-1]) == {"IDAT"},
+                      "%s: chunks %r" % (name, types))
+                ihdr = png_ihdr(data)
+                check((ihdr["width"], ihdr["height"], ihdr["depth"], ihdr["colour"], ihdr["interlace"]) ==
+                      (160, 120, 8, 2, 0), "%s: IHDR %r" % (name, ihdr))
+        check(temp_names(out) == [] and os.listdir(d) == ["frames"], "left %r" % os.listdir(d))
+
+
+@test("video: every frame's pixels equal the ffmpeg CLI's swscale conversion (select, scale flags=bicubic+"
+      "accurate_rnd+full_chroma_int, rgb24) bit for bit: H.264 in MP4 and VP9 in WebM, yuv420p")
+def _():
+    for name, mime in (("h264.mp4", "video/mp4"), ("vp9.webm", "video/x-matroska")):
+        src = video(name)
+        with TempDir() as d:
+            m = frames_run([src], d)
+            check(m["type"] == mime, "%s: type %r" % (name, m["type"]))
+            ref = rgb24(src, [f["index"] for f in m["frames"]])
+            for f in m["frames"]:
+                w, h, ch, px = png_pixels(read(os.path.join(d, f["file"])))
+                check((w, h, ch) == (160, 120, 3), "%s %s: %dx%dx%d" % (name, f["file"], w, h, ch))
+                check(px == ref[f["index"]], "%s: %s (frame %d) differs from ffmpeg's, by up to %d" % (
+                    name, f["file"], f["index"], max(abs(a - b) for a, b in zip(px, ref[f["index"]]))))
+
+
+@test("video: --frames N, --fps F, --all-frames and --max-frames (a cap on num_frames) choose T and the indices "
+      "as vLLM's default loader; the manifest's sampling says what was asked")
+def _():
+    src = video("h264.mp4")
+    info = probe(src)
+    cases = ((["--frames", "5"], vllm_indices(100, 25.0, 5), {"num_frames": 5}),
+             (["--fps", "2"], vllm_indices(100, 25.0, 32, 2.0), {"fps": 2}),
+             (["--fps", "0.75", "--frames", "40"], vllm_indices(100, 25.0, 40, 0.75), {"num_frames": 40, "fps": 0.75}),
+             (["--all-frames"], list(range(100)), {"num_frames": -1}),
+             (["--all-frames", "--fps", "2.5"], vllm_indices(100, 25.0, -1, 2.5), {"num_frames": -1, "fps": 2.5}),
+             (["--frames", "500", "--max-sampled-frames", "7"], np_linspace(99, 7, True),
+              {"num_frames": 500, "max_sampled_frames": 7}),
+             # vLLM's rule has no max_frames: the library takes one as a cap on num_frames, unset included.
+             (["--max-frames", "10"], vllm_indices(100, 25.0, 10), {"max_frames": 10}),
+             (["--all-frames", "--max-frames", "20"], vllm_indices(100, 25.0, 20), {"num_frames": -1, "max_frames": 20}))
+    for args, want, asked in cases:
+        with TempDir() as d:
+            m = frames_run(args + ["--sampling", "vllm", src], d)
+            sampling = {"rule": "vllm", "num_frames": None, "fps": None, "min_frames": None, "max_frames": None,
+                        "max_sampled_frames": 768}
+            sampling.update(asked)
+            check(m["sampling"] == sampling, "%r: sampling %r" % (args, m["sampling"]))
+            check_manifest(m, d, want, info)
+    check(vllm_indices(100, 25.0, 32, 2.0) == np_linspace(99, 8, True) and len(vllm_indices(100, 25.0, 5)) == 5,
+          "the cases do not test what they say")
+
+
+@test("video: --sampling qwen3 is vLLM's Qwen3-VL rule (fps 2, 4..768 frames, np.linspace().round()); "
+      "--min-frames, --max-frames, --fps honoured; qwen_vl_utils --frames 6")
+def _():
+    src = video("h264.mp4")
+    info = probe(src)
+    cases = (([], qwen3_indices(100, 25.0), {}),
+             (["--min-frames", "10"], qwen3_indices(100, 25.0, min_frames=10), {"min_frames": 10}),
+             (["--max-frames", "6"], qwen3_indices(100, 25.0, max_frames=6), {"max_frames": 6}),
+             (["--fps", "4"], qwen3_indices(100, 25.0, fps=4.0), {"fps": 4}))
+    check([len(c[1]) for c in cases] == [8, 10, 6, 16], "the cases do not test what they say")
+    for args, want, asked in cases:
+        with TempDir() as d:
+            m = frames_run(["--sampling", "qwen3"] + args + [src], d)
+            sampling = {"rule": "qwen3", "num_frames": None, "fps": None, "min_frames": None, "max_frames": None,
+                        "max_sampled_frames": 768}
+            sampling.update(asked)
+            check(m["sampling"] == sampling, "%r: sampling %r" % (args, m["sampling"]))
+            check_manifest(m, d, want, info)
+    # qwen_vl_utils' nframes mode: torch.linspace(0, 99, 6) in float32 is 0, 19.8, 39.6, 59.4, 79.2, 99,
+    # each far from a .5 tie, so its rounding is the float64 one.
+    with TempDir() as d:
+        m = frames_run(["--sampling", "qwen_vl_utils", "--frames", "6", src], d)
+        check(m["sampling"]["rule"] == "qwen_vl_utils" and m["sampling"]["num_frames"] == 6, "%r" % m["sampling"])
+        check_manifest(m, d, [0, 20, 40, 59, 79, 99], info)
+
+
+@test("video: --to jpeg and --to webp write frame-NNNNNN.jpg / .webp, each the bytes airlock --to jpeg / webp "
+      "makes of that frame's PNG")
+def _():
+    src = video("h264.mp4")
+    info = probe(src)
+    with TempDir() as d:
+        png = os.path.join(d, "png")
+        frames_run(["--frames", "3", src], png + "/")
+        for to, ext in (("jpeg", "jpg"), ("webp", "webp")):
+            out = os.path.join(d, ext)
+            m = frames_run(["--frames", "3", "--to", to, "--quality", "80", src], out + "/")
+            check_manifest(m, out, vllm_indices(100, 25.0, 3), info, ext=ext)
+            for i in range(3):
+                want = run_ok("--to", to, "--quality", "80", os.path.join(png, "frame-%06d.png" % i)).out
+                check(read(os.path.join(out, "frame-%06d.%s" % (i, ext))) == want, "%s frame %d differs" % (ext, i))
+
+
+@test("video: -o naming an existing directory (no slash) writes into it; files get 0666 less the umask")
+def _():
+    src = video("h264.mp4")
+    with TempDir() as d:
+        r = run("--frames", "2", src, "-o", d, umask=0o027)
+        check(r.rc == EXIT_OK and r.out == b"" and r.err == b"", "%r" % (r,))
+        check(sorted(os.listdir(d)) == ["frame-000000.png", "frame-000001.png", "manifest.json"], "%r" % os.listdir(d))
+        for n in os.listdir(d):
+            check(stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode) == 0o640, "%s mode %o" % (
+                n, stat.S_IMODE(os.stat(os.path.join(d, n)).st_mode)))
+
+
+@test("video: the audio track of a video with sound is dropped (tracks_dropped); --to wav still takes it")
+def _():
+    src = video("h264_aac.mp4")
+    info = probe(src)
+    with TempDir() as d:
+        out = os.path.join(d, "f")
+        m = frames_run(["--frames", "4", src], out + "/")
+        check_manifest(m, out, vllm_indices(100, 25.0, 4), info, changes=["tracks_dropped"])
+        j = report(run_ok("--json", "--to", "wav", src, "-o", os.path.join(d, "a.wav")))
+        check(j["type"] == "video/mp4" and j["rate"] == 48000 and "tracks_dropped" in j["changes"], "%r" % j)
+
+
+@test("video: a rotated MP4's frames are turned as its display matrix says (source 160x120, rotation 270 "
+      "clockwise, frames 120x160, rotated), equal to ffmpeg -noautorotate's conversion turned the same way")
+def _():
+    src = video("rot90.mp4")
+    info = probe(src)
+    with TempDir() as d:
+        m = frames_run(["--frames", "3", src], d)
+        check_manifest(m, d, vllm_indices(100, 25.0, 3), info, changes=["rotated"], width=120, height=160,
+                       rotation=270)
+        ref = rgb24(src, [f["index"] for f in m["frames"]], extra=["-noautorotate"])
+        for f in m["frames"]:
+            w, h, ch, px = png_pixels(read(os.path.join(d, f["file"])))
+            src_px = ref[f["index"]]
+            # 270 clockwise (90 counter-clockwise): out(x, y) = in(159 - y, x) of the 160x120 source.
+            turned = bytearray()
+            for y in range(160):
+                for x in range(120):
+                    o = (x * 160 + 159 - y) * 3
+                    turned += src_px[o:o + 3]
+            check((w, h) == (120, 160) and px == bytes(turned), "%s differs from the turned reference" % f["file"])
+
+
+@test("video: --max-frame-pixels 5000 downscales 160x120 to 81x60 (downscaled), pixels equal ffmpeg's "
+      "scale=81:60 with the same flags")
+def _():
+    src = video("h264.mp4")
+    info = probe(src)
+    # The plan's size: w = isqrt(floor(budget * W / H)), h = floor(w * H / W).
+    w = math.isqrt(5000 * 160 // 120)
+    h = w * 120 // 160
+    check((w, h) == (81, 60), "%r" % ((w, h),))
+    with TempDir() as d:
+        m = frames_run(["--frames", "3", "--max-frame-pixels", "5000", src], d)
+        check_manifest(m, d, vllm_indices(100, 25.0, 3), info, changes=["downscaled"], width=w, height=h)
+        ref = rgb24(src, [f["index"] for f in m["frames"]], size=(w, h))
+        for f in m["frames"]:
+            check(png_pixels(read(os.path.join(d, f["file"])))[3] == ref[f["index"]], "%s differs" % f["file"])
+
+
+@test("video: --json reports the frames' width and height, channels 3, frames T, seconds the duration, rate null")
+def _():
+    src = video("h264.mp4")
+    with TempDir() as d:
+        r = run("--json", "--frames", "4", src, "-o", d + "/")
+        check(r.rc == EXIT_OK and r.out == b"", "%r" % (r,))
+        j = report(r)
+        check(set(j) == REPORT_KEYS, "keys %r" % sorted(j))
+        check((j["status"], j["type"], j["width"], j["height"], j["channels"], j["rate"], j["frames"], j["seconds"],
+               j["changes"]) == ("ok", "video/mp4", 160, 120, 3, None, 4, 4.0, []), "%r" % j)
+
+
+def assert_left_as_found(d, before):
+    check(sorted(os.listdir(d)) == before, "the directory holds %r, not %r" % (sorted(os.listdir(d)), before))
+
+
+@test("video: a rejection leaves nothing: a DIR/ it made is removed, an existing one left as it was "
+      "(limits, a truncated file, an image, sound alone), with the exact error and limit")
+def _():
+    src = video("h264.mp4")
+    with TempDir() as d:
+        trunc = write(os.path.join(d, "trunc.mp4"), read(src)[:len(read(src)) // 2])
+        cases = ((["--max-decoded-frames", "99", src], "too_long", "video_max_decoded_frames",
+                  "video/mp4: --max-decoded-frames 99 exceeded"),
+                 (["--max-decoded-pixels", "1000000", src], "too_long", "video_max_decoded_pixels",
+                  "video/mp4: --max-decoded-pixels 1000000 exceeded"),
+                 (["--max-seconds", "3", src], "too_long", "max_seconds", "video/mp4: --max-seconds 3 exceeded"),
+                 (["--max-video-bytes", "100000", src], "too_large", "video_max_output_bytes",
+                  "video/mp4: --max-video-bytes 100000 exceeded"),
+                 (["--max-width", "100", src], "too_large", "max_width", "video/mp4: --max-width 100 exceeded"),
+                 ([trunc], "malformed", None, "video/mp4: input is not a valid file of its type"),
+                 ([img("rgb8.png")], "type", "allow", "image/png: a directory OUTPUT takes video (mp4, matroska)"),
+                 ([video("aac.m4a")], "unsupported", None,
+                  "video/mp4: no video track (--to wav or --to flac takes its audio)"))
+        for args, error, limit, detail in cases:
+            for existing in (False, True):
+                out = os.path.join(d, "out")
+                if existing:
+                    os.mkdir(out)
+                    write(os.path.join(out, "keep.txt"), b"mine\n")
+                j = rejected(args + ["-o", out + "/"], error, limit)
+                check(all(j[k] is None for k in SHAPE_KEYS) and j["changes"] == [], "%r: %r" % (args, j))
+                if limit is None:
+                    check("limit" not in j, "%r: limit %r" % (args, j.get("limit")))
+                if existing:
+                    assert_left_as_found(out, ["keep.txt"])
+                    shutil.rmtree(out)
+                else:
+                    check(not os.path.exists(out), "%r: the rejected run left %r" % (args, out))
+                    got = human(args + ["-o", out + "/"])
+                    check(got == rejection_line(args[-1], detail, error), "%r: %r" % (args, got))
+                    check(not os.path.exists(out), "%r: the rejected run left %r" % (args, out))
+                check(sorted(os.listdir(d)) == ["trunc.mp4"], "%r left %r" % (args, os.listdir(d)))
+
+
+@test("video: a DIR holding a manifest.json, or frame files of an unfinished run, is refused before anything "
+      "is decoded (exit 73) and left as it was")
+def _():
+    src = video("h264.mp4")
+    with TempDir() as d:
+        frames_run(["--frames", "2", src], d + "/")
+        before = {n: read(os.path.join(d, n)) for n in os.listdir(d)}
+        for args in (["--frames", "2", src], ["--frames", "2", "-"]):
+            r = run(*args, "-o", d + "/", stdin=b"never read")
+            cannot_write(r, d + "/", "it holds a manifest.json, an earlier run's frames (remove them, or name a "
+                                     "new directory)")
+            check({n: read(os.path.join(d, n)) for n in os.listdir(d)} == before, "the directory changed")
+        os.unlink(os.path.join(d, "manifest.json"))
+        r = run("--frames", "2", src, "-o", d)
+        cannot_write(r, d, "it holds frame files of an earlier run that did not finish (remove them, or name a new "
+                           "directory)")
+        check(sorted(os.listdir(d)) == ["frame-000000.png", "frame-000001.png"], "%r" % os.listdir(d))
+
+
+@test("video: a DIR/ that cannot be made or written is exit 73 before decoding: a missing parent, a file, "
+      "a dangling symlink")
+def _():
+    src = video("h264.mp4")
+    with TempDir() as d:
+        missing = os.path.join(d, "no", "such") + "/"
+        cannot_write(run(src, "-o", missing), missing, "No such file or directory")
+        f = write(os.path.join(d, "file"), b"x")
+        cannot_write(run(src, "-o", f + "/"), f + "/", "Not a directory")
+        os.symlink(os.path.join(d, "nowhere"), os.path.join(d, "link"))
+        link = os.path.join(d, "link") + "/"
+        cannot_write(run(src, "-o", link), link, "a symbolic link to nothing (airlock does not follow it)")
+        check(sorted(os.listdir(d)) == ["file", "link"], "%r" % os.listdir(d))
+
+
+READ_SYSCALL = {"x86_64": 0, "aarch64": 63}
+
+
+@test("video: a frame that cannot be written (one put in its place meanwhile) is exit 70 naming it; the frames "
+      "written before it are removed, the directory kept only for what is not airlock's")
+def _():
+    import platform
+    if platform.machine() not in READ_SYSCALL:
+        raise Skip("the read system call's number on %s is not in the test" % platform.machine())
+    src = video("h264.mp4")
+    with TempDir() as d:
+        out = os.path.join(d, "out")
+        p = subprocess.Popen([AIRLOCK, "--frames", "8", "-", "-o", out + "/"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            # Once airlock waits in read(0, ...), DIR is made and checked: plant a file where frame 5 goes.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    with open("/proc/%d/syscall" % p.pid) as f:
+                        fields = f.read().split()
+                except OSError:
+                    fields = []
+                if fields[:2] == [str(READ_SYSCALL[platform.machine()]), "0x0"]:
+                    break
+                time.sleep(0.01)
+            check(os.path.isdir(out), "airlock never got to reading its input")
+            write(os.path.join(out, "frame-000005.png"), b"not airlock's\n")
+            o, e = p.communicate(read(src), timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        want = "airlock: cannot write %s: File exists\n" % json.dumps(os.path.join(out, "frame-000005.png"))
+        check(p.returncode == EXIT_INTERNAL and o == b"" and e.decode() == want, "rc %r stderr %r" % (p.returncode, e))
+        check(os.listdir(out) == ["frame-000005.png"], "left %r" % os.listdir(out))
+        check(read(os.path.join(out, "frame-000005.png")) == b"not airlock's\n", "the planted file changed")
+
+
+@test("video: without a directory OUTPUT a video is refused (exit 65, unsupported, mime video/mp4) with a line "
+      "that says to give -o DIR/ or --to wav; nothing written")
+def _():
+    src = video("h264_aac.mp4")
+    with TempDir() as d:
+        out = os.path.join(d, "out.png")
+        for args in ([src, "-o", out], [src], ["--to", "raw", src]):
+            r = run(*args)
+            check(r.rc == EXIT_REJECTED and r.out == b"", "%r: %r" % (args, r))
+            want = rejection_line(src, "video/mp4: a video: -o DIR/ writes its sampled frames into a directory, "
+                                       "--to wav or --to flac takes its audio", "unsupported") + "\n"
+            check(r.err.decode() == want, "%r: %r" % (args, r.err))
+        j = rejected([src, "-o", out], "unsupported")
+        check(j["type"] == "video/mp4" and j.get("mime") == "video/mp4", "%r" % j)
+        check(os.listdir(d) == [], "left %r" % os.listdir(d))
+        # A video without sound, asked for its sound.
+        got = human(["--to", "wav", video("h264.mp4"), "-o", out])
+        check(got == rejection_line(video("h264.mp4"), "video/mp4: no audio track (-o DIR/ writes the video's "
+                                                       "sampled frames)", "unsupported"), "%r" % got)
+
+
+@test("video: sampling options without a directory OUTPUT, knobs the rule ignores and bad values are usage "
+      "errors (64) naming the option; nothing made")
+def _():
+    src = video("h264.mp4")
+    with TempDir() as d:
+        cases = ((["--frames", "4", src, "-o", os.path.join(d, "x")],
+                  "--frames is for a video's frames, written into a directory: give -o DIR/"),
+                 (["--fps", "2", src, "-o", "-"], "--fps is for a video's frames, written into a directory: give -o DIR/"),
+                 (["--frames", "4", "--to", "wav", src, "-o", d + "/"],
+                  "--frames is for a video's frames, written into a directory; --to wav writes one file"),
+                 (["--sampling", "qwen3", "--frames", "4", src, "-o", d + "/"],
+                  "--frames is not for --sampling qwen3, which takes --fps, --min-frames and --max-frames"),
+                 (["--min-frames", "4", src, "-o", d + "/"],
+                  "--min-frames is for --sampling qwen3 or qwen_vl_utils; vllm takes --frames, --fps and "
+                  "--max-frames"),
+                 (["--sampling", "qwen_vl_utils", "--frames", "4", "--fps", "1", src, "-o", d + "/"],
+                  "--sampling qwen_vl_utils takes --frames, or --fps with --min-frames and --max-frames, not both"),
+                 (["--sampling", "qwen_vl_utils", "--all-frames", src, "-o", d + "/"],
+                  "--all-frames is vLLM's num_frames -1: for --sampling vllm only"),
+                 (["--sampling", "opencv", src, "-o", d + "/"],
+                  "--sampling: unknown rule 'opencv'; known: vllm, qwen3, qwen_vl_utils"),
+                 (["--lossless", src, "-o", d + "/"], "--lossless is for WebP frames: give --to webp too"),
+                 (["--expect", "png", src, "-o", d + "/"],
+                  "--expect png: a directory OUTPUT takes video: mp4 or matroska"),
+                 (["--allow", "image", src, "-o", d + "/"],
+                  "--allow leaves no video type (mp4, matroska) for a directory OUTPUT"))
+        for fps in ("0", "2.0001", ".5", "2.", "1e3", "-1", "1000001", "x"):
+            cases += ((["--fps", fps, src, "-o", d + "/"],
+                       "--fps needs a rate from 0.001 to 1000000, with at most 3 decimals"),)
+        for args, why in cases:
+            r = run(*args)
+            check(r.rc == EXIT_USAGE and r.out == b"", "%r: %r" % (args, r))
+            check(r.err.decode() == "airlock: %s\nTry 'airlock --help'.\n" % why, "%r: %r" % (args, r.err))
+        check(os.listdir(d) == [], "left %r" % os.listdir(d))
+        # --fps at its extremes and in thousandths is accepted.
+        for fps, asked in (("0.001", 0.001), ("29.97", 29.97), ("1000000", 1000000)):
+            with TempDir() as e:
+                m = frames_run(["--fps", fps, src], e)
+                check(m["sampling"]["fps"] == asked and len(m["frames"]) == max(1, min(32, math.floor(4 * asked))),
+                      "--fps %s: %r, %d frames" % (fps, m["sampling"], len(m["frames"])))
+
+
+@test("video: --help and the man page name the directory output and manifest.json")
+def _():
+    text = run_ok("--help").out.decode("utf-8")
+    check("-o DIR/" in text and "manifest.json" in text, "--help says nothing of -o DIR/")
+    man = read(os.path.join(ROOT, "docs", "airlock.1")).decode("utf-8")
+    for word in ("manifest.json", "frame\\-000000.png", "video_max_decoded_frames", "downscaled"):
+        check(word in man, "the man page does not mention %r" % word)
+
+
 # ---- runner ----
 
 if __name__ == "__main__":
@@ -2808,3 +3333,5 @@ if __name__ == "__main__":
     finally:
         if "dir" in _fixtures:
             shutil.rmtree(_fixtures["dir"], ignore_errors=True)
+        if "dir" in _videos:
+            shutil.rmtree(_videos["dir"], ignore_errors=True)
