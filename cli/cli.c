@@ -767,17 +767,6 @@ static const char *error_class_name(int rc)
 	}
 }
 
-/*
- * The limit a video request's report names: its worker ran under the video
- * CPU and wall-clock limits, which the library reports as the general ones.
- */
-static uint32_t video_limit(uint32_t key)
-{
-	return key == AIRLOCK_CPU_MS	   ? AIRLOCK_VIDEO_CPU_MS
-	       : key == AIRLOCK_TIMEOUT_MS ? AIRLOCK_VIDEO_TIMEOUT_MS
-					   : key;
-}
-
 static const char *key_name(uint32_t key)
 {
 	switch (key) {
@@ -933,7 +922,7 @@ void cli_log_event(void *user, const airlock_event *ev)
 		fprintf(f, "\"%s\"", airlock_type_mime(ev->expect));
 	fprintf(f, ",\"input_bytes\":%" PRIu64 ",\"elapsed_ms\":%.3f,\"limit\":", ev->input_bytes,
 		(double)ev->elapsed_us / 1000.0);
-	const char *lim = key_name(log->video ? video_limit(ev->limit) : ev->limit);
+	const char *lim = key_name(ev->limit);
 	if (lim)
 		fprintf(f, "\"%s\"", lim);
 	else
@@ -1797,7 +1786,6 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	log.video = dir;
 	/*
 	 * Image and audio bytes on a terminal are garbage at best and escape
 	 * sequences at worst; as gzip and zstd do, only an explicit "-o -" sends
@@ -1892,8 +1880,6 @@ int cli_run(const struct cli_options *o, FILE *out_msgs, FILE *err)
 
 report:
 	status = exit_for(rc);
-	if (dir)
-		rep.limit = video_limit(rep.limit);
 	if (o->json) {
 		report_json(err, o, rc, &rep, r);
 	} else if (rc != AIRLOCK_OK) {

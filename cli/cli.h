@@ -118,7 +118,6 @@ struct cli_event_log {
 	const char *input;  /* as the caller named it; NULL or "-" is standard input */
 	const char *helper; /* airlock_open() failed: the helper tried, and helper_errno why; else NULL */
 	int helper_errno;
-	int video; /* a video request: its CPU and wall-clock limits are the video ones */
 };
 
 /* An airlock_event_fn: one JSON line, one write(2), to the struct cli_event_log at user. */

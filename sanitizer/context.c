@@ -766,10 +766,12 @@ static void request_done(airlock_request *req, int rc)
 	/* A zygote lost while airlock_close() ends it was not lost to a fault. */
 	if (rc == AIRLOCK_E_HELPER && !req->detached && is_closing(req->ctx))
 		rc = AIRLOCK_E_CLOSED;
+	/* A video request in the media zygote ran under the video caps (to_media()). */
+	const int video = req->fam == FAMILY_MEDIA && req->creq.lim.track == AIRLOCK_TRACK_VIDEO;
 	if (rc == AIRLOCK_E_TIMEOUT)
-		rep->limit = AIRLOCK_TIMEOUT_MS;
+		rep->limit = video ? AIRLOCK_VIDEO_TIMEOUT_MS : AIRLOCK_TIMEOUT_MS;
 	if (rc == AIRLOCK_E_CPU_LIMIT)
-		rep->limit = AIRLOCK_CPU_MS;
+		rep->limit = video ? AIRLOCK_VIDEO_CPU_MS : AIRLOCK_CPU_MS;
 	if (rc == AIRLOCK_E_MEMORY && !rep->limit)
 		rep->limit = AIRLOCK_MEMORY_BYTES;
 	rep->layers = req->x.layers;
