@@ -579,7 +579,8 @@ int main(int argc, char **argv)
 		 */
 		char want_type[64];
 		const char *plus = strstr(c.type, "+mime:"), *want_mime = "-";
-		snprintf(want_type, sizeof(want_type), "%.*s", plus ? (int)(plus - c.type) : (int)strlen(c.type), c.type);
+		snprintf(want_type, sizeof(want_type), "%.*s", plus ? (int)(plus - c.type) : (int)strlen(c.type),
+			 c.type);
 		if (plus)
 			want_mime = plus + 6;
 		else if (strncmp(c.type, "mime:", 5) == 0)

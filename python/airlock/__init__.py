@@ -99,7 +99,7 @@ async def video_async(
                                                  max_pixels=max_pixels, **options)
 
 
-def sanitize(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Union[Image, Audio]:
+def sanitize(data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Union[Image, Audio, Video]:
     """Sanitizer.sanitize() on the process-wide default Sanitizer."""
     return default_sanitizer().sanitize(data, expect=expect, **options)
 
@@ -116,7 +116,7 @@ async def audio_async(data: Input, *, expect: Optional[str] = None, **options: U
 
 async def sanitize_async(
     data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]
-) -> Union[Image, Audio]:
+) -> Union[Image, Audio, Video]:
     """Sanitizer.sanitize_async() on the process-wide default Sanitizer."""
     return await default_sanitizer().sanitize_async(data, expect=expect, **options)
 

@@ -217,8 +217,8 @@ class Sanitizer:
 
     def sanitize(
         self, data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]
-    ) -> Union[Image, Audio]:
-        """Sanitizes either kind: an Image or an Audio, by what the bytes are."""
+    ) -> Union[Image, Audio, Video]:
+        """Sanitizes either kind: an Image or an Audio, by what the bytes are (a Video with track="video")."""
         return self._run(data, expect, options, None)
 
     async def image_async(self, data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]) -> Image:
@@ -235,7 +235,7 @@ class Sanitizer:
 
     async def sanitize_async(
         self, data: Input, *, expect: Optional[str] = None, **options: Unpack[Options]
-    ) -> Union[Image, Audio]:
+    ) -> Union[Image, Audio, Video]:
         """sanitize() for asyncio."""
         return await self._run_async(data, expect, options, None)
 
@@ -252,11 +252,11 @@ class Sanitizer:
 
     def _run(
         self, data: Any, expect: Optional[str], options: Any, only: Optional[Dict[int, int]]
-    ) -> Union[Image, Audio]:
+    ) -> Union[Image, Audio, Video]:
         code, opts = self._prepare(expect, options, only)
         buf = _read_input(data)
         try:
-            return cast(Union[Image, Audio], self._ctx.run(buf, code, opts))
+            return cast(Union[Image, Audio, Video], self._ctx.run(buf, code, opts))
         except AirlockError as e:
             if e._request:
                 self._emit(e, buf, expect)
@@ -264,7 +264,7 @@ class Sanitizer:
 
     async def _run_async(
         self, data: Any, expect: Optional[str], options: Any, only: Optional[Dict[int, int]]
-    ) -> Union[Image, Audio]:
+    ) -> Union[Image, Audio, Video]:
         code, opts = self._prepare(expect, options, only)
         buf = _read_input(data)
         loop = asyncio.get_running_loop()
@@ -272,7 +272,7 @@ class Sanitizer:
         try:
             if not req.step():
                 await self._wait(loop, req)
-            return cast(Union[Image, Audio], req.finish())
+            return cast(Union[Image, Audio, Video], req.finish())
         except asyncio.CancelledError:
             # The task was cancelled: so is the request (its worker killed), reported as any other end.
             req.cancel()

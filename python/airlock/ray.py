@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, 
 from . import _airlock
 from ._errors import AirlockError, Rejected
 from ._options import TYPE_CODES, convert
-from ._results import Audio, Image, change_list
+from ._results import Audio, Image, Video, change_list
 from ._sanitizer import Sanitizer
 
 if TYPE_CHECKING:
@@ -128,7 +128,9 @@ class Sanitize:
 
     # ---- one row ----
 
-    def _request(self, s: Sanitizer, data: Any, expect: Optional[str], call: Dict[str, Any]) -> Union[Image, Audio]:
+    def _request(
+        self, s: Sanitizer, data: Any, expect: Optional[str], call: Dict[str, Any]
+    ) -> Union[Image, Audio, Video]:
         fmt = self._format
         if fmt in _IMAGE_OUT:
             return s.image(data, expect=expect, **call)
@@ -136,7 +138,7 @@ class Sanitize:
             return s.audio(data, expect=expect, **call)
         return s.sanitize(data, expect=expect, **call)
 
-    def _run(self, data: Any, expect: Optional[str], call: Dict[str, Any]) -> Union[Image, Audio]:
+    def _run(self, data: Any, expect: Optional[str], call: Dict[str, Any]) -> Union[Image, Audio, Video]:
         """One request; busy is tried again as `airlock scan` does, and a lost helper (its zygote killed
         from outside) makes the actor open a new Sanitizer and try once more."""
         reopened = False
@@ -186,11 +188,19 @@ class Sanitize:
             return out
         out.update(status="ok", error=None, code=0, type=r.mime, channels=r.channels,
                    changes=change_list(r._changes), elapsed_ms=(time.perf_counter() - t0) * 1000.0)
+        fmt = self._format
+        if isinstance(r, Video):
+            # A row's track="video": its shape (frames sampled, each width x height). A video is no one
+            # canonical file, so with a format the row is the caller's mistake, said on the row.
+            out.update(width=r.width, height=r.height, frames=r.frames, seconds=r.duration_us / 1e6)
+            if fmt is not None:
+                out.update(status="error", error="bad_option", code=41)
+                out["reason"] = "a video's frames are no one canonical file: run without format"
+            return out
         if isinstance(r, Image):
             out.update(width=r.width, height=r.height)
         else:
             out.update(rate=r.rate, frames=r.frames, seconds=round(r.frames / r.rate, 6) if r.rate else None)
-        fmt = self._format
         if fmt is None:
             return out
         if fmt == "auto":

@@ -45,6 +45,7 @@ from vllm.multimodal.video import Qwen3VLVideoBackend, VideoBackend, get_video_l
 from vllm.multimodal.video_decoders import VideoSourceMetadata, VideoTargetMetadata, resolve_video_backend_kwargs
 
 from ._errors import Rejected
+from ._results import Video
 from ._sanitizer import Sanitizer
 
 __all__ = [
@@ -466,9 +467,13 @@ class AirlockVideoMediaIO(VideoMediaIO):  # type: ignore[misc]
             check_kwargs["max_frames"] = min(options.get("max_frames", cap), cap)
         budget = getattr(self.image_io, "decoded_budget", None)
         try:
-            video = s.video(data, sampling=rule, **options, **_video_options(budget))
+            # sanitize() with track "video", not video(): there max_pixels is the downscale budget, and
+            # vLLM's VLLM_MAX_IMAGE_PIXELS is a refusal (_video_options()).
+            video = s.sanitize(data, track="video", allowed_types="media", video_sampling=rule,
+                               **{"video_" + k: v for k, v in options.items()}, **_video_options(budget))
         except Rejected as e:
             raise _video_rejected(e) from e
+        assert isinstance(video, Video)
 
         indices = [int(i) for i in video.indices]
         total = int(video.frames_seen)

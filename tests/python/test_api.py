@@ -71,6 +71,18 @@ KEYWORD_TO_C = {
     "dtype": "SAMPLE_FORMAT",
     "allow_extra_codecs": "ALLOW_EXTRA_CODECS",
     "strict_sandbox": "STRICT_SANDBOX",
+    "video_sampling": "VIDEO_SAMPLING",
+    "video_num_frames": "VIDEO_NUM_FRAMES",
+    "video_fps": "VIDEO_FPS_MILLI",
+    "video_min_frames": "VIDEO_MIN_FRAMES",
+    "video_max_frames": "VIDEO_MAX_FRAMES",
+    "video_max_sampled_frames": "VIDEO_MAX_SAMPLED_FRAMES",
+    "video_max_decoded_frames": "VIDEO_MAX_DECODED_FRAMES",
+    "video_max_decoded_pixels": "VIDEO_MAX_DECODED_PIXELS",
+    "video_max_frame_pixels": "VIDEO_MAX_FRAME_PIXELS",
+    "video_max_output_bytes": "VIDEO_MAX_OUTPUT_BYTES",
+    "video_cpu_ms": "VIDEO_CPU_MS",
+    "video_timeout_ms": "VIDEO_TIMEOUT_MS",
 }
 
 TYPE_BIT = {name: 1 << v for name, v in header_enum("airlock_type").items() if name.startswith("TYPE_")}
@@ -106,6 +118,18 @@ ROUNDTRIP: dict[str, tuple[Any, Any, int]] = {
     "dtype": ("int16", "int16", header_enum("airlock_sample_format")["SAMPLE_S16"]),
     "allow_extra_codecs": (True, True, 1),
     "strict_sandbox": (True, True, 1),
+    "video_sampling": ("qwen3", "qwen3", 2),
+    "video_num_frames": (-1, -1, (1 << 64) - 1),
+    "video_fps": (29.97, 29.97, 29970),
+    "video_min_frames": (6, 6, 6),
+    "video_max_frames": (48, 48, 48),
+    "video_max_sampled_frames": (64, 64, 64),
+    "video_max_decoded_frames": (1000, 1000, 1000),
+    "video_max_decoded_pixels": (1 << 30, 1 << 30, 1 << 30),
+    "video_max_frame_pixels": (448 * 448, 448 * 448, 448 * 448),
+    "video_max_output_bytes": (1 << 20, 1 << 20, 1 << 20),
+    "video_cpu_ms": (5000, 5000, 5000),
+    "video_timeout_ms": (7000, 7000, 7000),
 }
 
 

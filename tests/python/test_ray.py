@@ -307,6 +307,9 @@ def test_hostile_corpus(cluster: str) -> None:
         want_type = None if r.type == "-" else r.type
         if want_type and want_type.startswith("mime:"):
             typ: Any = (x["type"], x["mime"]) == (None, want_type[5:])
+        elif want_type and "+mime:" in want_type:
+            t, _, m = want_type.partition("+mime:")
+            typ = (x["type"], x["mime"]) == (_mime(t), m)
         else:
             typ = x["type"] == _mime(want_type)
         limit = x["limit"] == (None if r.limit == "-" else r.limit)

@@ -72,6 +72,12 @@ DEFAULT_CEILINGS: dict[str, int] = {
     "max_jpeg_coeffs": 400000000,
     "max_png_inflated_bytes": 768 << 20,
     "max_icc_bytes": 4 << 20,
+    "video_max_sampled_frames": 768,
+    "video_max_decoded_frames": 108000,
+    "video_max_decoded_pixels": 1 << 36,
+    "video_max_output_bytes": 1 << 30,
+    "video_cpu_ms": 60000,
+    "video_timeout_ms": 90000,
 }
 DEFAULT_FLOORS: dict[str, int] = {"min_rate": 8000}
 
@@ -321,6 +327,13 @@ class HostileRow:
         opts = "" if self.opts == "-" else f"[{self.opts}]"
         return f"{self.cls}:{self.name}{opts}"
 
+    def want_type_mime(self) -> tuple[str | None, str | None]:
+        """The report's (type, mime) a refusal must give: "mime:X" (no type), "TYPE+mime:X", "TYPE", "-"."""
+        if self.type.startswith("mime:"):
+            return None, self.type[5:]
+        t, plus, mime = self.type.partition("+mime:")
+        return (None if t == "-" else t), (mime if plus else None)
+
     def options(self) -> tuple[dict[str, Any], dict[str, Any], str | None]:
         """(constructor keywords, per-call keywords, expect): tests/test_hostile.c apply_opts().
 
@@ -344,6 +357,16 @@ class HostileRow:
                 call["dtype"] = "int16" if val == "s16" else "float32"
             elif key == "out_rate":
                 call["rate"] = int(val)
+            elif key == "track":
+                call["track"] = ("any", "audio", "video")[int(val)]
+            elif key == "video_sampling":
+                call["video_sampling"] = ("vllm", "qwen3", "qwen_vl_utils")[int(val) - 1]
+            elif key == "video_fps_milli":
+                call["video_fps"] = int(val) / 1000
+            elif key == "video_num_frames":
+                call[key] = -1 if int(val) == (1 << 64) - 1 else int(val)
+            elif key in ("video_min_frames", "video_max_frames", "video_max_frame_pixels"):
+                call[key] = int(val)
             elif key in ("keep_alpha", "mono", "allow_extra_codecs", "icc", "strict_sandbox"):
                 call[key] = bool(int(val)) if eq else True
                 if key == "allow_extra_codecs" and call[key]:
