@@ -1099,33 +1099,28 @@ int media_decode_any(void *magic, const uint8_t *buf, size_t len, const struct l
 	return decode_any_media(magic, buf, len, lim, pa, media_decode_into, out);
 }
 
+/* Opens and closes the decoder called name once, one thread: its static tables are built on the first open. */
+static void warm_decoder(const char *name)
+{
+	const AVCodec *c = avcodec_find_decoder_by_name(name);
+	AVCodecContext *cc = c ? avcodec_alloc_context3(c) : NULL;
+
+	if (cc == NULL)
+		return;
+	cc->thread_count = 1;
+	cc->thread_type = 0;
+	(void)avcodec_open2(cc, c, NULL);
+	avcodec_free_context(&cc);
+}
+
 void media_warm(void)
 {
 	av_log_set_callback(media_log);
 	(void)av_get_cpu_flags();
-	for (size_t i = 0; i < sizeof(audio_codecs) / sizeof(audio_codecs[0]); i++) {
-		const AVCodec *c = avcodec_find_decoder_by_name(audio_codecs[i].decoder);
-		AVCodecContext *cc = c ? avcodec_alloc_context3(c) : NULL;
-
-		if (cc == NULL)
-			continue;
-		cc->thread_count = 1;
-		cc->thread_type = 0;
-		/* Each decoder's static tables are built on its first open (ff_thread_once). */
-		(void)avcodec_open2(cc, c, NULL);
-		avcodec_free_context(&cc);
-	}
-	for (size_t i = 0; i < sizeof(video_codecs) / sizeof(video_codecs[0]); i++) {
-		const AVCodec *c = avcodec_find_decoder_by_name(video_codecs[i].decoder);
-		AVCodecContext *cc = c ? avcodec_alloc_context3(c) : NULL;
-
-		if (cc == NULL)
-			continue;
-		cc->thread_count = 1;
-		cc->thread_type = 0;
-		(void)avcodec_open2(cc, c, NULL);
-		avcodec_free_context(&cc);
-	}
+	for (size_t i = 0; i < sizeof(audio_codecs) / sizeof(audio_codecs[0]); i++)
+		warm_decoder(audio_codecs[i].decoder);
+	for (size_t i = 0; i < sizeof(video_codecs) / sizeof(video_codecs[0]); i++)
+		warm_decoder(video_codecs[i].decoder);
 	/* swscale's once-built tables (rgb2rgb, the YUV tables), for each format the decoders give. */
 	static const enum AVPixelFormat formats[] = {
 		AV_PIX_FMT_YUV420P,	AV_PIX_FMT_YUVJ420P,	AV_PIX_FMT_YUV422P,	AV_PIX_FMT_YUV444P,

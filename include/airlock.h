@@ -565,6 +565,10 @@ AIRLOCK_API int airlock_encode_opts_to_memory(const airlock_ctx *ctx, const airl
  */
 AIRLOCK_API int airlock_encode_frame(const airlock_ctx *ctx, const airlock_options *opts, const airlock_result *r,
 				     uint64_t i, airlock_format fmt, airlock_write_fn write, void *user);
+/* The same, into a buffer the caller frees with free(); *out is set only on success. */
+AIRLOCK_API int airlock_encode_frame_to_memory(const airlock_ctx *ctx, const airlock_options *opts,
+					       const airlock_result *r, uint64_t i, airlock_format fmt, uint8_t **out,
+					       size_t *out_len);
 
 /*
  * ---- Requests that do not block (since 0.6.0) ----

@@ -346,3 +346,22 @@ AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_r
 {
 	return airlock_encode_opts_to_memory(ctx, NULL, r, fmt, out, out_len);
 }
+
+AIRLOCK_API int airlock_encode_frame_to_memory(const airlock_ctx *ctx, const airlock_options *opts,
+					       const airlock_result *r, uint64_t i, airlock_format fmt, uint8_t **out,
+					       size_t *out_len)
+{
+	struct membuf m = { 0 };
+	if (!out || !out_len)
+		return AIRLOCK_E_INVALID_ARG;
+	int rc = airlock_encode_frame(ctx, opts, r, i, fmt, mem_write, &m);
+	if (rc == AIRLOCK_E_IO)
+		rc = AIRLOCK_E_NOMEM; /* the only way mem_write fails */
+	if (rc != AIRLOCK_OK) {
+		free(m.p);
+		return rc;
+	}
+	*out = m.p;
+	*out_len = m.len;
+	return AIRLOCK_OK;
+}

@@ -280,11 +280,6 @@ static void encoded_free(struct encoded *e)
 /* libjpeg's JPEG_MAX_DIMENSION: a wider or taller result has no JPEG form (airlock's limits allow 65535). */
 #define JPEG_MAX_SIDE 65500u
 
-static int mem_put(void *user, const void *buf, size_t n)
-{
-	return fwrite(buf, 1, n, user) == n ? 0 : -1;
-}
-
 /* The sampled frame a video result's encodings are of: its last. */
 static uint64_t last_frame(const airlock_result *r)
 {
@@ -302,20 +297,7 @@ static int encode_one(airlock_ctx *ctx, const airlock_result *r, airlock_format 
 	if (!is_video(r))
 		return airlock_encode_to_memory(ctx, r, fmt, out, len);
 	/* A video's frame is written as an image (the whole video encodes as RAW only). */
-	char *p = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&p, &n);
-	if (!f)
-		return AIRLOCK_E_NOMEM;
-	int rc = airlock_encode_frame(ctx, NULL, r, last_frame(r), fmt, mem_put, f);
-	fclose(f);
-	if (rc != AIRLOCK_OK) {
-		free(p);
-		return rc;
-	}
-	*out = (uint8_t *)p;
-	*len = n;
-	return AIRLOCK_OK;
+	return airlock_encode_frame_to_memory(ctx, NULL, r, last_frame(r), fmt, out, len);
 }
 
 /* Encodes r in every canonical format that applies: PNG and JPEG, or WAV and FLAC; a video's last frame. */

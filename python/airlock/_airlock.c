@@ -342,33 +342,6 @@ static PyObject *res_tobytes(PyObject *obj, PyObject *unused)
 	return PyBytes_FromStringAndSize((const char *)self->data, (Py_ssize_t)self->len);
 }
 
-/* Bytes written by an encoder, grown as they come. */
-struct membuf {
-	uint8_t *p;
-	size_t n, cap;
-};
-
-static int membuf_write(void *user, const void *buf, size_t n)
-{
-	struct membuf *m = user;
-	if (n > m->cap - m->n) {
-		size_t cap = m->cap ? m->cap : 65536;
-		while (cap - m->n < n) {
-			if (cap > SIZE_MAX / 2)
-				return -1;
-			cap *= 2;
-		}
-		uint8_t *p = realloc(m->p, cap);
-		if (!p)
-			return -1;
-		m->p = p;
-		m->cap = cap;
-	}
-	memcpy(m->p + m->n, buf, n);
-	m->n += n;
-	return 0;
-}
-
 /*
  * _encode(format, quality, lossless[, frame]) -> bytes; quality and lossless
  * -1 take the request's defaults; frame: a video's frame, as an image.
@@ -394,18 +367,9 @@ static PyObject *res_encode(PyObject *obj, PyObject *args)
 	size_t len = 0;
 	if (rc == AIRLOCK_OK) {
 		if (frame >= 0) {
-			struct membuf mb = { 0 };
-			Py_BEGIN_ALLOW_THREADS rc = airlock_encode_frame(NULL, o, self->r, (uint64_t)frame,
-									 (airlock_format)fmt, membuf_write, &mb);
-			Py_END_ALLOW_THREADS if (rc == AIRLOCK_OK)
-			{
-				out = mb.p;
-				len = mb.n;
-			}
-			else
-			{
-				free(mb.p);
-			}
+			Py_BEGIN_ALLOW_THREADS rc = airlock_encode_frame_to_memory(NULL, o, self->r, (uint64_t)frame,
+										   (airlock_format)fmt, &out, &len);
+			Py_END_ALLOW_THREADS
 		} else {
 			Py_BEGIN_ALLOW_THREADS rc =
 				airlock_encode_opts_to_memory(NULL, o, self->r, (airlock_format)fmt, &out, &len);
