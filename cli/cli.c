@@ -105,9 +105,9 @@ static const struct opt {
 	{ "max-video-bytes", OPT_NUM, AIRLOCK_VIDEO_MAX_OUTPUT_BYTES, 1, 1ull << 40, 1,
 	  "N reject video whose sampled frames pass N bytes as RGB (1073741824)" },
 	{ "video-cpu-ms", OPT_NUM, AIRLOCK_VIDEO_CPU_MS, 1, 3600000, 1,
-	  "N  video worker CPU-time limit, instead of --cpu-ms (60000)" },
+	  "N  video worker CPU-time limit, instead of --cpu-ms (120000)" },
 	{ "video-timeout-ms", OPT_NUM, AIRLOCK_VIDEO_TIMEOUT_MS, 1, 3600000, 1,
-	  "N wall-clock limit per video, instead of --timeout-ms (90000)" },
+	  "N wall-clock limit per video, instead of --timeout-ms (180000)" },
 	{ "allow", OPT_TYPES, 0, 0, 0, 0,
 	  "LIST      allowed input types: png,jpeg,webp,gif,bmp,tiff,wav,flac,vorbis,opus,mp3,aiff,\n"
 	  "mp4,matroska, image, audio, media (default: every type but tiff)" },

@@ -50,14 +50,16 @@ void limits_default(struct limits *lim)
 		.max_icc_bytes = 4u << 20,
 		/*
 		 * Video: vLLM's sampling; Qwen's 768-frame ceiling; an hour at 30 fps
-		 * decoded; 2^36 pixels is 2.2 hours of 720p. About 1 s of CPU per
-		 * 10 s of 720p H.264 here (docs/performance.md): 60 s of CPU covers
-		 * ten minutes of it.
+		 * decoded; 2^36 pixels is 2.2 hours of 720p. A worker decodes 720p
+		 * H.264 at 111 ms of CPU a second of video, VP9 at 122 ms
+		 * (docs/performance.md, "Video (0.6.x)"): ten minutes take 66 to
+		 * 73 s, under 120 s with room for a loaded machine. Longer or larger
+		 * videos need the caps (and AIRLOCK_MAX_INPUT_BYTES) raised.
 		 */
 		.video_sampling = SAMPLING_VLLM,
 		.video_max_sampled = 768,
-		.video_cpu_ms = 60000,
-		.video_timeout_ms = 90000,
+		.video_cpu_ms = 120000,
+		.video_timeout_ms = 180000,
 		.video_max_decoded_frames = 108000,
 		.video_max_decoded_pixels = 1ull << 36,
 		.video_max_output_bytes = 1ull << 30,

@@ -208,8 +208,8 @@ typedef enum airlock_key {
 	AIRLOCK_VIDEO_MAX_DECODED_PIXELS = 37, /* sum of w x h over decoded frames, default 2^36 -> TOO_LONG */
 	AIRLOCK_VIDEO_MAX_FRAME_PIXELS = 38,   /* 0 (default): full size; else frames over it are downscaled */
 	AIRLOCK_VIDEO_MAX_OUTPUT_BYTES = 39,   /* frames x height x width x 3, default 1 GiB -> TOO_LARGE */
-	AIRLOCK_VIDEO_CPU_MS = 40,	       /* a video request's worker CPU cap instead of CPU_MS, default 60000 */
-	AIRLOCK_VIDEO_TIMEOUT_MS = 41,	       /* its wall clock instead of TIMEOUT_MS, default 90000 */
+	AIRLOCK_VIDEO_CPU_MS = 40,	       /* a video request's worker CPU cap instead of CPU_MS, default 120000 */
+	AIRLOCK_VIDEO_TIMEOUT_MS = 41,	       /* its wall clock instead of TIMEOUT_MS, default 180000 */
 } airlock_key;
 
 /* AIRLOCK_VIDEO_NUM_FRAMES: no count (vLLM's num_frames=-1, every frame its fps allows). */

@@ -76,8 +76,8 @@ DEFAULT_CEILINGS: dict[str, int] = {
     "video_max_decoded_frames": 108000,
     "video_max_decoded_pixels": 1 << 36,
     "video_max_output_bytes": 1 << 30,
-    "video_cpu_ms": 60000,
-    "video_timeout_ms": 90000,
+    "video_cpu_ms": 120000,
+    "video_timeout_ms": 180000,
 }
 DEFAULT_FLOORS: dict[str, int] = {"min_rate": 8000}
 
