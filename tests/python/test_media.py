@@ -176,26 +176,10 @@ def pcm(a: Any) -> np.ndarray[Any, Any]:
     return arr.reshape(arr.shape[0], -1)
 
 
-class Sanitizers:
-    """Every Sanitizer these tests open, closed at the end of the module."""
-
-    def __init__(self) -> None:
-        self.made: list[Any] = []
-
-    def __call__(self, **kw: Any) -> Any:
-        s = airlock.Sanitizer(**kw)
-        self.made.append(s)
-        return s
-
-
 @pytest.fixture(scope="module")
 def state() -> Iterator[dict[str, Any]]:
-    """One sanitizer for the module, and what the process held before it started."""
-    before = {"fds": airtest.fd_count(), "children": set(airtest.children())}
-    made = Sanitizers()
-    yield {"s": made(), "made": made, **before}
-    for s in made.made:
-        s.close()
+    """One sanitizer for the module, more on demand, and what the process held before."""
+    yield from airtest.sanitizer_state()
 
 
 def test_manifest_is_read() -> None:

@@ -143,23 +143,10 @@ def qwen3_indices(total: int, src_fps: float, fps: float = 2.0, lo: int = 4, hi:
     return [int(i) for i in np.linspace(0, total - 1, n).round()]
 
 
-class Sanitizers:
-    def __init__(self) -> None:
-        self.made: list[Any] = []
-
-    def __call__(self, **kw: Any) -> Any:
-        s = airlock.Sanitizer(**kw)
-        self.made.append(s)
-        return s
-
-
 @pytest.fixture(scope="module")
 def state() -> Iterator[dict[str, Any]]:
-    before = {"fds": airtest.fd_count(), "children": set(airtest.children())}
-    made = Sanitizers()
-    yield {"s": made(), "made": made, **before}
-    for s in made.made:
-        s.close()
+    """One sanitizer for the module, more on demand, and what the process held before."""
+    yield from airtest.sanitizer_state()
 
 
 def test_rate_lie_is_not_taken() -> None:

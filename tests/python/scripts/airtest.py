@@ -719,3 +719,27 @@ def open_sanitizer(**kw: Any) -> tuple[Any, int]:
         s.close()
         raise AssertionError(f"zygotes before {sorted(before)}, new {sorted(new)}")
     return s, new.pop()
+
+
+class Sanitizers:
+    """Every Sanitizer a test module opens (call it with the options), closed by sanitizer_state()."""
+
+    def __init__(self) -> None:
+        self.made: list[Any] = []
+
+    def __call__(self, **kw: Any) -> Any:
+        import airlock
+
+        s = airlock.Sanitizer(**kw)
+        self.made.append(s)
+        return s
+
+
+def sanitizer_state() -> Iterator[dict[str, Any]]:
+    """A module fixture's body: one Sanitizer ("s"), the Sanitizers that make more ("made"), and the
+    descriptors and children the process held before ("fds", "children"); every one closed at the end."""
+    before = {"fds": fd_count(), "children": set(children())}
+    made = Sanitizers()
+    yield {"s": made(), "made": made, **before}
+    for s in made.made:
+        s.close()
