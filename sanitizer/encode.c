@@ -322,6 +322,20 @@ static int mem_write(void *user, const void *buf, size_t n)
 	return 0;
 }
 
+/* An encode into m ended with rc: the buffer goes to the caller on success, else it is freed. */
+static int mem_done(int rc, struct membuf *m, uint8_t **out, size_t *out_len)
+{
+	if (rc == AIRLOCK_E_IO)
+		rc = AIRLOCK_E_NOMEM; /* the only way mem_write fails */
+	if (rc != AIRLOCK_OK) {
+		free(m->p);
+		return rc;
+	}
+	*out = m->p;
+	*out_len = m->len;
+	return AIRLOCK_OK;
+}
+
 AIRLOCK_API int airlock_encode_opts_to_memory(const airlock_ctx *ctx, const airlock_options *opts,
 					      const airlock_result *r, airlock_format fmt, uint8_t **out,
 					      size_t *out_len)
@@ -329,16 +343,7 @@ AIRLOCK_API int airlock_encode_opts_to_memory(const airlock_ctx *ctx, const airl
 	struct membuf m = { 0 };
 	if (!out || !out_len)
 		return AIRLOCK_E_INVALID_ARG;
-	int rc = airlock_encode_opts(ctx, opts, r, fmt, mem_write, &m);
-	if (rc == AIRLOCK_E_IO)
-		rc = AIRLOCK_E_NOMEM; /* the only way mem_write fails */
-	if (rc != AIRLOCK_OK) {
-		free(m.p);
-		return rc;
-	}
-	*out = m.p;
-	*out_len = m.len;
-	return AIRLOCK_OK;
+	return mem_done(airlock_encode_opts(ctx, opts, r, fmt, mem_write, &m), &m, out, out_len);
 }
 
 AIRLOCK_API int airlock_encode_to_memory(const airlock_ctx *ctx, const airlock_result *r, airlock_format fmt,
@@ -354,14 +359,5 @@ AIRLOCK_API int airlock_encode_frame_to_memory(const airlock_ctx *ctx, const air
 	struct membuf m = { 0 };
 	if (!out || !out_len)
 		return AIRLOCK_E_INVALID_ARG;
-	int rc = airlock_encode_frame(ctx, opts, r, i, fmt, mem_write, &m);
-	if (rc == AIRLOCK_E_IO)
-		rc = AIRLOCK_E_NOMEM; /* the only way mem_write fails */
-	if (rc != AIRLOCK_OK) {
-		free(m.p);
-		return rc;
-	}
-	*out = m.p;
-	*out_len = m.len;
-	return AIRLOCK_OK;
+	return mem_done(airlock_encode_frame(ctx, opts, r, i, fmt, mem_write, &m), &m, out, out_len);
 }
